@@ -1,0 +1,64 @@
+// tessera: the token server and its admin commands (CONTRACT.md, "Binary: tessera").
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/common.h"
+#include "core/version.h"
+
+namespace {
+
+using namespace tessera::cli;
+
+constexpr std::string_view kUsage = R"(usage: tessera [--config FILE] COMMAND
+  serve                                   run the token server
+  user add NAME [--scope "a b"] [--password-stdin | --password-hash HASH]
+  user list | disable NAME | enable NAME | delete NAME
+  user passwd NAME [--password-stdin]
+  version
+Configuration comes from FILE (TOML) and TESSERA_* variables; see README.md.
+)";
+
+int usage(std::string_view message) {
+  if (!message.empty()) std::cerr << "tessera: " << message << "\n";
+  std::cerr << kUsage;
+  return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    Args all(args);
+    const std::optional<std::string> config_file = all.option("config");
+    if (all.flag("help") || all.flag("h")) {
+      std::cout << kUsage;
+      return kExitOk;
+    }
+    std::string command;
+    try {
+      command = all.positional("command");
+    } catch (const UsageError&) {
+      return usage("");
+    }
+    if (command == "version") {
+      all.done();
+      std::cout << "tessera " << tessera::core::kVersion << "\n";
+      return kExitOk;
+    }
+    if (command == "help") {
+      std::cout << kUsage;
+      return kExitOk;
+    }
+    if (command != "serve" && command != "user") return usage("unknown command '" + command + "'");
+
+    auto config = tessera::config::load_config(config_file, tessera::config::process_environment());
+    if (!config) return fail(config.error());
+    tessera::core::set_log_level(config->log);
+    if (command == "serve") return run_serve(*config, std::move(all));
+    return run_user(*config, std::move(all));
+  } catch (const UsageError& e) {
+    return usage(e.message);
+  }
+}

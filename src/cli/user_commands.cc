@@ -1,0 +1,105 @@
+// tessera user add|list|disable|enable|delete|passwd
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include "cli/common.h"
+#include "cli/terminal.h"
+#include "oauth/user_admin.h"
+#include "password/password_hasher.h"
+
+namespace tessera::cli {
+namespace {
+
+std::string format_date(core::TimePoint t) {
+  const std::time_t secs = static_cast<std::time_t>(core::unix_seconds(t));
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int list(oauth::UserAdmin& admin) {
+  auto users = admin.list();
+  if (!users) return fail(users.error());
+  std::size_t width = 4;
+  for (const auto& u : *users) width = std::max(width, u.name.size());
+  std::printf("%-*s  %-8s  %-20s  %s\n", static_cast<int>(width), "NAME", "STATUS", "CREATED", "SCOPES");
+  for (const auto& u : *users) {
+    std::printf("%-*s  %-8s  %-20s  %s\n", static_cast<int>(width), u.name.c_str(),
+                u.disabled ? "disabled" : "enabled", format_date(u.created_at).c_str(),
+                oauth::format_scope(u.scopes).c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_user(const config::Config& config, Args args) {
+  const std::string action = args.positional("user command (add, list, disable, enable, delete, passwd)");
+  core::SystemClock clock;
+  core::SystemRandom random;
+
+  // Parse everything before touching the database, so a usage mistake changes nothing.
+  std::optional<std::string> scope_text, hash;
+  bool from_stdin = false;
+  std::string name;
+  if (action == "add") {
+    scope_text = args.option("scope");
+    hash = args.option("password-hash");
+    from_stdin = args.flag("password-stdin");
+    if (hash && from_stdin) throw UsageError{"give --password-stdin or --password-hash, not both"};
+  } else if (action == "passwd") {
+    from_stdin = args.flag("password-stdin");
+  } else if (action != "list" && action != "disable" && action != "enable" && action != "delete") {
+    throw UsageError{"unknown user command '" + action + "'"};
+  }
+  if (action != "list") name = args.positional("user NAME");
+  args.done();
+
+  oauth::ScopeSet scopes;
+  if (scope_text) {
+    auto parsed = oauth::parse_scope(*scope_text);
+    if (!parsed) return fail("--scope: '" + *scope_text + "' is not a space-separated list of scope tokens");
+    scopes = std::move(*parsed);
+  }
+  if (action == "add" || action == "passwd") {
+    if (auto bad = oauth::check_user_name(name)) return fail(*bad);
+  }
+  std::string password;
+  if ((action == "add" && !hash) || action == "passwd") {
+    auto read = from_stdin ? read_secret_from_stdin(password::kMaxPasswordBytes)
+                           : prompt_new_secret("password", password::kMaxPasswordBytes);
+    if (!read) return fail(read.error());
+    password = std::move(*read);
+    if (auto bad = oauth::check_new_password(password)) return fail(*bad);
+  }
+
+  auto store = open_store(config, clock);
+  if (!store) return fail(store.error());
+  password::PasswordHasher hasher(random);
+  oauth::UserAdmin admin(**store, hasher, random);
+
+  std::expected<void, std::string> result;
+  std::string done;
+  if (action == "list") return list(admin);
+  if (action == "add") {
+    result = hash ? admin.import(name, *hash, scopes) : admin.add(name, password, scopes);
+    done = "user " + name + " added";
+  } else if (action == "passwd") {
+    result = admin.set_password(name, password);
+    done = "password of " + name + " changed";
+  } else if (action == "disable" || action == "enable") {
+    result = admin.set_disabled(name, action == "disable");
+    done = "user " + name + " " + action + "d";
+  } else {
+    result = admin.remove(name);
+    done = "user " + name + " deleted";
+  }
+  if (!result) return fail(result.error());
+  std::cout << done << "\n";
+  return kExitOk;
+}
+
+}  // namespace tessera::cli

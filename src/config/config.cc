@@ -1,0 +1,245 @@
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <map>
+#include <thread>
+#include <toml++/toml.h>
+
+#include "core/duration.h"
+
+namespace tessera::config {
+namespace {
+
+constexpr std::chrono::seconds kMaxAccessTokenTtl{24 * 3600};
+
+// One configuration value as found, with where it came from for error messages.
+struct Raw {
+  std::string value;
+  std::string origin;  // "TESSERA_LISTEN" or "listen in tessera.toml"
+};
+
+using RawValues = std::map<std::string, Raw>;
+
+// Every known setting: the TOML key; the environment name is TESSERA_ + upper case.
+constexpr std::string_view kKeys[] = {
+    "listen",          "issuer",          "database",           "signing_alg",
+    "secret_key",      "access_token_ttl", "refresh_token_ttl", "key_rotation",
+    "key_publish_delay", "key_encryption_key", "tls_cert",      "tls_key",
+    "admin_username",  "admin_password",  "threads",            "log",
+};
+
+// Settings that hold secrets: they must not sit in a file others can read.
+constexpr std::string_view kSecretKeys[] = {"secret_key", "key_encryption_key", "admin_password"};
+
+std::string env_name(std::string_view key) {
+  std::string name = "TESSERA_";
+  for (const char c : key) name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return name;
+}
+
+std::string fail(const Raw& raw, std::string_view what) { return raw.origin + ": " + std::string(what); }
+
+std::expected<void, std::string> read_toml(const std::string& path, RawValues& out,
+                                           std::vector<std::string>& warnings) {
+  toml::table parsed;
+  // Debian builds toml++ with exceptions: a syntax error arrives as toml::parse_error.
+  try {
+    parsed = toml::parse_file(path);
+  } catch (const toml::parse_error& err) {
+    if (err.source().begin.line == 0) {
+      return std::unexpected("config " + path + ": " + std::string(err.description()));
+    }
+    return std::unexpected("config " + path + ": line " + std::to_string(err.source().begin.line) +
+                           ": " + std::string(err.description()));
+  }
+  bool has_secret = false;
+  for (const auto& [key, node] : parsed) {
+    const std::string_view k = key.str();
+    if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys)) {
+      return std::unexpected("config " + path + ": unknown key '" + std::string(k) + "'");
+    }
+    const std::string origin = std::string(k) + " in " + path;
+    if (const auto* s = node.as_string()) {
+      out[std::string(k)] = Raw{s->get(), origin};
+    } else if (const auto* i = node.as_integer()) {
+      out[std::string(k)] = Raw{std::to_string(i->get()), origin};
+    } else {
+      return std::unexpected(origin + ": expected a string or an integer");
+    }
+    has_secret = has_secret || std::find(std::begin(kSecretKeys), std::end(kSecretKeys), k) !=
+                                   std::end(kSecretKeys);
+  }
+  struct stat st{};
+  if (has_secret && ::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    warnings.push_back("config " + path +
+                       " holds secrets and is readable by other users; chmod 600 it");
+  }
+  return {};
+}
+
+std::expected<ListenAddress, std::string> parse_listen(const Raw& raw) {
+  const std::string& v = raw.value;
+  const std::size_t colon = v.rfind(':');
+  if (colon == std::string::npos) return std::unexpected(fail(raw, "expected ADDRESS:PORT, e.g. 127.0.0.1:8080"));
+  std::string host = v.substr(0, colon);
+  const std::string port_text = v.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  unsigned char buf[16];
+  if (::inet_pton(AF_INET, host.c_str(), buf) != 1 && ::inet_pton(AF_INET6, host.c_str(), buf) != 1) {
+    return std::unexpected(fail(raw, "'" + host + "' is not an IP address"));
+  }
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
+    return std::unexpected(fail(raw, "'" + port_text + "' is not a port (0-65535)"));
+  }
+  return ListenAddress{.host = host, .port = static_cast<std::uint16_t>(port)};
+}
+
+std::expected<std::string, std::string> parse_issuer(const Raw& raw, std::vector<std::string>& warnings) {
+  const std::string& v = raw.value;
+  // RFC 8414 section 2: an https URL with no query or fragment. Plain http is allowed for
+  // development and behind a TLS-terminating proxy, with a warning.
+  const bool https = v.starts_with("https://");
+  if (!https && !v.starts_with("http://")) return std::unexpected(fail(raw, "must be an http:// or https:// URL"));
+  const std::size_t host_start = https ? 8 : 7;
+  if (v.size() <= host_start || v.find_first_of("?# \t") != std::string::npos) {
+    return std::unexpected(fail(raw, "must be a URL with a host and no query or fragment"));
+  }
+  if (v.size() > 512) return std::unexpected(fail(raw, "is too long"));
+  if (!https) warnings.push_back(raw.origin + " is not https: tokens name an issuer without TLS");
+  return v;
+}
+
+template <class T>
+std::expected<T, std::string> parse_number(const Raw& raw, T min, T max) {
+  T n{};
+  const auto [end, ec] = std::from_chars(raw.value.data(), raw.value.data() + raw.value.size(), n);
+  if (raw.value.empty() || ec != std::errc{} || end != raw.value.data() + raw.value.size() || n < min || n > max) {
+    return std::unexpected(fail(raw, "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max)));
+  }
+  return n;
+}
+
+std::expected<std::chrono::seconds, std::string> parse_ttl(const Raw& raw) {
+  auto d = core::parse_duration(raw.value);
+  if (!d) return std::unexpected(fail(raw, d.error()));
+  return *d;
+}
+
+std::expected<Config, std::string> build(const RawValues& raw) {
+  Config c;
+  c.threads = std::max(1u, std::thread::hardware_concurrency());
+  const auto get = [&](std::string_view key) -> const Raw* {
+    const auto it = raw.find(std::string(key));
+    return it == raw.end() ? nullptr : &it->second;
+  };
+  const auto non_empty = [&](std::string_view key) -> std::expected<std::optional<std::string>, std::string> {
+    const Raw* r = get(key);
+    if (r == nullptr) return std::nullopt;
+    if (r->value.empty()) return std::unexpected(fail(*r, "must not be empty"));
+    return r->value;
+  };
+
+  if (const Raw* r = get("listen")) {
+    auto v = parse_listen(*r);
+    if (!v) return std::unexpected(v.error());
+    c.listen = *v;
+  }
+  if (const Raw* r = get("issuer")) {
+    auto v = parse_issuer(*r, c.warnings);
+    if (!v) return std::unexpected(v.error());
+    c.issuer = *v;
+  }
+  if (const Raw* r = get("database")) {
+    if (r->value.empty()) return std::unexpected(fail(*r, "must not be empty"));
+    if (r->value.starts_with("postgresql://") || r->value.starts_with("postgres://")) {
+      return std::unexpected(fail(*r, "PostgreSQL is not supported by this build yet; use a file path"));
+    }
+    c.database = r->value;
+  }
+  if (const Raw* r = get("signing_alg")) {
+    const auto alg = jose::parse_algorithm(r->value);
+    if (!alg || *alg == jose::Algorithm::kPS256) {
+      return std::unexpected(fail(*r, "'" + r->value + "' is not one of EdDSA, ES256, RS256, HS256"));
+    }
+    c.signing_alg = *alg;
+  }
+  for (auto [key, field] : {std::pair{"secret_key", &c.secret_key}, {"key_encryption_key", &c.key_encryption_key},
+                            {"tls_cert", &c.tls_cert}, {"tls_key", &c.tls_key},
+                            {"admin_username", &c.admin_username}, {"admin_password", &c.admin_password}}) {
+    auto v = non_empty(key);
+    if (!v) return std::unexpected(v.error());
+    *field = *v;
+  }
+  if (c.signing_alg == jose::Algorithm::kHS256) {
+    if (!c.secret_key) return std::unexpected("TESSERA_SECRET_KEY: required when TESSERA_SIGNING_ALG is HS256");
+    if (c.secret_key->size() < 32) {
+      return std::unexpected(fail(*get("secret_key"), "must be at least 32 bytes for HS256"));
+    }
+  } else if (c.secret_key) {
+    c.warnings.push_back("TESSERA_SECRET_KEY is set but unused: the signing algorithm is not HS256");
+  }
+  if (c.tls_cert.has_value() != c.tls_key.has_value()) {
+    return std::unexpected("TESSERA_TLS_CERT and TESSERA_TLS_KEY: set both or neither");
+  }
+  if (c.tls_cert) {
+    return std::unexpected(fail(*get("tls_cert"), "HTTPS is not supported by this build yet"));
+  }
+  for (auto [key, field] : {std::pair{"access_token_ttl", &c.access_token_ttl}, {"refresh_token_ttl", &c.refresh_token_ttl},
+                            {"key_rotation", &c.key_rotation}, {"key_publish_delay", &c.key_publish_delay}}) {
+    if (const Raw* r = get(key)) {
+      auto v = parse_ttl(*r);
+      if (!v) return std::unexpected(v.error());
+      *field = *v;
+    }
+  }
+  if (c.access_token_ttl > kMaxAccessTokenTtl) {
+    return std::unexpected(fail(*get("access_token_ttl"), "must be at most 1d: access tokens are meant to be short-lived"));
+  }
+  if (const Raw* r = get("threads")) {
+    auto v = parse_number<unsigned>(*r, 1, 256);
+    if (!v) return std::unexpected(v.error());
+    c.threads = *v;
+  }
+  if (const Raw* r = get("log")) {
+    const auto level = core::parse_log_level(r->value);
+    if (!level) return std::unexpected(fail(*r, "'" + r->value + "' is not one of debug, info, warn, error"));
+    c.log = *level;
+  }
+  return c;
+}
+
+}  // namespace
+
+Environment process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::expected<Config, std::string> load_config(const std::optional<std::string>& file,
+                                               const Environment& env) {
+  RawValues raw;
+  std::vector<std::string> warnings;
+  if (file) {
+    if (auto ok = read_toml(*file, raw, warnings); !ok) return std::unexpected(ok.error());
+  }
+  for (const std::string_view key : kKeys) {
+    const std::string name = env_name(key);
+    if (auto v = env(name)) raw[std::string(key)] = Raw{std::move(*v), name};
+  }
+  auto config = build(raw);
+  if (config) config->warnings.insert(config->warnings.begin(), warnings.begin(), warnings.end());
+  return config;
+}
+
+}  // namespace tessera::config

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "core/base64url.h"
+#include "core/base64.h"
 
 namespace tessera::core {
 

@@ -1,0 +1,63 @@
+#include "http/form.h"
+
+namespace tessera::http {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string_view to_string(FormError e) {
+  switch (e) {
+    case FormError::kBadEscape: return "the form has a malformed percent-escape";
+    case FormError::kTooManyFields: return "the form has too many fields";
+  }
+  return "the form is malformed";
+}
+
+std::expected<std::string, FormError> form_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (text.size() - i < 3) return std::unexpected(FormError::kBadEscape);
+      const int hi = hex_value(text[i + 1]);
+      const int lo = hex_value(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::unexpected(FormError::kBadEscape);
+      out.push_back(static_cast<char>(hi << 4 | lo));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::expected<FormPairs, FormError> parse_form(std::string_view body) {
+  FormPairs pairs;
+  std::size_t pos = 0;
+  while (pos <= body.size()) {
+    const std::size_t amp = std::min(body.find('&', pos), body.size());
+    const std::string_view field = body.substr(pos, amp - pos);
+    pos = amp + 1;
+    if (field.empty()) continue;  // "a=1&&b=2" and a trailing '&' are harmless
+    if (pairs.size() == kMaxFormFields) return std::unexpected(FormError::kTooManyFields);
+    const std::size_t eq = field.find('=');
+    auto name = form_decode(field.substr(0, eq));
+    if (!name) return std::unexpected(name.error());
+    auto value = form_decode(eq == std::string_view::npos ? std::string_view{} : field.substr(eq + 1));
+    if (!value) return std::unexpected(value.error());
+    pairs.emplace_back(std::move(*name), std::move(*value));
+  }
+  return pairs;
+}
+
+}  // namespace tessera::http

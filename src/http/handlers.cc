@@ -1,0 +1,176 @@
+#include "http/handlers.h"
+
+#include <strings.h>
+
+#include <boost/json/object.hpp>
+
+#include "core/base64.h"
+#include "http/form.h"
+#include "http/response.h"
+
+namespace tessera::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+using asio::awaitable;
+
+bool starts_with_ignore_case(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && strncasecmp(s.data(), prefix.data(), prefix.size()) == 0;
+}
+
+// The media type of Content-Type, without parameters such as charset.
+bool has_media_type(const Request& req, std::string_view type) {
+  std::string_view value = req[bhttp::field::content_type];
+  value = value.substr(0, value.find(';'));
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  return value.size() == type.size() && strncasecmp(value.data(), type.data(), type.size()) == 0;
+}
+
+// RFC 6749 section 2.3.1: Basic credentials whose id and secret are each form-urlencoded.
+std::expected<oauth::ClientCredentials, oauth::OAuthError> basic_credentials(const Request& req) {
+  oauth::ClientCredentials credentials;
+  const auto count = req.count(bhttp::field::authorization);
+  if (count == 0) return credentials;
+  const oauth::OAuthError bad{oauth::ErrorCode::kInvalidClient, "client authentication failed"};
+  if (count > 1) return std::unexpected(oauth::invalid_request("repeated Authorization header"));
+  const std::string_view value = req[bhttp::field::authorization];
+  if (!starts_with_ignore_case(value, "Basic ")) return std::unexpected(bad);
+  std::string_view encoded = value.substr(6);
+  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
+  const auto decoded = core::base64_decode(encoded);
+  if (!decoded) return std::unexpected(bad);
+  const std::size_t colon = decoded->find(':');
+  if (colon == std::string::npos) return std::unexpected(bad);
+  auto id = form_decode(std::string_view(*decoded).substr(0, colon));
+  auto secret = form_decode(std::string_view(*decoded).substr(colon + 1));
+  if (!id || !secret || id->empty()) return std::unexpected(bad);
+  credentials.method = oauth::ClientCredentials::Method::kSecretBasic;
+  credentials.id = std::move(*id);
+  credentials.secret = std::move(*secret);
+  return credentials;
+}
+
+// RFC 6750 section 2.1: Authorization: Bearer b64token.
+std::expected<std::string_view, BearerError> bearer_token(const Request& req) {
+  const auto count = req.count(bhttp::field::authorization);
+  if (count == 0) return std::unexpected(BearerError::kMissing);
+  if (count > 1) return std::unexpected(BearerError::kInvalidRequest);
+  std::string_view value = req[bhttp::field::authorization];
+  if (!starts_with_ignore_case(value, "Bearer ")) return std::unexpected(BearerError::kMissing);
+  value.remove_prefix(7);
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  if (value.empty()) return std::unexpected(BearerError::kInvalidToken);
+  return value;
+}
+
+json::object token_body(const oauth::TokenResponse& response) {
+  json::object body;
+  body["access_token"] = response.access_token;
+  body["token_type"] = "bearer";
+  body["expires_in"] = response.expires_in.count();
+  body["scope"] = oauth::format_scope(response.scope);
+  if (response.refresh_token) body["refresh_token"] = *response.refresh_token;
+  return body;
+}
+
+class Endpoints {
+ public:
+  explicit Endpoints(const Services& services) : s_(services) {}
+
+  // POST /token (RFC 6749 section 3.2).
+  awaitable<Response> token(const Request& req, const RequestContext& ctx) const {
+    if (!has_media_type(req, "application/x-www-form-urlencoded")) {
+      co_return oauth_error_response(
+          oauth::invalid_request("Content-Type must be application/x-www-form-urlencoded"));
+    }
+    auto pairs = parse_form(req.body());
+    if (!pairs) co_return oauth_error_response(oauth::invalid_request(std::string(to_string(pairs.error()))));
+    auto credentials = basic_credentials(req);
+    if (!credentials) co_return oauth_error_response(credentials.error());
+    oauth::TokenRequest request{.params = oauth::Parameters(std::move(*pairs)),
+                                .credentials = std::move(*credentials),
+                                .remote_address = ctx.remote_address};
+    auto result = co_await s_.credential_pool.run([&] {
+      auto response = s_.token_service.handle(request);
+      if (!response) return oauth_error_response(response.error());
+      Response res = json_response(Status::ok, token_body(*response));
+      res.set(bhttp::field::pragma, "no-cache");
+      return res;
+    });
+    if (!result) co_return oauth_error_response({oauth::ErrorCode::kTemporarilyUnavailable,
+                                                 "too many requests in progress; retry shortly"});
+    co_return std::move(*result);
+  }
+
+  // GET /users/me: the seed's endpoint, the verified token's claims. Verification is a
+  // signature check and no I/O, so it runs right here on the I/O thread.
+  awaitable<Response> users_me(const Request& req, const RequestContext&) const {
+    auto claims = verify(req);
+    if (!claims) co_return std::move(claims.error());
+    co_return json_response(Status::ok, *claims);
+  }
+
+  // GET and POST /userinfo (OpenID Connect Core section 5.3).
+  awaitable<Response> userinfo(const Request& req, const RequestContext&) const {
+    auto claims = verify(req);
+    if (!claims) co_return std::move(claims.error());
+    auto result = co_await s_.blocking_pool.run([&] {
+      auto info = s_.userinfo.lookup(*claims);
+      if (info) return json_response(Status::ok, *info);
+      if (info.error() == oauth::UserInfoError::kUnavailable) return unavailable_response();
+      return bearer_error_response(BearerError::kInvalidToken, "the token's user is not active");
+    });
+    if (!result) co_return unavailable_response();
+    co_return std::move(*result);
+  }
+
+  // GET /healthz: 200 when the database answers, else 503.
+  awaitable<Response> healthz(const Request&, const RequestContext&) const {
+    auto result = co_await s_.blocking_pool.run([&] { return s_.store.ping().has_value(); });
+    json::object body;
+    const bool ok = result && *result;
+    body["status"] = ok ? "ok" : "unavailable";
+    co_return json_response(ok ? Status::ok : Status::service_unavailable, body);
+  }
+
+ private:
+  std::expected<json::object, Response> verify(const Request& req) const {
+    const auto token = bearer_token(req);
+    if (!token) {
+      const BearerError e = token.error();
+      return std::unexpected(bearer_error_response(
+          e, e == BearerError::kMissing ? "a bearer token is required"
+             : e == BearerError::kInvalidRequest ? "repeated Authorization header"
+                                                 : "the bearer token is empty"));
+    }
+    auto claims = s_.access_tokens.verify(*token);
+    if (!claims) {
+      return std::unexpected(
+          bearer_error_response(BearerError::kInvalidToken, jose::to_string(claims.error())));
+    }
+    return std::move(*claims);
+  }
+
+  Services s_;
+};
+
+}  // namespace
+
+void register_routes(Router& router, const Services& services) {
+  auto endpoints = std::make_shared<const Endpoints>(services);
+  const auto bind = [endpoints](auto method) -> Handler {
+    return [endpoints, method](const Request& req, const RequestContext& ctx) {
+      return ((*endpoints).*method)(req, ctx);
+    };
+  };
+  router.add(bhttp::verb::post, "/token", bind(&Endpoints::token));
+  router.add(bhttp::verb::get, "/users/me", bind(&Endpoints::users_me));
+  router.add(bhttp::verb::get, "/userinfo", bind(&Endpoints::userinfo));
+  router.add(bhttp::verb::post, "/userinfo", bind(&Endpoints::userinfo));
+  router.add(bhttp::verb::get, "/healthz", bind(&Endpoints::healthz));
+}
+
+}  // namespace tessera::http

@@ -1,0 +1,274 @@
+#include "http/server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <strings.h>
+
+#include <cmath>
+
+#include "core/log.h"
+#include "http/response.h"
+
+namespace tessera::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::awaitable;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+using beast::error_code;
+
+// What drain() needs to reach a connection: its executor, and while it waits for a next
+// request, its stream. Touched only on the connection's strand.
+struct Server::Connection {
+  asio::any_io_executor executor;
+  beast::tcp_stream* stream = nullptr;
+  bool idle = false;
+};
+
+namespace {
+
+constexpr std::size_t kMaxLoggedPath = 256;
+
+std::string_view path_of(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  return target.substr(0, std::min(target.size(), kMaxLoggedPath));
+}
+
+void log_request(std::string_view method, std::string_view path, unsigned status,
+                 std::chrono::steady_clock::time_point start, const std::string& remote) {
+  if (!core::log_enabled(core::LogLevel::kInfo)) return;
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  core::log(core::LogLevel::kInfo, "request",
+            {{"method", method},
+             {"path", path},
+             {"status", status},
+             {"duration_ms", std::round(ms * 1000) / 1000},
+             {"remote", remote}});
+}
+
+// The answer to a request that could not be read, or std::nullopt to just close.
+std::optional<Response> read_error_response(const error_code& ec) {
+  if (ec == bhttp::error::header_limit) {
+    return error_response(Status::request_header_fields_too_large, "headers_too_large",
+                          "the request headers exceed 8 KiB");
+  }
+  if (ec == bhttp::error::body_limit || ec == beast::error_code(bhttp::error::buffer_overflow)) {
+    return error_response(Status::payload_too_large, "request_too_large",
+                          "the request body exceeds 64 KiB");
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+    return error_response(Status::bad_request, "invalid_request", "malformed HTTP request");
+  }
+  return std::nullopt;
+}
+
+bool is_expected_close(const error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == beast::error::timeout || ec == asio::error::broken_pipe ||
+         ec == bhttp::error::partial_message;
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& ioc, const Router& router, ServerLimits limits)
+    : ioc_(ioc), router_(router), limits_(limits), acceptor_(asio::make_strand(ioc)), drain_timer_(ioc) {}
+
+Server::~Server() = default;
+
+std::expected<tcp::endpoint, std::string> Server::listen(const std::string& host,
+                                                         std::uint16_t port) {
+  error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) return std::unexpected("'" + host + "' is not an IP address");
+  const tcp::endpoint endpoint(address, port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return std::unexpected("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  return acceptor_.local_endpoint();
+}
+
+void Server::start() {
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+}
+
+awaitable<void> Server::accept_loop() {
+  asio::steady_timer backoff(acceptor_.get_executor());
+  while (!draining_) {
+    error_code ec;
+    // Each connection gets its own strand (named: see the GCC 12 note in serve()).
+    const auto strand = asio::make_strand(ioc_);
+    tcp::socket socket =
+        co_await acceptor_.async_accept(strand, asio::redirect_error(use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+    if (ec) {
+      // Out of file descriptors and the like: say so and try again shortly.
+      core::log(core::LogLevel::kWarn, "accept_failed", {{"error", ec.message()}});
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(asio::redirect_error(use_awaitable, ec));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    const auto executor = socket.get_executor();
+    asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
+  }
+}
+
+awaitable<void> Server::serve(tcp::socket socket) {
+  auto connection = std::make_shared<Connection>();
+  connection->executor = socket.get_executor();
+  {
+    std::lock_guard lock(mutex_);
+    connections_.insert(connection);
+  }
+  error_code ec;
+  std::string remote;
+  {
+    const auto endpoint = socket.remote_endpoint(ec);
+    remote = ec ? "-" : endpoint.address().to_string();
+  }
+  beast::tcp_stream stream(std::move(socket));
+  connection->stream = &stream;
+  beast::flat_buffer buffer(limits_.header_bytes + limits_.body_bytes + 4096);
+
+  try {
+    while (!draining_) {
+      // Idle: wait for the first byte of the next request. drain() may cancel this wait.
+      if (buffer.size() == 0) {
+        connection->idle = true;
+        stream.expires_after(limits_.idle_timeout);
+        const std::size_t n = co_await stream.async_read_some(
+            buffer.prepare(4096), asio::redirect_error(use_awaitable, ec));
+        connection->idle = false;
+        if (ec) break;
+        buffer.commit(n);
+      }
+      const auto start = std::chrono::steady_clock::now();
+      stream.expires_after(limits_.read_timeout);
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
+      parser.body_limit(limits_.body_bytes);
+
+      co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (!ec && parser.get()[bhttp::field::expect].size() == 12 &&
+          strncasecmp(parser.get()[bhttp::field::expect].data(), "100-continue", 12) == 0) {
+        bhttp::response<bhttp::empty_body> cont{Status::continue_, parser.get().version()};
+        co_await bhttp::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
+      }
+      if (!ec) co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        std::optional<Response> res = read_error_response(ec);
+        if (!res) {
+          if (ec == beast::error::timeout) {
+            core::log(core::LogLevel::kInfo, "request_timeout", {{"remote", remote}});
+          }
+          break;
+        }
+        const std::string method(parser.is_header_done() ? parser.get().method_string() : "-");
+        const std::string path(parser.is_header_done() ? path_of(parser.get().target()) : "-");
+        res->keep_alive(false);
+        stream.expires_after(limits_.write_timeout);
+        co_await bhttp::async_write(stream, *res, asio::redirect_error(use_awaitable, ec));
+        log_request(method, path, res->result_int(), start, remote);
+        break;
+      }
+
+      Request request = parser.release();
+      Response response;
+      // Named, not a temporary: GCC 12 mishandles temporaries with destructors inside a
+      // co_await expression (frees them twice).
+      const RequestContext context{.remote_address = remote};
+      try {
+        response = co_await router_.dispatch(request, context);
+      } catch (const std::exception& e) {
+        core::log(core::LogLevel::kError, "handler_failed",
+                  {{"path", path_of(request.target())}, {"error", e.what()}});
+        response = error_response(Status::internal_server_error, "server_error", "internal error");
+      }
+      const bool keep_alive = request.keep_alive() && !draining_;
+      response.version(request.version());
+      response.keep_alive(keep_alive);
+      response.prepare_payload();
+      stream.expires_after(limits_.write_timeout);
+      co_await bhttp::async_write(stream, response, asio::redirect_error(use_awaitable, ec));
+      log_request(request.method_string(), path_of(request.target()), response.result_int(), start,
+                  remote);
+      if (ec || !keep_alive) break;
+    }
+    if (ec && !is_expected_close(ec)) {
+      core::log(core::LogLevel::kDebug, "connection_error", {{"remote", remote}, {"error", ec.message()}});
+    }
+  } catch (const std::exception& e) {
+    core::log(core::LogLevel::kError, "connection_failed", {{"remote", remote}, {"error", e.what()}});
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  connection->stream = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    connections_.erase(connection);
+  }
+  connection_closed();
+}
+
+void Server::drain(std::function<void()> done) {
+  {
+    std::lock_guard lock(mutex_);
+    on_drained_ = std::move(done);
+    draining_ = true;
+    for (const auto& c : connections_) {
+      asio::post(c->executor, [c] {
+        if (c->stream != nullptr && c->idle) c->stream->cancel();
+      });
+    }
+  }
+  asio::post(acceptor_.get_executor(), [this] {
+    error_code ec;
+    acceptor_.close(ec);
+  });
+  drain_timer_.expires_after(limits_.drain_timeout);
+  drain_timer_.async_wait([this](const error_code& ec) {
+    if (ec) return;
+    core::log(core::LogLevel::kWarn, "drain_timeout", {{"seconds", limits_.drain_timeout.count()}});
+    finish_drain();
+  });
+  connection_closed();
+}
+
+void Server::connection_closed() {
+  if (!draining_) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (!connections_.empty()) return;
+  }
+  finish_drain();
+}
+
+void Server::finish_drain() {
+  if (drained_.exchange(true)) return;
+  drain_timer_.cancel();
+  std::function<void()> done;
+  {
+    std::lock_guard lock(mutex_);
+    done = std::move(on_drained_);
+  }
+  if (done) done();
+}
+
+}  // namespace tessera::http

@@ -1,0 +1,55 @@
+#include "oauth/access_token.h"
+
+#include <boost/json/serialize.hpp>
+
+#include "jose/jws.h"
+
+namespace tessera::oauth {
+
+namespace json = boost::json;
+
+AccessTokens::AccessTokens(const jose::KeySource& keys, AccessTokenSettings settings,
+                           const core::Clock& clock, core::Random& random)
+    : keys_(keys),
+      settings_(std::move(settings)),
+      policy_{.issuer = settings_.issuer,
+              .audience = std::nullopt,
+              .algorithms = settings_.algorithms,
+              .typ = "at+jwt",
+              .leeway = settings_.leeway},
+      clock_(clock),
+      random_(random) {}
+
+std::expected<IssuedToken, jose::Error> AccessTokens::issue(const TokenSubject& subject) const {
+  const std::int64_t now = core::unix_seconds(clock_.now());
+  std::string jti = core::random_token(random_, 16);
+  json::object claims;
+  claims.reserve(8);
+  claims["iss"] = settings_.issuer;
+  claims["sub"] = subject.subject;
+  claims["aud"] = subject.audience.empty() ? settings_.issuer : subject.audience;
+  claims["exp"] = now + settings_.ttl.count();
+  claims["iat"] = now;
+  claims["jti"] = jti;
+  claims["client_id"] = subject.client_id;
+  claims["scope"] = format_scope(subject.scope);
+  const auto key = keys_.signing_key();
+  auto token = jose::sign_compact(*key, "at+jwt", json::serialize(claims));
+  if (!token) return std::unexpected(token.error());
+  return IssuedToken{
+      .access_token = std::move(*token), .expires_in = settings_.ttl, .jti = std::move(jti)};
+}
+
+std::expected<json::object, jose::Error> AccessTokens::verify(std::string_view token) const {
+  const auto keys = keys_.verification_keys();
+  auto claims = jose::verify_jwt(token, *keys, policy_, clock_.now());
+  if (!claims) return claims;
+  for (const std::string_view name : {"sub", "client_id", "jti"}) {
+    const json::value* v = claims->if_contains(name);
+    if (v == nullptr) return std::unexpected(jose::Error::kMissingClaim);
+    if (!v->is_string()) return std::unexpected(jose::Error::kBadClaim);
+  }
+  return claims;
+}
+
+}  // namespace tessera::oauth

@@ -1,0 +1,19 @@
+#include "oauth/errors.h"
+
+namespace tessera::oauth {
+
+std::string_view error_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidRequest: return "invalid_request";
+    case ErrorCode::kInvalidClient: return "invalid_client";
+    case ErrorCode::kInvalidGrant: return "invalid_grant";
+    case ErrorCode::kUnauthorizedClient: return "unauthorized_client";
+    case ErrorCode::kUnsupportedGrantType: return "unsupported_grant_type";
+    case ErrorCode::kInvalidScope: return "invalid_scope";
+    case ErrorCode::kTemporarilyUnavailable: return "temporarily_unavailable";
+    case ErrorCode::kServerError: return "server_error";
+  }
+  return "server_error";
+}
+
+}  // namespace tessera::oauth

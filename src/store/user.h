@@ -15,8 +15,9 @@ struct User {
   // The scopes this user may be granted, sorted and without duplicates.
   std::vector<std::string> scopes;
   bool disabled = false;
-  core::TimePoint created_at;
-  core::TimePoint updated_at;
+  // Set by the store; the `{}` lets callers write User{.name = ..., ...} without them.
+  core::TimePoint created_at{};
+  core::TimePoint updated_at{};
 };
 
 }  // namespace tessera::store

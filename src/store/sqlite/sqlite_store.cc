@@ -1,0 +1,425 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <iterator>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/log.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace tessera::store {
+
+// Declared in store.h, which has no source file of its own yet.
+std::string_view to_string(StoreError e) {
+  switch (e) {
+    case StoreError::kNotFound:
+      return "record not found";
+    case StoreError::kAlreadyExists:
+      return "record already exists";
+    case StoreError::kUnavailable:
+      return "database unavailable";
+  }
+  return "database unavailable";
+}
+
+namespace {
+
+using sqlite::SqliteConnection;
+using sqlite::SqliteError;
+using sqlite::Transaction;
+
+// Schema migrations: step i takes PRAGMA user_version from i to i + 1, and all pending steps
+// run in one transaction at open. Append new steps at the end; never edit one that has
+// shipped, since existing databases have already run it.
+constexpr std::string_view kMigrations[] = {
+    // 1: users. Times are Unix seconds. Scopes are space-separated, which is safe because a
+    // scope token never contains a space (RFC 6749 section 3.3).
+    R"sql(
+      CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        scopes TEXT NOT NULL DEFAULT '',
+        disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+    )sql",
+};
+
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+// Each connection is used by one thread at a time; acquire() blocks while all are lent out.
+class ConnectionPool {
+ public:
+  explicit ConnectionPool(std::vector<std::unique_ptr<SqliteConnection>> connections)
+      : connections_(std::move(connections)) {
+    for (auto& c : connections_) idle_.push_back(c.get());
+  }
+
+  class Lease {
+   public:
+    Lease(ConnectionPool& pool, SqliteConnection& conn) : pool_(pool), conn_(conn) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() { pool_.release(conn_); }
+    SqliteConnection* operator->() const { return &conn_; }
+    SqliteConnection& operator*() const { return conn_; }
+
+   private:
+    ConnectionPool& pool_;
+    SqliteConnection& conn_;
+  };
+
+  Lease acquire() {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [this] { return !idle_.empty(); });
+    SqliteConnection* conn = idle_.back();
+    idle_.pop_back();
+    return Lease(*this, *conn);
+  }
+
+ private:
+  void release(SqliteConnection& conn) {
+    {
+      std::lock_guard lock(mutex_);
+      idle_.push_back(&conn);
+    }
+    available_.notify_one();
+  }
+
+  std::vector<std::unique_ptr<SqliteConnection>> connections_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<SqliteConnection*> idle_;
+};
+
+std::string join_scopes(const std::vector<std::string>& scopes) {
+  std::string text;
+  for (const auto& scope : scopes) {
+    if (!text.empty()) text.push_back(' ');
+    text += scope;
+  }
+  return text;
+}
+
+std::vector<std::string> split_scopes(std::string_view text) {
+  std::vector<std::string> scopes;
+  while (!text.empty()) {
+    const auto space = text.find(' ');
+    if (space != 0) scopes.emplace_back(text.substr(0, space));
+    if (space == std::string_view::npos) break;
+    text.remove_prefix(space + 1);
+  }
+  return scopes;
+}
+
+core::TimePoint from_unix_seconds(std::int64_t seconds) {
+  return core::TimePoint(std::chrono::seconds(seconds));
+}
+
+// Reads a row of (name, password_hash, scopes, disabled, created_at, updated_at).
+User read_user(const sqlite::Statement& row) {
+  return User{
+      .name = row.column_text(0),
+      .password_hash = row.column_text(1),
+      .scopes = split_scopes(row.column_text(2)),
+      .disabled = row.column_int64(3) != 0,
+      .created_at = from_unix_seconds(row.column_int64(4)),
+      .updated_at = from_unix_seconds(row.column_int64(5)),
+  };
+}
+
+bool is_unique_violation(const SqliteError& e) {
+  return e.code == SQLITE_CONSTRAINT_PRIMARYKEY || e.code == SQLITE_CONSTRAINT_UNIQUE;
+}
+
+// The one place a database failure is logged; the caller only sees kUnavailable. SQLite's
+// messages name tables and columns, never the values involved.
+StoreError unavailable(std::string_view operation, const SqliteError& e) {
+  core::log(core::LogLevel::kError, "database_error",
+            {{"operation", operation}, {"sqlite", e.message}, {"code", e.code}});
+  return StoreError::kUnavailable;
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::vector<std::unique_ptr<SqliteConnection>> connections, const core::Clock& clock)
+      : pool_(std::move(connections)), clock_(clock) {}
+
+  StoreResult<std::optional<User>> find_user(std::string_view name) override {
+    auto conn = pool_.acquire();
+    auto stmt = conn->prepare(
+        "SELECT name, password_hash, scopes, disabled, created_at, updated_at "
+        "FROM users WHERE name = ?1",
+        name);
+    if (!stmt) return std::unexpected(unavailable("find_user", stmt.error()));
+    auto row = stmt->step();
+    if (!row) return std::unexpected(unavailable("find_user", row.error()));
+    if (!*row) return std::optional<User>();
+    return read_user(*stmt);
+  }
+
+  StoreResult<std::vector<User>> list_users() override {
+    // BINARY collation: names ordered by their UTF-8 bytes, whatever the locale.
+    auto conn = pool_.acquire();
+    auto stmt = conn->prepare(
+        "SELECT name, password_hash, scopes, disabled, created_at, updated_at "
+        "FROM users ORDER BY name");
+    if (!stmt) return std::unexpected(unavailable("list_users", stmt.error()));
+    std::vector<User> users;
+    for (;;) {
+      auto row = stmt->step();
+      if (!row) return std::unexpected(unavailable("list_users", row.error()));
+      if (!*row) return users;
+      users.push_back(read_user(*stmt));
+    }
+  }
+
+  StoreResult<bool> has_users() override {
+    auto conn = pool_.acquire();
+    auto stmt = conn->prepare("SELECT EXISTS (SELECT 1 FROM users)");
+    if (!stmt) return std::unexpected(unavailable("has_users", stmt.error()));
+    auto row = stmt->step();
+    if (!row) return std::unexpected(unavailable("has_users", row.error()));
+    return *row && stmt->column_int64(0) != 0;
+  }
+
+  StoreResult<void> add_user(const User& user) override {
+    const std::int64_t now = now_seconds();
+    auto added = write("add_user",
+                       "INSERT INTO users (name, password_hash, scopes, disabled, created_at, "
+                       "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                       user.name, user.password_hash, join_scopes(user.scopes), user.disabled, now);
+    if (!added) return std::unexpected(added.error());
+    return {};
+  }
+
+  StoreResult<void> set_user_disabled(std::string_view name, bool disabled) override {
+    return update_user("set_user_disabled",
+                       "UPDATE users SET disabled = ?2, updated_at = ?3 WHERE name = ?1", name,
+                       disabled, now_seconds());
+  }
+
+  StoreResult<void> set_user_scopes(std::string_view name,
+                                    const std::vector<std::string>& scopes) override {
+    return update_user("set_user_scopes",
+                       "UPDATE users SET scopes = ?2, updated_at = ?3 WHERE name = ?1", name,
+                       join_scopes(scopes), now_seconds());
+  }
+
+  StoreResult<void> set_password_hash(std::string_view name, std::string_view hash) override {
+    return update_user("set_password_hash",
+                       "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE name = ?1", name,
+                       hash, now_seconds());
+  }
+
+  // A compare-and-set in one statement. An unknown user is not an error here: its hash was not
+  // replaced, which is all a caller rehashing after a login needs to know.
+  StoreResult<bool> replace_password_hash(std::string_view name, std::string_view old_hash,
+                                          std::string_view new_hash) override {
+    auto changed = write("replace_password_hash",
+                         "UPDATE users SET password_hash = ?3, updated_at = ?4 "
+                         "WHERE name = ?1 AND password_hash = ?2",
+                         name, old_hash, new_hash, now_seconds());
+    if (!changed) return std::unexpected(changed.error());
+    return *changed > 0;
+  }
+
+  StoreResult<void> delete_user(std::string_view name) override {
+    return update_user("delete_user", "DELETE FROM users WHERE name = ?1", name);
+  }
+
+  StoreResult<void> ping() override {
+    auto conn = pool_.acquire();
+    auto stmt = conn->prepare("SELECT 1");
+    if (!stmt) return std::unexpected(unavailable("ping", stmt.error()));
+    if (auto row = stmt->step(); !row) return std::unexpected(unavailable("ping", row.error()));
+    return {};
+  }
+
+ private:
+  std::int64_t now_seconds() const { return core::unix_seconds(clock_.now()); }
+
+  // Runs one statement that writes, and returns how many rows it changed. A taken key is
+  // kAlreadyExists.
+  template <class... Args>
+  StoreResult<std::int64_t> write(std::string_view operation, std::string_view sql,
+                                  const Args&... args) {
+    // SQLite takes one writer at a time. Writers in this process queue here instead of
+    // sleep-polling in SQLite's busy handler, which is left to wait for other processes
+    // (the admin CLI) only.
+    std::lock_guard writer(write_mutex_);
+    auto conn = pool_.acquire();
+    auto changed = conn->run(sql, args...);
+    if (changed) return *changed;
+    if (is_unique_violation(changed.error())) return std::unexpected(StoreError::kAlreadyExists);
+    return std::unexpected(unavailable(operation, changed.error()));
+  }
+
+  // A write to one named user: kNotFound when no row matched.
+  template <class... Args>
+  StoreResult<void> update_user(std::string_view operation, std::string_view sql,
+                                const Args&... args) {
+    auto changed = write(operation, sql, args...);
+    if (!changed) return std::unexpected(changed.error());
+    if (*changed == 0) return std::unexpected(StoreError::kNotFound);
+    return {};
+  }
+
+  ConnectionPool pool_;
+  std::mutex write_mutex_;
+  const core::Clock& clock_;
+};
+
+std::expected<std::int64_t, SqliteError> user_version(SqliteConnection& conn) {
+  auto stmt = conn.prepare("PRAGMA user_version");
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  return *row ? stmt->column_int64(0) : 0;
+}
+
+std::string newer_schema_message(std::int64_t version) {
+  return "database schema version " + std::to_string(version) +
+         " is newer than this tessera supports (" + std::to_string(kSchemaVersion) + ")";
+}
+
+// Brings the schema to kSchemaVersion. The version is checked again once the write lock is
+// held, so that when two processes open a new file at once, the second one finds the work
+// done instead of running it twice.
+std::expected<void, std::string> migrate(SqliteConnection& conn, const std::string& path) {
+  auto version = user_version(conn);
+  if (!version) return std::unexpected(version.error().message);
+  if (*version > kSchemaVersion) return std::unexpected(newer_schema_message(*version));
+  if (*version == kSchemaVersion) return {};
+
+  auto tx = Transaction::begin_immediate(conn);
+  if (!tx) return std::unexpected(tx.error().message);
+  version = user_version(conn);
+  if (!version) return std::unexpected(version.error().message);
+  if (*version > kSchemaVersion) return std::unexpected(newer_schema_message(*version));
+  if (*version == kSchemaVersion) return {};
+  const std::int64_t from = *version;
+  for (std::int64_t v = from; v < kSchemaVersion; ++v) {
+    if (auto done = conn.exec(kMigrations[v]); !done) {
+      return std::unexpected("migration to schema version " + std::to_string(v + 1) +
+                             " failed: " + done.error().message);
+    }
+  }
+  // A pragma takes no parameters; the number is ours, not data.
+  if (auto set = conn.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion)); !set) {
+    return std::unexpected(set.error().message);
+  }
+  if (auto committed = tx->commit(); !committed) return std::unexpected(committed.error().message);
+  core::log(core::LogLevel::kInfo, "database_migrated",
+            {{"path", path}, {"from", from}, {"to", kSchemaVersion}});
+  return {};
+}
+
+// The file holds password hashes, and SQLite would create it 0644 less the umask, so it is
+// created 0600 here first. SQLite creates the -wal and -shm files with the mode of the
+// database file, so they follow. (The umask is process-wide; changing it around the open
+// would race with other threads.)
+std::expected<void, std::string> create_private_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return {};
+    return std::unexpected(std::generic_category().message(errno));
+  }
+  // The mode given to open() is reduced by the umask; 0600 is what is wanted, exactly.
+  const int chmod_rc = ::fchmod(fd, 0600);
+  const int chmod_errno = errno;
+  ::close(fd);
+  if (chmod_rc != 0) return std::unexpected(std::generic_category().message(chmod_errno));
+  return {};
+}
+
+// WAL: readers do not block the writer nor it them. The mode is stored in the file. Turning it
+// on needs the file to itself and SQLite does not run the busy handler for that, so when
+// several processes open a new file at once, all but one get SQLITE_BUSY at once: retry here,
+// within the busy timeout. (This waits in real time, like SQLite's own busy handler.)
+std::expected<void, std::string> use_wal(SqliteConnection& conn,
+                                         std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    auto stmt = conn.prepare("PRAGMA journal_mode = WAL");
+    if (!stmt) return std::unexpected(stmt.error().message);
+    auto row = stmt->step();
+    if (row) {
+      // The pragma returns the mode now in force, which is not WAL where the file system
+      // cannot share memory between processes.
+      const std::string mode = *row ? stmt->column_text(0) : "";
+      if (mode != "wal") return std::unexpected("cannot use WAL journal mode (got '" + mode + "')");
+      return {};
+    }
+    if ((row.error().code & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) {
+      return std::unexpected(row.error().message);
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
+}
+
+std::expected<std::unique_ptr<SqliteConnection>, std::string> open_connection(
+    const SqliteOptions& options) {
+  // NOMUTEX: the pool gives each connection to one thread at a time, so SQLite's own
+  // per-connection mutex would be pure cost.
+  auto conn = SqliteConnection::open(
+      options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+  if (!conn) return std::unexpected(conn.error().message);
+  SqliteConnection& c = **conn;
+  // SQLite silently falls back to read-only when the file is not writable; every write would
+  // then fail, so refuse at start instead.
+  if (c.read_only()) return std::unexpected("the file is not writable");
+  c.set_busy_timeout(options.busy_timeout);
+
+  if (auto wal = use_wal(c, options.busy_timeout); !wal) return std::unexpected(wal.error());
+  // synchronous=FULL: in WAL mode NORMAL can lose the last commits on power loss; an
+  // acknowledged write (a revocation, a password change) must survive it. Both settings are
+  // per connection.
+  if (auto set = c.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"); !set) {
+    return std::unexpected(set.error().message);
+  }
+  return std::move(*conn);
+}
+
+}  // namespace
+
+int sqlite_schema_version() { return kSchemaVersion; }
+
+std::expected<std::unique_ptr<Store>, std::string> open_sqlite_store(const SqliteOptions& options,
+                                                                     const core::Clock& clock) {
+  const auto fail = [&](std::string_view problem) {
+    return std::unexpected("cannot open database " + options.path + ": " + std::string(problem));
+  };
+  if (options.connections == 0) return fail("at least one connection is needed");
+  if (auto created = create_private_file(options.path); !created) return fail(created.error());
+
+  std::vector<std::unique_ptr<SqliteConnection>> connections;
+  for (std::size_t i = 0; i < options.connections; ++i) {
+    auto conn = open_connection(options);
+    if (!conn) return fail(conn.error());
+    if (i == 0) {
+      if (auto migrated = migrate(**conn, options.path); !migrated) return fail(migrated.error());
+    }
+    connections.push_back(std::move(*conn));
+  }
+  return std::make_unique<SqliteStore>(std::move(connections), clock);
+}
+
+}  // namespace tessera::store

@@ -1,0 +1,66 @@
+// Configuration: parsed and validated once at start into an immutable Config, from an
+// optional TOML file and the TESSERA_* environment (the environment wins). Every default and
+// the reason for it lives here (CONTRACT.md, "Configuration").
+//
+//   auto config = tessera::config::load_config(path, tessera::config::process_environment());
+//   if (!config) { std::cerr << config.error() << "\n"; return 1; }   // one line
+//
+// TOML keys are the variable names without the prefix, lower-cased (listen, database, ...).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/log.h"
+#include "jose/algorithm.h"
+
+namespace tessera::config {
+
+struct ListenAddress {
+  std::string host = "127.0.0.1";  // an IP literal; IPv6 without brackets
+  std::uint16_t port = 8080;       // 0: the kernel picks a free port
+};
+
+struct Config {
+  ListenAddress listen;
+  // The "iss" of every token. Unset: http://ADDR:PORT as actually bound.
+  std::optional<std::string> issuer;
+  // A file path (SQLite). Relative paths are relative to the working directory.
+  std::string database = "data/tessera.db";
+  // EdDSA: small fast signatures and keys, no parameter choices to get wrong.
+  jose::Algorithm signing_alg = jose::Algorithm::kEdDSA;
+  // HS256 only: the shared secret, its bytes as given, at least 32.
+  std::optional<std::string> secret_key;
+  // Short-lived access tokens limit what a leaked token can do (the seed's security notes).
+  std::chrono::seconds access_token_ttl{15 * 60};
+  std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
+  std::chrono::seconds key_rotation{30 * 24 * 3600};
+  // Longer than the JWKS max-age, so caches know a key before it signs anything.
+  std::chrono::seconds key_publish_delay{10 * 60};
+  std::optional<std::string> key_encryption_key;
+  std::optional<std::string> tls_cert;
+  std::optional<std::string> tls_key;
+  std::optional<std::string> admin_username;
+  std::optional<std::string> admin_password;
+  // I/O threads: one per core.
+  unsigned threads = 1;
+  core::LogLevel log = core::LogLevel::kInfo;
+  // Non-fatal remarks found while loading (unsafe choices), for the caller to log at start.
+  std::vector<std::string> warnings;
+};
+
+// Looks up one environment variable.
+using Environment = std::function<std::optional<std::string>(const std::string& name)>;
+Environment process_environment();
+
+// `file` is the --config path, if any. The error is one line naming the variable (or the
+// TOML key and file) and what is wrong with it.
+std::expected<Config, std::string> load_config(const std::optional<std::string>& file,
+                                               const Environment& env);
+
+}  // namespace tessera::config

@@ -1,0 +1,82 @@
+// The HTTP/1.1 server on Boost.Beast: an accept loop and one coroutine per connection that
+// sets a timeout, reads, hands the request to the Router, writes, and goes round again while
+// the connection is kept alive. The io_context it runs on is run by N threads; each
+// connection lives on its own strand.
+//
+//   Server server(ioc, router);
+//   auto endpoint = server.listen("127.0.0.1", 0);   // port 0: the kernel picks
+//   server.start();
+//   ...                                               // ioc.run() on N threads
+//   server.drain([&] { ioc.stop(); });                // on SIGTERM
+//
+// Limits (CONTRACT.md, "Bad input"): headers over 8 KiB get 431, bodies over 64 KiB 413,
+// anything unparsable 400, each closing the connection; a client that stalls while sending a
+// request, or idles between requests, is cut off. Each request is logged once as one JSON line.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+#include "http/router.h"
+
+namespace tessera::http {
+
+struct ServerLimits {
+  std::size_t header_bytes = 8 * 1024;
+  std::size_t body_bytes = 64 * 1024;
+  // From the first byte of a request to its last.
+  std::chrono::seconds read_timeout{15};
+  std::chrono::seconds write_timeout{15};
+  // A kept-alive connection with no request in progress.
+  std::chrono::seconds idle_timeout{60};
+  // How long drain() waits for in-flight requests before closing what is left.
+  std::chrono::seconds drain_timeout{20};
+};
+
+class Server {
+ public:
+  Server(boost::asio::io_context& ioc, const Router& router, ServerLimits limits = {});
+  ~Server();
+
+  // Binds and listens; returns the address actually bound (for port 0).
+  std::expected<boost::asio::ip::tcp::endpoint, std::string> listen(const std::string& host,
+                                                                    std::uint16_t port);
+  void start();
+
+  // Stops accepting, lets requests in progress finish (their responses say Connection:
+  // close), closes idle connections, and calls `done` once no connection is left, or after
+  // drain_timeout. Thread-safe; call once.
+  void drain(std::function<void()> done);
+
+  struct Connection;
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  void connection_closed();
+  void finish_drain();
+
+  boost::asio::io_context& ioc_;
+  const Router& router_;
+  const ServerLimits limits_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer drain_timer_;
+
+  std::mutex mutex_;
+  std::unordered_set<std::shared_ptr<Connection>> connections_;
+  std::atomic<bool> draining_{false};
+  std::function<void()> on_drained_;
+  std::atomic<bool> drained_{false};
+};
+
+}  // namespace tessera::http

@@ -1,0 +1,46 @@
+// JWT verification (RFC 7519, with the checks of RFC 8725): the signature through
+// verify_compact, then the type and the registered claims against a policy.
+//
+//   tessera::jose::JwtPolicy policy{.issuer = "https://auth.example",
+//                                   .algorithms = {tessera::jose::Algorithm::kEdDSA}};
+//   auto claims = tessera::jose::verify_jwt(token, keys, policy, clock.now());
+//   if (!claims) return unauthorized(to_string(claims.error()));
+//
+// No I/O and no clock of its own: the caller passes the keys and the time.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "jose/algorithm.h"
+#include "jose/error.h"
+#include "jose/signing_key.h"
+
+namespace tessera::jose {
+
+struct JwtPolicy {
+  // Required, compared exactly with "iss".
+  std::string issuer;
+  // When set, "aud" (a string or an array of strings) must contain it.
+  std::optional<std::string> audience;
+  // The algorithms accepted; a token with any other "alg" is refused before key lookup.
+  std::vector<Algorithm> algorithms;
+  // Required "typ", compared as a media type: case-insensitive, "application/" optional
+  // (RFC 7515 section 4.1.9). Empty accepts any or none.
+  std::string typ = "at+jwt";
+  // Tolerance for clock differences when checking exp, nbf and iat.
+  std::chrono::seconds leeway{10};
+};
+
+// The verified claims. "exp", "iat" and "iss" are always present and checked; "nbf" and
+// "aud" are checked when present (and "aud" must be present when the policy names one).
+std::expected<boost::json::object, Error> verify_jwt(std::string_view token, const KeySet& keys,
+                                                     const JwtPolicy& policy, core::TimePoint now);
+
+}  // namespace tessera::jose

@@ -1,0 +1,42 @@
+// OAuth clients (RFC 6749 section 2): who may ask for tokens, with which grants and scopes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oauth/scope.h"
+
+namespace tessera::oauth {
+
+struct Client {
+  std::string id;
+  // Public clients hold no secret and authenticate by client_id alone (RFC 6749 section 2.1).
+  bool is_public = true;
+  // grant_type values this client may use.
+  std::vector<std::string> grants;
+  // The scopes this client may request; std::nullopt means every scope (the built-in client).
+  std::optional<ScopeSet> scopes;
+  // The "aud" of its tokens; empty means the issuer.
+  std::string audience;
+
+  bool allows_grant(std::string_view grant_type) const;
+  // The scopes a token for this client may carry, out of `wanted`.
+  ScopeSet allowed_scopes(const ScopeSet& wanted) const;
+};
+
+// The built-in public client that serves the seed's clientless password grant: the
+// password and refresh_token grants and every scope (CONTRACT.md).
+inline constexpr std::string_view kDefaultClientId = "default";
+Client default_client();
+
+// What the request presented to authenticate its client.
+struct ClientCredentials {
+  enum class Method { kNone, kSecretBasic, kSecretPost };
+  Method method = Method::kNone;
+  std::string id;
+  std::optional<std::string> secret;
+};
+
+}  // namespace tessera::oauth

@@ -1,0 +1,36 @@
+// The OAuth error vocabulary: the closed set of RFC 6749 section 5.2 plus the two server-side
+// conditions a token endpoint can meet. Mapped to status, body and headers in exactly one
+// place, http/response.cc.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tessera::oauth {
+
+enum class ErrorCode {
+  kInvalidRequest,        // 400
+  kInvalidClient,         // 401 with WWW-Authenticate: Basic
+  kInvalidGrant,          // 400
+  kUnauthorizedClient,    // 400
+  kUnsupportedGrantType,  // 400
+  kInvalidScope,          // 400
+  kTemporarilyUnavailable,  // 503: the database or the hashing pool cannot take it now
+  kServerError,           // 500: a bug or a failing library; details only in the log
+};
+
+// The "error" value, e.g. "invalid_grant".
+std::string_view error_name(ErrorCode code);
+
+struct OAuthError {
+  ErrorCode code;
+  // Human-readable, safe to show to the client (RFC 6749 section 5.2 error_description:
+  // printable ASCII, no quote or backslash). Never names a secret.
+  std::string description;
+};
+
+inline OAuthError invalid_request(std::string description) {
+  return {ErrorCode::kInvalidRequest, std::move(description)};
+}
+
+}  // namespace tessera::oauth

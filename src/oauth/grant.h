@@ -1,0 +1,44 @@
+// One grant type of the token endpoint (RFC 6749 section 4). Each lives in grants/, named
+// after its grant_type, and is registered with the TokenService; the service authenticates
+// the client and checks that it may use the grant before calling exchange().
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "oauth/client.h"
+#include "oauth/errors.h"
+#include "oauth/parameters.h"
+#include "oauth/scope.h"
+
+namespace tessera::oauth {
+
+struct TokenRequest {
+  Parameters params;
+  // HTTP Basic credentials when the request had them (method kSecretBasic), else empty:
+  // the service reads client_id and client_secret from the form itself.
+  ClientCredentials credentials;
+  std::string remote_address;  // for logs
+};
+
+// RFC 6749 section 5.1.
+struct TokenResponse {
+  std::string access_token;
+  std::chrono::seconds expires_in{0};
+  ScopeSet scope;
+  std::optional<std::string> refresh_token;
+};
+
+class Grant {
+ public:
+  virtual ~Grant() = default;
+  virtual std::string_view grant_type() const = 0;
+  // Blocking: may hash a password or query the store.
+  virtual std::expected<TokenResponse, OAuthError> exchange(const TokenRequest& request,
+                                                            const Client& client) const = 0;
+};
+
+}  // namespace tessera::oauth

@@ -1,0 +1,34 @@
+// The resource owner password credentials grant (RFC 6749 section 4.3), the seed's login.
+//
+// Unknown users, disabled users and wrong passwords get one and the same invalid_grant,
+// after the same amount of hashing work, so that neither the answer nor its timing tells
+// which user names exist. A correct password stored in an older format (bcrypt, or argon2id
+// with other parameters) is rehashed with the current parameters.
+#pragma once
+
+#include "oauth/access_token.h"
+#include "oauth/grant.h"
+#include "password/password_hasher.h"
+#include "store/store.h"
+
+namespace tessera::oauth {
+
+class PasswordGrant final : public Grant {
+ public:
+  PasswordGrant(store::UserStore& users, const password::PasswordHasher& hasher,
+                const AccessTokens& tokens)
+      : users_(users), hasher_(hasher), tokens_(tokens) {}
+
+  std::string_view grant_type() const override { return "password"; }
+  std::expected<TokenResponse, OAuthError> exchange(const TokenRequest& request,
+                                                    const Client& client) const override;
+
+ private:
+  void upgrade_hash(const store::User& user, std::string_view password) const;
+
+  store::UserStore& users_;
+  const password::PasswordHasher& hasher_;
+  const AccessTokens& tokens_;
+};
+
+}  // namespace tessera::oauth

@@ -1,0 +1,156 @@
+#include "oauth/user_admin.h"
+
+#include "core/log.h"
+
+namespace tessera::oauth {
+namespace {
+
+std::string store_failure(store::StoreError e, std::string_view name) {
+  switch (e) {
+    case store::StoreError::kNotFound: return "user " + std::string(name) + " does not exist";
+    case store::StoreError::kAlreadyExists:
+      return "user " + std::string(name) + " already exists";
+    case store::StoreError::kUnavailable: return "the database is unavailable (see the log)";
+  }
+  return "the database is unavailable";
+}
+
+// Length of the UTF-8 sequence starting with `lead`, or 0 if it cannot start one.
+int utf8_length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+}
+
+bool is_valid_utf8_without_controls(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    const int n = utf8_length(lead);
+    if (n == 0 || i + static_cast<std::size_t>(n) > s.size()) return false;
+    if (n == 1 && (lead <= 0x20 || lead == 0x7f)) return false;
+    std::uint32_t cp = n == 1 ? lead : lead & (0x7f >> n);
+    for (int k = 1; k < n; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+      if ((c & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (c & 0x3f);
+    }
+    // Overlong forms, surrogates, C1 controls and no-break/other spaces are refused.
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0xa0) || cp == 0x2028 ||
+        cp == 0x2029 || cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200b) || cp == 0xfeff) {
+      return false;
+    }
+    i += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> check_user_name(std::string_view name) {
+  if (name.empty()) return "a user name cannot be empty";
+  if (name.size() > kMaxUserNameBytes) return "a user name is at most 128 bytes";
+  if (!is_valid_utf8_without_controls(name)) {
+    return "a user name must be UTF-8 without spaces or control characters";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_new_password(std::string_view password) {
+  if (password.size() < kMinPasswordBytes) return "a password must be at least 8 characters";
+  if (password.size() > password::kMaxPasswordBytes) return "a password is at most 1024 bytes";
+  if (password.find('\0') != std::string_view::npos) return "a password cannot contain NUL";
+  return std::nullopt;
+}
+
+std::expected<void, std::string> UserAdmin::add(std::string_view name, std::string_view password,
+                                                const ScopeSet& scopes) {
+  if (auto bad = check_user_name(name)) return std::unexpected(*bad);
+  if (auto bad = check_new_password(password)) return std::unexpected(*bad);
+  auto hash = hasher_.hash(password);
+  if (!hash) return std::unexpected(std::string(password::to_string(hash.error())));
+  return insert(name, std::move(*hash), scopes);
+}
+
+std::expected<void, std::string> UserAdmin::import(std::string_view name, std::string_view hash,
+                                                   const ScopeSet& scopes) {
+  if (auto bad = check_user_name(name)) return std::unexpected(*bad);
+  if (auto ok = password::check_importable(hash); !ok) {
+    return std::unexpected("cannot import this hash: " +
+                           std::string(password::to_string(ok.error())) +
+                           " (bcrypt $2a$/$2b$/$2y$ or argon2id PHC expected)");
+  }
+  return insert(name, std::string(hash), scopes);
+}
+
+std::expected<void, std::string> UserAdmin::insert(std::string_view name, std::string hash,
+                                                   const ScopeSet& scopes) {
+  store::User user{.name = std::string(name),
+                   .password_hash = std::move(hash),
+                   .scopes = scopes,
+                   .disabled = false,
+                   .created_at = {},
+                   .updated_at = {}};
+  if (auto ok = users_.add_user(user); !ok) return std::unexpected(store_failure(ok.error(), name));
+  core::log(core::LogLevel::kInfo, "user_added", {{"user", name}});
+  return {};
+}
+
+std::expected<void, std::string> UserAdmin::set_password(std::string_view name,
+                                                         std::string_view password) {
+  if (auto bad = check_new_password(password)) return std::unexpected(*bad);
+  auto hash = hasher_.hash(password);
+  if (!hash) return std::unexpected(std::string(password::to_string(hash.error())));
+  if (auto ok = users_.set_password_hash(name, *hash); !ok) {
+    return std::unexpected(store_failure(ok.error(), name));
+  }
+  core::log(core::LogLevel::kInfo, "password_changed", {{"user", name}});
+  return {};
+}
+
+std::expected<void, std::string> UserAdmin::set_disabled(std::string_view name, bool disabled) {
+  if (auto ok = users_.set_user_disabled(name, disabled); !ok) {
+    return std::unexpected(store_failure(ok.error(), name));
+  }
+  core::log(core::LogLevel::kInfo, disabled ? "user_disabled" : "user_enabled", {{"user", name}});
+  return {};
+}
+
+std::expected<void, std::string> UserAdmin::remove(std::string_view name) {
+  if (auto ok = users_.delete_user(name); !ok) return std::unexpected(store_failure(ok.error(), name));
+  core::log(core::LogLevel::kInfo, "user_deleted", {{"user", name}});
+  return {};
+}
+
+std::expected<std::vector<store::User>, std::string> UserAdmin::list() {
+  auto users = users_.list_users();
+  if (!users) return std::unexpected(store_failure(users.error(), ""));
+  return std::move(*users);
+}
+
+std::expected<UserAdmin::Bootstrap, std::string> UserAdmin::bootstrap(
+    std::optional<std::string> name, std::optional<std::string> password) {
+  Bootstrap result;
+  if (!name) {
+    auto any = users_.has_users();
+    if (!any) return std::unexpected(store_failure(any.error(), ""));
+    if (*any) return result;
+  }
+  result.name = name.value_or("admin");
+  auto existing = users_.find_user(result.name);
+  if (!existing) return std::unexpected(store_failure(existing.error(), result.name));
+  if (*existing) return result;
+  if (!password) {
+    result.generated_password = core::random_token(random_, 18);
+    password = result.generated_password;
+  }
+  if (auto ok = add(result.name, *password, {}); !ok) {
+    return std::unexpected("cannot create the bootstrap user " + result.name + ": " + ok.error());
+  }
+  result.created = true;
+  return result;
+}
+
+}  // namespace tessera::oauth

@@ -1,0 +1,70 @@
+// Managing users: the rules a user name, a password and a scope list must follow, applied
+// in one place for the admin CLI and the bootstrap admin at start.
+//
+//   UserAdmin admin(store, hasher, random);
+//   if (auto ok = admin.add("alice", password, {"finance:read"}); !ok) fail(ok.error());
+//   admin.import("bob", "$2b$12$...", {});   // a hash from the seed's passlib service
+//
+// Errors are one line for a human ("user alice already exists"). Blocking: hashing is slow.
+#pragma once
+
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/random.h"
+#include "oauth/scope.h"
+#include "password/password_hasher.h"
+#include "store/store.h"
+
+namespace tessera::oauth {
+
+inline constexpr std::size_t kMaxUserNameBytes = 128;
+inline constexpr std::size_t kMinPasswordBytes = 8;
+
+// 1 to 128 bytes of valid UTF-8 without spaces or control characters.
+std::optional<std::string> check_user_name(std::string_view name);
+// At least 8 bytes (NIST SP 800-63B section 5.1.1.2), at most password::kMaxPasswordBytes,
+// no NUL byte. No composition rules.
+std::optional<std::string> check_new_password(std::string_view password);
+
+class UserAdmin {
+ public:
+  UserAdmin(store::UserStore& users, const password::PasswordHasher& hasher, core::Random& random)
+      : users_(users), hasher_(hasher), random_(random) {}
+
+  std::expected<void, std::string> add(std::string_view name, std::string_view password,
+                                       const ScopeSet& scopes);
+  // Adds a user with an existing bcrypt or argon2id hash, verified as it is and upgraded on
+  // the next successful login.
+  std::expected<void, std::string> import(std::string_view name, std::string_view hash,
+                                          const ScopeSet& scopes);
+  std::expected<void, std::string> set_password(std::string_view name, std::string_view password);
+  std::expected<void, std::string> set_disabled(std::string_view name, bool disabled);
+  std::expected<void, std::string> remove(std::string_view name);
+  std::expected<std::vector<store::User>, std::string> list();
+
+  // Creates the bootstrap user at start (CONTRACT.md, TESSERA_ADMIN_USERNAME/PASSWORD).
+  // With a name given, that user is created if absent. With none, "admin" is created only
+  // on a database that has no users yet, so deleting it later is not undone by a restart.
+  // Returns the generated password when none was given and a user was created.
+  struct Bootstrap {
+    bool created = false;
+    std::string name;
+    std::optional<std::string> generated_password;
+  };
+  std::expected<Bootstrap, std::string> bootstrap(std::optional<std::string> name,
+                                                  std::optional<std::string> password);
+
+ private:
+  std::expected<void, std::string> insert(std::string_view name, std::string hash,
+                                          const ScopeSet& scopes);
+
+  store::UserStore& users_;
+  const password::PasswordHasher& hasher_;
+  core::Random& random_;
+};
+
+}  // namespace tessera::oauth
