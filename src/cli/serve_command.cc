@@ -1,6 +1,9 @@
 // tessera serve: wire the modules together and run the token server until SIGTERM/SIGINT.
 #include <malloc.h>
 
+#include <csignal>
+#include <functional>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <iostream>
@@ -53,6 +56,14 @@ int run_serve(const config::Config& config, Args args) {
     core::log(LogLevel::kWarn, "config_warning", {{"detail", warning}});
   }
 
+  // Bind first: a port in use must stop the start before anything is written.
+  asio::io_context ioc(static_cast<int>(config.threads));
+  http::Router router;
+  http::Server server(ioc, router);
+  auto endpoint = server.listen(config.listen.host, config.listen.port);
+  if (!endpoint) return fail("TESSERA_LISTEN: " + endpoint.error());
+  const std::string issuer = config.issuer.value_or(url_of(*endpoint));
+
   core::SystemClock clock;
   core::SystemRandom random;
   auto store = open_store(config, clock);
@@ -68,13 +79,6 @@ int run_serve(const config::Config& config, Args args) {
   }
   auto keys = make_keys(config);
   if (!keys) return fail(keys.error());
-
-  asio::io_context ioc(static_cast<int>(config.threads));
-  http::Router router;
-  http::Server server(ioc, router);
-  auto endpoint = server.listen(config.listen.host, config.listen.port);
-  if (!endpoint) return fail("TESSERA_LISTEN: " + endpoint.error());
-  const std::string issuer = config.issuer.value_or(url_of(*endpoint));
 
   oauth::AccessTokens access_tokens(**keys,
                                     {.issuer = issuer,
@@ -97,12 +101,17 @@ int run_serve(const config::Config& config, Args args) {
                                  .credential_pool = credential_pool,
                                  .blocking_pool = blocking_pool});
 
+  // The set stays armed until the process ends, so a second signal during shutdown is
+  // noted rather than killing the process midway.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    core::log(LogLevel::kInfo, "shutting_down", {{"signal", signal}});
-    server.drain([&ioc] { ioc.stop(); });
-  });
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        core::log(LogLevel::kInfo, "shutting_down", {{"signal", signal}});
+        server.drain([&ioc] { ioc.stop(); });
+        signals.async_wait([](const boost::system::error_code&, int) {});
+      };
+  signals.async_wait(on_signal);
   server.start();
   core::log(LogLevel::kInfo, "started",
             {{"listen", url_of(*endpoint)}, {"issuer", issuer},
@@ -114,6 +123,9 @@ int run_serve(const config::Config& config, Args args) {
   for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  // From here to exit, a late SIGTERM or SIGINT must not turn a clean stop into a kill.
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGTERM, SIG_IGN);
   core::log(LogLevel::kInfo, "stopped");
   return kExitOk;
 }

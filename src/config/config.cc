@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "core/duration.h"
+#include "core/text.h"
 
 namespace tessera::config {
 namespace {
@@ -46,6 +47,10 @@ std::string fail(const Raw& raw, std::string_view what) { return raw.origin + ":
 
 std::expected<void, std::string> read_toml(const std::string& path, RawValues& out,
                                            std::vector<std::string>& warnings) {
+  // toml++ reads a directory as an empty file, which would start with the defaults instead.
+  if (struct stat dir{}; ::stat(path.c_str(), &dir) == 0 && S_ISDIR(dir.st_mode)) {
+    return std::unexpected("config " + path + ": is a directory, not a file");
+  }
   toml::table parsed;
   // Debian builds toml++ with exceptions: a syntax error arrives as toml::parse_error.
   try {
@@ -61,7 +66,7 @@ std::expected<void, std::string> read_toml(const std::string& path, RawValues& o
   for (const auto& [key, node] : parsed) {
     const std::string_view k = key.str();
     if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys)) {
-      return std::unexpected("config " + path + ": unknown key '" + std::string(k) + "'");
+      return std::unexpected("config " + path + ": unknown key '" + core::printable(k) + "'");
     }
     const std::string origin = std::string(k) + " in " + path;
     if (const auto* s = node.as_string()) {
@@ -88,16 +93,23 @@ std::expected<ListenAddress, std::string> parse_listen(const Raw& raw) {
   if (colon == std::string::npos) return std::unexpected(fail(raw, "expected ADDRESS:PORT, e.g. 127.0.0.1:8080"));
   std::string host = v.substr(0, colon);
   const std::string port_text = v.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host == "localhost") host = "127.0.0.1";
+  // IPv6 addresses are written in brackets ("[::1]:8080"), so the port is never ambiguous.
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) host = host.substr(1, host.size() - 2);
+  if (host == "localhost" && !bracketed) host = "127.0.0.1";
   unsigned char buf[16];
-  if (::inet_pton(AF_INET, host.c_str(), buf) != 1 && ::inet_pton(AF_INET6, host.c_str(), buf) != 1) {
-    return std::unexpected(fail(raw, "'" + host + "' is not an IP address"));
+  const bool v4 = ::inet_pton(AF_INET, host.c_str(), buf) == 1;
+  const bool v6 = ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+  if ((!v4 && !v6) || (v4 && bracketed)) {
+    return std::unexpected(fail(raw, "'" + core::printable(v.substr(0, colon)) + "' is not an IP address"));
+  }
+  if (v6 && !bracketed) {
+    return std::unexpected(fail(raw, "write an IPv6 address in brackets, e.g. [::1]:8080"));
   }
   unsigned port = 0;
   const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
-    return std::unexpected(fail(raw, "'" + port_text + "' is not a port (0-65535)"));
+    return std::unexpected(fail(raw, "'" + core::printable(port_text) + "' is not a port (0-65535)"));
   }
   return ListenAddress{.host = host, .port = static_cast<std::uint16_t>(port)};
 }
@@ -109,7 +121,7 @@ std::expected<std::string, std::string> parse_issuer(const Raw& raw, std::vector
   const bool https = v.starts_with("https://");
   if (!https && !v.starts_with("http://")) return std::unexpected(fail(raw, "must be an http:// or https:// URL"));
   const std::size_t host_start = https ? 8 : 7;
-  if (v.size() <= host_start || v.find_first_of("?# \t") != std::string::npos) {
+  if (v.size() <= host_start || v.find_first_of("?# ") != std::string::npos || core::has_control_character(v)) {
     return std::unexpected(fail(raw, "must be a URL with a host and no query or fragment"));
   }
   if (v.size() > 512) return std::unexpected(fail(raw, "is too long"));
@@ -167,7 +179,7 @@ std::expected<Config, std::string> build(const RawValues& raw) {
   if (const Raw* r = get("signing_alg")) {
     const auto alg = jose::parse_algorithm(r->value);
     if (!alg || *alg == jose::Algorithm::kPS256) {
-      return std::unexpected(fail(*r, "'" + r->value + "' is not one of EdDSA, ES256, RS256, HS256"));
+      return std::unexpected(fail(*r, "'" + core::printable(r->value) + "' is not one of EdDSA, ES256, RS256, HS256"));
     }
     c.signing_alg = *alg;
   }
@@ -210,7 +222,7 @@ std::expected<Config, std::string> build(const RawValues& raw) {
   }
   if (const Raw* r = get("log")) {
     const auto level = core::parse_log_level(r->value);
-    if (!level) return std::unexpected(fail(*r, "'" + r->value + "' is not one of debug, info, warn, error"));
+    if (!level) return std::unexpected(fail(*r, "'" + core::printable(r->value) + "' is not one of debug, info, warn, error"));
     c.log = *level;
   }
   return c;

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdint>
 
+#include "core/text.h"
+
 namespace tessera::core {
 namespace {
 
@@ -24,7 +26,7 @@ std::expected<std::chrono::seconds, std::string> parse_duration(std::string_view
   std::int64_t n = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
   if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size()) {
-    return std::unexpected("'" + std::string(text) +
+    return std::unexpected("'" + printable(text) +
                            "' is not a duration; use a whole number with s, m, h or d, e.g. 15m");
   }
   if (n <= 0) return std::unexpected("must be greater than zero");

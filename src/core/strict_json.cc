@@ -2,6 +2,7 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,11 @@ class StrictHandler {
   static constexpr std::size_t max_key_size = json::string::max_size();
   static constexpr std::size_t max_string_size = json::string::max_size();
 
+  explicit StrictHandler(std::size_t max_object_keys) : max_object_keys_(max_object_keys) {}
+
   json::value_stack stack;
   bool duplicate_key = false;
+  bool too_many_keys = false;
 
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }
@@ -46,6 +50,11 @@ class StrictHandler {
   bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
     pending_key_.append(s.data(), s.size());
     std::vector<std::string>& seen = keys_.back();
+    if (seen.size() == max_object_keys_) {
+      too_many_keys = true;
+      ec = json::error::syntax;
+      return false;
+    }
     for (const std::string& k : seen) {
       if (k == pending_key_) {
         duplicate_key = true;
@@ -75,7 +84,11 @@ class StrictHandler {
     stack.push_uint64(u);
     return true;
   }
-  bool on_double(double d, json::string_view, json::error_code&) {
+  bool on_double(double d, json::string_view, json::error_code& ec) {
+    if (!std::isfinite(d)) {
+      ec = json::error::syntax;
+      return false;
+    }
     stack.push_double(d);
     return true;
   }
@@ -91,6 +104,7 @@ class StrictHandler {
   bool on_comment(json::string_view, json::error_code&) { return true; }
 
  private:
+  std::size_t max_object_keys_;
   std::vector<std::vector<std::string>> keys_;
   std::string pending_key_;
 };
@@ -112,11 +126,12 @@ std::expected<boost::json::value, JsonError> parse_strict_json(std::string_view 
   if (text.size() > limits.max_size) return std::unexpected(JsonError::kTooLarge);
   json::parse_options options;
   options.max_depth = limits.max_depth;
-  json::basic_parser<StrictHandler> parser(options);
+  json::basic_parser<StrictHandler> parser(options, limits.max_object_keys);
   parser.handler().stack.reset();
   json::error_code ec;
   const std::size_t n = parser.write_some(false, text.data(), text.size(), ec);
   if (parser.handler().duplicate_key) return std::unexpected(JsonError::kDuplicateKey);
+  if (parser.handler().too_many_keys) return std::unexpected(JsonError::kTooLarge);
   if (ec == json::error::too_deep) return std::unexpected(JsonError::kTooDeep);
   if (ec || n != text.size() || !parser.done()) return std::unexpected(JsonError::kSyntax);
   return parser.handler().stack.release();

@@ -6,7 +6,9 @@
 // Stricter than boost::json::parse, which keeps the last of two equal keys: a document that
 // names a key twice is ambiguous (two parsers may read different values), so it is refused
 // (RFC 7515 section 5.2, RFC 8259 section 4). Also refused: trailing data, invalid UTF-8,
-// comments, trailing commas, nesting deeper than `max_depth`, and text longer than `max_size`.
+// comments, trailing commas, numbers too large for a double (1e400 would read as infinity),
+// nesting deeper than `max_depth`, objects with more than `max_object_keys` members, and
+// text longer than `max_size`.
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -28,6 +30,8 @@ std::string_view to_string(JsonError e);
 struct JsonLimits {
   std::size_t max_size = 64 * 1024;
   std::size_t max_depth = 16;
+  // Keeps duplicate detection (a scan of the keys seen so far) cheap.
+  std::size_t max_object_keys = 256;
 };
 
 std::expected<boost::json::value, JsonError> parse_strict_json(std::string_view text,

@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <strings.h>
+
 #include <algorithm>
 
 #include "http/response.h"
@@ -7,6 +9,18 @@
 namespace tessera::http {
 
 namespace bhttp = boost::beast::http;
+
+std::string_view request_path(std::string_view target) {
+  // RFC 9112 section 3.2.2: a server accepts the absolute form, "http://host/path?query".
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() > scheme.size() && strncasecmp(target.data(), scheme.data(), scheme.size()) == 0) {
+      const std::size_t slash = target.find('/', scheme.size());
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+      break;
+    }
+  }
+  return target.substr(0, target.find('?'));
+}
 
 void Router::add(bhttp::verb method, std::string path, Handler handler) {
   auto it = std::find_if(routes_.begin(), routes_.end(), [&](const Route& r) { return r.path == path; });
@@ -20,18 +34,20 @@ boost::asio::awaitable<Response> Router::dispatch(const Request& request,
     co_return error_response(Status::not_implemented, "not_implemented",
                              "this method is not implemented");
   }
-  const std::string_view target = request.target();
-  const std::string_view path = target.substr(0, target.find('?'));
+  const std::string_view path = request_path(request.target());
   const auto route =
       std::find_if(routes_.begin(), routes_.end(), [&](const Route& r) { return r.path == path; });
   if (route == routes_.end()) {
     co_return error_response(Status::not_found, "not_found", "no such endpoint");
   }
+  // RFC 9110 section 9.3.2: HEAD is GET without the body (the server sends no body for it).
+  const bhttp::verb wanted = request.method() == bhttp::verb::head ? bhttp::verb::get : request.method();
   std::string allow;
   for (const auto& [method, handler] : route->methods) {
-    if (method == request.method()) co_return co_await handler(request, context);
+    if (method == wanted) co_return co_await handler(request, context);
     if (!allow.empty()) allow += ", ";
     allow += bhttp::to_string(method);
+    if (method == bhttp::verb::get) allow += ", HEAD";
   }
   Response res = error_response(Status::method_not_allowed, "method_not_allowed",
                                 "this endpoint does not take this method");

@@ -21,6 +21,10 @@ namespace tessera::http {
 using Handler =
     std::function<boost::asio::awaitable<Response>(const Request&, const RequestContext&)>;
 
+// The path of a request target without the query, from the origin form ("/a?b") or the
+// absolute form ("http://host/a?b").
+std::string_view request_path(std::string_view target);
+
 class Router {
  public:
   void add(boost::beast::http::verb method, std::string path, Handler handler);

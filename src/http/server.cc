@@ -15,8 +15,6 @@
 #include <boost/beast/http/write.hpp>
 #include <strings.h>
 
-#include <cmath>
-
 #include "core/log.h"
 #include "http/response.h"
 
@@ -30,12 +28,12 @@ using asio::use_awaitable;
 using tcp = asio::ip::tcp;
 using beast::error_code;
 
-// What drain() needs to reach a connection: its executor, and while it waits for a next
-// request, its stream. Touched only on the connection's strand.
+// What drain() needs to reach a connection: its executor, its stream, and whether a request
+// is in flight (read whole and not yet answered). Touched only on the connection's strand.
 struct Server::Connection {
   asio::any_io_executor executor;
   beast::tcp_stream* stream = nullptr;
-  bool idle = false;
+  bool idle = false;  // no request in flight
 };
 
 namespace {
@@ -43,20 +41,22 @@ namespace {
 constexpr std::size_t kMaxLoggedPath = 256;
 
 std::string_view path_of(std::string_view target) {
-  target = target.substr(0, target.find('?'));
-  return target.substr(0, std::min(target.size(), kMaxLoggedPath));
+  const std::string_view path = request_path(target);
+  return path.substr(0, std::min(path.size(), kMaxLoggedPath));
 }
 
 void log_request(std::string_view method, std::string_view path, unsigned status,
                  std::chrono::steady_clock::time_point start, const std::string& remote) {
   if (!core::log_enabled(core::LogLevel::kInfo)) return;
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  // Whole microseconds: Boost.JSON would print a fractional millisecond as 5.6565E1.
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
   core::log(core::LogLevel::kInfo, "request",
             {{"method", method},
              {"path", path},
              {"status", status},
-             {"duration_ms", std::round(ms * 1000) / 1000},
+             {"duration_us", us},
              {"remote", remote}});
 }
 
@@ -150,13 +150,13 @@ awaitable<void> Server::serve(tcp::socket socket) {
 
   try {
     while (!draining_) {
-      // Idle: wait for the first byte of the next request. drain() may cancel this wait.
+      // Until a whole request is in, the connection has nothing in flight: drain() may cut
+      // it off, whether it idles between requests or is slow to send one.
+      connection->idle = true;
       if (buffer.size() == 0) {
-        connection->idle = true;
         stream.expires_after(limits_.idle_timeout);
         const std::size_t n = co_await stream.async_read_some(
             buffer.prepare(4096), asio::redirect_error(use_awaitable, ec));
-        connection->idle = false;
         if (ec) break;
         buffer.commit(n);
       }
@@ -173,6 +173,7 @@ awaitable<void> Server::serve(tcp::socket socket) {
         co_await bhttp::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
       }
       if (!ec) co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      connection->idle = false;
       if (ec) {
         std::optional<Response> res = read_error_response(ec);
         if (!res) {
@@ -206,6 +207,12 @@ awaitable<void> Server::serve(tcp::socket socket) {
       response.version(request.version());
       response.keep_alive(keep_alive);
       response.prepare_payload();
+      if (request.method() == bhttp::verb::head) {
+        // The headers of the GET answer, Content-Length included, and no body.
+        const auto length = response.payload_size();
+        response.body().clear();
+        if (length) response.content_length(*length);
+      }
       stream.expires_after(limits_.write_timeout);
       co_await bhttp::async_write(stream, response, asio::redirect_error(use_awaitable, ec));
       log_request(request.method_string(), path_of(request.target()), response.result_int(), start,

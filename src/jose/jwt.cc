@@ -89,8 +89,9 @@ std::expected<json::object, Error> verify_jwt(std::string_view token, const KeyS
   if (!exp) return std::unexpected(exp.error());
   const auto iat = required_date(*claims, "iat");
   if (!iat) return std::unexpected(iat.error());
-  // RFC 7519 section 4.1.4: the current time must be before exp.
-  if (t >= *exp + leeway) return std::unexpected(Error::kExpired);
+  // RFC 7519 section 4.1.4: the current time must be before exp. The leeway moves `t`, not
+  // the token's exp, which may be as large as INT64_MAX.
+  if (t - leeway >= *exp) return std::unexpected(Error::kExpired);
   if (*iat > t + leeway) return std::unexpected(Error::kIssuedInFuture);
   if (const json::value* nbf_value = claims->if_contains("nbf")) {
     const auto nbf = numeric_date(*nbf_value);

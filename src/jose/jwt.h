@@ -2,6 +2,7 @@
 // verify_compact, then the type and the registered claims against a policy.
 //
 //   tessera::jose::JwtPolicy policy{.issuer = "https://auth.example",
+//                                   .audience = std::nullopt,
 //                                   .algorithms = {tessera::jose::Algorithm::kEdDSA}};
 //   auto claims = tessera::jose::verify_jwt(token, keys, policy, clock.now());
 //   if (!claims) return unauthorized(to_string(claims.error()));

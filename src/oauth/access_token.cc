@@ -49,6 +49,16 @@ std::expected<json::object, jose::Error> AccessTokens::verify(std::string_view t
     if (v == nullptr) return std::unexpected(jose::Error::kMissingClaim);
     if (!v->is_string()) return std::unexpected(jose::Error::kBadClaim);
   }
+  // RFC 9068 section 2.2: "aud" is required, whatever its value (our own endpoints accept any
+  // audience, CONTRACT.md), as a string or an array of strings.
+  const json::value* aud = claims->if_contains("aud");
+  if (aud == nullptr) return std::unexpected(jose::Error::kMissingClaim);
+  if (!aud->is_string() && !aud->is_array()) return std::unexpected(jose::Error::kBadClaim);
+  if (aud->is_array()) {
+    for (const json::value& item : aud->get_array()) {
+      if (!item.is_string()) return std::unexpected(jose::Error::kBadClaim);
+    }
+  }
   return claims;
 }
 

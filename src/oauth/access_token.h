@@ -55,7 +55,7 @@ class AccessTokens {
 
   // A token we issued, whatever its audience: signature by one of our keys with the
   // configured algorithm family, typ at+jwt, iss, exp, iat, nbf, and the presence of the
-  // RFC 9068 claims sub, client_id and jti as strings.
+  // RFC 9068 claims sub, client_id and jti as strings and aud as a string or array.
   std::expected<boost::json::object, jose::Error> verify(std::string_view token) const;
 
   const AccessTokenSettings& settings() const { return settings_; }

@@ -87,9 +87,12 @@ std::expected<void, std::string> UserAdmin::import(std::string_view name, std::s
 
 std::expected<void, std::string> UserAdmin::insert(std::string_view name, std::string hash,
                                                    const ScopeSet& scopes) {
+  for (const std::string& scope : scopes) {
+    if (!is_scope_token(scope)) return std::unexpected("'" + scope + "' is not a scope token");
+  }
   store::User user{.name = std::string(name),
                    .password_hash = std::move(hash),
-                   .scopes = scopes,
+                   .scopes = make_scope_set(scopes),
                    .disabled = false,
                    .created_at = {},
                    .updated_at = {}};

@@ -40,7 +40,10 @@ std::expected<TokenResponse, OAuthError> PasswordGrant::exchange(const TokenRequ
   std::optional<ScopeSet> requested;
   if (const auto scope = request.params.get("scope")) {
     requested = parse_scope(*scope);
-    if (!requested) return std::unexpected(OAuthError{ErrorCode::kInvalidScope, "scope is malformed"});
+    // RFC 6749 section 3.3: a scope is one or more scope tokens; blanks alone are not one.
+    if (!requested || requested->empty()) {
+      return std::unexpected(OAuthError{ErrorCode::kInvalidScope, "scope is malformed"});
+    }
   }
 
   auto found = users_.find_user(*username);

@@ -1,0 +1,514 @@
+#include "jose/evp_key.h"
+
+#include <gtest/gtest.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/rsa.h>
+
+#include <algorithm>
+#include <boost/json/serialize.hpp>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base64.h"
+#include "jose/hmac_key.h"
+#include "jose/jws.h"
+
+namespace tessera::jose {
+namespace {
+
+namespace json = boost::json;
+
+// GoogleTest 1.12 cannot print std::expected; these say what came back in words.
+template <class T>
+testing::AssertionResult FailsWith(const std::expected<T, Error>& result, Error want) {
+  if (result.has_value()) {
+    return testing::AssertionFailure() << "succeeded; expected \"" << to_string(want) << "\"";
+  }
+  if (result.error() != want) {
+    return testing::AssertionFailure() << "failed with \"" << to_string(result.error())
+                                       << "\"; expected \"" << to_string(want) << "\"";
+  }
+  return testing::AssertionSuccess();
+}
+
+template <class T>
+testing::AssertionResult Succeeds(const std::expected<T, Error>& result) {
+  if (!result) return testing::AssertionFailure() << "failed with \"" << to_string(result.error()) << "\"";
+  return testing::AssertionSuccess();
+}
+
+constexpr Algorithm kAsymmetric[] = {Algorithm::kEdDSA, Algorithm::kES256, Algorithm::kRS256,
+                                     Algorithm::kPS256};
+constexpr Algorithm kEverything[] = {Algorithm::kHS256, Algorithm::kEdDSA, Algorithm::kES256,
+                                     Algorithm::kRS256, Algorithm::kPS256};
+constexpr std::string_view kPayload = R"({"sub":"alice","scope":"read"})";
+
+std::string b64(std::string_view bytes) { return core::base64url_encode(bytes); }
+
+std::string b64_decode(std::string_view text) {
+  auto bytes = core::base64url_decode(text);
+  EXPECT_TRUE(bytes.has_value()) << text;
+  return bytes.value_or("");
+}
+
+const unsigned char* uchars(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+// RSA key generation is slow, so each algorithm gets one key for the whole run.
+std::shared_ptr<EvpKey> key_for(Algorithm alg) {
+  static std::map<Algorithm, std::shared_ptr<EvpKey>> keys;
+  auto& key = keys[alg];
+  if (!key) {
+    auto generated = EvpKey::generate(alg);
+    EXPECT_TRUE(generated.has_value()) << generated.error();
+    if (generated) key = *generated;
+  }
+  return key;
+}
+
+std::string member(const json::object& jwk, std::string_view name) {
+  const json::value* v = jwk.if_contains(name);
+  if (v == nullptr || !v->is_string()) {
+    ADD_FAILURE() << "JWK has no string member " << name << ": " << json::serialize(jwk);
+    return "";
+  }
+  return std::string(v->get_string());
+}
+
+std::string sha256_b64(std::string_view text) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EXPECT_EQ(EVP_Digest(text.data(), text.size(), md, &n, EVP_sha256(), nullptr), 1);
+  return b64(std::string_view(reinterpret_cast<char*>(md), n));
+}
+
+// RFC 7638 section 3.2: the required members in lexicographic order, no whitespace. Written
+// out by hand so that it does not share code with the implementation.
+std::string canonical_jwk(const json::object& jwk) {
+  const std::string kty = member(jwk, "kty");
+  if (kty == "OKP") {
+    return R"({"crv":")" + member(jwk, "crv") + R"(","kty":"OKP","x":")" + member(jwk, "x") + R"("})";
+  }
+  if (kty == "EC") {
+    return R"({"crv":")" + member(jwk, "crv") + R"(","kty":"EC","x":")" + member(jwk, "x") +
+           R"(","y":")" + member(jwk, "y") + R"("})";
+  }
+  return R"({"e":")" + member(jwk, "e") + R"(","kty":"RSA","n":")" + member(jwk, "n") + R"("})";
+}
+
+// tests/data/rfc8037_a3.txt: "name=value" lines.
+std::map<std::string, std::string> rfc8037_a3() {
+  std::ifstream in(std::string(TESSERA_TEST_DATA) + "/rfc8037_a3.txt");
+  EXPECT_TRUE(in.is_open()) << "cannot open rfc8037_a3.txt";
+  std::map<std::string, std::string> values;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line.starts_with('#')) continue;
+    const std::size_t eq = line.find('=');
+    if (eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  EXPECT_EQ(values.size(), 2u);
+  return values;
+}
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+// An OpenSSL public key built from nothing but the JWK members: if the JWK is wrong, the
+// key's own signatures do not verify under it.
+Pkey pkey_from_jwk(Algorithm alg, const json::object& jwk) {
+  if (alg == Algorithm::kEdDSA) {
+    const std::string x = b64_decode(member(jwk, "x"));
+    return Pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, uchars(x), x.size()));
+  }
+  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+  BIGNUM* n = nullptr;
+  BIGNUM* e = nullptr;
+  std::string point;
+  const char* type = "RSA";
+  if (alg == Algorithm::kES256) {
+    type = "EC";
+    point = "\x04" + b64_decode(member(jwk, "x")) + b64_decode(member(jwk, "y"));  // SEC 1 uncompressed
+    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
+    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
+  } else {
+    const std::string n_bytes = b64_decode(member(jwk, "n"));
+    const std::string e_bytes = b64_decode(member(jwk, "e"));
+    n = BN_bin2bn(uchars(n_bytes), static_cast<int>(n_bytes.size()), nullptr);
+    e = BN_bin2bn(uchars(e_bytes), static_cast<int>(e_bytes.size()), nullptr);
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n);
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+  }
+  OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
+  EVP_PKEY* pkey = nullptr;
+  if (ctx == nullptr || params == nullptr || EVP_PKEY_fromdata_init(ctx) != 1 ||
+      EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+    ADD_FAILURE() << "OpenSSL refused the JWK " << json::serialize(jwk);
+  }
+  EVP_PKEY_CTX_free(ctx);
+  OSSL_PARAM_free(params);
+  OSSL_PARAM_BLD_free(bld);
+  BN_free(n);
+  BN_free(e);
+  return Pkey(pkey);
+}
+
+std::string raw_to_der(std::string_view raw) {
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  ECDSA_SIG_set0(sig, BN_bin2bn(uchars(raw), 32, nullptr), BN_bin2bn(uchars(raw) + 32, 32, nullptr));
+  unsigned char* der = nullptr;
+  const int n = i2d_ECDSA_SIG(sig, &der);
+  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(std::max(n, 0)));
+  OPENSSL_free(der);
+  ECDSA_SIG_free(sig);
+  return out;
+}
+
+enum class RsaPadding { kPkcs1, kPss };
+
+// Verifies as RFC 7518 says each algorithm works, with OpenSSL directly.
+bool independent_verify(Algorithm alg, EVP_PKEY* pkey, std::string_view input, std::string signature,
+                        RsaPadding padding) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_PKEY_CTX* pctx = nullptr;
+  const EVP_MD* md = alg == Algorithm::kEdDSA ? nullptr : EVP_sha256();
+  bool ok = EVP_DigestVerifyInit(ctx, &pctx, md, nullptr, pkey) == 1;
+  if (ok && alg != Algorithm::kEdDSA && alg != Algorithm::kES256 && padding == RsaPadding::kPss) {
+    // RFC 7518 section 3.5: MGF1 with SHA-256 and a salt as long as the hash, 32 bytes.
+    ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+         EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1 &&
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1;
+  }
+  if (alg == Algorithm::kES256) signature = raw_to_der(signature);
+  ok = ok && EVP_DigestVerify(ctx, uchars(signature), signature.size(), uchars(input), input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+RsaPadding padding_of(Algorithm alg) { return alg == Algorithm::kPS256 ? RsaPadding::kPss : RsaPadding::kPkcs1; }
+
+struct Parts {
+  std::string header, payload, signature;
+};
+
+Parts split(const std::string& token) {
+  const std::size_t a = token.find('.');
+  const std::size_t b = token.find('.', a + 1);
+  return {token.substr(0, a), token.substr(a + 1, b - a - 1), token.substr(b + 1)};
+}
+
+std::string with_signature(const std::string& token, std::string_view raw_signature) {
+  const Parts p = split(token);
+  return p.header + "." + p.payload + "." + b64(raw_signature);
+}
+
+std::string algorithm_test_name(const testing::TestParamInfo<Algorithm>& info) {
+  return std::string(name(info.param));
+}
+
+class EvpKeyTest : public testing::TestWithParam<Algorithm> {
+ protected:
+  void SetUp() override {
+    key_ = key_for(GetParam());
+    ASSERT_TRUE(key_);
+    keys_.add(key_);
+  }
+  std::expected<VerifiedJws, Error> verify(std::string_view token) {
+    return verify_compact(token, keys_, kEverything);
+  }
+  std::string token() { return sign_compact(*key_, "at+jwt", kPayload).value(); }
+
+  std::shared_ptr<EvpKey> key_;
+  KeySet keys_;
+};
+
+INSTANTIATE_TEST_SUITE_P(EachAlgorithm, EvpKeyTest, testing::ValuesIn(kAsymmetric), algorithm_test_name);
+
+TEST_P(EvpKeyTest, GeneratesAKeyForItsAlgorithm) {
+  EXPECT_EQ(key_->algorithm(), GetParam());
+  EXPECT_EQ(member(key_->public_jwk(), "alg"), name(GetParam()));
+}
+
+TEST_P(EvpKeyTest, GeneratesADifferentKeyEachTime) {
+  auto other = EvpKey::generate(GetParam());
+  ASSERT_TRUE(other.has_value()) << other.error();
+  EXPECT_NE((*other)->kid(), key_->kid());
+  // A token from one key does not verify under the other.
+  KeySet only_other;
+  only_other.add(*other);
+  EXPECT_TRUE(FailsWith(verify_compact(token(), only_other, kEverything), Error::kUnknownKey));
+  const Parts p = split(token());
+  const std::string kidless_header = b64(R"({"alg":")" + std::string(name(GetParam())) + R"("})");
+  const std::string input = kidless_header + "." + p.payload;
+  const std::string kidless = input + "." + b64(key_->sign(input).value());
+  EXPECT_TRUE(Succeeds(verify(kidless)));
+  EXPECT_TRUE(FailsWith(verify_compact(kidless, only_other, kEverything), Error::kBadSignature));
+}
+
+TEST_P(EvpKeyTest, SignsAndVerifiesACompactRoundTrip) {
+  const std::string t = token();
+  const auto verified = verify(t);
+  ASSERT_TRUE(Succeeds(verified));
+  EXPECT_EQ(verified->header.alg, GetParam());
+  EXPECT_EQ(verified->header.kid, key_->kid());
+  EXPECT_EQ(verified->header.typ, "at+jwt");
+  EXPECT_EQ(verified->payload, kPayload);
+}
+
+TEST_P(EvpKeyTest, PublicJwkHasExactlyTheMembersOfItsKeyType) {
+  std::set<std::string> members;
+  for (const auto& [k, v] : key_->public_jwk()) {
+    members.insert(std::string(k));
+    EXPECT_TRUE(v.is_string()) << k;
+  }
+  std::set<std::string> expected;
+  switch (GetParam()) {
+    case Algorithm::kEdDSA: expected = {"kty", "crv", "x", "kid", "alg", "use"}; break;
+    case Algorithm::kES256: expected = {"kty", "crv", "x", "y", "kid", "alg", "use"}; break;
+    default: expected = {"kty", "n", "e", "kid", "alg", "use"}; break;
+  }
+  EXPECT_EQ(members, expected);
+  EXPECT_EQ(member(key_->public_jwk(), "use"), "sig");
+  EXPECT_EQ(member(key_->public_jwk(), "kid"), key_->kid());
+}
+
+TEST_P(EvpKeyTest, PublicJwkHasNoPrivateMember) {
+  // RFC 7518 sections 6.2.2 and 6.3.2, RFC 8037 section 2: the private parts.
+  for (const std::string_view private_member : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}) {
+    EXPECT_FALSE(key_->public_jwk().contains(private_member)) << private_member;
+  }
+}
+
+TEST_P(EvpKeyTest, PublicJwkDescribesItsCurveOrModulus) {
+  const json::object& jwk = key_->public_jwk();
+  switch (GetParam()) {
+    case Algorithm::kEdDSA:
+      EXPECT_EQ(member(jwk, "kty"), "OKP");
+      EXPECT_EQ(member(jwk, "crv"), "Ed25519");
+      EXPECT_EQ(b64_decode(member(jwk, "x")).size(), 32u);
+      break;
+    case Algorithm::kES256:
+      // RFC 7518 section 6.2.1.2: coordinates at the full width of the curve, 32 bytes.
+      EXPECT_EQ(member(jwk, "kty"), "EC");
+      EXPECT_EQ(member(jwk, "crv"), "P-256");
+      EXPECT_EQ(b64_decode(member(jwk, "x")).size(), 32u);
+      EXPECT_EQ(b64_decode(member(jwk, "y")).size(), 32u);
+      break;
+    default: {
+      // RFC 7518 section 6.3.1: unsigned big-endian without leading zero bytes.
+      EXPECT_EQ(member(jwk, "kty"), "RSA");
+      const std::string n = b64_decode(member(jwk, "n"));
+      EXPECT_EQ(n.size(), 256u);  // 2048 bits
+      ASSERT_FALSE(n.empty());
+      EXPECT_NE(n.front(), '\0');
+      EXPECT_EQ(member(jwk, "e"), "AQAB");  // 65537
+      break;
+    }
+  }
+}
+
+TEST(JwkThumbprint, TheTestsOwnThumbprintMatchesRfc8037A3) {
+  auto vector = rfc8037_a3();
+  json::object jwk{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}};
+  EXPECT_EQ(canonical_jwk(jwk), vector["canonical"]);
+  EXPECT_EQ(sha256_b64(vector["canonical"]), vector["thumbprint"]);
+}
+
+TEST_P(EvpKeyTest, KidIsTheRfc7638ThumbprintOfThePublicJwk) {
+  EXPECT_EQ(key_->kid(), sha256_b64(canonical_jwk(key_->public_jwk())));
+  EXPECT_EQ(b64_decode(key_->kid()).size(), 32u);
+}
+
+TEST_P(EvpKeyTest, PublicJwkVerifiesTheKeysSignaturesUnderPlainOpenSsl) {
+  const Pkey pkey = pkey_from_jwk(GetParam(), key_->public_jwk());
+  ASSERT_TRUE(pkey);
+  const std::string input = "eyJhbGciOiJ4In0.eyJzdWIiOiJhbGljZSJ9";
+  const std::string signature = key_->sign(input).value();
+  EXPECT_TRUE(independent_verify(GetParam(), pkey.get(), input, signature, padding_of(GetParam())));
+  EXPECT_FALSE(independent_verify(GetParam(), pkey.get(), input + "x", signature, padding_of(GetParam())));
+}
+
+TEST_P(EvpKeyTest, SignaturesHaveTheSizeOfTheirAlgorithm) {
+  const std::string signature = key_->sign("input").value();
+  switch (GetParam()) {
+    case Algorithm::kEdDSA: EXPECT_EQ(signature.size(), 64u); break;  // RFC 8032 section 5.1.6
+    case Algorithm::kES256: EXPECT_EQ(signature.size(), 64u); break;  // R || S, RFC 7518 3.4
+    default: EXPECT_EQ(signature.size(), 256u); break;                // the modulus size
+  }
+  EXPECT_EQ(b64_decode(split(token()).signature).size(), signature.size());
+}
+
+TEST_P(EvpKeyTest, RefusesEverySingleBitFlipOfTheSignature) {
+  const std::string t = token();
+  const std::string signature = b64_decode(split(t).signature);
+  for (std::size_t bit = 0; bit < signature.size() * 8; ++bit) {
+    std::string flipped = signature;
+    flipped[bit / 8] = static_cast<char>(flipped[bit / 8] ^ (1 << (bit % 8)));
+    EXPECT_TRUE(FailsWith(verify(with_signature(t, flipped)), Error::kBadSignature)) << "bit " << bit;
+  }
+}
+
+TEST_P(EvpKeyTest, RefusesASignatureOfTheWrongLength) {
+  const std::string t = token();
+  const std::string signature = b64_decode(split(t).signature);
+  for (const std::string& changed : {signature.substr(0, signature.size() - 1), signature + '\0',
+                                     '\0' + signature, signature + signature, std::string(1, '\0')}) {
+    EXPECT_TRUE(FailsWith(verify(with_signature(t, changed)), Error::kBadSignature)) << changed.size();
+  }
+}
+
+TEST_P(EvpKeyTest, RefusesAChangedPayload) {
+  const std::string t = token();
+  const Parts p = split(t);
+  const std::string changed = b64(R"({"sub":"admin","scope":"read"})");
+  EXPECT_TRUE(FailsWith(verify(p.header + "." + changed + "." + p.signature), Error::kBadSignature));
+}
+
+TEST_P(EvpKeyTest, NeverVerifiesATokenClaimingAnotherAlgorithm) {
+  // The same signature bytes under a header naming each other algorithm, with this key's kid,
+  // every algorithm allowed: the key is only ever used with its own (RFC 8725 section 2.1).
+  const Parts p = split(token());
+  for (const Algorithm claimed : kEverything) {
+    if (claimed == GetParam()) continue;
+    const std::string header =
+        R"({"alg":")" + std::string(name(claimed)) + R"(","typ":"at+jwt","kid":")" + key_->kid() + R"("})";
+    EXPECT_TRUE(FailsWith(verify(b64(header) + "." + p.payload + "." + p.signature), Error::kUnknownKey))
+        << "claimed " << name(claimed);
+  }
+}
+
+TEST_P(EvpKeyTest, RefusesAnHs256TokenKeyedWithThePublicKey) {
+  // The classic confusion attack: HMAC under the public key bytes, which anyone can read from
+  // the JWKS, presented as HS256 to a verifier that holds the asymmetric key.
+  const std::string jwk_text = json::serialize(key_->public_jwk());
+  const std::string modulus_or_point =
+      b64_decode(member(key_->public_jwk(), GetParam() == Algorithm::kRS256 || GetParam() == Algorithm::kPS256 ? "n" : "x"));
+  constexpr Algorithm kHsAndEdDsa[] = {Algorithm::kHS256, Algorithm::kEdDSA};
+  for (const std::string& secret : {jwk_text, modulus_or_point}) {
+    auto hmac = HmacKey::create(secret);
+    ASSERT_TRUE(hmac.has_value()) << hmac.error();
+    for (const std::string& header :
+         {std::string(R"({"alg":"HS256","typ":"at+jwt"})"),
+          R"({"alg":"HS256","typ":"at+jwt","kid":")" + key_->kid() + R"("})"}) {
+      const std::string input = b64(header) + "." + b64(kPayload);
+      const std::string forged = input + "." + b64((*hmac)->sign(input).value());
+      EXPECT_TRUE(FailsWith(verify_compact(forged, keys_, kHsAndEdDsa), Error::kUnknownKey)) << header;
+      EXPECT_TRUE(FailsWith(verify_compact(forged, keys_, kEverything), Error::kUnknownKey)) << header;
+    }
+  }
+}
+
+TEST_P(EvpKeyTest, AnotherAlgorithmsKeyInTheSetIsNotUsed) {
+  // With keys for every algorithm in the set, each token is still checked by its own key only.
+  KeySet all;
+  for (const Algorithm alg : kAsymmetric) all.add(key_for(alg));
+  EXPECT_TRUE(Succeeds(verify_compact(token(), all, kEverything)));
+}
+
+TEST(EvpKey, RefusesToGenerateAnHs256Key) {
+  const auto key = EvpKey::generate(Algorithm::kHS256);
+  ASSERT_FALSE(key.has_value());
+  EXPECT_EQ(key.error(), "HS256 is not an asymmetric algorithm");
+}
+
+TEST(EvpKey, Rs256AndPs256UseTheRsaPaddingTheirNamesSay) {
+  // RS256 is PKCS #1 v1.5 (RFC 7518 section 3.3), PS256 is PSS (section 3.5); each signature
+  // verifies under its own padding and fails under the other.
+  for (const Algorithm alg : {Algorithm::kRS256, Algorithm::kPS256}) {
+    SCOPED_TRACE(name(alg));
+    const auto key = key_for(alg);
+    ASSERT_TRUE(key);
+    const Pkey pkey = pkey_from_jwk(alg, key->public_jwk());
+    ASSERT_TRUE(pkey);
+    const std::string signature = key->sign("input").value();
+    const RsaPadding other = alg == Algorithm::kPS256 ? RsaPadding::kPkcs1 : RsaPadding::kPss;
+    EXPECT_TRUE(independent_verify(alg, pkey.get(), "input", signature, padding_of(alg)));
+    EXPECT_FALSE(independent_verify(alg, pkey.get(), "input", signature, other));
+  }
+}
+
+TEST(EvpKey, Ed25519SignaturesAreDeterministic) {
+  // RFC 8032 section 5.1.6: no per-signature randomness.
+  const auto key = key_for(Algorithm::kEdDSA);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->sign("input").value(), key->sign("input").value());
+}
+
+// The order n of the P-256 group (SEC 2 version 2, section 2.4.2; FIPS 186-4 D.1.2.3).
+const std::string kP256Order(
+    "\xff\xff\xff\xff\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff"
+    "\xbc\xe6\xfa\xad\xa7\x17\x9e\x84\xf3\xb9\xca\xc2\xfc\x63\x25\x51",
+    32);
+
+class Es256Signature : public testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = key_for(Algorithm::kES256);
+    ASSERT_TRUE(key_);
+    keys_.add(key_);
+    token_ = sign_compact(*key_, "at+jwt", kPayload).value();
+    signature_ = b64_decode(split(token_).signature);
+    ASSERT_EQ(signature_.size(), 64u);
+    ASSERT_EQ(kP256Order.size(), 32u);
+  }
+  std::expected<VerifiedJws, Error> verify_with(std::string_view raw) {
+    constexpr Algorithm kEs256[] = {Algorithm::kES256};
+    return verify_compact(with_signature(token_, raw), keys_, kEs256);
+  }
+  std::string r() const { return signature_.substr(0, 32); }
+  std::string s() const { return signature_.substr(32); }
+
+  std::shared_ptr<EvpKey> key_;
+  KeySet keys_;
+  std::string token_;
+  std::string signature_;
+};
+
+TEST_F(Es256Signature, IsRawRAndSOf32BytesEach) {
+  EXPECT_TRUE(Succeeds(verify_with(r() + s())));
+}
+
+TEST_F(Es256Signature, RefusesAZeroR) {
+  // r = 0 or s = 0 would make ECDSA verification trivially forgeable (CVE-2022-21449).
+  EXPECT_TRUE(FailsWith(verify_with(std::string(32, '\0') + s()), Error::kBadSignature));
+}
+
+TEST_F(Es256Signature, RefusesAZeroS) {
+  EXPECT_TRUE(FailsWith(verify_with(r() + std::string(32, '\0')), Error::kBadSignature));
+}
+
+TEST_F(Es256Signature, RefusesAllZeros) {
+  EXPECT_TRUE(FailsWith(verify_with(std::string(64, '\0')), Error::kBadSignature));
+}
+
+TEST_F(Es256Signature, RefusesROrSEqualToTheGroupOrder) {
+  EXPECT_TRUE(FailsWith(verify_with(kP256Order + s()), Error::kBadSignature));
+  EXPECT_TRUE(FailsWith(verify_with(r() + kP256Order), Error::kBadSignature));
+  EXPECT_TRUE(FailsWith(verify_with(kP256Order + kP256Order), Error::kBadSignature));
+  EXPECT_TRUE(FailsWith(verify_with(std::string(64, '\xff')), Error::kBadSignature));
+}
+
+TEST_F(Es256Signature, RefusesTheDerEncodingOpenSslUsesNatively) {
+  // RFC 7518 section 3.4: JWS carries R || S, never ASN.1 DER.
+  const std::string der = raw_to_der(signature_);
+  ASSERT_GT(der.size(), 64u);
+  EXPECT_TRUE(FailsWith(verify_with(der), Error::kBadSignature));
+}
+
+TEST_F(Es256Signature, RefusesSwappedHalves) {
+  EXPECT_TRUE(FailsWith(verify_with(s() + r()), Error::kBadSignature));
+}
+
+}  // namespace
+}  // namespace tessera::jose

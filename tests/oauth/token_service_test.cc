@@ -1,0 +1,227 @@
+// The token endpoint's pipeline (token_service.h): repeated parameters, then the grant type,
+// then client authentication, then whether the client may use the grant, then the grant.
+// Each step is checked with the real password grant, and the order of the steps with
+// requests that fail more than one of them.
+#include "oauth/token_service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+
+#include "oauth/oauth_test_support.h"
+
+namespace tessera::oauth {
+namespace {
+
+using test::form;
+using ::testing::ElementsAre;
+
+constexpr std::string_view kPassword = "correct horse";
+constexpr std::string_view kClientAuthFailed = "client authentication failed";
+
+// A grant the built-in client may not use. It only counts its calls: the service must turn
+// the request away before reaching it.
+class CountingGrant final : public Grant {
+ public:
+  explicit CountingGrant(std::atomic<int>& calls) : calls_(calls) {}
+  std::string_view grant_type() const override { return "client_credentials"; }
+  std::expected<TokenResponse, OAuthError> exchange(const TokenRequest&,
+                                                    const Client&) const override {
+    ++calls_;
+    return TokenResponse{};
+  }
+
+ private:
+  std::atomic<int>& calls_;
+};
+
+class TokenServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    world_.add_user("alice", kPassword, {"a", "b"});
+    world_.service.add(std::make_unique<CountingGrant>(other_grant_calls_));
+  }
+
+  // alice's password grant plus `extra` pairs.
+  TokenRequest alice_with(std::initializer_list<std::pair<std::string, std::string>> extra) {
+    std::vector<std::pair<std::string, std::string>> pairs = {
+        {"grant_type", "password"}, {"username", "alice"}, {"password", std::string(kPassword)}};
+    pairs.insert(pairs.end(), extra.begin(), extra.end());
+    return TokenRequest{
+        .params = Parameters(std::move(pairs)), .credentials = {}, .remote_address = ""};
+  }
+
+  static ClientCredentials basic(std::string id, std::string secret) {
+    return {.method = ClientCredentials::Method::kSecretBasic,
+            .id = std::move(id),
+            .secret = std::move(secret)};
+  }
+
+  std::atomic<int> other_grant_calls_{0};
+  test::OAuthWorld world_;
+};
+
+TEST_F(TokenServiceTest, ListsGrantTypesInRegistrationOrder) {
+  EXPECT_THAT(world_.service.grant_types(), ElementsAre("password", "client_credentials"));
+}
+
+// RFC 6749 section 3.2: request parameters must not be included more than once.
+TEST_F(TokenServiceTest, RepeatedParameterIsInvalidRequest) {
+  EXPECT_TRUE(fails_with(world_.service.handle(alice_with({{"username", "bob"}})),
+                         ErrorCode::kInvalidRequest, "username is repeated"));
+  EXPECT_TRUE(fails_with(world_.service.handle(alice_with({{"scope", "a"}, {"scope", "b"}})),
+                         ErrorCode::kInvalidRequest, "scope is repeated"));
+}
+
+// RFC 6749 section 3.1: an empty value counts as omitted, so it repeats nothing.
+TEST_F(TokenServiceTest, EmptyRepetitionIsNotARepetition) {
+  const auto response = world_.service.handle(alice_with({{"username", ""}, {"scope", ""}}));
+  EXPECT_TRUE(response.has_value()) << describe(response);
+}
+
+TEST_F(TokenServiceTest, RepetitionIsCheckedBeforeTheGrantType) {
+  const auto response =
+      world_.service.handle(form({{"grant_type", "magic"}, {"grant_type", "password"}}));
+  EXPECT_TRUE(fails_with(response, ErrorCode::kInvalidRequest, "grant_type is repeated"));
+}
+
+TEST_F(TokenServiceTest, UnknownGrantTypeIsUnsupportedGrantType) {
+  const auto response = world_.service.handle(
+      form({{"grant_type", "authorization_code"}, {"code", "xyz"}, {"redirect_uri", "https://x"}}));
+  EXPECT_TRUE(
+      fails_with(response, ErrorCode::kUnsupportedGrantType, "this grant_type is not supported"));
+}
+
+// Grant type names are matched exactly (RFC 6749 section 4.3.2 spells it "password").
+TEST_F(TokenServiceTest, GrantTypeIsCaseSensitive) {
+  const auto response = world_.service.handle(form(
+      {{"grant_type", "Password"}, {"username", "alice"}, {"password", std::string(kPassword)}}));
+  EXPECT_TRUE(
+      fails_with(response, ErrorCode::kUnsupportedGrantType, "this grant_type is not supported"));
+}
+
+TEST_F(TokenServiceTest, MissingGrantTypeWithoutCredentialsIsInvalidRequest) {
+  EXPECT_TRUE(fails_with(world_.service.handle(form({})), ErrorCode::kInvalidRequest,
+                         "grant_type is required"));
+  EXPECT_TRUE(fails_with(world_.service.handle(form({{"username", "alice"}})),
+                         ErrorCode::kInvalidRequest, "grant_type is required"));
+  EXPECT_TRUE(fails_with(world_.service.handle(form({{"password", std::string(kPassword)}})),
+                         ErrorCode::kInvalidRequest, "grant_type is required"));
+}
+
+TEST_F(TokenServiceTest, ClientIdDefaultIsAccepted) {
+  const auto response = world_.service.handle(alice_with({{"client_id", "default"}}));
+  ASSERT_TRUE(response.has_value()) << describe(response);
+  const auto claims = world_.tokens.verify(response->access_token);
+  ASSERT_TRUE(claims.has_value()) << jose::describe(claims);
+  EXPECT_EQ(claims->at("client_id"), "default");
+}
+
+TEST_F(TokenServiceTest, UnknownClientIdIsInvalidClient) {
+  EXPECT_TRUE(fails_with(world_.service.handle(alice_with({{"client_id", "other"}})),
+                         ErrorCode::kInvalidClient, kClientAuthFailed));
+}
+
+// The built-in client is public: one that presents a secret is not who it claims to be.
+TEST_F(TokenServiceTest, SecretForThePublicDefaultClientIsInvalidClient) {
+  EXPECT_TRUE(fails_with(
+      world_.service.handle(alice_with({{"client_id", "default"}, {"client_secret", "s3cret"}})),
+      ErrorCode::kInvalidClient, kClientAuthFailed));
+}
+
+TEST_F(TokenServiceTest, SecretWithoutClientIdIsInvalidClient) {
+  EXPECT_TRUE(fails_with(world_.service.handle(alice_with({{"client_secret", "s3cret"}})),
+                         ErrorCode::kInvalidClient, kClientAuthFailed));
+}
+
+TEST_F(TokenServiceTest, BasicCredentialsForTheDefaultClientAreInvalidClient) {
+  TokenRequest request = alice_with({});
+  request.credentials = basic("default", "");
+  EXPECT_TRUE(
+      fails_with(world_.service.handle(request), ErrorCode::kInvalidClient, kClientAuthFailed));
+}
+
+TEST_F(TokenServiceTest, BasicCredentialsForAnUnknownClientAreInvalidClient) {
+  TokenRequest request = alice_with({});
+  request.credentials = basic("other", "s3cret");
+  EXPECT_TRUE(
+      fails_with(world_.service.handle(request), ErrorCode::kInvalidClient, kClientAuthFailed));
+}
+
+// RFC 6749 section 2.3: one authentication method per request.
+TEST_F(TokenServiceTest, BasicAndFormClientIdTogetherIsInvalidRequest) {
+  TokenRequest request = alice_with({{"client_id", "default"}});
+  request.credentials = basic("default", "");
+  EXPECT_TRUE(fails_with(world_.service.handle(request), ErrorCode::kInvalidRequest,
+                         "use one client authentication method, not two"));
+}
+
+TEST_F(TokenServiceTest, BasicAndFormClientSecretTogetherIsInvalidRequest) {
+  TokenRequest request = alice_with({{"client_secret", "s3cret"}});
+  request.credentials = basic("other", "s3cret");
+  EXPECT_TRUE(fails_with(world_.service.handle(request), ErrorCode::kInvalidRequest,
+                         "use one client authentication method, not two"));
+}
+
+TEST_F(TokenServiceTest, UnsupportedGrantTypeIsCheckedBeforeTheClient) {
+  const auto response =
+      world_.service.handle(form({{"grant_type", "magic"}, {"client_id", "other"}}));
+  EXPECT_TRUE(
+      fails_with(response, ErrorCode::kUnsupportedGrantType, "this grant_type is not supported"));
+}
+
+// The default client has the password and refresh_token grants only (CONTRACT.md).
+TEST_F(TokenServiceTest, GrantTheClientMayNotUseIsUnauthorizedClient) {
+  const auto response = world_.service.handle(form({{"grant_type", "client_credentials"}}));
+  EXPECT_TRUE(fails_with(response, ErrorCode::kUnauthorizedClient,
+                         "the client may not use this grant_type"));
+  EXPECT_EQ(other_grant_calls_.load(), 0);
+}
+
+TEST_F(TokenServiceTest, ClientIsAuthenticatedBeforeItsGrantsAreChecked) {
+  const auto response =
+      world_.service.handle(form({{"grant_type", "client_credentials"}, {"client_id", "other"}}));
+  EXPECT_TRUE(fails_with(response, ErrorCode::kInvalidClient, kClientAuthFailed));
+  EXPECT_EQ(other_grant_calls_.load(), 0);
+}
+
+// A bad client gets invalid_client even with the right password: the user's credentials are
+// not looked at for a client that failed to authenticate.
+TEST_F(TokenServiceTest, ClientIsAuthenticatedBeforeThePasswordIsChecked) {
+  const auto response = world_.service.handle(form({{"grant_type", "password"},
+                                                    {"username", "alice"},
+                                                    {"password", "wrong"},
+                                                    {"client_id", "other"}}));
+  EXPECT_TRUE(fails_with(response, ErrorCode::kInvalidClient, kClientAuthFailed));
+}
+
+TEST(Parameters, EmptyValueReadsAsOmitted) {
+  const Parameters params({{"scope", ""}, {"username", "alice"}, {"flag", ""}});
+  EXPECT_EQ(params.get("scope"), std::nullopt);
+  EXPECT_EQ(params.get("username"), "alice");
+  EXPECT_EQ(params.get("flag"), std::nullopt);
+  EXPECT_EQ(params.get("missing"), std::nullopt);
+}
+
+TEST(Parameters, FirstNonEmptyValueIsRead) {
+  const Parameters params({{"scope", ""}, {"scope", "a"}});
+  EXPECT_EQ(params.get("scope"), "a");
+  EXPECT_EQ(params.duplicate(), std::nullopt);
+}
+
+TEST(Parameters, DuplicateNamesTheFirstRepeatedParameter) {
+  const Parameters params({{"a", "1"}, {"b", "1"}, {"b", "2"}, {"a", "2"}});
+  EXPECT_EQ(params.duplicate(), "a");
+  EXPECT_EQ(Parameters({{"a", "1"}, {"b", "2"}}).duplicate(), std::nullopt);
+}
+
+TEST(Parameters, NamesAreCaseSensitive) {
+  const Parameters params({{"Username", "alice"}, {"username", "bob"}});
+  EXPECT_EQ(params.get("username"), "bob");
+  EXPECT_EQ(params.duplicate(), std::nullopt);
+}
+
+}  // namespace
+}  // namespace tessera::oauth
