@@ -1,11 +1,10 @@
 // tessera serve: wire the modules together and run the token server until SIGTERM/SIGINT.
 #include <malloc.h>
 
-#include <csignal>
-#include <functional>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -30,7 +29,8 @@ std::string url_of(const asio::ip::tcp::endpoint& endpoint) {
   return "http://" + host + ":" + std::to_string(endpoint.port());
 }
 
-std::expected<std::unique_ptr<jose::KeySource>, std::string> make_keys(const config::Config& config) {
+std::expected<std::unique_ptr<jose::KeySource>, std::string> make_keys(
+    const config::Config& config) {
   if (config.signing_alg == jose::Algorithm::kHS256) {
     auto key = jose::HmacKey::create(*config.secret_key);
     if (!key) return std::unexpected("TESSERA_SECRET_KEY: " + key.error());
@@ -40,7 +40,8 @@ std::expected<std::unique_ptr<jose::KeySource>, std::string> make_keys(const con
   if (!key) return std::unexpected("cannot create a signing key: " + key.error());
   // Until signing keys live in the database, a key lasts as long as the process.
   core::log(LogLevel::kWarn, "ephemeral_signing_key",
-            {{"alg", jose::name(config.signing_alg)}, {"kid", (*key)->kid()},
+            {{"alg", jose::name(config.signing_alg)},
+             {"kid", (*key)->kid()},
              {"detail", "tokens stop verifying when the server restarts"}});
   return std::make_unique<jose::StaticKeySource>(std::move(*key));
 }
@@ -74,8 +75,8 @@ int run_serve(const config::Config& config, Args args) {
   if (!bootstrap) return fail(bootstrap.error());
   if (bootstrap->generated_password) {
     std::cout << "created user " << bootstrap->name << " with password "
-              << *bootstrap->generated_password << " (shown once; change it with tessera user passwd)"
-              << std::endl;
+              << *bootstrap->generated_password
+              << " (shown once; change it with tessera user passwd)" << std::endl;
   }
   auto keys = make_keys(config);
   if (!keys) return fail(keys.error());
@@ -114,8 +115,10 @@ int run_serve(const config::Config& config, Args args) {
   signals.async_wait(on_signal);
   server.start();
   core::log(LogLevel::kInfo, "started",
-            {{"listen", url_of(*endpoint)}, {"issuer", issuer},
-             {"alg", jose::name(config.signing_alg)}, {"threads", config.threads},
+            {{"listen", url_of(*endpoint)},
+             {"issuer", issuer},
+             {"alg", jose::name(config.signing_alg)},
+             {"threads", config.threads},
              {"database", config.database}});
   std::cout << "listening on " << url_of(*endpoint) << std::endl;
 

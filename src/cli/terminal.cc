@@ -55,7 +55,9 @@ std::expected<std::string, std::string> read_secret_from_stdin(std::size_t max_b
 std::expected<std::string, std::string> prompt_new_secret(std::string_view what,
                                                           std::size_t max_bytes) {
   const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
-  if (fd < 0) return std::unexpected("no terminal to ask for a " + std::string(what) + "; use --password-stdin");
+  if (fd < 0)
+    return std::unexpected("no terminal to ask for a " + std::string(what) +
+                           "; use --password-stdin");
   termios saved{};
   const bool is_tty = ::tcgetattr(fd, &saved) == 0;
   if (is_tty) {

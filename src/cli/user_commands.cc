@@ -25,7 +25,8 @@ int list(oauth::UserAdmin& admin) {
   if (!users) return fail(users.error());
   std::size_t width = 4;
   for (const auto& u : *users) width = std::max(width, u.name.size());
-  std::printf("%-*s  %-8s  %-20s  %s\n", static_cast<int>(width), "NAME", "STATUS", "CREATED", "SCOPES");
+  std::printf("%-*s  %-8s  %-20s  %s\n", static_cast<int>(width), "NAME", "STATUS", "CREATED",
+              "SCOPES");
   for (const auto& u : *users) {
     std::printf("%-*s  %-8s  %-20s  %s\n", static_cast<int>(width), u.name.c_str(),
                 u.disabled ? "disabled" : "enabled", format_date(u.created_at).c_str(),
@@ -37,7 +38,8 @@ int list(oauth::UserAdmin& admin) {
 }  // namespace
 
 int run_user(const config::Config& config, Args args) {
-  const std::string action = args.positional("user command (add, list, disable, enable, delete, passwd)");
+  const std::string action =
+      args.positional("user command (add, list, disable, enable, delete, passwd)");
   core::SystemClock clock;
   core::SystemRandom random;
 
@@ -61,7 +63,8 @@ int run_user(const config::Config& config, Args args) {
   oauth::ScopeSet scopes;
   if (scope_text) {
     auto parsed = oauth::parse_scope(*scope_text);
-    if (!parsed) return fail("--scope: '" + *scope_text + "' is not a space-separated list of scope tokens");
+    if (!parsed)
+      return fail("--scope: '" + *scope_text + "' is not a space-separated list of scope tokens");
     scopes = std::move(*parsed);
   }
   if (action == "add" || action == "passwd") {

@@ -2,13 +2,13 @@
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <map>
 #include <thread>
-#include <toml++/toml.h>
 
 #include "core/duration.h"
 #include "core/text.h"
@@ -28,10 +28,22 @@ using RawValues = std::map<std::string, Raw>;
 
 // Every known setting: the TOML key; the environment name is TESSERA_ + upper case.
 constexpr std::string_view kKeys[] = {
-    "listen",          "issuer",          "database",           "signing_alg",
-    "secret_key",      "access_token_ttl", "refresh_token_ttl", "key_rotation",
-    "key_publish_delay", "key_encryption_key", "tls_cert",      "tls_key",
-    "admin_username",  "admin_password",  "threads",            "log",
+    "listen",
+    "issuer",
+    "database",
+    "signing_alg",
+    "secret_key",
+    "access_token_ttl",
+    "refresh_token_ttl",
+    "key_rotation",
+    "key_publish_delay",
+    "key_encryption_key",
+    "tls_cert",
+    "tls_key",
+    "admin_username",
+    "admin_password",
+    "threads",
+    "log",
 };
 
 // Settings that hold secrets: they must not sit in a file others can read.
@@ -39,11 +51,14 @@ constexpr std::string_view kSecretKeys[] = {"secret_key", "key_encryption_key", 
 
 std::string env_name(std::string_view key) {
   std::string name = "TESSERA_";
-  for (const char c : key) name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  for (const char c : key)
+    name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   return name;
 }
 
-std::string fail(const Raw& raw, std::string_view what) { return raw.origin + ": " + std::string(what); }
+std::string fail(const Raw& raw, std::string_view what) {
+  return raw.origin + ": " + std::string(what);
+}
 
 std::expected<void, std::string> read_toml(const std::string& path, RawValues& out,
                                            std::vector<std::string>& warnings) {
@@ -79,7 +94,7 @@ std::expected<void, std::string> read_toml(const std::string& path, RawValues& o
     has_secret = has_secret || std::find(std::begin(kSecretKeys), std::end(kSecretKeys), k) !=
                                    std::end(kSecretKeys);
   }
-  struct stat st{};
+  struct stat st {};
   if (has_secret && ::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     warnings.push_back("config " + path +
                        " holds secrets and is readable by other users; chmod 600 it");
@@ -90,7 +105,8 @@ std::expected<void, std::string> read_toml(const std::string& path, RawValues& o
 std::expected<ListenAddress, std::string> parse_listen(const Raw& raw) {
   const std::string& v = raw.value;
   const std::size_t colon = v.rfind(':');
-  if (colon == std::string::npos) return std::unexpected(fail(raw, "expected ADDRESS:PORT, e.g. 127.0.0.1:8080"));
+  if (colon == std::string::npos)
+    return std::unexpected(fail(raw, "expected ADDRESS:PORT, e.g. 127.0.0.1:8080"));
   std::string host = v.substr(0, colon);
   const std::string port_text = v.substr(colon + 1);
   // IPv6 addresses are written in brackets ("[::1]:8080"), so the port is never ambiguous.
@@ -101,27 +117,34 @@ std::expected<ListenAddress, std::string> parse_listen(const Raw& raw) {
   const bool v4 = ::inet_pton(AF_INET, host.c_str(), buf) == 1;
   const bool v6 = ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
   if ((!v4 && !v6) || (v4 && bracketed)) {
-    return std::unexpected(fail(raw, "'" + core::printable(v.substr(0, colon)) + "' is not an IP address"));
+    return std::unexpected(
+        fail(raw, "'" + core::printable(v.substr(0, colon)) + "' is not an IP address"));
   }
   if (v6 && !bracketed) {
     return std::unexpected(fail(raw, "write an IPv6 address in brackets, e.g. [::1]:8080"));
   }
   unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
-    return std::unexpected(fail(raw, "'" + core::printable(port_text) + "' is not a port (0-65535)"));
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() ||
+      port > 65535) {
+    return std::unexpected(
+        fail(raw, "'" + core::printable(port_text) + "' is not a port (0-65535)"));
   }
   return ListenAddress{.host = host, .port = static_cast<std::uint16_t>(port)};
 }
 
-std::expected<std::string, std::string> parse_issuer(const Raw& raw, std::vector<std::string>& warnings) {
+std::expected<std::string, std::string> parse_issuer(const Raw& raw,
+                                                     std::vector<std::string>& warnings) {
   const std::string& v = raw.value;
   // RFC 8414 section 2: an https URL with no query or fragment. Plain http is allowed for
   // development and behind a TLS-terminating proxy, with a warning.
   const bool https = v.starts_with("https://");
-  if (!https && !v.starts_with("http://")) return std::unexpected(fail(raw, "must be an http:// or https:// URL"));
+  if (!https && !v.starts_with("http://"))
+    return std::unexpected(fail(raw, "must be an http:// or https:// URL"));
   const std::size_t host_start = https ? 8 : 7;
-  if (v.size() <= host_start || v.find_first_of("?# ") != std::string::npos || core::has_control_character(v)) {
+  if (v.size() <= host_start || v.find_first_of("?# ") != std::string::npos ||
+      core::has_control_character(v)) {
     return std::unexpected(fail(raw, "must be a URL with a host and no query or fragment"));
   }
   if (v.size() > 512) return std::unexpected(fail(raw, "is too long"));
@@ -133,8 +156,10 @@ template <class T>
 std::expected<T, std::string> parse_number(const Raw& raw, T min, T max) {
   T n{};
   const auto [end, ec] = std::from_chars(raw.value.data(), raw.value.data() + raw.value.size(), n);
-  if (raw.value.empty() || ec != std::errc{} || end != raw.value.data() + raw.value.size() || n < min || n > max) {
-    return std::unexpected(fail(raw, "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max)));
+  if (raw.value.empty() || ec != std::errc{} || end != raw.value.data() + raw.value.size() ||
+      n < min || n > max) {
+    return std::unexpected(fail(
+        raw, "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max)));
   }
   return n;
 }
@@ -152,7 +177,8 @@ std::expected<Config, std::string> build(const RawValues& raw) {
     const auto it = raw.find(std::string(key));
     return it == raw.end() ? nullptr : &it->second;
   };
-  const auto non_empty = [&](std::string_view key) -> std::expected<std::optional<std::string>, std::string> {
+  const auto non_empty =
+      [&](std::string_view key) -> std::expected<std::optional<std::string>, std::string> {
     const Raw* r = get(key);
     if (r == nullptr) return std::nullopt;
     if (r->value.empty()) return std::unexpected(fail(*r, "must not be empty"));
@@ -172,31 +198,38 @@ std::expected<Config, std::string> build(const RawValues& raw) {
   if (const Raw* r = get("database")) {
     if (r->value.empty()) return std::unexpected(fail(*r, "must not be empty"));
     if (r->value.starts_with("postgresql://") || r->value.starts_with("postgres://")) {
-      return std::unexpected(fail(*r, "PostgreSQL is not supported by this build yet; use a file path"));
+      return std::unexpected(
+          fail(*r, "PostgreSQL is not supported by this build yet; use a file path"));
     }
     c.database = r->value;
   }
   if (const Raw* r = get("signing_alg")) {
     const auto alg = jose::parse_algorithm(r->value);
     if (!alg || *alg == jose::Algorithm::kPS256) {
-      return std::unexpected(fail(*r, "'" + core::printable(r->value) + "' is not one of EdDSA, ES256, RS256, HS256"));
+      return std::unexpected(
+          fail(*r, "'" + core::printable(r->value) + "' is not one of EdDSA, ES256, RS256, HS256"));
     }
     c.signing_alg = *alg;
   }
-  for (auto [key, field] : {std::pair{"secret_key", &c.secret_key}, {"key_encryption_key", &c.key_encryption_key},
-                            {"tls_cert", &c.tls_cert}, {"tls_key", &c.tls_key},
-                            {"admin_username", &c.admin_username}, {"admin_password", &c.admin_password}}) {
+  for (auto [key, field] : {std::pair{"secret_key", &c.secret_key},
+                            {"key_encryption_key", &c.key_encryption_key},
+                            {"tls_cert", &c.tls_cert},
+                            {"tls_key", &c.tls_key},
+                            {"admin_username", &c.admin_username},
+                            {"admin_password", &c.admin_password}}) {
     auto v = non_empty(key);
     if (!v) return std::unexpected(v.error());
     *field = *v;
   }
   if (c.signing_alg == jose::Algorithm::kHS256) {
-    if (!c.secret_key) return std::unexpected("TESSERA_SECRET_KEY: required when TESSERA_SIGNING_ALG is HS256");
+    if (!c.secret_key)
+      return std::unexpected("TESSERA_SECRET_KEY: required when TESSERA_SIGNING_ALG is HS256");
     if (c.secret_key->size() < 32) {
       return std::unexpected(fail(*get("secret_key"), "must be at least 32 bytes for HS256"));
     }
   } else if (c.secret_key) {
-    c.warnings.push_back("TESSERA_SECRET_KEY is set but unused: the signing algorithm is not HS256");
+    c.warnings.push_back(
+        "TESSERA_SECRET_KEY is set but unused: the signing algorithm is not HS256");
   }
   if (c.tls_cert.has_value() != c.tls_key.has_value()) {
     return std::unexpected("TESSERA_TLS_CERT and TESSERA_TLS_KEY: set both or neither");
@@ -204,8 +237,10 @@ std::expected<Config, std::string> build(const RawValues& raw) {
   if (c.tls_cert) {
     return std::unexpected(fail(*get("tls_cert"), "HTTPS is not supported by this build yet"));
   }
-  for (auto [key, field] : {std::pair{"access_token_ttl", &c.access_token_ttl}, {"refresh_token_ttl", &c.refresh_token_ttl},
-                            {"key_rotation", &c.key_rotation}, {"key_publish_delay", &c.key_publish_delay}}) {
+  for (auto [key, field] : {std::pair{"access_token_ttl", &c.access_token_ttl},
+                            {"refresh_token_ttl", &c.refresh_token_ttl},
+                            {"key_rotation", &c.key_rotation},
+                            {"key_publish_delay", &c.key_publish_delay}}) {
     if (const Raw* r = get(key)) {
       auto v = parse_ttl(*r);
       if (!v) return std::unexpected(v.error());
@@ -213,7 +248,8 @@ std::expected<Config, std::string> build(const RawValues& raw) {
     }
   }
   if (c.access_token_ttl > kMaxAccessTokenTtl) {
-    return std::unexpected(fail(*get("access_token_ttl"), "must be at most 1d: access tokens are meant to be short-lived"));
+    return std::unexpected(fail(*get("access_token_ttl"),
+                                "must be at most 1d: access tokens are meant to be short-lived"));
   }
   if (const Raw* r = get("threads")) {
     auto v = parse_number<unsigned>(*r, 1, 256);
@@ -222,7 +258,9 @@ std::expected<Config, std::string> build(const RawValues& raw) {
   }
   if (const Raw* r = get("log")) {
     const auto level = core::parse_log_level(r->value);
-    if (!level) return std::unexpected(fail(*r, "'" + core::printable(r->value) + "' is not one of debug, info, warn, error"));
+    if (!level)
+      return std::unexpected(
+          fail(*r, "'" + core::printable(r->value) + "' is not one of debug, info, warn, error"));
     c.log = *level;
   }
   return c;

@@ -17,10 +17,22 @@ std::expected<std::chrono::seconds, std::string> parse_duration(std::string_view
   std::int64_t unit = 1;
   std::string_view digits = text;
   switch (text.back()) {
-    case 's': unit = 1; digits.remove_suffix(1); break;
-    case 'm': unit = 60; digits.remove_suffix(1); break;
-    case 'h': unit = 3600; digits.remove_suffix(1); break;
-    case 'd': unit = 86400; digits.remove_suffix(1); break;
+    case 's':
+      unit = 1;
+      digits.remove_suffix(1);
+      break;
+    case 'm':
+      unit = 60;
+      digits.remove_suffix(1);
+      break;
+    case 'h':
+      unit = 3600;
+      digits.remove_suffix(1);
+      break;
+    case 'd':
+      unit = 86400;
+      digits.remove_suffix(1);
+      break;
     default: break;
   }
   std::int64_t n = 0;

@@ -53,7 +53,8 @@ std::expected<FormPairs, FormError> parse_form(std::string_view body) {
     const std::size_t eq = field.find('=');
     auto name = form_decode(field.substr(0, eq));
     if (!name) return std::unexpected(name.error());
-    auto value = form_decode(eq == std::string_view::npos ? std::string_view{} : field.substr(eq + 1));
+    auto value =
+        form_decode(eq == std::string_view::npos ? std::string_view{} : field.substr(eq + 1));
     if (!value) return std::unexpected(value.error());
     pairs.emplace_back(std::move(*name), std::move(*value));
   }

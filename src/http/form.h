@@ -19,8 +19,8 @@
 namespace tessera::http {
 
 enum class FormError {
-  kBadEscape,       // '%' not followed by two hex digits
-  kTooManyFields,   // more than kMaxFormFields pairs
+  kBadEscape,      // '%' not followed by two hex digits
+  kTooManyFields,  // more than kMaxFormFields pairs
 };
 
 std::string_view to_string(FormError e);

@@ -87,7 +87,8 @@ class Endpoints {
           oauth::invalid_request("Content-Type must be application/x-www-form-urlencoded"));
     }
     auto pairs = parse_form(req.body());
-    if (!pairs) co_return oauth_error_response(oauth::invalid_request(std::string(to_string(pairs.error()))));
+    if (!pairs)
+      co_return oauth_error_response(oauth::invalid_request(std::string(to_string(pairs.error()))));
     auto credentials = basic_credentials(req);
     if (!credentials) co_return oauth_error_response(credentials.error());
     oauth::TokenRequest request{.params = oauth::Parameters(std::move(*pairs)),
@@ -100,8 +101,9 @@ class Endpoints {
       res.set(bhttp::field::pragma, "no-cache");
       return res;
     });
-    if (!result) co_return oauth_error_response({oauth::ErrorCode::kTemporarilyUnavailable,
-                                                 "too many requests in progress; retry shortly"});
+    if (!result)
+      co_return oauth_error_response({oauth::ErrorCode::kTemporarilyUnavailable,
+                                      "too many requests in progress; retry shortly"});
     co_return std::move(*result);
   }
 
@@ -142,7 +144,7 @@ class Endpoints {
     if (!token) {
       const BearerError e = token.error();
       return std::unexpected(bearer_error_response(
-          e, e == BearerError::kMissing ? "a bearer token is required"
+          e, e == BearerError::kMissing          ? "a bearer token is required"
              : e == BearerError::kInvalidRequest ? "repeated Authorization header"
                                                  : "the bearer token is empty"));
     }

@@ -48,9 +48,15 @@ Response bearer_error_response(BearerError error, std::string_view description) 
   Status status = Status::unauthorized;
   switch (error) {
     case BearerError::kMissing: break;
-    case BearerError::kInvalidRequest: code = "invalid_request"; status = Status::bad_request; break;
+    case BearerError::kInvalidRequest:
+      code = "invalid_request";
+      status = Status::bad_request;
+      break;
     case BearerError::kInvalidToken: code = "invalid_token"; break;
-    case BearerError::kInsufficientScope: code = "insufficient_scope"; status = Status::forbidden; break;
+    case BearerError::kInsufficientScope:
+      code = "insufficient_scope";
+      status = Status::forbidden;
+      break;
   }
   // RFC 6750 section 3.1: a request without credentials gets a challenge without an error.
   Response res = error_response(status, code.empty() ? "unauthorized" : code, description);

@@ -13,7 +13,8 @@ namespace bhttp = boost::beast::http;
 std::string_view request_path(std::string_view target) {
   // RFC 9112 section 3.2.2: a server accepts the absolute form, "http://host/path?query".
   for (const std::string_view scheme : {"http://", "https://"}) {
-    if (target.size() > scheme.size() && strncasecmp(target.data(), scheme.data(), scheme.size()) == 0) {
+    if (target.size() > scheme.size() &&
+        strncasecmp(target.data(), scheme.data(), scheme.size()) == 0) {
       const std::size_t slash = target.find('/', scheme.size());
       target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
       break;
@@ -23,7 +24,8 @@ std::string_view request_path(std::string_view target) {
 }
 
 void Router::add(bhttp::verb method, std::string path, Handler handler) {
-  auto it = std::find_if(routes_.begin(), routes_.end(), [&](const Route& r) { return r.path == path; });
+  auto it =
+      std::find_if(routes_.begin(), routes_.end(), [&](const Route& r) { return r.path == path; });
   if (it == routes_.end()) it = routes_.insert(routes_.end(), Route{std::move(path), {}});
   it->methods.emplace_back(method, std::move(handler));
 }
@@ -41,7 +43,8 @@ boost::asio::awaitable<Response> Router::dispatch(const Request& request,
     co_return error_response(Status::not_found, "not_found", "no such endpoint");
   }
   // RFC 9110 section 9.3.2: HEAD is GET without the body (the server sends no body for it).
-  const bhttp::verb wanted = request.method() == bhttp::verb::head ? bhttp::verb::get : request.method();
+  const bhttp::verb wanted =
+      request.method() == bhttp::verb::head ? bhttp::verb::get : request.method();
   std::string allow;
   for (const auto& [method, handler] : route->methods) {
     if (method == wanted) co_return co_await handler(request, context);

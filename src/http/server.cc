@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <strings.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -13,7 +15,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <strings.h>
 
 #include "core/log.h"
 #include "http/response.h"
@@ -87,7 +88,11 @@ bool is_expected_close(const error_code& ec) {
 }  // namespace
 
 Server::Server(asio::io_context& ioc, const Router& router, ServerLimits limits)
-    : ioc_(ioc), router_(router), limits_(limits), acceptor_(asio::make_strand(ioc)), drain_timer_(ioc) {}
+    : ioc_(ioc),
+      router_(router),
+      limits_(limits),
+      acceptor_(asio::make_strand(ioc)),
+      drain_timer_(ioc) {}
 
 Server::~Server() = default;
 
@@ -101,13 +106,13 @@ std::expected<tcp::endpoint, std::string> Server::listen(const std::string& host
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return std::unexpected("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  if (ec)
+    return std::unexpected("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                           ec.message());
   return acceptor_.local_endpoint();
 }
 
-void Server::start() {
-  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
-}
+void Server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
 
 awaitable<void> Server::accept_loop() {
   asio::steady_timer backoff(acceptor_.get_executor());
@@ -166,13 +171,15 @@ awaitable<void> Server::serve(tcp::socket socket) {
       parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
       parser.body_limit(limits_.body_bytes);
 
-      co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      co_await bhttp::async_read_header(stream, buffer, parser,
+                                        asio::redirect_error(use_awaitable, ec));
       if (!ec && parser.get()[bhttp::field::expect].size() == 12 &&
           strncasecmp(parser.get()[bhttp::field::expect].data(), "100-continue", 12) == 0) {
         bhttp::response<bhttp::empty_body> cont{Status::continue_, parser.get().version()};
         co_await bhttp::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
       }
-      if (!ec) co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (!ec)
+        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
       connection->idle = false;
       if (ec) {
         std::optional<Response> res = read_error_response(ec);
@@ -220,10 +227,12 @@ awaitable<void> Server::serve(tcp::socket socket) {
       if (ec || !keep_alive) break;
     }
     if (ec && !is_expected_close(ec)) {
-      core::log(core::LogLevel::kDebug, "connection_error", {{"remote", remote}, {"error", ec.message()}});
+      core::log(core::LogLevel::kDebug, "connection_error",
+                {{"remote", remote}, {"error", ec.message()}});
     }
   } catch (const std::exception& e) {
-    core::log(core::LogLevel::kError, "connection_failed", {{"remote", remote}, {"error", e.what()}});
+    core::log(core::LogLevel::kError, "connection_failed",
+              {{"remote", remote}, {"error", e.what()}});
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   connection->stream = nullptr;

@@ -188,7 +188,8 @@ std::expected<std::shared_ptr<EvpKey>, std::string> EvpKey::generate(Algorithm a
 std::expected<std::string, Error> EvpKey::sign(std::string_view signing_input) const {
   MdCtx ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
-  if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, digest_for(alg_), nullptr, impl_->pkey.get()) != 1 ||
+  if (!ctx ||
+      EVP_DigestSignInit(ctx.get(), &pctx, digest_for(alg_), nullptr, impl_->pkey.get()) != 1 ||
       (alg_ == Algorithm::kPS256 && !configure_pss(pctx))) {
     return std::unexpected(Error::kInternal);
   }

@@ -1,8 +1,9 @@
 #include "jose/jwt.h"
 
+#include <strings.h>
+
 #include <cmath>
 #include <cstdint>
-#include <strings.h>
 
 #include "core/strict_json.h"
 #include "jose/jws.h"
@@ -38,7 +39,8 @@ std::optional<std::int64_t> numeric_date(const json::value& v) {
 }
 
 // Looks up a required NumericDate claim.
-std::expected<std::int64_t, Error> required_date(const json::object& claims, std::string_view name) {
+std::expected<std::int64_t, Error> required_date(const json::object& claims,
+                                                 std::string_view name) {
   const json::value* v = claims.if_contains(name);
   if (v == nullptr) return std::unexpected(Error::kMissingClaim);
   const auto date = numeric_date(*v);

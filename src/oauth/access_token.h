@@ -33,9 +33,9 @@ struct AccessTokenSettings {
 };
 
 struct TokenSubject {
-  std::string subject;    // user name, or client id for client_credentials
+  std::string subject;  // user name, or client id for client_credentials
   std::string client_id;
-  std::string audience;   // empty: the issuer
+  std::string audience;  // empty: the issuer
   ScopeSet scope;
 };
 

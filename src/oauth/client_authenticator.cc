@@ -3,9 +3,7 @@
 namespace tessera::oauth {
 namespace {
 
-OAuthError invalid_client() {
-  return {ErrorCode::kInvalidClient, "client authentication failed"};
-}
+OAuthError invalid_client() { return {ErrorCode::kInvalidClient, "client authentication failed"}; }
 
 }  // namespace
 

@@ -9,14 +9,14 @@
 namespace tessera::oauth {
 
 enum class ErrorCode {
-  kInvalidRequest,        // 400
-  kInvalidClient,         // 401 with WWW-Authenticate: Basic
-  kInvalidGrant,          // 400
-  kUnauthorizedClient,    // 400
-  kUnsupportedGrantType,  // 400
-  kInvalidScope,          // 400
+  kInvalidRequest,          // 400
+  kInvalidClient,           // 401 with WWW-Authenticate: Basic
+  kInvalidGrant,            // 400
+  kUnauthorizedClient,      // 400
+  kUnsupportedGrantType,    // 400
+  kInvalidScope,            // 400
   kTemporarilyUnavailable,  // 503: the database or the hashing pool cannot take it now
-  kServerError,           // 500: a bug or a failing library; details only in the log
+  kServerError,             // 500: a bug or a failing library; details only in the log
 };
 
 // The "error" value, e.g. "invalid_grant".

@@ -48,8 +48,8 @@ std::expected<TokenResponse, OAuthError> TokenService::handle(const TokenRequest
   auto client = clients_.authenticate(credentials_of(request));
   if (!client) return std::unexpected(client.error());
   if (!client->allows_grant(grant_type)) {
-    return std::unexpected(OAuthError{ErrorCode::kUnauthorizedClient,
-                                      "the client may not use this grant_type"});
+    return std::unexpected(
+        OAuthError{ErrorCode::kUnauthorizedClient, "the client may not use this grant_type"});
   }
   return grant->exchange(request, *client);
 }

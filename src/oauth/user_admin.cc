@@ -8,8 +8,7 @@ namespace {
 std::string store_failure(store::StoreError e, std::string_view name) {
   switch (e) {
     case store::StoreError::kNotFound: return "user " + std::string(name) + " does not exist";
-    case store::StoreError::kAlreadyExists:
-      return "user " + std::string(name) + " already exists";
+    case store::StoreError::kAlreadyExists: return "user " + std::string(name) + " already exists";
     case store::StoreError::kUnavailable: return "the database is unavailable (see the log)";
   }
   return "the database is unavailable";
@@ -78,9 +77,9 @@ std::expected<void, std::string> UserAdmin::import(std::string_view name, std::s
                                                    const ScopeSet& scopes) {
   if (auto bad = check_user_name(name)) return std::unexpected(*bad);
   if (auto ok = password::check_importable(hash); !ok) {
-    return std::unexpected("cannot import this hash: " +
-                           std::string(password::to_string(ok.error())) +
-                           " (bcrypt $2a$/$2b$/$2y$ or argon2id PHC expected)");
+    return std::unexpected(
+        "cannot import this hash: " + std::string(password::to_string(ok.error())) +
+        " (bcrypt $2a$/$2b$/$2y$ or argon2id PHC expected)");
   }
   return insert(name, std::string(hash), scopes);
 }
@@ -122,7 +121,8 @@ std::expected<void, std::string> UserAdmin::set_disabled(std::string_view name, 
 }
 
 std::expected<void, std::string> UserAdmin::remove(std::string_view name) {
-  if (auto ok = users_.delete_user(name); !ok) return std::unexpected(store_failure(ok.error(), name));
+  if (auto ok = users_.delete_user(name); !ok)
+    return std::unexpected(store_failure(ok.error(), name));
   core::log(core::LogLevel::kInfo, "user_deleted", {{"user", name}});
   return {};
 }

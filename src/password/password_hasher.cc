@@ -98,16 +98,14 @@ std::optional<std::size_t> phc_b64_decoded_size(std::string_view text) {
   }
   const int last = text.empty() ? 0 : phc_b64_value(text.back());
   switch (text.size() % 4) {
-    case 1:
-      return std::nullopt;
+    case 1: return std::nullopt;
     case 2:
       if ((last & 0x0f) != 0) return std::nullopt;
       break;
     case 3:
       if ((last & 0x03) != 0) return std::nullopt;
       break;
-    default:
-      break;
+    default: break;
   }
   return text.size() * 3 / 4;
 }
@@ -209,14 +207,10 @@ std::expected<bool, HashError> verify_argon2id(std::string_view password, std::s
   // argon2id_verify recomputes the tag and compares it in constant time (argon2_compare).
   const int rc = argon2id_verify(encoded.c_str(), password.data(), password.size());
   switch (rc) {
-    case ARGON2_OK:
-      return true;
-    case ARGON2_VERIFY_MISMATCH:
-      return false;
-    case ARGON2_DECODING_FAIL:
-      return std::unexpected(HashError::kUnsupportedFormat);
-    default:
-      return std::unexpected(HashError::kInternal);
+    case ARGON2_OK: return true;
+    case ARGON2_VERIFY_MISMATCH: return false;
+    case ARGON2_DECODING_FAIL: return std::unexpected(HashError::kUnsupportedFormat);
+    default: return std::unexpected(HashError::kInternal);
   }
 }
 
@@ -241,14 +235,10 @@ std::expected<bool, HashError> verify_bcrypt(std::string_view password, std::str
 
 std::string_view to_string(HashError e) {
   switch (e) {
-    case HashError::kUnsupportedFormat:
-      return "unsupported password hash format";
-    case HashError::kCostOutOfRange:
-      return "password hash cost out of range";
-    case HashError::kPasswordTooLong:
-      return "password too long";
-    case HashError::kInternal:
-      return "password hashing failed";
+    case HashError::kUnsupportedFormat: return "unsupported password hash format";
+    case HashError::kCostOutOfRange: return "password hash cost out of range";
+    case HashError::kPasswordTooLong: return "password too long";
+    case HashError::kInternal: return "password hashing failed";
   }
   std::abort();
 }
@@ -295,8 +285,7 @@ std::expected<bool, HashError> PasswordHasher::verify(std::string_view password,
     case Scheme::kBcrypt:
       if (auto parsed = parse_bcrypt(stored); !parsed) return std::unexpected(parsed.error());
       return verify_bcrypt(password, stored);
-    case Scheme::kUnknown:
-      break;
+    case Scheme::kUnknown: break;
   }
   return std::unexpected(HashError::kUnsupportedFormat);
 }
@@ -326,8 +315,7 @@ std::expected<void, HashError> check_importable(std::string_view stored) {
       if (*cost > kMaxImportedBcryptCost) return std::unexpected(HashError::kCostOutOfRange);
       return {};
     }
-    case Scheme::kUnknown:
-      break;
+    case Scheme::kUnknown: break;
   }
   return std::unexpected(HashError::kUnsupportedFormat);
 }

@@ -2,9 +2,9 @@
 //
 //   tessera::core::SystemRandom random;
 //   tessera::password::PasswordHasher hasher(random);
-//   std::string stored = hasher.hash("correct horse").value();   // "$argon2id$v=19$m=19456,t=2,p=1$..."
-//   bool ok = hasher.verify("correct horse", stored).value();    // true
-//   if (ok && hasher.needs_rehash(stored)) { /* store hasher.hash(...) instead */ }
+//   std::string stored = hasher.hash("correct horse").value();   //
+//   "$argon2id$v=19$m=19456,t=2,p=1$..." bool ok = hasher.verify("correct horse", stored).value();
+//   // true if (ok && hasher.needs_rehash(stored)) { /* store hasher.hash(...) instead */ }
 //
 // New hashes are argon2id PHC strings (RFC 9106) made by libargon2. Verification also accepts
 // bcrypt hashes ($2a$, $2b$, $2y$, as passlib writes them) through libcrypt, so users move

@@ -29,7 +29,8 @@ class LoadConfig : public testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Writes a TOML file into this test's own directory and returns its path.
-  std::string toml(std::string_view text, mode_t mode = 0600, std::string_view name = "tessera.toml") {
+  std::string toml(std::string_view text, mode_t mode = 0600,
+                   std::string_view name = "tessera.toml") {
     const std::string path = dir_ + "/" + std::string(name);
     std::ofstream(path) << text;
     EXPECT_EQ(::chmod(path.c_str(), mode), 0);
@@ -211,8 +212,9 @@ TEST_F(LoadConfig, RefusesADirectoryAsTheConfigFile) {
 
 TEST_F(LoadConfig, NamesTheTomlKeyAndFileOfABadValue) {
   const std::string path = toml("access_token_ttl = \"15x\"\n");
-  EXPECT_EQ(error(path), "access_token_ttl in " + path +
-                             ": '15x' is not a duration; use a whole number with s, m, h or d, e.g. 15m");
+  EXPECT_EQ(error(path),
+            "access_token_ttl in " + path +
+                ": '15x' is not a duration; use a whole number with s, m, h or d, e.g. 15m");
   const std::string listen = toml("listen = \"abc\"\n", 0600, "listen.toml");
   EXPECT_EQ(error(listen), "listen in " + listen + ": expected ADDRESS:PORT, e.g. 127.0.0.1:8080");
 }
@@ -221,7 +223,8 @@ TEST_F(LoadConfig, WarnsWhenAFileWithSecretsIsReadableByOthers) {
   const std::string path = toml("admin_password = \"pw\"\n", 0644);
   const Config c = loaded(path);
   ASSERT_EQ(c.warnings.size(), 1u);
-  EXPECT_EQ(c.warnings[0], "config " + path + " holds secrets and is readable by other users; chmod 600 it");
+  EXPECT_EQ(c.warnings[0],
+            "config " + path + " holds secrets and is readable by other users; chmod 600 it");
 }
 
 TEST_F(LoadConfig, DoesNotWarnAboutAReadableFileWithoutSecrets) {
@@ -252,7 +255,8 @@ TEST_F(LoadConfig, WarnsAboutASecretKeyThatIsNotUsed) {
   env_ = {{"TESSERA_SECRET_KEY", std::string(40, 's')}};
   const Config c = loaded();
   ASSERT_EQ(c.warnings.size(), 1u);
-  EXPECT_EQ(c.warnings[0], "TESSERA_SECRET_KEY is set but unused: the signing algorithm is not HS256");
+  EXPECT_EQ(c.warnings[0],
+            "TESSERA_SECRET_KEY is set but unused: the signing algorithm is not HS256");
 }
 
 TEST_F(LoadConfig, AcceptsEachSupportedSigningAlgorithm) {
@@ -267,7 +271,8 @@ TEST_F(LoadConfig, AcceptsEachSupportedSigningAlgorithm) {
 TEST_F(LoadConfig, RefusesAnUnsupportedSigningAlgorithm) {
   for (const std::string_view text : {"PS256", "none", "hs256", "EDDSA", "HS512", ""}) {
     env_ = {{"TESSERA_SIGNING_ALG", std::string(text)}};
-    EXPECT_EQ(error(), "TESSERA_SIGNING_ALG: '" + std::string(text) + "' is not one of EdDSA, ES256, RS256, HS256");
+    EXPECT_EQ(error(), "TESSERA_SIGNING_ALG: '" + std::string(text) +
+                           "' is not one of EdDSA, ES256, RS256, HS256");
   }
 }
 
@@ -332,7 +337,9 @@ TEST_F(LoadConfig, NamesTheVariableOfABadDuration) {
 TEST_F(LoadConfig, RefusesAnAccessTokenLifetimeOverOneDay) {
   for (const std::string_view text : {"25h", "86401", "2d"}) {
     env_ = {{"TESSERA_ACCESS_TOKEN_TTL", std::string(text)}};
-    EXPECT_EQ(error(), "TESSERA_ACCESS_TOKEN_TTL: must be at most 1d: access tokens are meant to be short-lived")
+    EXPECT_EQ(
+        error(),
+        "TESSERA_ACCESS_TOKEN_TTL: must be at most 1d: access tokens are meant to be short-lived")
         << text;
   }
   env_ = {{"TESSERA_ACCESS_TOKEN_TTL", "1d"}};
@@ -340,9 +347,10 @@ TEST_F(LoadConfig, RefusesAnAccessTokenLifetimeOverOneDay) {
 }
 
 TEST_F(LoadConfig, AcceptsEachLogLevel) {
-  for (const auto& [text, level] :
-       {std::pair{"debug", core::LogLevel::kDebug}, {"info", core::LogLevel::kInfo},
-        {"warn", core::LogLevel::kWarn}, {"error", core::LogLevel::kError}}) {
+  for (const auto& [text, level] : {std::pair{"debug", core::LogLevel::kDebug},
+                                    {"info", core::LogLevel::kInfo},
+                                    {"warn", core::LogLevel::kWarn},
+                                    {"error", core::LogLevel::kError}}) {
     env_ = {{"TESSERA_LOG", text}};
     EXPECT_EQ(loaded().log, level) << text;
   }
@@ -351,7 +359,8 @@ TEST_F(LoadConfig, AcceptsEachLogLevel) {
 TEST_F(LoadConfig, RefusesAnUnknownLogLevel) {
   for (const std::string_view text : {"verbose", "warning", "trace", ""}) {
     env_ = {{"TESSERA_LOG", std::string(text)}};
-    EXPECT_EQ(error(), "TESSERA_LOG: '" + std::string(text) + "' is not one of debug, info, warn, error");
+    EXPECT_EQ(error(),
+              "TESSERA_LOG: '" + std::string(text) + "' is not one of debug, info, warn, error");
   }
 }
 
@@ -363,9 +372,11 @@ TEST_F(LoadConfig, AcceptsThreadsFrom1To256) {
 }
 
 TEST_F(LoadConfig, RefusesBadThreadCounts) {
-  for (const std::string_view text : {"0", "257", "x", "-1", "", "4x", " 4", "4.0", "99999999999999999999"}) {
+  for (const std::string_view text :
+       {"0", "257", "x", "-1", "", "4x", " 4", "4.0", "99999999999999999999"}) {
     env_ = {{"TESSERA_THREADS", std::string(text)}};
-    EXPECT_EQ(error(), "TESSERA_THREADS: expected a whole number from 1 to 256") << "[" << text << "]";
+    EXPECT_EQ(error(), "TESSERA_THREADS: expected a whole number from 1 to 256")
+        << "[" << text << "]";
   }
 }
 
@@ -385,7 +396,8 @@ TEST_F(LoadConfig, AcceptsAnHttpIssuerWithAWarning) {
 }
 
 TEST_F(LoadConfig, RefusesAnIssuerThatIsNotAnHttpUrl) {
-  for (const std::string_view text : {"ftp://auth.example", "auth.example", "HTTPS://auth.example", ""}) {
+  for (const std::string_view text :
+       {"ftp://auth.example", "auth.example", "HTTPS://auth.example", ""}) {
     env_ = {{"TESSERA_ISSUER", std::string(text)}};
     EXPECT_EQ(error(), "TESSERA_ISSUER: must be an http:// or https:// URL") << text;
   }
@@ -394,10 +406,11 @@ TEST_F(LoadConfig, RefusesAnIssuerThatIsNotAnHttpUrl) {
 TEST_F(LoadConfig, RefusesAnIssuerWithAQueryFragmentOrNoHost) {
   // RFC 8414 section 2: no query or fragment components.
   for (const std::string_view text :
-       {"https://auth.example/?x=1", "https://auth.example?", "https://auth.example#top", "https://",
-        "http://", "https://auth example"}) {
+       {"https://auth.example/?x=1", "https://auth.example?", "https://auth.example#top",
+        "https://", "http://", "https://auth example"}) {
     env_ = {{"TESSERA_ISSUER", std::string(text)}};
-    EXPECT_EQ(error(), "TESSERA_ISSUER: must be a URL with a host and no query or fragment") << text;
+    EXPECT_EQ(error(), "TESSERA_ISSUER: must be a URL with a host and no query or fragment")
+        << text;
   }
 }
 
@@ -415,14 +428,16 @@ TEST_F(LoadConfig, RefusesATlsCertificateWithoutAKey) {
 
 TEST_F(LoadConfig, RefusesTlsLoudlyWhileThisBuildCannotServeIt) {
   // Serving plain HTTP when HTTPS was asked for would be worse than not starting.
-  env_ = {{"TESSERA_TLS_CERT", "/etc/tessera/cert.pem"}, {"TESSERA_TLS_KEY", "/etc/tessera/key.pem"}};
+  env_ = {{"TESSERA_TLS_CERT", "/etc/tessera/cert.pem"},
+          {"TESSERA_TLS_KEY", "/etc/tessera/key.pem"}};
   EXPECT_EQ(error(), "TESSERA_TLS_CERT: HTTPS is not supported by this build yet");
 }
 
 TEST_F(LoadConfig, RefusesAPostgresqlUrlWithAClearLine) {
   for (const std::string_view url : {"postgresql://tessera@db/tessera", "postgres://db/tessera"}) {
     env_ = {{"TESSERA_DATABASE", std::string(url)}};
-    EXPECT_EQ(error(), "TESSERA_DATABASE: PostgreSQL is not supported by this build yet; use a file path");
+    EXPECT_EQ(error(),
+              "TESSERA_DATABASE: PostgreSQL is not supported by this build yet; use a file path");
   }
 }
 
@@ -437,10 +452,10 @@ TEST_F(LoadConfig, RefusesEmptyValues) {
 
 TEST_F(LoadConfig, ErrorsAreOneLineEvenWhenAValueHasANewline) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"TESSERA_LISTEN", "1.2.3.4:80\n0"},       {"TESSERA_LISTEN", "local\nhost:80"},
-      {"TESSERA_SIGNING_ALG", "EdDSA\nHS256"},   {"TESSERA_LOG", "info\nerror"},
-      {"TESSERA_ACCESS_TOKEN_TTL", "15m\n"},     {"TESSERA_THREADS", "4\n"},
-      {"TESSERA_ISSUER", "https://a\nb"},        {"TESSERA_DATABASE", "postgresql://\n"},
+      {"TESSERA_LISTEN", "1.2.3.4:80\n0"},     {"TESSERA_LISTEN", "local\nhost:80"},
+      {"TESSERA_SIGNING_ALG", "EdDSA\nHS256"}, {"TESSERA_LOG", "info\nerror"},
+      {"TESSERA_ACCESS_TOKEN_TTL", "15m\n"},   {"TESSERA_THREADS", "4\n"},
+      {"TESSERA_ISSUER", "https://a\nb"},      {"TESSERA_DATABASE", "postgresql://\n"},
   };
   for (const auto& [variable, value] : cases) {
     env_ = {{variable, value}};
@@ -461,7 +476,8 @@ TEST_F(LoadConfig, EscapesControlCharactersOfTheValuesItQuotes) {
 }
 
 TEST_F(LoadConfig, RefusesAnIssuerWithControlCharacters) {
-  for (const std::string_view text : {"https://auth.example\n", "https://auth.example/\tx", "https://a\x7f"}) {
+  for (const std::string_view text :
+       {"https://auth.example\n", "https://auth.example/\tx", "https://a\x7f"}) {
     env_ = {{"TESSERA_ISSUER", std::string(text)}};
     EXPECT_EQ(error(), "TESSERA_ISSUER: must be a URL with a host and no query or fragment");
   }
@@ -474,19 +490,20 @@ TEST_F(LoadConfig, NeverQuotesASecretInAnError) {
 
 TEST_F(LoadConfig, AsksTheEnvironmentOnlyForTesseraVariables) {
   std::vector<std::string> asked;
-  const auto config = load_config(std::nullopt, [&](const std::string& name) -> std::optional<std::string> {
-    asked.push_back(name);
-    return std::nullopt;
-  });
+  const auto config =
+      load_config(std::nullopt, [&](const std::string& name) -> std::optional<std::string> {
+        asked.push_back(name);
+        return std::nullopt;
+      });
   ASSERT_TRUE(config.has_value()) << config.error();
   EXPECT_EQ(asked.size(), 16u);
   for (const std::string& name : asked) EXPECT_TRUE(name.starts_with("TESSERA_")) << name;
-  for (const std::string_view name : {"TESSERA_LISTEN", "TESSERA_ISSUER", "TESSERA_DATABASE", "TESSERA_SIGNING_ALG",
-                                      "TESSERA_SECRET_KEY", "TESSERA_ACCESS_TOKEN_TTL",
-                                      "TESSERA_REFRESH_TOKEN_TTL", "TESSERA_KEY_ROTATION",
-                                      "TESSERA_KEY_PUBLISH_DELAY", "TESSERA_KEY_ENCRYPTION_KEY",
-                                      "TESSERA_TLS_CERT", "TESSERA_TLS_KEY", "TESSERA_ADMIN_USERNAME",
-                                      "TESSERA_ADMIN_PASSWORD", "TESSERA_THREADS", "TESSERA_LOG"}) {
+  for (const std::string_view name :
+       {"TESSERA_LISTEN", "TESSERA_ISSUER", "TESSERA_DATABASE", "TESSERA_SIGNING_ALG",
+        "TESSERA_SECRET_KEY", "TESSERA_ACCESS_TOKEN_TTL", "TESSERA_REFRESH_TOKEN_TTL",
+        "TESSERA_KEY_ROTATION", "TESSERA_KEY_PUBLISH_DELAY", "TESSERA_KEY_ENCRYPTION_KEY",
+        "TESSERA_TLS_CERT", "TESSERA_TLS_KEY", "TESSERA_ADMIN_USERNAME", "TESSERA_ADMIN_PASSWORD",
+        "TESSERA_THREADS", "TESSERA_LOG"}) {
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
   }
 }

@@ -131,8 +131,8 @@ TEST(Base64url, RejectsTheStandardAlphabetsPlusAndSlash) {
 }
 
 TEST(Base64url, RejectsWhitespaceAnywhere) {
-  for (const std::string text : {" Zm9v", "Zm9v ", "Zm 9v", "Zm9v\n", "Zm9v\r\n", "\tZm9v",
-                                 "Zm9v\f", "Zm9v\v"}) {
+  for (const std::string text :
+       {" Zm9v", "Zm9v ", "Zm 9v", "Zm9v\n", "Zm9v\r\n", "\tZm9v", "Zm9v\f", "Zm9v\v"}) {
     EXPECT_EQ(base64url_decode(text), std::nullopt) << "text: [" << text << "]";
   }
 }

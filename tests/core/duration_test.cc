@@ -27,7 +27,9 @@ std::string not_a_duration(std::string_view text) {
   return error("'" + std::string(text) + std::string(kNotADuration));
 }
 
-TEST(ParseDuration, ReadsABareNumberAsSeconds) { EXPECT_EQ(outcome(parse_duration("900")), ok(seconds{900})); }
+TEST(ParseDuration, ReadsABareNumberAsSeconds) {
+  EXPECT_EQ(outcome(parse_duration("900")), ok(seconds{900}));
+}
 
 TEST(ParseDuration, ReadsEachUnitSuffix) {
   EXPECT_EQ(outcome(parse_duration("900s")), ok(seconds{900}));
@@ -94,7 +96,8 @@ TEST(ParseDuration, RejectsMoreThanOneHundredYears) {
 }
 
 TEST(ParseDuration, RejectsANumberTooLargeForAnyInteger) {
-  EXPECT_EQ(outcome(parse_duration("99999999999999999999")), not_a_duration("99999999999999999999"));
+  EXPECT_EQ(outcome(parse_duration("99999999999999999999")),
+            not_a_duration("99999999999999999999"));
   EXPECT_EQ(outcome(parse_duration("99999999999999999999d")),
             not_a_duration("99999999999999999999d"));
 }
@@ -126,8 +129,8 @@ TEST(FormatDuration, PicksTheLargestExactUnit) {
 TEST(FormatDuration, WritesZeroInSeconds) { EXPECT_EQ(format_duration(seconds{0}), "0s"); }
 
 TEST(FormatDuration, RoundTripsThroughParseDuration) {
-  for (const long long s : {1LL, 59LL, 60LL, 61LL, 900LL, 3599LL, 3600LL, 86399LL, 86400LL,
-                            90000LL, 2592000LL, 3153600000LL}) {
+  for (const long long s : {1LL, 59LL, 60LL, 61LL, 900LL, 3599LL, 3600LL, 86399LL, 86400LL, 90000LL,
+                            2592000LL, 3153600000LL}) {
     const std::string text = format_duration(seconds{s});
     EXPECT_EQ(outcome(parse_duration(text)), ok(seconds{s})) << text;
   }

@@ -99,9 +99,7 @@ TEST(StrictJson, RejectsTextOverTheSizeLimit) {
   EXPECT_EQ(parse("{}" + std::string(64 * 1024 - 1, ' ')), error(JsonError::kTooLarge));
 }
 
-TEST(StrictJson, AcceptsSurroundingWhitespace) {
-  EXPECT_EQ(parse(" \t\r\n{} \t\r\n"), "ok: {}");
-}
+TEST(StrictJson, AcceptsSurroundingWhitespace) { EXPECT_EQ(parse(" \t\r\n{} \t\r\n"), "ok: {}"); }
 
 TEST(StrictJson, RejectsTrailingData) {
   EXPECT_EQ(parse("{} x"), error(JsonError::kSyntax));
@@ -200,7 +198,8 @@ TEST(StrictJson, ReadsIntegersBeyond64BitsAsDoubles) {
 
 TEST(StrictJson, RefusesNumbersBeyondTheRangeOfADouble) {
   // 1e400 and 10,000 nines would read as infinity, which JSON cannot write back.
-  for (const std::string& text : {std::string("1e400"), std::string("-1e400"), std::string(10000, '9')}) {
+  for (const std::string& text :
+       {std::string("1e400"), std::string("-1e400"), std::string(10000, '9')}) {
     const auto value = parse_strict_json(text);
     ASSERT_FALSE(value.has_value()) << text.substr(0, 16);
     EXPECT_EQ(value.error(), JsonError::kSyntax);
@@ -211,8 +210,10 @@ TEST(StrictJson, RefusesAnObjectWithMoreKeysThanTheLimit) {
   std::string text = "{";
   for (int i = 0; i < 5; ++i) text += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":0";
   text += "}";
-  EXPECT_TRUE(parse_strict_json(text, {.max_size = 1024, .max_depth = 4, .max_object_keys = 5}).has_value());
-  const auto refused = parse_strict_json(text, {.max_size = 1024, .max_depth = 4, .max_object_keys = 4});
+  EXPECT_TRUE(parse_strict_json(text, {.max_size = 1024, .max_depth = 4, .max_object_keys = 5})
+                  .has_value());
+  const auto refused =
+      parse_strict_json(text, {.max_size = 1024, .max_depth = 4, .max_object_keys = 4});
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error(), JsonError::kTooLarge);
 }

@@ -42,7 +42,8 @@ testing::AssertionResult FailsWith(const std::expected<T, Error>& result, Error 
 
 template <class T>
 testing::AssertionResult Succeeds(const std::expected<T, Error>& result) {
-  if (!result) return testing::AssertionFailure() << "failed with \"" << to_string(result.error()) << "\"";
+  if (!result)
+    return testing::AssertionFailure() << "failed with \"" << to_string(result.error()) << "\"";
   return testing::AssertionSuccess();
 }
 
@@ -60,7 +61,9 @@ std::string b64_decode(std::string_view text) {
   return bytes.value_or("");
 }
 
-const unsigned char* uchars(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+const unsigned char* uchars(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
 
 // RSA key generation is slow, so each algorithm gets one key for the whole run.
 std::shared_ptr<EvpKey> key_for(Algorithm alg) {
@@ -95,7 +98,8 @@ std::string sha256_b64(std::string_view text) {
 std::string canonical_jwk(const json::object& jwk) {
   const std::string kty = member(jwk, "kty");
   if (kty == "OKP") {
-    return R"({"crv":")" + member(jwk, "crv") + R"(","kty":"OKP","x":")" + member(jwk, "x") + R"("})";
+    return R"({"crv":")" + member(jwk, "crv") + R"(","kty":"OKP","x":")" + member(jwk, "x") +
+           R"("})";
   }
   if (kty == "EC") {
     return R"({"crv":")" + member(jwk, "crv") + R"(","kty":"EC","x":")" + member(jwk, "x") +
@@ -138,7 +142,8 @@ Pkey pkey_from_jwk(Algorithm alg, const json::object& jwk) {
   const char* type = "RSA";
   if (alg == Algorithm::kES256) {
     type = "EC";
-    point = "\x04" + b64_decode(member(jwk, "x")) + b64_decode(member(jwk, "y"));  // SEC 1 uncompressed
+    point =
+        "\x04" + b64_decode(member(jwk, "x")) + b64_decode(member(jwk, "y"));  // SEC 1 uncompressed
     OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
     OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
   } else {
@@ -166,7 +171,8 @@ Pkey pkey_from_jwk(Algorithm alg, const json::object& jwk) {
 
 std::string raw_to_der(std::string_view raw) {
   ECDSA_SIG* sig = ECDSA_SIG_new();
-  ECDSA_SIG_set0(sig, BN_bin2bn(uchars(raw), 32, nullptr), BN_bin2bn(uchars(raw) + 32, 32, nullptr));
+  ECDSA_SIG_set0(sig, BN_bin2bn(uchars(raw), 32, nullptr),
+                 BN_bin2bn(uchars(raw) + 32, 32, nullptr));
   unsigned char* der = nullptr;
   const int n = i2d_ECDSA_SIG(sig, &der);
   std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(std::max(n, 0)));
@@ -178,8 +184,8 @@ std::string raw_to_der(std::string_view raw) {
 enum class RsaPadding { kPkcs1, kPss };
 
 // Verifies as RFC 7518 says each algorithm works, with OpenSSL directly.
-bool independent_verify(Algorithm alg, EVP_PKEY* pkey, std::string_view input, std::string signature,
-                        RsaPadding padding) {
+bool independent_verify(Algorithm alg, EVP_PKEY* pkey, std::string_view input,
+                        std::string signature, RsaPadding padding) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_PKEY_CTX* pctx = nullptr;
   const EVP_MD* md = alg == Algorithm::kEdDSA ? nullptr : EVP_sha256();
@@ -191,12 +197,15 @@ bool independent_verify(Algorithm alg, EVP_PKEY* pkey, std::string_view input, s
          EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1;
   }
   if (alg == Algorithm::kES256) signature = raw_to_der(signature);
-  ok = ok && EVP_DigestVerify(ctx, uchars(signature), signature.size(), uchars(input), input.size()) == 1;
+  ok = ok &&
+       EVP_DigestVerify(ctx, uchars(signature), signature.size(), uchars(input), input.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
 }
 
-RsaPadding padding_of(Algorithm alg) { return alg == Algorithm::kPS256 ? RsaPadding::kPss : RsaPadding::kPkcs1; }
+RsaPadding padding_of(Algorithm alg) {
+  return alg == Algorithm::kPS256 ? RsaPadding::kPss : RsaPadding::kPkcs1;
+}
 
 struct Parts {
   std::string header, payload, signature;
@@ -233,7 +242,8 @@ class EvpKeyTest : public testing::TestWithParam<Algorithm> {
   KeySet keys_;
 };
 
-INSTANTIATE_TEST_SUITE_P(EachAlgorithm, EvpKeyTest, testing::ValuesIn(kAsymmetric), algorithm_test_name);
+INSTANTIATE_TEST_SUITE_P(EachAlgorithm, EvpKeyTest, testing::ValuesIn(kAsymmetric),
+                         algorithm_test_name);
 
 TEST_P(EvpKeyTest, GeneratesAKeyForItsAlgorithm) {
   EXPECT_EQ(key_->algorithm(), GetParam());
@@ -320,7 +330,8 @@ TEST_P(EvpKeyTest, PublicJwkDescribesItsCurveOrModulus) {
 
 TEST(JwkThumbprint, TheTestsOwnThumbprintMatchesRfc8037A3) {
   auto vector = rfc8037_a3();
-  json::object jwk{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}};
+  json::object jwk{
+      {"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}};
   EXPECT_EQ(canonical_jwk(jwk), vector["canonical"]);
   EXPECT_EQ(sha256_b64(vector["canonical"]), vector["thumbprint"]);
 }
@@ -336,7 +347,8 @@ TEST_P(EvpKeyTest, PublicJwkVerifiesTheKeysSignaturesUnderPlainOpenSsl) {
   const std::string input = "eyJhbGciOiJ4In0.eyJzdWIiOiJhbGljZSJ9";
   const std::string signature = key_->sign(input).value();
   EXPECT_TRUE(independent_verify(GetParam(), pkey.get(), input, signature, padding_of(GetParam())));
-  EXPECT_FALSE(independent_verify(GetParam(), pkey.get(), input + "x", signature, padding_of(GetParam())));
+  EXPECT_FALSE(
+      independent_verify(GetParam(), pkey.get(), input + "x", signature, padding_of(GetParam())));
 }
 
 TEST_P(EvpKeyTest, SignaturesHaveTheSizeOfTheirAlgorithm) {
@@ -355,16 +367,19 @@ TEST_P(EvpKeyTest, RefusesEverySingleBitFlipOfTheSignature) {
   for (std::size_t bit = 0; bit < signature.size() * 8; ++bit) {
     std::string flipped = signature;
     flipped[bit / 8] = static_cast<char>(flipped[bit / 8] ^ (1 << (bit % 8)));
-    EXPECT_TRUE(FailsWith(verify(with_signature(t, flipped)), Error::kBadSignature)) << "bit " << bit;
+    EXPECT_TRUE(FailsWith(verify(with_signature(t, flipped)), Error::kBadSignature))
+        << "bit " << bit;
   }
 }
 
 TEST_P(EvpKeyTest, RefusesASignatureOfTheWrongLength) {
   const std::string t = token();
   const std::string signature = b64_decode(split(t).signature);
-  for (const std::string& changed : {signature.substr(0, signature.size() - 1), signature + '\0',
-                                     '\0' + signature, signature + signature, std::string(1, '\0')}) {
-    EXPECT_TRUE(FailsWith(verify(with_signature(t, changed)), Error::kBadSignature)) << changed.size();
+  for (const std::string& changed :
+       {signature.substr(0, signature.size() - 1), signature + '\0', '\0' + signature,
+        signature + signature, std::string(1, '\0')}) {
+    EXPECT_TRUE(FailsWith(verify(with_signature(t, changed)), Error::kBadSignature))
+        << changed.size();
   }
 }
 
@@ -372,7 +387,8 @@ TEST_P(EvpKeyTest, RefusesAChangedPayload) {
   const std::string t = token();
   const Parts p = split(t);
   const std::string changed = b64(R"({"sub":"admin","scope":"read"})");
-  EXPECT_TRUE(FailsWith(verify(p.header + "." + changed + "." + p.signature), Error::kBadSignature));
+  EXPECT_TRUE(
+      FailsWith(verify(p.header + "." + changed + "." + p.signature), Error::kBadSignature));
 }
 
 TEST_P(EvpKeyTest, NeverVerifiesATokenClaimingAnotherAlgorithm) {
@@ -381,9 +397,10 @@ TEST_P(EvpKeyTest, NeverVerifiesATokenClaimingAnotherAlgorithm) {
   const Parts p = split(token());
   for (const Algorithm claimed : kEverything) {
     if (claimed == GetParam()) continue;
-    const std::string header =
-        R"({"alg":")" + std::string(name(claimed)) + R"(","typ":"at+jwt","kid":")" + key_->kid() + R"("})";
-    EXPECT_TRUE(FailsWith(verify(b64(header) + "." + p.payload + "." + p.signature), Error::kUnknownKey))
+    const std::string header = R"({"alg":")" + std::string(name(claimed)) +
+                               R"(","typ":"at+jwt","kid":")" + key_->kid() + R"("})";
+    EXPECT_TRUE(
+        FailsWith(verify(b64(header) + "." + p.payload + "." + p.signature), Error::kUnknownKey))
         << "claimed " << name(claimed);
   }
 }
@@ -392,8 +409,9 @@ TEST_P(EvpKeyTest, RefusesAnHs256TokenKeyedWithThePublicKey) {
   // The classic confusion attack: HMAC under the public key bytes, which anyone can read from
   // the JWKS, presented as HS256 to a verifier that holds the asymmetric key.
   const std::string jwk_text = json::serialize(key_->public_jwk());
-  const std::string modulus_or_point =
-      b64_decode(member(key_->public_jwk(), GetParam() == Algorithm::kRS256 || GetParam() == Algorithm::kPS256 ? "n" : "x"));
+  const std::string modulus_or_point = b64_decode(
+      member(key_->public_jwk(),
+             GetParam() == Algorithm::kRS256 || GetParam() == Algorithm::kPS256 ? "n" : "x"));
   constexpr Algorithm kHsAndEdDsa[] = {Algorithm::kHS256, Algorithm::kEdDSA};
   for (const std::string& secret : {jwk_text, modulus_or_point}) {
     auto hmac = HmacKey::create(secret);
@@ -403,8 +421,10 @@ TEST_P(EvpKeyTest, RefusesAnHs256TokenKeyedWithThePublicKey) {
           R"({"alg":"HS256","typ":"at+jwt","kid":")" + key_->kid() + R"("})"}) {
       const std::string input = b64(header) + "." + b64(kPayload);
       const std::string forged = input + "." + b64((*hmac)->sign(input).value());
-      EXPECT_TRUE(FailsWith(verify_compact(forged, keys_, kHsAndEdDsa), Error::kUnknownKey)) << header;
-      EXPECT_TRUE(FailsWith(verify_compact(forged, keys_, kEverything), Error::kUnknownKey)) << header;
+      EXPECT_TRUE(FailsWith(verify_compact(forged, keys_, kHsAndEdDsa), Error::kUnknownKey))
+          << header;
+      EXPECT_TRUE(FailsWith(verify_compact(forged, keys_, kEverything), Error::kUnknownKey))
+          << header;
     }
   }
 }
@@ -475,9 +495,7 @@ class Es256Signature : public testing::Test {
   std::string signature_;
 };
 
-TEST_F(Es256Signature, IsRawRAndSOf32BytesEach) {
-  EXPECT_TRUE(Succeeds(verify_with(r() + s())));
-}
+TEST_F(Es256Signature, IsRawRAndSOf32BytesEach) { EXPECT_TRUE(Succeeds(verify_with(r() + s()))); }
 
 TEST_F(Es256Signature, RefusesAZeroR) {
   // r = 0 or s = 0 would make ECDSA verification trivially forgeable (CVE-2022-21449).

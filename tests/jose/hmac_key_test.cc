@@ -53,8 +53,8 @@ std::vector<MacVector> rfc4231_vectors() {
       ADD_FAILURE() << "not four tab-separated fields: " << line;
       continue;
     }
-    vectors.push_back({"RFC 4231 test case " + fields[0], from_hex(fields[1]), fields[2],
-                       from_hex(fields[3])});
+    vectors.push_back(
+        {"RFC 4231 test case " + fields[0], from_hex(fields[1]), fields[2], from_hex(fields[3])});
   }
   EXPECT_EQ(vectors.size(), 2u);
   return vectors;

@@ -32,7 +32,8 @@ testing::AssertionResult FailsWith(const std::expected<T, Error>& result, Error 
 
 template <class T>
 testing::AssertionResult Succeeds(const std::expected<T, Error>& result) {
-  if (!result) return testing::AssertionFailure() << "failed with \"" << to_string(result.error()) << "\"";
+  if (!result)
+    return testing::AssertionFailure() << "failed with \"" << to_string(result.error()) << "\"";
   return testing::AssertionSuccess();
 }
 
@@ -54,14 +55,16 @@ std::shared_ptr<HmacKey> make_key(std::string_view secret) {
 
 // "h.p.s" with a real signature over "h.p", whatever h and p are: tokens whose only fault is
 // the one a test is about.
-std::string sign_parts(const SigningKey& key, std::string_view header_b64, std::string_view payload_b64) {
+std::string sign_parts(const SigningKey& key, std::string_view header_b64,
+                       std::string_view payload_b64) {
   std::string input = std::string(header_b64) + "." + std::string(payload_b64);
   auto signature = key.sign(input);
   EXPECT_TRUE(signature.has_value());
   return input + "." + b64(signature.value_or(""));
 }
 
-std::string sign_json(const SigningKey& key, std::string_view header_json, std::string_view payload_json) {
+std::string sign_json(const SigningKey& key, std::string_view header_json,
+                      std::string_view payload_json) {
   return sign_parts(key, b64(header_json), b64(payload_json));
 }
 
@@ -134,8 +137,9 @@ TEST_F(Rfc7515A1, RefusesEverySingleBitFlipOfTheSignature) {
   for (std::size_t bit = 0; bit < signature.size() * 8; ++bit) {
     std::string flipped = signature;
     flipped[bit / 8] = static_cast<char>(flipped[bit / 8] ^ (1 << (bit % 8)));
-    EXPECT_TRUE(FailsWith(verify_compact(join({p.header, p.payload, b64(flipped)}), keys_, kHs256Only),
-                          Error::kBadSignature))
+    EXPECT_TRUE(
+        FailsWith(verify_compact(join({p.header, p.payload, b64(flipped)}), keys_, kHs256Only),
+                  Error::kBadSignature))
         << "bit " << bit;
   }
 }
@@ -146,8 +150,9 @@ TEST_F(Rfc7515A1, RefusesEverySingleBitFlipOfThePayload) {
   for (std::size_t bit = 0; bit < payload.size() * 8; ++bit) {
     std::string flipped = payload;
     flipped[bit / 8] = static_cast<char>(flipped[bit / 8] ^ (1 << (bit % 8)));
-    EXPECT_TRUE(FailsWith(verify_compact(join({p.header, b64(flipped), p.signature}), keys_, kHs256Only),
-                          Error::kBadSignature))
+    EXPECT_TRUE(
+        FailsWith(verify_compact(join({p.header, b64(flipped), p.signature}), keys_, kHs256Only),
+                  Error::kBadSignature))
         << "bit " << bit;
   }
 }
@@ -160,8 +165,9 @@ TEST_F(Rfc7515A1, RefusesAnyOtherChangeToThePayload) {
       "{\"iss\":\"joe\",\"exp\":1300819380,\"http://example.com/is_root\":true}",
       "{\"iss\":\"joe\",\r\n \"exp\":9999999999,\r\n \"http://example.com/is_root\":true}"};
   for (const std::string& changed : changes) {
-    EXPECT_TRUE(FailsWith(verify_compact(join({p.header, b64(changed), p.signature}), keys_, kHs256Only),
-                          Error::kBadSignature))
+    EXPECT_TRUE(
+        FailsWith(verify_compact(join({p.header, b64(changed), p.signature}), keys_, kHs256Only),
+                  Error::kBadSignature))
         << changed;
   }
   // The same bytes spelled with non-zero trailing bits: the signature covers the text, so
@@ -176,8 +182,9 @@ TEST_F(Rfc7515A1, RefusesAnyOtherChangeToThePayload) {
 TEST_F(Rfc7515A1, RefusesAChangedHeaderValue) {
   const Parts p = split(jws_);
   const std::string header = "{\"typ\":\"JWS\",\r\n \"alg\":\"HS256\"}";
-  EXPECT_TRUE(FailsWith(verify_compact(join({b64(header), p.payload, p.signature}), keys_, kHs256Only),
-                        Error::kBadSignature));
+  EXPECT_TRUE(
+      FailsWith(verify_compact(join({b64(header), p.payload, p.signature}), keys_, kHs256Only),
+                Error::kBadSignature));
 }
 
 TEST_F(Rfc7515A1, RefusesTheExampleWhereHs256IsNotAllowed) {
@@ -202,10 +209,13 @@ class VerifyCompact : public testing::Test {
     keys_.add(key_);
   }
   // A token with a real signature over whatever header and payload JSON it is given.
-  std::string token(std::string_view header_json, std::string_view payload_json = R"({"sub":"alice"})") {
+  std::string token(std::string_view header_json,
+                    std::string_view payload_json = R"({"sub":"alice"})") {
     return sign_json(*key_, header_json, payload_json);
   }
-  std::expected<VerifiedJws, Error> verify(std::string_view t) { return verify_compact(t, keys_, kHs256Only); }
+  std::expected<VerifiedJws, Error> verify(std::string_view t) {
+    return verify_compact(t, keys_, kHs256Only);
+  }
 
   std::shared_ptr<HmacKey> key_;
   KeySet keys_;
@@ -271,7 +281,9 @@ TEST_F(VerifyCompact, AcceptsASignedTokenOfExactly8KiBAndRefusesOneByteMore) {
   // lengths, then the token is signed once.
   const std::string header = b64(R"({"alg":"HS256"})");
   const std::size_t signature_chars = b64(std::string(32, '\0')).size();
-  const auto payload_of = [](std::size_t pad) { return R"({"pad":")" + std::string(pad, 'p') + R"("})"; };
+  const auto payload_of = [](std::size_t pad) {
+    return R"({"pad":")" + std::string(pad, 'p') + R"("})";
+  };
   const auto signed_token_of_size = [&](std::size_t size) -> std::string {
     for (std::size_t pad = 0; pad < size; ++pad) {
       const std::size_t payload_chars = (payload_of(pad).size() * 4 + 2) / 3;
@@ -309,7 +321,8 @@ TEST_F(VerifyCompact, RefusesEachHostileTokenWithItsExactError) {
       {"alg None", token(R"({"alg":"None"})"), Error::kUnknownAlgorithm},
       {"alg NONE", token(R"({"alg":"NONE"})"), Error::kUnknownAlgorithm},
       {"alg nOnE", token(R"({"alg":"nOnE"})"), Error::kUnknownAlgorithm},
-      {"alg none, empty signature", b64(R"({"alg":"none"})") + "." + payload + ".", Error::kMalformed},
+      {"alg none, empty signature", b64(R"({"alg":"none"})") + "." + payload + ".",
+       Error::kMalformed},
       {"alg hs256", token(R"({"alg":"hs256"})"), Error::kUnknownAlgorithm},
       {"alg HS512", token(R"({"alg":"HS512"})"), Error::kUnknownAlgorithm},
       {"alg empty", token(R"({"alg":""})"), Error::kUnknownAlgorithm},
@@ -331,13 +344,16 @@ TEST_F(VerifyCompact, RefusesEachHostileTokenWithItsExactError) {
       {"kid number", token(R"({"alg":"HS256","kid":1})"), Error::kUnknownKey},
       {"kid null", token(R"({"alg":"HS256","kid":null})"), Error::kUnknownKey},
       // Keys from elsewhere: never followed (RFC 8725 section 3.10).
-      {"jku", token(R"({"alg":"HS256","jku":"https://evil.example/jwks.json"})"), Error::kForbiddenHeader},
-      {"x5u", token(R"({"alg":"HS256","x5u":"https://evil.example/cert.pem"})"), Error::kForbiddenHeader},
+      {"jku", token(R"({"alg":"HS256","jku":"https://evil.example/jwks.json"})"),
+       Error::kForbiddenHeader},
+      {"x5u", token(R"({"alg":"HS256","x5u":"https://evil.example/cert.pem"})"),
+       Error::kForbiddenHeader},
       {"jwk", token(R"({"alg":"HS256","jwk":{"kty":"oct","k":"AAAA"}})"), Error::kForbiddenHeader},
       {"x5c", token(R"({"alg":"HS256","x5c":["MIIB"]})"), Error::kForbiddenHeader},
       {"jku null", token(R"({"alg":"HS256","jku":null})"), Error::kForbiddenHeader},
       // RFC 7515 section 4.1.11: we implement no extension, so any "crit" is refused.
-      {"crit naming a claim", token(R"({"alg":"HS256","crit":["exp"],"exp":1})"), Error::kUnsupportedCritical},
+      {"crit naming a claim", token(R"({"alg":"HS256","crit":["exp"],"exp":1})"),
+       Error::kUnsupportedCritical},
       {"crit empty", token(R"({"alg":"HS256","crit":[]})"), Error::kUnsupportedCritical},
       {"crit string", token(R"({"alg":"HS256","crit":"b64"})"), Error::kUnsupportedCritical},
       {"typ number", token(R"({"alg":"HS256","typ":1})"), Error::kWrongType},
@@ -347,7 +363,8 @@ TEST_F(VerifyCompact, RefusesEachHostileTokenWithItsExactError) {
       {"2 segments", g.header + "." + g.payload, Error::kMalformed},
       {"4 segments", good + "." + g.signature, Error::kMalformed},
       {"5 segments", good + "." + g.payload + "." + g.signature, Error::kMalformed},
-      {"JWE-like 5 segments", g.header + ".." + g.payload + "." + g.signature + ".", Error::kMalformed},
+      {"JWE-like 5 segments", g.header + ".." + g.payload + "." + g.signature + ".",
+       Error::kMalformed},
       {"empty header", "." + g.payload + "." + g.signature, Error::kMalformed},
       {"empty payload", g.header + ".." + g.signature, Error::kMalformed},
       {"empty signature", g.header + "." + g.payload + ".", Error::kMalformed},
@@ -356,16 +373,20 @@ TEST_F(VerifyCompact, RefusesEachHostileTokenWithItsExactError) {
       {"leading dot", "." + good, Error::kMalformed},
       // Encoding of each segment.
       {"header padded", g.header + "==." + g.payload + "." + g.signature, Error::kBadBase64},
-      {"header with +", "eyJ+" + g.header.substr(4) + "." + g.payload + "." + g.signature, Error::kBadBase64},
+      {"header with +", "eyJ+" + g.header.substr(4) + "." + g.payload + "." + g.signature,
+       Error::kBadBase64},
       {"header with space", " " + good, Error::kBadBase64},
       {"header not JSON", token("alg=HS256"), Error::kBadJson},
-      {"payload padded", sign_parts(*key_, g.header, b64(R"({"sub":"al"})") + "="), Error::kBadBase64},
+      {"payload padded", sign_parts(*key_, g.header, b64(R"({"sub":"al"})") + "="),
+       Error::kBadBase64},
       {"payload with /", sign_parts(*key_, g.header, "ab/c"), Error::kBadBase64},
       {"payload of length 4n+1", sign_parts(*key_, g.header, "abcde"), Error::kBadBase64},
       {"payload with trailing bits", sign_parts(*key_, g.header, "QR"), Error::kBadBase64},
       {"signature padded", good + "=", Error::kBadBase64},
-      {"signature with +", g.header + "." + g.payload + ".+" + g.signature.substr(1), Error::kBadBase64},
-      {"signature with /", g.header + "." + g.payload + "./" + g.signature.substr(1), Error::kBadBase64},
+      {"signature with +", g.header + "." + g.payload + ".+" + g.signature.substr(1),
+       Error::kBadBase64},
+      {"signature with /", g.header + "." + g.payload + "./" + g.signature.substr(1),
+       Error::kBadBase64},
       // After the signature.
       {"one more character", good + "A", Error::kBadSignature},
       {"two more characters", good + "AA", Error::kBadBase64},
@@ -375,7 +396,8 @@ TEST_F(VerifyCompact, RefusesEachHostileTokenWithItsExactError) {
       {"trailing NUL", good + '\0', Error::kBadBase64},
       // 40 of its 43 characters: canonical base64url of 30 bytes, so it reaches the MAC check.
       {"signature truncated", good.substr(0, good.size() - 3), Error::kBadSignature},
-      {"signature of another header", g.header + "." + g.payload + "." + mac_of_other, Error::kBadSignature},
+      {"signature of another header", g.header + "." + g.payload + "." + mac_of_other,
+       Error::kBadSignature},
       // Header JSON.
       {"duplicate alg", token(R"({"alg":"HS256","alg":"HS256"})"), Error::kBadJson},
       {"duplicate alg, none first", token(R"({"alg":"none","alg":"HS256"})"), Error::kBadJson},
@@ -386,7 +408,8 @@ TEST_F(VerifyCompact, RefusesEachHostileTokenWithItsExactError) {
       {"header with trailing comma", token(R"({"alg":"HS256",})"), Error::kBadJson},
       {"header invalid UTF-8", token("{\"alg\":\"HS256\",\"x\":\"\xff\"}"), Error::kBadJson},
       {"header nested too deep", token(R"({"alg":"HS256","x":[[[[1]]]]})"), Error::kBadJson},
-      {"header over 2 KiB", token(R"({"alg":"HS256","x":")" + std::string(2100, 'x') + R"("})"), Error::kBadJson},
+      {"header over 2 KiB", token(R"({"alg":"HS256","x":")" + std::string(2100, 'x') + R"("})"),
+       Error::kBadJson},
       {"header array", token(R"([{"alg":"HS256"}])"), Error::kNotAnObject},
       {"header string", token(R"("HS256")"), Error::kNotAnObject},
       {"header number", token("256"), Error::kNotAnObject},
@@ -404,8 +427,10 @@ TEST_F(VerifyCompact, ChecksTheHeaderBeforeTheSignature) {
     return b64(header_json) + "." + b64("{}") + "." + garbage_signature;
   };
   EXPECT_TRUE(FailsWith(verify(with_bad_signature(R"({"alg":"none"})")), Error::kUnknownAlgorithm));
-  EXPECT_TRUE(FailsWith(verify(with_bad_signature(R"({"alg":"HS256","jku":"x"})")), Error::kForbiddenHeader));
-  EXPECT_TRUE(FailsWith(verify(with_bad_signature(R"({"alg":"HS256","kid":"x"})")), Error::kUnknownKey));
+  EXPECT_TRUE(FailsWith(verify(with_bad_signature(R"({"alg":"HS256","jku":"x"})")),
+                        Error::kForbiddenHeader));
+  EXPECT_TRUE(
+      FailsWith(verify(with_bad_signature(R"({"alg":"HS256","kid":"x"})")), Error::kUnknownKey));
   EXPECT_TRUE(FailsWith(verify(with_bad_signature(R"({"alg":"HS256"})")), Error::kBadSignature));
 }
 

@@ -35,7 +35,8 @@ testing::AssertionResult FailsWith(const std::expected<T, Error>& result, Error 
 
 template <class T>
 testing::AssertionResult Succeeds(const std::expected<T, Error>& result) {
-  if (!result) return testing::AssertionFailure() << "failed with \"" << to_string(result.error()) << "\"";
+  if (!result)
+    return testing::AssertionFailure() << "failed with \"" << to_string(result.error()) << "\"";
   return testing::AssertionSuccess();
 }
 
@@ -104,7 +105,8 @@ TEST_F(VerifyJwt, VerifiesWhatSignCompactMakes) {
 
 TEST_F(VerifyJwt, AcceptsTypSpelledAsAFullOrUpperCaseMediaType) {
   // RFC 7515 section 4.1.9: "application/" may be left out and media types ignore case.
-  for (const std::string_view typ : {"at+jwt", "application/at+jwt", "AT+JWT", "Application/At+Jwt"}) {
+  for (const std::string_view typ :
+       {"at+jwt", "application/at+jwt", "AT+JWT", "Application/At+Jwt"}) {
     const std::string header = R"({"alg":"HS256","typ":")" + std::string(typ) + R"("})";
     EXPECT_TRUE(Succeeds(verify(token(claims(), header)))) << typ;
   }
@@ -113,14 +115,15 @@ TEST_F(VerifyJwt, AcceptsTypSpelledAsAFullOrUpperCaseMediaType) {
 TEST_F(VerifyJwt, RefusesAnyOtherTyp) {
   // RFC 9068 section 4 and RFC 8725 section 3.11: an ID token or a plain JWT is not an
   // access token, however valid its signature.
-  for (const std::string_view typ : {"JWT", "jwt", "application/jwt", "at+jwt ", " at+jwt", "at+jwt+x",
-                                     "application/", "application/application/at+jwt",
-                                     "xapplication/at+jwt", "at", ""}) {
+  for (const std::string_view typ :
+       {"JWT", "jwt", "application/jwt", "at+jwt ", " at+jwt", "at+jwt+x", "application/",
+        "application/application/at+jwt", "xapplication/at+jwt", "at", ""}) {
     const std::string header = R"({"alg":"HS256","typ":")" + std::string(typ) + R"("})";
     EXPECT_TRUE(FailsWith(verify(token(claims(), header)), Error::kWrongType)) << "[" << typ << "]";
   }
   EXPECT_TRUE(FailsWith(verify(token(claims(), R"({"alg":"HS256"})")), Error::kWrongType));
-  EXPECT_TRUE(FailsWith(verify(token(claims(), R"({"alg":"HS256","typ":null})")), Error::kWrongType));
+  EXPECT_TRUE(
+      FailsWith(verify(token(claims(), R"({"alg":"HS256","typ":null})")), Error::kWrongType));
   EXPECT_TRUE(FailsWith(verify(token(claims(), "{\"alg\":\"HS256\",\"typ\":\"at+jwt\\u0000\"}")),
                         Error::kWrongType));
 }
@@ -164,36 +167,52 @@ TEST_F(VerifyJwt, RefusesEachHostilePayloadWithItsExactError) {
       {"number", "1700000000", Error::kNotAnObject},
       {"null", "null", Error::kNotAnObject},
       // Registered claims (RFC 7519 section 4.1).
-      {"no iss", R"({"sub":"alice","iat":1699999940,"exp":1700000840,)" + aud + "}", Error::kMissingClaim},
-      {"no exp", R"({"iss":"https://auth.example","iat":1699999940,)" + aud + "}", Error::kMissingClaim},
-      {"no iat", R"({"iss":"https://auth.example","exp":1700000840,)" + aud + "}", Error::kMissingClaim},
+      {"no iss", R"({"sub":"alice","iat":1699999940,"exp":1700000840,)" + aud + "}",
+       Error::kMissingClaim},
+      {"no exp", R"({"iss":"https://auth.example","iat":1699999940,)" + aud + "}",
+       Error::kMissingClaim},
+      {"no iat", R"({"iss":"https://auth.example","exp":1700000840,)" + aud + "}",
+       Error::kMissingClaim},
       {"no aud", claims(), Error::kMissingClaim},
-      {"iss number", R"({"iss":1,"iat":1699999940,"exp":1700000840,)" + aud + "}", Error::kBadClaim},
-      {"iss null", R"({"iss":null,"iat":1699999940,"exp":1700000840,)" + aud + "}", Error::kBadClaim},
-      {"exp string", R"({"iss":"https://auth.example","iat":1699999940,"exp":"1700000840",)" + aud + "}",
+      {"iss number", R"({"iss":1,"iat":1699999940,"exp":1700000840,)" + aud + "}",
        Error::kBadClaim},
-      {"exp true", R"({"iss":"https://auth.example","iat":1699999940,"exp":true,)" + aud + "}", Error::kBadClaim},
-      {"exp null", R"({"iss":"https://auth.example","iat":1699999940,"exp":null,)" + aud + "}", Error::kBadClaim},
-      {"exp array", R"({"iss":"https://auth.example","iat":1699999940,"exp":[1700000840],)" + aud + "}",
+      {"iss null", R"({"iss":null,"iat":1699999940,"exp":1700000840,)" + aud + "}",
        Error::kBadClaim},
-      {"exp beyond double range", R"({"iss":"https://auth.example","iat":1699999940,"exp":1e400,)" + aud + "}",
+      {"exp string",
+       R"({"iss":"https://auth.example","iat":1699999940,"exp":"1700000840",)" + aud + "}",
+       Error::kBadClaim},
+      {"exp true", R"({"iss":"https://auth.example","iat":1699999940,"exp":true,)" + aud + "}",
+       Error::kBadClaim},
+      {"exp null", R"({"iss":"https://auth.example","iat":1699999940,"exp":null,)" + aud + "}",
+       Error::kBadClaim},
+      {"exp array",
+       R"({"iss":"https://auth.example","iat":1699999940,"exp":[1700000840],)" + aud + "}",
+       Error::kBadClaim},
+      {"exp beyond double range",
+       R"({"iss":"https://auth.example","iat":1699999940,"exp":1e400,)" + aud + "}",
        Error::kBadJson},
-      {"exp beyond int64", R"({"iss":"https://auth.example","iat":1699999940,"exp":18446744073709551615,)" +
-                               aud + "}",
+      {"exp beyond int64",
+       R"({"iss":"https://auth.example","iat":1699999940,"exp":18446744073709551615,)" + aud + "}",
        Error::kBadClaim},
-      {"iat string", R"({"iss":"https://auth.example","iat":"1699999940","exp":1700000840,)" + aud + "}",
+      {"iat string",
+       R"({"iss":"https://auth.example","iat":"1699999940","exp":1700000840,)" + aud + "}",
        Error::kBadClaim},
       {"nbf string", claims(aud + R"(,"nbf":"1699999940")"), Error::kBadClaim},
-      {"wrong iss", R"({"iss":"https://evil.example","iat":1699999940,"exp":1700000840,)" + aud + "}",
+      {"wrong iss",
+       R"({"iss":"https://evil.example","iat":1699999940,"exp":1700000840,)" + aud + "}",
        Error::kWrongIssuer},
-      {"iss with trailing slash", R"({"iss":"https://auth.example/","iat":1699999940,"exp":1700000840,)" + aud + "}",
+      {"iss with trailing slash",
+       R"({"iss":"https://auth.example/","iat":1699999940,"exp":1700000840,)" + aud + "}",
        Error::kWrongIssuer},
-      {"iss in upper case", R"({"iss":"HTTPS://AUTH.EXAMPLE","iat":1699999940,"exp":1700000840,)" + aud + "}",
+      {"iss in upper case",
+       R"({"iss":"HTTPS://AUTH.EXAMPLE","iat":1699999940,"exp":1700000840,)" + aud + "}",
        Error::kWrongIssuer},
-      {"iss empty", R"({"iss":"","iat":1699999940,"exp":1700000840,)" + aud + "}", Error::kWrongIssuer},
+      {"iss empty", R"({"iss":"","iat":1699999940,"exp":1700000840,)" + aud + "}",
+       Error::kWrongIssuer},
       // Audience (RFC 7519 section 4.1.3).
       {"wrong aud", claims(R"("aud":"https://other.example")"), Error::kWrongAudience},
-      {"aud array without ours", claims(R"("aud":["https://other.example"])"), Error::kWrongAudience},
+      {"aud array without ours", claims(R"("aud":["https://other.example"])"),
+       Error::kWrongAudience},
       {"aud empty array", claims(R"("aud":[])"), Error::kWrongAudience},
       {"aud prefix of ours", claims(R"("aud":"https://api.exampl")"), Error::kWrongAudience},
       {"aud array with a number", claims(R"("aud":["https://api.example",1])"), Error::kBadClaim},
@@ -204,7 +223,8 @@ TEST_F(VerifyJwt, RefusesEachHostilePayloadWithItsExactError) {
       // Time.
       {"expired", R"({"iss":"https://auth.example","iat":1699999000,"exp":1699999000,)" + aud + "}",
        Error::kExpired},
-      {"issued in the future", claims(aud).replace(claims(aud).find(num(kNow - 60)), 10, num(kNow + 3600)),
+      {"issued in the future",
+       claims(aud).replace(claims(aud).find(num(kNow - 60)), 10, num(kNow + 3600)),
        Error::kIssuedInFuture},
       {"not yet valid", claims(aud + R"(,"nbf":1700003600)"), Error::kNotYetValid},
   };
@@ -224,7 +244,8 @@ TEST_F(VerifyJwt, ChecksTypBeforeThePayload) {
 }
 
 TEST_F(VerifyJwt, ExpiresExactlyAtExpPlusLeeway) {
-  const std::string t = token(R"({"iss":"https://auth.example","iat":1699999000,"exp":1700000000})");
+  const std::string t =
+      token(R"({"iss":"https://auth.example","iat":1699999000,"exp":1700000000})");
   // RFC 7519 section 4.1.4: valid only before exp; the leeway (10 s) extends that.
   EXPECT_TRUE(Succeeds(verify(t, kNow + 9)));
   EXPECT_TRUE(FailsWith(verify(t, kNow + 10), Error::kExpired));
@@ -243,7 +264,8 @@ TEST_F(VerifyJwt, IsNotYetValidUntilNbfMinusLeeway) {
 
 TEST_F(VerifyJwt, AcceptsIatInTheFutureOnlyWithinTheLeeway) {
   const auto with_iat = [&](std::int64_t iat) {
-    return token(R"({"iss":"https://auth.example","iat":)" + num(iat) + R"(,"exp":)" + num(kNow + 900) + "}");
+    return token(R"({"iss":"https://auth.example","iat":)" + num(iat) + R"(,"exp":)" +
+                 num(kNow + 900) + "}");
   };
   EXPECT_TRUE(Succeeds(verify(with_iat(kNow))));
   EXPECT_TRUE(Succeeds(verify(with_iat(kNow + 10))));
@@ -252,8 +274,9 @@ TEST_F(VerifyJwt, AcceptsIatInTheFutureOnlyWithinTheLeeway) {
 
 TEST_F(VerifyJwt, AcceptsFractionalNumericDates) {
   // RFC 7519 section 2: a NumericDate is a JSON number and may have a fraction.
-  const std::string t = token(R"({"iss":"https://auth.example","iat":1699999940.25,"exp":1700000840.5,)"
-                              R"("nbf":1699999940.75})");
+  const std::string t =
+      token(R"({"iss":"https://auth.example","iat":1699999940.25,"exp":1700000840.5,)"
+            R"("nbf":1699999940.75})");
   const auto verified = verify(t);
   ASSERT_TRUE(Succeeds(verified));
   EXPECT_DOUBLE_EQ(verified->at("exp").as_double(), 1700000840.5);
@@ -262,15 +285,18 @@ TEST_F(VerifyJwt, AcceptsFractionalNumericDates) {
 
 TEST_F(VerifyJwt, AcceptsAnExpFarInTheFuture) {
   // The largest NumericDate that fits: adding the leeway to it must not overflow.
-  for (const std::string_view exp : {"9223372036854775807", "9223372036854775800", "4102444800", "9e18"}) {
-    const std::string t = token(R"({"iss":"https://auth.example","iat":1699999940,"exp":)" + std::string(exp) + "}");
+  for (const std::string_view exp :
+       {"9223372036854775807", "9223372036854775800", "4102444800", "9e18"}) {
+    const std::string t =
+        token(R"({"iss":"https://auth.example","iat":1699999940,"exp":)" + std::string(exp) + "}");
     EXPECT_TRUE(Succeeds(verify(t))) << "exp " << exp;
   }
 }
 
 TEST_F(VerifyJwt, RefusesAnExpFarInThePast) {
   for (const std::string_view exp : {"-9223372036854775808", "-1", "0", "-9e18"}) {
-    const std::string t = token(R"({"iss":"https://auth.example","iat":0,"exp":)" + std::string(exp) + "}");
+    const std::string t =
+        token(R"({"iss":"https://auth.example","iat":0,"exp":)" + std::string(exp) + "}");
     EXPECT_TRUE(FailsWith(verify(t), Error::kExpired)) << "exp " << exp;
   }
 }
@@ -280,8 +306,10 @@ TEST_F(VerifyJwt, ChecksAudienceOnlyWhenThePolicyNamesOne) {
   EXPECT_TRUE(Succeeds(verify(token(claims(R"("aud":"https://anyone.example")")))));
   policy_.audience = "https://api.example";
   EXPECT_TRUE(Succeeds(verify(token(claims(R"("aud":"https://api.example")")))));
-  EXPECT_TRUE(Succeeds(verify(token(claims(R"("aud":["https://other.example","https://api.example"])")))));
-  EXPECT_TRUE(FailsWith(verify(token(claims(R"("aud":"https://anyone.example")"))), Error::kWrongAudience));
+  EXPECT_TRUE(
+      Succeeds(verify(token(claims(R"("aud":["https://other.example","https://api.example"])")))));
+  EXPECT_TRUE(
+      FailsWith(verify(token(claims(R"("aud":"https://anyone.example")"))), Error::kWrongAudience));
 }
 
 TEST_F(VerifyJwt, FollowsAManualClockPastExpiry) {
@@ -298,7 +326,8 @@ TEST_F(VerifyJwt, FollowsAManualClockPastExpiry) {
 
 TEST_F(VerifyJwt, CountsSubSecondTimeAsTheSecondItIsIn) {
   const std::string t = token(claims());  // exp = kNow + 840, leeway 10
-  const core::TimePoint just_before = kNowTime + std::chrono::seconds{849} + std::chrono::milliseconds{999};
+  const core::TimePoint just_before =
+      kNowTime + std::chrono::seconds{849} + std::chrono::milliseconds{999};
   EXPECT_TRUE(Succeeds(verify_jwt(t, keys_, policy_, just_before)));
 }
 
@@ -325,15 +354,22 @@ TEST(VerifyJwtRfc7515A1, RefusesTheExampleForItsTypAndItsMissingIat) {
   // A plain JWT ("typ":"JWT") from "joe" with a valid signature but no "iat", which access
   // tokens must carry (RFC 9068 section 2.2).
   const std::string with_iat_missing = vector["jws"];
-  JwtPolicy policy{.issuer = "joe", .audience = std::nullopt, .algorithms = {Algorithm::kHS256}, .typ = "JWT",
+  JwtPolicy policy{.issuer = "joe",
+                   .audience = std::nullopt,
+                   .algorithms = {Algorithm::kHS256},
+                   .typ = "JWT",
                    .leeway = std::chrono::seconds{0}};
   const core::TimePoint before_exp{std::chrono::seconds{1300819379}};
-  EXPECT_TRUE(FailsWith(verify_jwt(with_iat_missing, keys, policy, before_exp), Error::kMissingClaim));
+  EXPECT_TRUE(
+      FailsWith(verify_jwt(with_iat_missing, keys, policy, before_exp), Error::kMissingClaim));
 
   // Under the default policy it is refused for its type before anything else.
-  EXPECT_TRUE(FailsWith(verify_jwt(with_iat_missing, keys, JwtPolicy{.issuer = "joe", .audience = std::nullopt, .algorithms = {Algorithm::kHS256}},
-                                   before_exp),
-                        Error::kWrongType));
+  EXPECT_TRUE(FailsWith(
+      verify_jwt(
+          with_iat_missing, keys,
+          JwtPolicy{.issuer = "joe", .audience = std::nullopt, .algorithms = {Algorithm::kHS256}},
+          before_exp),
+      Error::kWrongType));
 }
 
 }  // namespace

@@ -10,9 +10,7 @@ using core::LogLevel;
 
 // The one answer for every failed login (CONTRACT.md: same description whether or not the
 // user exists).
-OAuthError bad_credentials() {
-  return {ErrorCode::kInvalidGrant, "invalid username or password"};
-}
+OAuthError bad_credentials() { return {ErrorCode::kInvalidGrant, "invalid username or password"}; }
 
 OAuthError unavailable() {
   return {ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"};
@@ -77,11 +75,14 @@ std::expected<TokenResponse, OAuthError> PasswordGrant::exchange(const TokenRequ
   auto issued = tokens_.issue(
       {.subject = user->name, .client_id = client.id, .audience = client.audience, .scope = scope});
   if (!issued) {
-    core::log(LogLevel::kError, "token_signing_failed", {{"reason", jose::to_string(issued.error())}});
+    core::log(LogLevel::kError, "token_signing_failed",
+              {{"reason", jose::to_string(issued.error())}});
     return std::unexpected(OAuthError{ErrorCode::kServerError, "internal error"});
   }
   core::log(LogLevel::kInfo, "token_issued",
-            {{"grant_type", "password"}, {"user", user->name}, {"client_id", client.id},
+            {{"grant_type", "password"},
+             {"user", user->name},
+             {"client_id", client.id},
              {"jti", issued->jti}});
   return TokenResponse{.access_token = std::move(issued->access_token),
                        .expires_in = issued->expires_in,

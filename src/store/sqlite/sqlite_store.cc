@@ -26,12 +26,9 @@ namespace tessera::store {
 // Declared in store.h, which has no source file of its own yet.
 std::string_view to_string(StoreError e) {
   switch (e) {
-    case StoreError::kNotFound:
-      return "record not found";
-    case StoreError::kAlreadyExists:
-      return "record already exists";
-    case StoreError::kUnavailable:
-      return "database unavailable";
+    case StoreError::kNotFound: return "record not found";
+    case StoreError::kAlreadyExists: return "record already exists";
+    case StoreError::kUnavailable: return "database unavailable";
   }
   return "database unavailable";
 }
