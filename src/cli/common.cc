@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "keys/key_encryption_key.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace tessera::cli {
@@ -79,6 +80,22 @@ std::expected<std::unique_ptr<store::Store>, std::string> open_store(const confi
     }
   }
   return store::open_sqlite_store({.path = config.database}, clock);
+}
+
+std::expected<std::unique_ptr<keys::KeyManager>, std::string> open_key_manager(
+    const config::Config& config, store::Store& store, const core::Clock& clock,
+    core::Random& random) {
+  auto sealer = keys::load_key_encryption_key(
+      config.key_encryption_key, keys::key_encryption_key_path(config.database), random);
+  if (!sealer) return std::unexpected(sealer.error());
+  // In HS256 mode new asymmetric keys are only made on request (key rotate --alg).
+  const keys::KeyPolicy policy{
+      .algorithm = config.signing_alg == jose::Algorithm::kHS256 ? jose::Algorithm::kEdDSA
+                                                                 : config.signing_alg,
+      .publish_delay = config.key_publish_delay,
+      .rotation = config.key_rotation,
+      .token_lifetime = config.access_token_ttl + kTokenLeeway};
+  return std::make_unique<keys::KeyManager>(store, std::move(*sealer), policy, clock, random);
 }
 
 }  // namespace tessera::cli

@@ -12,6 +12,8 @@
 
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/random.h"
+#include "keys/key_manager.h"
 #include "store/store.h"
 
 namespace tessera::cli {
@@ -53,7 +55,18 @@ int fail(std::string_view message);
 std::expected<std::unique_ptr<store::Store>, std::string> open_store(const config::Config& config,
                                                                      const core::Clock& clock);
 
+// How long a token may still be presented after it was signed, beyond its TTL: the leeway
+// every verifier here allows for clock differences.
+inline constexpr std::chrono::seconds kTokenLeeway{10};
+
+// The key manager for the configured database, with the key-encryption key beside it (or from
+// TESSERA_KEY_ENCRYPTION_KEY) and the configured rotation policy.
+std::expected<std::unique_ptr<keys::KeyManager>, std::string> open_key_manager(
+    const config::Config& config, store::Store& store, const core::Clock& clock,
+    core::Random& random);
+
 int run_serve(const config::Config& config, Args args);
 int run_user(const config::Config& config, Args args);
+int run_key(const config::Config& config, Args args);
 
 }  // namespace tessera::cli

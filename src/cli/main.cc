@@ -15,6 +15,7 @@ constexpr std::string_view kUsage = R"(usage: tessera [--config FILE] COMMAND
   user add NAME [--scope "a b"] [--password-stdin | --password-hash HASH]
   user list | disable NAME | enable NAME | delete NAME
   user passwd NAME [--password-stdin]
+  key rotate [--alg EdDSA|ES256|RS256|PS256] | key list | key retire KID
   version
 Configuration comes from FILE (TOML) and TESSERA_* variables; see README.md.
 )";
@@ -51,12 +52,15 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return kExitOk;
     }
-    if (command != "serve" && command != "user") return usage("unknown command '" + command + "'");
+    if (command != "serve" && command != "user" && command != "key") {
+      return usage("unknown command '" + command + "'");
+    }
 
     auto config = tessera::config::load_config(config_file, tessera::config::process_environment());
     if (!config) return fail(config.error());
     tessera::core::set_log_level(config->log);
     if (command == "serve") return run_serve(*config, std::move(all));
+    if (command == "key") return run_key(*config, std::move(all));
     return run_user(*config, std::move(all));
   } catch (const UsageError& e) {
     return usage(e.message);

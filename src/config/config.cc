@@ -247,6 +247,11 @@ std::expected<Config, std::string> build(const RawValues& raw) {
       *field = *v;
     }
   }
+  if (c.key_rotation <= c.key_publish_delay) {
+    return std::unexpected(
+        "TESSERA_KEY_ROTATION: must be longer than TESSERA_KEY_PUBLISH_DELAY, or keys would "
+        "be replaced before they sign");
+  }
   if (c.access_token_ttl > kMaxAccessTokenTtl) {
     return std::unexpected(fail(*get("access_token_ttl"),
                                 "must be at most 1d: access tokens are meant to be short-lived"));

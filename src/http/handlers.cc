@@ -129,6 +129,27 @@ class Endpoints {
     co_return std::move(*result);
   }
 
+  // GET /.well-known/jwks.json (RFC 7517 section 5): the public keys, served from memory.
+  awaitable<Response> jwks(const Request&, const RequestContext&) const {
+    Response res{Status::ok, 11};
+    res.set(bhttp::field::content_type, "application/json");
+    res.set(bhttp::field::cache_control,
+            "public, max-age=" + std::to_string(s_.jwks_max_age.count()));
+    res.set("X-Content-Type-Options", "nosniff");
+    res.body() = *s_.keys.jwks_json();
+    res.prepare_payload();
+    co_return res;
+  }
+
+  // GET /.well-known/oauth-authorization-server (RFC 8414) and
+  // /.well-known/openid-configuration (OpenID Connect Discovery 1.0).
+  awaitable<Response> oauth_metadata(const Request&, const RequestContext&) const {
+    co_return co_await metadata(false);
+  }
+  awaitable<Response> openid_metadata(const Request&, const RequestContext&) const {
+    co_return co_await metadata(true);
+  }
+
   // GET /healthz: 200 when the database answers, else 503.
   awaitable<Response> healthz(const Request&, const RequestContext&) const {
     auto result = co_await s_.blocking_pool.run([&] { return s_.store.ping().has_value(); });
@@ -139,6 +160,20 @@ class Endpoints {
   }
 
  private:
+  awaitable<Response> metadata(bool openid) const {
+    // The scopes come from the users now in the database.
+    auto result = co_await s_.blocking_pool.run([&] {
+      auto scopes = s_.store.list_user_scopes();
+      if (!scopes) return unavailable_response();
+      Response res = json_response(
+          Status::ok, openid ? s_.metadata.openid(*scopes) : s_.metadata.oauth(*scopes));
+      res.set(bhttp::field::cache_control, "public, max-age=60");
+      return res;
+    });
+    if (!result) co_return unavailable_response();
+    co_return std::move(*result);
+  }
+
   std::expected<json::object, Response> verify(const Request& req) const {
     const auto token = bearer_token(req);
     if (!token) {
@@ -173,6 +208,11 @@ void register_routes(Router& router, const Services& services) {
   router.add(bhttp::verb::get, "/userinfo", bind(&Endpoints::userinfo));
   router.add(bhttp::verb::post, "/userinfo", bind(&Endpoints::userinfo));
   router.add(bhttp::verb::get, "/healthz", bind(&Endpoints::healthz));
+  router.add(bhttp::verb::get, "/.well-known/jwks.json", bind(&Endpoints::jwks));
+  router.add(bhttp::verb::get, "/.well-known/oauth-authorization-server",
+             bind(&Endpoints::oauth_metadata));
+  router.add(bhttp::verb::get, "/.well-known/openid-configuration",
+             bind(&Endpoints::openid_metadata));
 }
 
 }  // namespace tessera::http

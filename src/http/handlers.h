@@ -5,7 +5,11 @@
 
 #include "http/router.h"
 #include "http/worker_pool.h"
+#include <chrono>
+
+#include "jose/key_source.h"
 #include "oauth/access_token.h"
+#include "oauth/discovery.h"
 #include "oauth/token_service.h"
 #include "oauth/userinfo.h"
 #include "store/store.h"
@@ -17,6 +21,11 @@ struct Services {
   const oauth::AccessTokens& access_tokens;
   const oauth::UserInfo& userinfo;
   store::Store& store;
+  const jose::KeySource& keys;
+  const oauth::ServerMetadata& metadata;
+  // Cache lifetime of the JWKS: shorter than the publish delay, so that a cache holds every
+  // key before it signs (CONTRACT.md, TESSERA_KEY_PUBLISH_DELAY).
+  std::chrono::seconds jwks_max_age{300};
   // Password hashing: few threads, so a login storm cannot take every core.
   WorkerPool& credential_pool;
   // Short database work.

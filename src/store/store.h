@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/signing_key.h"
 #include "store/user.h"
 
 namespace tessera::store {
@@ -41,6 +42,8 @@ class UserStore {
   // All users, ordered by name.
   virtual StoreResult<std::vector<User>> list_users() = 0;
   virtual StoreResult<bool> has_users() = 0;
+  // Every scope some user may have, sorted, without duplicates (for discovery metadata).
+  virtual StoreResult<std::vector<std::string>> list_user_scopes() = 0;
   // kAlreadyExists if the name is taken. created_at/updated_at are set by the store.
   virtual StoreResult<void> add_user(const User& user) = 0;
   // kNotFound if absent.
@@ -55,7 +58,22 @@ class UserStore {
   virtual StoreResult<void> delete_user(std::string_view name) = 0;
 };
 
-class Store : public UserStore {
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
+
+  // Every signing key, retired ones included, oldest first.
+  virtual StoreResult<std::vector<SigningKeyRecord>> list_signing_keys() = 0;
+  // In one transaction: adds `key` if the newest key is still `expected_newest` (std::nullopt:
+  // there is no key yet). Returns false, changing nothing, when another writer added a key
+  // first: several processes may decide to rotate at once, and only one of them wins.
+  virtual StoreResult<bool> add_signing_key(const SigningKeyRecord& key,
+                                            const std::optional<std::string>& expected_newest) = 0;
+  // kNotFound if absent.
+  virtual StoreResult<void> set_signing_key_retire_at(std::string_view kid, core::TimePoint at) = 0;
+};
+
+class Store : public UserStore, public KeyStore {
  public:
   // Whether the database answers a trivial query now (for /healthz).
   virtual StoreResult<void> ping() = 0;

@@ -31,6 +31,10 @@ std::string Statement::column_text(int index) const {
 
 std::int64_t Statement::column_int64(int index) const { return sqlite3_column_int64(stmt_, index); }
 
+bool Statement::column_is_null(int index) const {
+  return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
+}
+
 std::expected<void, SqliteError> Statement::bind(int index, std::string_view text) {
   // An empty view may have a null data(), which SQLite would bind as NULL rather than ''.
   const char* data = text.empty() ? "" : text.data();
@@ -42,6 +46,12 @@ std::expected<void, SqliteError> Statement::bind(int index, std::string_view tex
 
 std::expected<void, SqliteError> Statement::bind(int index, std::int64_t value) {
   const int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK) return std::unexpected(error(rc));
+  return {};
+}
+
+std::expected<void, SqliteError> Statement::bind_null(int index) {
+  const int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) return std::unexpected(error(rc));
   return {};
 }

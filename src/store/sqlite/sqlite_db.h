@@ -20,6 +20,7 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -52,6 +53,7 @@ class Statement {
   // Columns of the current row, counted from 0. A NULL reads as "" or 0.
   std::string column_text(int index) const;
   std::int64_t column_int64(int index) const;
+  bool column_is_null(int index) const;
 
  private:
   friend class SqliteConnection;
@@ -60,14 +62,17 @@ class Statement {
   // Parameters are counted from 1, as in SQL ("?1").
   std::expected<void, SqliteError> bind(int index, std::string_view text);
   std::expected<void, SqliteError> bind(int index, std::int64_t value);
+  std::expected<void, SqliteError> bind_null(int index);
   SqliteError error(int code) const;
 
   sqlite3_stmt* stmt_;
 };
 
-// The values a statement parameter takes: text, or an integer (bool included).
+// The values a statement parameter takes: text, an integer (bool included), or an optional
+// integer (NULL when empty).
 template <class T>
-concept SqliteValue = std::convertible_to<const T&, std::string_view> || std::integral<T>;
+concept SqliteValue = std::convertible_to<const T&, std::string_view> || std::integral<T> ||
+                      std::same_as<T, std::optional<std::int64_t>>;
 
 class SqliteConnection {
  public:
@@ -125,6 +130,8 @@ class SqliteConnection {
   static std::expected<void, SqliteError> bind_arg(Statement& stmt, int index, const T& value) {
     if constexpr (std::integral<T>) {
       return stmt.bind(index, static_cast<std::int64_t>(value));
+    } else if constexpr (std::same_as<T, std::optional<std::int64_t>>) {
+      return value ? stmt.bind(index, *value) : stmt.bind_null(index);
     } else {
       return stmt.bind(index, std::string_view(value));
     }

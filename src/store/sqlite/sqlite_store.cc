@@ -55,6 +55,18 @@ constexpr std::string_view kMigrations[] = {
         updated_at INTEGER NOT NULL
       ) STRICT;
     )sql",
+    // 2: signing keys. retire_at is NULL while a key is current.
+    R"sql(
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        alg TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        sealed_private TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        activates_at INTEGER NOT NULL,
+        retire_at INTEGER
+      ) STRICT;
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -140,6 +152,28 @@ User read_user(const sqlite::Statement& row) {
   };
 }
 
+std::int64_t seconds_of(core::TimePoint t) { return core::unix_seconds(t); }
+
+std::optional<std::int64_t> seconds_of(const std::optional<core::TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return core::unix_seconds(*t);
+}
+
+// Reads a row of (kid, alg, public_jwk, sealed_private, created_at, activates_at, retire_at).
+SigningKeyRecord read_signing_key(const sqlite::Statement& row) {
+  SigningKeyRecord key{
+      .kid = row.column_text(0),
+      .alg = row.column_text(1),
+      .public_jwk = row.column_text(2),
+      .sealed_private = row.column_text(3),
+      .created_at = from_unix_seconds(row.column_int64(4)),
+      .activates_at = from_unix_seconds(row.column_int64(5)),
+      .retire_at = std::nullopt,
+  };
+  if (!row.column_is_null(6)) key.retire_at = from_unix_seconds(row.column_int64(6));
+  return key;
+}
+
 bool is_unique_violation(const SqliteError& e) {
   return e.code == SQLITE_CONSTRAINT_PRIMARYKEY || e.code == SQLITE_CONSTRAINT_UNIQUE;
 }
@@ -195,6 +229,22 @@ class SqliteStore final : public Store {
     return *row && stmt->column_int64(0) != 0;
   }
 
+  StoreResult<std::vector<std::string>> list_user_scopes() override {
+    auto conn = pool_.acquire();
+    auto stmt = conn->prepare("SELECT DISTINCT scopes FROM users WHERE scopes != ''");
+    if (!stmt) return std::unexpected(unavailable("list_user_scopes", stmt.error()));
+    std::vector<std::string> all;
+    for (;;) {
+      auto row = stmt->step();
+      if (!row) return std::unexpected(unavailable("list_user_scopes", row.error()));
+      if (!*row) break;
+      for (std::string& scope : split_scopes(stmt->column_text(0))) all.push_back(std::move(scope));
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    return all;
+  }
+
   StoreResult<void> add_user(const User& user) override {
     const std::int64_t now = now_seconds();
     auto added = write("add_user",
@@ -238,6 +288,61 @@ class SqliteStore final : public Store {
 
   StoreResult<void> delete_user(std::string_view name) override {
     return update_user("delete_user", "DELETE FROM users WHERE name = ?1", name);
+  }
+
+  StoreResult<std::vector<SigningKeyRecord>> list_signing_keys() override {
+    auto conn = pool_.acquire();
+    auto stmt = conn->prepare(
+        "SELECT kid, alg, public_jwk, sealed_private, created_at, activates_at, retire_at "
+        "FROM signing_keys ORDER BY created_at, rowid");
+    if (!stmt) return std::unexpected(unavailable("list_signing_keys", stmt.error()));
+    std::vector<SigningKeyRecord> keys;
+    for (;;) {
+      auto row = stmt->step();
+      if (!row) return std::unexpected(unavailable("list_signing_keys", row.error()));
+      if (!*row) return keys;
+      keys.push_back(read_signing_key(*stmt));
+    }
+  }
+
+  StoreResult<bool> add_signing_key(const SigningKeyRecord& key,
+                                    const std::optional<std::string>& expected_newest) override {
+    constexpr std::string_view kOp = "add_signing_key";
+    std::lock_guard writer(write_mutex_);
+    auto conn = pool_.acquire();
+    auto tx = Transaction::begin_immediate(*conn);
+    if (!tx) return std::unexpected(unavailable(kOp, tx.error()));
+    std::optional<std::string> newest;
+    {
+      auto stmt = conn->prepare("SELECT kid FROM signing_keys ORDER BY created_at DESC, rowid DESC LIMIT 1");
+      if (!stmt) return std::unexpected(unavailable(kOp, stmt.error()));
+      auto row = stmt->step();
+      if (!row) return std::unexpected(unavailable(kOp, row.error()));
+      if (*row) newest = stmt->column_text(0);
+    }
+    if (newest != expected_newest) return false;
+    auto added = conn->run(
+        "INSERT INTO signing_keys (kid, alg, public_jwk, sealed_private, created_at, "
+        "activates_at, retire_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        key.kid, key.alg, key.public_jwk, key.sealed_private, seconds_of(key.created_at),
+        seconds_of(key.activates_at), seconds_of(key.retire_at));
+    if (!added) {
+      if (is_unique_violation(added.error())) return std::unexpected(StoreError::kAlreadyExists);
+      return std::unexpected(unavailable(kOp, added.error()));
+    }
+    if (auto committed = tx->commit(); !committed) {
+      return std::unexpected(unavailable(kOp, committed.error()));
+    }
+    return true;
+  }
+
+  StoreResult<void> set_signing_key_retire_at(std::string_view kid, core::TimePoint at) override {
+    auto changed = write("set_signing_key_retire_at",
+                         "UPDATE signing_keys SET retire_at = ?2 WHERE kid = ?1", kid,
+                         seconds_of(at));
+    if (!changed) return std::unexpected(changed.error());
+    if (*changed == 0) return std::unexpected(StoreError::kNotFound);
+    return {};
   }
 
   StoreResult<void> ping() override {

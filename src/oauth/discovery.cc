@@ -1,0 +1,52 @@
+#include "oauth/discovery.h"
+
+namespace tessera::oauth {
+
+namespace json = boost::json;
+
+namespace {
+
+json::array strings(const std::vector<std::string>& values) {
+  json::array out;
+  for (const auto& v : values) out.emplace_back(v);
+  return out;
+}
+
+// Endpoint URLs below the issuer, without doubling a trailing slash.
+std::string endpoint(std::string_view issuer, std::string_view path) {
+  while (!issuer.empty() && issuer.back() == '/') issuer.remove_suffix(1);
+  return std::string(issuer) + std::string(path);
+}
+
+}  // namespace
+
+ServerMetadata::ServerMetadata(MetadataSettings settings) : settings_(std::move(settings)) {
+  const std::string& issuer = settings_.issuer;
+  base_["issuer"] = issuer;
+  base_["token_endpoint"] = endpoint(issuer, "/token");
+  base_["jwks_uri"] = endpoint(issuer, "/.well-known/jwks.json");
+  base_["userinfo_endpoint"] = endpoint(issuer, "/userinfo");
+  base_["grant_types_supported"] = strings(settings_.grant_types);
+  base_["token_endpoint_auth_methods_supported"] = strings(settings_.token_endpoint_auth_methods);
+  // RFC 8414 section 2 requires this member; Tessera has no authorization endpoint, so no
+  // response type is supported.
+  base_["response_types_supported"] = json::array();
+  base_["access_token_signing_alg_values_supported"] = strings(settings_.signing_algorithms);
+}
+
+json::object ServerMetadata::oauth(const std::vector<std::string>& scopes) const {
+  json::object doc = base_;
+  doc["scopes_supported"] = strings(scopes);
+  return doc;
+}
+
+json::object ServerMetadata::openid(const std::vector<std::string>& scopes) const {
+  json::object doc = oauth(scopes);
+  doc["subject_types_supported"] = json::array{"public"};
+  doc["id_token_signing_alg_values_supported"] = strings(settings_.signing_algorithms);
+  doc["claims_supported"] = json::array{"sub", "preferred_username", "scope", "iss", "aud",
+                                         "exp", "iat"};
+  return doc;
+}
+
+}  // namespace tessera::oauth

@@ -1,0 +1,39 @@
+// Authorization server metadata (RFC 8414) and its OpenID Connect Discovery form: what a
+// client or resource server needs to find Tessera's endpoints and keys.
+//
+//   ServerMetadata metadata({.issuer = "https://auth.example", .grant_types = {"password"},
+//                            .signing_algorithms = {"EdDSA"}});
+//   json::object doc = metadata.oauth(scopes);     // /.well-known/oauth-authorization-server
+//   json::object oidc = metadata.openid(scopes);   // /.well-known/openid-configuration
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tessera::oauth {
+
+struct MetadataSettings {
+  std::string issuer;
+  std::vector<std::string> grant_types;
+  std::vector<std::string> token_endpoint_auth_methods;
+  // Algorithms of the access tokens, the JWKS keys and the userinfo answers' tokens.
+  std::vector<std::string> signing_algorithms;
+};
+
+class ServerMetadata {
+ public:
+  explicit ServerMetadata(MetadataSettings settings);
+
+  // `scopes`: every scope a token may carry now (they change as users are added).
+  boost::json::object oauth(const std::vector<std::string>& scopes) const;
+  // The same, plus the members OpenID Connect Discovery 1.0 section 3 requires.
+  boost::json::object openid(const std::vector<std::string>& scopes) const;
+
+ private:
+  MetadataSettings settings_;
+  boost::json::object base_;
+};
+
+}  // namespace tessera::oauth
