@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <array>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -40,6 +42,9 @@ struct Server::Connection {
 namespace {
 
 constexpr std::size_t kMaxLoggedPath = 256;
+// How long, and how much, a connection closed after an error response is drained.
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
 
 std::string_view path_of(std::string_view target) {
   const std::string_view path = request_path(target);
@@ -136,6 +141,25 @@ awaitable<void> Server::accept_loop() {
   }
 }
 
+// After answering a request it will not read to the end (413, 400), the server stops sending
+// and reads what the client still sends, for a short while, before closing. Closing at once
+// would make the kernel answer the unread bytes with a reset, and a client still writing its
+// body would lose the response (the "lingering close" of RFC 9112 section 9.6).
+awaitable<void> Server::linger(beast::tcp_stream& stream) {
+  error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  stream.expires_after(kLingerTime);
+  std::array<char, 16 * 1024> sink;
+  std::size_t drained = 0;
+  while (drained < kMaxLingerBytes) {
+    const std::size_t n =
+        co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+    if (ec) break;
+    drained += n;
+  }
+}
+
 awaitable<void> Server::serve(tcp::socket socket) {
   auto connection = std::make_shared<Connection>();
   connection->executor = socket.get_executor();
@@ -195,6 +219,7 @@ awaitable<void> Server::serve(tcp::socket socket) {
         stream.expires_after(limits_.write_timeout);
         co_await bhttp::async_write(stream, *res, asio::redirect_error(use_awaitable, ec));
         log_request(method, path, res->result_int(), start, remote);
+        if (!ec) co_await linger(stream);
         break;
       }
 

@@ -61,10 +61,17 @@ class HandlersTest : public ::testing::Test {
   test::OAuthWorld world_;
   WorkerPool credential_pool_{1, 16};
   WorkerPool blocking_pool_{1, 16};
+  const oauth::ServerMetadata metadata_{{.issuer = std::string(test::kIssuer),
+                                          .grant_types = {"password"},
+                                          .token_endpoint_auth_methods = {"none"},
+                                          .signing_algorithms = {"HS256"}}};
   const Services services_{.token_service = world_.service,
                            .access_tokens = world_.tokens,
                            .userinfo = world_.userinfo,
                            .store = *world_.store,
+                           .keys = world_.keys,
+                           .metadata = metadata_,
+                           .jwks_max_age = std::chrono::seconds(300),
                            .credential_pool = credential_pool_,
                            .blocking_pool = blocking_pool_};
   Router router_;
@@ -333,10 +340,17 @@ class SaturatedHandlersTest : public ::testing::Test {
 
   test::OAuthWorld world_;
   WorkerPool full_pool_{1, 0};
+  const oauth::ServerMetadata metadata_{{.issuer = std::string(test::kIssuer),
+                                          .grant_types = {"password"},
+                                          .token_endpoint_auth_methods = {"none"},
+                                          .signing_algorithms = {"HS256"}}};
   const Services services_{.token_service = world_.service,
                            .access_tokens = world_.tokens,
                            .userinfo = world_.userinfo,
                            .store = *world_.store,
+                           .keys = world_.keys,
+                           .metadata = metadata_,
+                           .jwks_max_age = std::chrono::seconds(300),
                            .credential_pool = full_pool_,
                            .blocking_pool = full_pool_};
   Router router_;
