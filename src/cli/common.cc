@@ -98,4 +98,12 @@ std::expected<std::unique_ptr<keys::KeyManager>, std::string> open_key_manager(
   return std::make_unique<keys::KeyManager>(store, std::move(*sealer), policy, clock, random);
 }
 
+oauth::RefreshSettings refresh_settings(const config::Config& config) {
+  // Unused refresh tokens expire after a week, or the absolute lifetime if that is shorter.
+  constexpr std::chrono::seconds kIdle{7 * 24 * 3600};
+  return {.lifetime = config.refresh_token_ttl,
+          .idle = std::min(kIdle, config.refresh_token_ttl),
+          .access_token_lifetime = config.access_token_ttl + kTokenLeeway};
+}
+
 }  // namespace tessera::cli

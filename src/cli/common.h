@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "keys/key_manager.h"
+#include "oauth/refresh_tokens.h"
 #include "store/store.h"
 
 namespace tessera::cli {
@@ -65,7 +66,11 @@ std::expected<std::unique_ptr<keys::KeyManager>, std::string> open_key_manager(
     const config::Config& config, store::Store& store, const core::Clock& clock,
     core::Random& random);
 
+// Refresh-token lifetimes from the configuration.
+oauth::RefreshSettings refresh_settings(const config::Config& config);
+
 int run_serve(const config::Config& config, Args args);
+int run_client(const config::Config& config, Args args);
 int run_user(const config::Config& config, Args args);
 int run_key(const config::Config& config, Args args);
 

@@ -15,6 +15,8 @@ constexpr std::string_view kUsage = R"(usage: tessera [--config FILE] COMMAND
   user add NAME [--scope "a b"] [--password-stdin | --password-hash HASH]
   user list | disable NAME | enable NAME | delete NAME
   user passwd NAME [--password-stdin]
+  client add ID [--secret-stdin | --public] [--grant G]... [--scope "a b"] [--audience AUD]
+  client list | delete ID
   key rotate [--alg EdDSA|ES256|RS256|PS256] | key list | key retire KID
   version
 Configuration comes from FILE (TOML) and TESSERA_* variables; see README.md.
@@ -52,7 +54,7 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return kExitOk;
     }
-    if (command != "serve" && command != "user" && command != "key") {
+    if (command != "serve" && command != "user" && command != "key" && command != "client") {
       return usage("unknown command '" + command + "'");
     }
 
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
     tessera::core::set_log_level(config->log);
     if (command == "serve") return run_serve(*config, std::move(all));
     if (command == "key") return run_key(*config, std::move(all));
+    if (command == "client") return run_client(*config, std::move(all));
     return run_user(*config, std::move(all));
   } catch (const UsageError& e) {
     return usage(e.message);

@@ -22,7 +22,12 @@
 #include "http/server.h"
 #include "jose/hmac_key.h"
 #include "oauth/discovery.h"
+#include "oauth/grants/client_credentials.h"
 #include "oauth/grants/password.h"
+#include "oauth/grants/refresh_token.h"
+#include "oauth/introspection.h"
+#include "oauth/revocation.h"
+#include "password/secret_cache.h"
 #include "oauth/user_admin.h"
 
 namespace tessera::cli {
@@ -51,9 +56,10 @@ std::vector<jose::Algorithm> accepted_algorithms(jose::Algorithm configured) {
           jose::Algorithm::kPS256};
 }
 
-// How often a running server looks at the stored keys: a `key rotate` from the CLI is
-// published within this time, and a key starts signing at most this late.
-constexpr std::chrono::seconds kKeyRefresh{1};
+// How often a running server looks at the stored keys and revocations: a `key rotate` or a
+// user disabled by the CLI takes effect within this time.
+constexpr std::chrono::seconds kMaintenanceInterval{1};
+constexpr std::chrono::minutes kPurgeInterval{10};
 
 }  // namespace
 
@@ -79,7 +85,7 @@ int run_serve(const config::Config& config, Args args) {
   auto store = open_store(config, clock);
   if (!store) return fail(store.error());
   password::PasswordHasher hasher(random);
-  oauth::UserAdmin admin(**store, hasher, random);
+  oauth::UserAdmin admin(**store, hasher, random);  // bootstrap only: no sessions to end
   auto bootstrap = admin.bootstrap(config.admin_username, config.admin_password);
   if (!bootstrap) return fail(bootstrap.error());
   if (bootstrap->generated_password) {
@@ -103,24 +109,37 @@ int run_serve(const config::Config& config, Args args) {
   const jose::KeySource& keys =
       key_manager ? static_cast<const jose::KeySource&>(*key_manager) : *static_keys;
 
+  oauth::RevocationList revoked(**store, clock);
+  if (auto synced = revoked.sync(); !synced) return fail(synced.error());
   oauth::AccessTokens access_tokens(keys,
                                     {.issuer = issuer,
                                      .ttl = config.access_token_ttl,
                                      .algorithms = accepted_algorithms(config.signing_alg),
                                      .leeway = kTokenLeeway},
-                                    clock, random);
-  oauth::ClientAuthenticator clients;
+                                    clock, random, &revoked);
+  const oauth::RefreshTokens refresh_tokens(**store, refresh_settings(config), clock, random, revoked);
+  password::VerifiedSecretCache secret_cache(clock, random);
+  const oauth::ClientAuthenticator clients(**store, hasher, secret_cache);
   oauth::TokenService token_service(clients);
-  token_service.add(std::make_unique<oauth::PasswordGrant>(**store, hasher, access_tokens));
-  oauth::UserInfo userinfo(**store);
+  token_service.add(
+      std::make_unique<oauth::PasswordGrant>(**store, hasher, access_tokens, &refresh_tokens));
+  token_service.add(std::make_unique<oauth::ClientCredentialsGrant>(access_tokens));
+  token_service.add(
+      std::make_unique<oauth::RefreshTokenGrant>(**store, refresh_tokens, access_tokens));
+  const oauth::UserInfo userinfo(**store);
+  const oauth::Introspection introspection(access_tokens, refresh_tokens, **store, **store, issuer);
+  const oauth::Revocation revocation(access_tokens, refresh_tokens, **store, revoked, clock);
   std::vector<std::string> grant_types;
   for (const auto grant : token_service.grant_types()) grant_types.emplace_back(grant);
   std::vector<std::string> algorithms;
-  for (const auto alg : accepted_algorithms(config.signing_alg)) algorithms.emplace_back(jose::name(alg));
-  const oauth::ServerMetadata metadata({.issuer = issuer,
-                                        .grant_types = grant_types,
-                                        .token_endpoint_auth_methods = {"none"},
-                                        .signing_algorithms = algorithms});
+  for (const auto alg : accepted_algorithms(config.signing_alg)) {
+    algorithms.emplace_back(jose::name(alg));
+  }
+  const oauth::ServerMetadata metadata(
+      {.issuer = issuer,
+       .grant_types = grant_types,
+       .token_endpoint_auth_methods = {"client_secret_basic", "client_secret_post", "none"},
+       .signing_algorithms = algorithms});
   // Hashing gets one thread per core: it is CPU-bound, and more threads would only queue.
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   http::WorkerPool credential_pool(cores, 256);
@@ -128,6 +147,9 @@ int run_serve(const config::Config& config, Args args) {
   http::register_routes(router, {.token_service = token_service,
                                  .access_tokens = access_tokens,
                                  .userinfo = userinfo,
+                                 .clients = clients,
+                                 .introspection = introspection,
+                                 .revocation = revocation,
                                  .store = **store,
                                  .keys = keys,
                                  .metadata = metadata,
@@ -135,27 +157,41 @@ int run_serve(const config::Config& config, Args args) {
                                  .credential_pool = credential_pool,
                                  .blocking_pool = blocking_pool});
 
-  // Keys change under a running server (rotation by the CLI or by schedule): look again
-  // every second, on the blocking pool since it reads the database.
-  const auto key_strand = asio::make_strand(ioc);
-  asio::steady_timer key_timer(key_strand);
-  if (key_manager) {
-    asio::co_spawn(
-        key_strand,
-        [&]() -> asio::awaitable<void> {
-          for (;;) {
-            key_timer.expires_after(kKeyRefresh);
-            boost::system::error_code ec;
-            co_await key_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) co_return;
-            auto refreshed = co_await blocking_pool.run([&] { return key_manager->refresh(); });
-            if (refreshed && !*refreshed) {
-              core::log(LogLevel::kWarn, "signing_keys_not_refreshed", {{"detail", refreshed->error()}});
+  // Every second, off the I/O threads: the stored keys (a `key rotate` by the CLI, a
+  // scheduled rotation) and the revocation log (revocations by the CLI or, later, by other
+  // instances). Every ten minutes: expired refresh tokens and revocations are purged.
+  const auto maintenance_strand = asio::make_strand(ioc);
+  asio::steady_timer maintenance_timer(maintenance_strand);
+  asio::co_spawn(
+      maintenance_strand,
+      [&]() -> asio::awaitable<void> {
+        auto next_purge = std::chrono::steady_clock::now();
+        for (;;) {
+          maintenance_timer.expires_after(kMaintenanceInterval);
+          boost::system::error_code ec;
+          co_await maintenance_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) co_return;
+          const bool purge = std::chrono::steady_clock::now() >= next_purge;
+          if (purge) next_purge = std::chrono::steady_clock::now() + kPurgeInterval;
+          co_await blocking_pool.run([&] {
+            if (key_manager) {
+              if (auto refreshed = key_manager->refresh(); !refreshed) {
+                core::log(LogLevel::kWarn, "signing_keys_not_refreshed", {{"detail", refreshed.error()}});
+              }
             }
-          }
-        },
-        asio::detached);
-  }
+            if (auto synced = revoked.sync(); !synced) {
+              core::log(LogLevel::kWarn, "revocations_not_synced", {{"detail", synced.error()}});
+            }
+            if (purge) {
+              if (auto purged = (*store)->purge_expired(clock.now()); purged && *purged > 0) {
+                core::log(LogLevel::kInfo, "expired_records_purged", {{"count", *purged}});
+              }
+            }
+            return true;
+          });
+        }
+      },
+      asio::detached);
 
   // The set stays armed until the process ends, so a second signal during shutdown is
   // noted rather than killing the process midway.
@@ -164,7 +200,7 @@ int run_serve(const config::Config& config, Args args) {
       [&](const boost::system::error_code& ec, int signal) {
         if (ec) return;
         core::log(LogLevel::kInfo, "shutting_down", {{"signal", signal}});
-        asio::post(key_strand, [&key_timer] { key_timer.cancel(); });
+        asio::post(maintenance_strand, [&maintenance_timer] { maintenance_timer.cancel(); });
         server.drain([&ioc] { ioc.stop(); });
         signals.async_wait([](const boost::system::error_code&, int) {});
       };

@@ -82,7 +82,11 @@ int run_user(const config::Config& config, Args args) {
   auto store = open_store(config, clock);
   if (!store) return fail(store.error());
   password::PasswordHasher hasher(random);
-  oauth::UserAdmin admin(**store, hasher, random);
+  // Disabling or deleting a user ends their refresh tokens; the running server learns of it
+  // from the store's revocation log within a second.
+  oauth::RevocationList revoked(**store, clock);
+  const oauth::RefreshTokens refresh(**store, refresh_settings(config), clock, random, revoked);
+  oauth::UserAdmin admin(**store, hasher, random, &refresh);
 
   std::expected<void, std::string> result;
   std::string done;

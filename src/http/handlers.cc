@@ -66,6 +66,37 @@ std::expected<std::string_view, BearerError> bearer_token(const Request& req) {
   return value;
 }
 
+// A form-encoded POST to one of the OAuth endpoints, decoded: its parameters (each at most
+// once, RFC 6749 section 3.2) and its Basic credentials, if any.
+struct FormRequest {
+  oauth::Parameters params;
+  oauth::ClientCredentials basic;
+};
+
+std::expected<FormRequest, Response> decode_form(const Request& req) {
+  if (!has_media_type(req, "application/x-www-form-urlencoded")) {
+    return std::unexpected(oauth_error_response(
+        oauth::invalid_request("Content-Type must be application/x-www-form-urlencoded")));
+  }
+  auto pairs = parse_form(req.body());
+  if (!pairs) {
+    return std::unexpected(
+        oauth_error_response(oauth::invalid_request(std::string(to_string(pairs.error())))));
+  }
+  oauth::Parameters params(std::move(*pairs));
+  if (const auto repeated = params.duplicate()) {
+    return std::unexpected(oauth_error_response(oauth::invalid_request(*repeated + " is repeated")));
+  }
+  auto basic = basic_credentials(req);
+  if (!basic) return std::unexpected(oauth_error_response(basic.error()));
+  return FormRequest{.params = std::move(params), .basic = std::move(*basic)};
+}
+
+Response busy() {
+  return oauth_error_response(
+      {oauth::ErrorCode::kTemporarilyUnavailable, "too many requests in progress; retry shortly"});
+}
+
 json::object token_body(const oauth::TokenResponse& response) {
   json::object body;
   body["access_token"] = response.access_token;
@@ -82,17 +113,10 @@ class Endpoints {
 
   // POST /token (RFC 6749 section 3.2).
   awaitable<Response> token(const Request& req, const RequestContext& ctx) const {
-    if (!has_media_type(req, "application/x-www-form-urlencoded")) {
-      co_return oauth_error_response(
-          oauth::invalid_request("Content-Type must be application/x-www-form-urlencoded"));
-    }
-    auto pairs = parse_form(req.body());
-    if (!pairs)
-      co_return oauth_error_response(oauth::invalid_request(std::string(to_string(pairs.error()))));
-    auto credentials = basic_credentials(req);
-    if (!credentials) co_return oauth_error_response(credentials.error());
-    oauth::TokenRequest request{.params = oauth::Parameters(std::move(*pairs)),
-                                .credentials = std::move(*credentials),
+    auto form = decode_form(req);
+    if (!form) co_return std::move(form.error());
+    oauth::TokenRequest request{.params = std::move(form->params),
+                                .credentials = std::move(form->basic),
                                 .remote_address = ctx.remote_address};
     auto result = co_await s_.credential_pool.run([&] {
       auto response = s_.token_service.handle(request);
@@ -101,9 +125,44 @@ class Endpoints {
       res.set(bhttp::field::pragma, "no-cache");
       return res;
     });
-    if (!result)
-      co_return oauth_error_response({oauth::ErrorCode::kTemporarilyUnavailable,
-                                      "too many requests in progress; retry shortly"});
+    if (!result) co_return busy();
+    co_return std::move(*result);
+  }
+
+  // POST /introspect (RFC 7662): any confidential client may ask about any token.
+  awaitable<Response> introspect(const Request& req, const RequestContext&) const {
+    auto form = decode_form(req);
+    if (!form) co_return std::move(form.error());
+    auto result = co_await s_.credential_pool.run([&] {
+      auto client = s_.clients.authenticate_confidential(form->basic, form->params);
+      if (!client) return oauth_error_response(client.error());
+      const auto token = form->params.get("token");
+      if (!token) return oauth_error_response(oauth::invalid_request("token is required"));
+      auto answer = s_.introspection.introspect(*token);
+      if (!answer) return oauth_error_response(answer.error());
+      return json_response(Status::ok, *answer);
+    });
+    if (!result) co_return busy();
+    co_return std::move(*result);
+  }
+
+  // POST /revoke (RFC 7009): 200 whether or not there was anything to revoke.
+  awaitable<Response> revoke(const Request& req, const RequestContext&) const {
+    auto form = decode_form(req);
+    if (!form) co_return std::move(form.error());
+    auto result = co_await s_.credential_pool.run([&] {
+      auto client = s_.clients.authenticate(form->basic, form->params);
+      if (!client) return oauth_error_response(client.error());
+      const auto token = form->params.get("token");
+      if (!token) return oauth_error_response(oauth::invalid_request("token is required"));
+      if (auto revoked = s_.revocation.revoke(*token, *client); !revoked) {
+        return oauth_error_response(revoked.error());
+      }
+      Response res{Status::ok, 11};
+      res.set(bhttp::field::cache_control, "no-store");
+      return res;
+    });
+    if (!result) co_return busy();
     co_return std::move(*result);
   }
 
@@ -161,10 +220,13 @@ class Endpoints {
 
  private:
   awaitable<Response> metadata(bool openid) const {
-    // The scopes come from the users now in the database.
+    // The scopes come from the users and clients now in the database.
     auto result = co_await s_.blocking_pool.run([&] {
       auto scopes = s_.store.list_user_scopes();
-      if (!scopes) return unavailable_response();
+      auto client_scopes = s_.store.list_client_scopes();
+      if (!scopes || !client_scopes) return unavailable_response();
+      scopes->insert(scopes->end(), client_scopes->begin(), client_scopes->end());
+      *scopes = oauth::make_scope_set(std::move(*scopes));
       Response res = json_response(
           Status::ok, openid ? s_.metadata.openid(*scopes) : s_.metadata.oauth(*scopes));
       res.set(bhttp::field::cache_control, "public, max-age=60");
@@ -204,6 +266,8 @@ void register_routes(Router& router, const Services& services) {
     };
   };
   router.add(bhttp::verb::post, "/token", bind(&Endpoints::token));
+  router.add(bhttp::verb::post, "/introspect", bind(&Endpoints::introspect));
+  router.add(bhttp::verb::post, "/revoke", bind(&Endpoints::revoke));
   router.add(bhttp::verb::get, "/users/me", bind(&Endpoints::users_me));
   router.add(bhttp::verb::get, "/userinfo", bind(&Endpoints::userinfo));
   router.add(bhttp::verb::post, "/userinfo", bind(&Endpoints::userinfo));

@@ -9,7 +9,10 @@
 
 #include "jose/key_source.h"
 #include "oauth/access_token.h"
+#include "oauth/client_authenticator.h"
 #include "oauth/discovery.h"
+#include "oauth/introspection.h"
+#include "oauth/revocation.h"
 #include "oauth/token_service.h"
 #include "oauth/userinfo.h"
 #include "store/store.h"
@@ -20,6 +23,9 @@ struct Services {
   const oauth::TokenService& token_service;
   const oauth::AccessTokens& access_tokens;
   const oauth::UserInfo& userinfo;
+  const oauth::ClientAuthenticator& clients;
+  const oauth::Introspection& introspection;
+  const oauth::Revocation& revocation;
   store::Store& store;
   const jose::KeySource& keys;
   const oauth::ServerMetadata& metadata;

@@ -24,6 +24,7 @@ std::string_view to_string(Error e) {
     case Error::kIssuedInFuture: return "token is issued in the future";
     case Error::kWrongIssuer: return "token issuer is not accepted";
     case Error::kWrongAudience: return "token audience is not accepted";
+    case Error::kRevoked: return "token has been revoked";
     case Error::kInternal: return "internal error";
   }
   return "invalid token";

@@ -31,6 +31,8 @@ enum class Error {
   kIssuedInFuture,  // iat > now + leeway
   kWrongIssuer,
   kWrongAudience,
+  // Valid by itself, but revoked (RFC 7009) or of a revoked refresh family.
+  kRevoked,
   // The library failed (out of memory).
   kInternal,
 };

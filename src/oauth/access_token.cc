@@ -9,7 +9,8 @@ namespace tessera::oauth {
 namespace json = boost::json;
 
 AccessTokens::AccessTokens(const jose::KeySource& keys, AccessTokenSettings settings,
-                           const core::Clock& clock, core::Random& random)
+                           const core::Clock& clock, core::Random& random,
+                           const RevocationList* revoked)
     : keys_(keys),
       settings_(std::move(settings)),
       policy_{.issuer = settings_.issuer,
@@ -18,7 +19,8 @@ AccessTokens::AccessTokens(const jose::KeySource& keys, AccessTokenSettings sett
               .typ = "at+jwt",
               .leeway = settings_.leeway},
       clock_(clock),
-      random_(random) {}
+      random_(random),
+      revoked_(revoked) {}
 
 std::expected<IssuedToken, jose::Error> AccessTokens::issue(const TokenSubject& subject) const {
   const std::int64_t now = core::unix_seconds(clock_.now());
@@ -33,6 +35,7 @@ std::expected<IssuedToken, jose::Error> AccessTokens::issue(const TokenSubject& 
   claims["jti"] = jti;
   claims["client_id"] = subject.client_id;
   claims["scope"] = format_scope(subject.scope);
+  if (!subject.session_id.empty()) claims["sid"] = subject.session_id;
   const auto key = keys_.signing_key();
   auto token = jose::sign_compact(*key, "at+jwt", json::serialize(claims));
   if (!token) return std::unexpected(token.error());
@@ -58,6 +61,14 @@ std::expected<json::object, jose::Error> AccessTokens::verify(std::string_view t
     for (const json::value& item : aud->get_array()) {
       if (!item.is_string()) return std::unexpected(jose::Error::kBadClaim);
     }
+  }
+  std::string_view sid;
+  if (const json::value* v = claims->if_contains("sid")) {
+    if (!v->is_string()) return std::unexpected(jose::Error::kBadClaim);
+    sid = v->get_string();
+  }
+  if (revoked_ != nullptr && revoked_->contains(claims->at("jti").get_string(), sid)) {
+    return std::unexpected(jose::Error::kRevoked);
   }
   return claims;
 }

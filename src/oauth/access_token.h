@@ -20,6 +20,7 @@
 #include "jose/error.h"
 #include "jose/jwt.h"
 #include "jose/key_source.h"
+#include "oauth/revocation_list.h"
 #include "oauth/scope.h"
 
 namespace tessera::oauth {
@@ -37,6 +38,9 @@ struct TokenSubject {
   std::string client_id;
   std::string audience;  // empty: the issuer
   ScopeSet scope;
+  // The refresh family the token comes from, written as "sid" so that revoking the family
+  // revokes the token too; empty for grants without refresh tokens.
+  std::string session_id = {};
 };
 
 struct IssuedToken {
@@ -47,15 +51,17 @@ struct IssuedToken {
 
 class AccessTokens {
  public:
+  // `revoked`, when given, is consulted by verify(): a revoked token is kRevoked.
   AccessTokens(const jose::KeySource& keys, AccessTokenSettings settings, const core::Clock& clock,
-               core::Random& random);
+               core::Random& random, const RevocationList* revoked = nullptr);
 
   // Header {"alg","typ":"at+jwt","kid"}; claims iss, sub, aud, exp, iat, jti, client_id, scope.
   std::expected<IssuedToken, jose::Error> issue(const TokenSubject& subject) const;
 
   // A token we issued, whatever its audience: signature by one of our keys with the
   // configured algorithm family, typ at+jwt, iss, exp, iat, nbf, and the presence of the
-  // RFC 9068 claims sub, client_id and jti as strings and aud as a string or array.
+  // RFC 9068 claims sub, client_id and jti as strings and aud as a string or array; then,
+  // that it is not revoked.
   std::expected<boost::json::object, jose::Error> verify(std::string_view token) const;
 
   const AccessTokenSettings& settings() const { return settings_; }
@@ -66,6 +72,7 @@ class AccessTokens {
   jose::JwtPolicy policy_;
   const core::Clock& clock_;
   core::Random& random_;
+  const RevocationList* revoked_;
 };
 
 }  // namespace tessera::oauth

@@ -12,6 +12,19 @@ ScopeSet Client::allowed_scopes(const ScopeSet& wanted) const {
   return scopes ? intersect(*scopes, wanted) : wanted;
 }
 
+bool is_grant_type(std::string_view grant_type) {
+  return std::find(std::begin(kGrantTypes), std::end(kGrantTypes), grant_type) !=
+         std::end(kGrantTypes);
+}
+
+Client client_from_record(const store::ClientRecord& record) {
+  return Client{.id = record.id,
+                .is_public = !record.secret_hash.has_value(),
+                .grants = record.grants,
+                .scopes = make_scope_set(record.scopes),
+                .audience = record.audience};
+}
+
 Client default_client() {
   return Client{.id = std::string(kDefaultClientId),
                 .is_public = true,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "oauth/scope.h"
+#include "store/client.h"
 
 namespace tessera::oauth {
 
@@ -25,6 +26,14 @@ struct Client {
   // The scopes a token for this client may carry, out of `wanted`.
   ScopeSet allowed_scopes(const ScopeSet& wanted) const;
 };
+
+// The grant types Tessera implements, in the order discovery lists them.
+inline constexpr std::string_view kGrantTypes[] = {"password", "client_credentials",
+                                                   "refresh_token"};
+bool is_grant_type(std::string_view grant_type);
+
+// A stored client as the protocol sees it.
+Client client_from_record(const store::ClientRecord& record);
 
 // The built-in public client that serves the seed's clientless password grant: the
 // password and refresh_token grants and every scope (CONTRACT.md).

@@ -1,20 +1,82 @@
 #include "oauth/client_authenticator.h"
 
+#include "core/log.h"
+
 namespace tessera::oauth {
 namespace {
 
 OAuthError invalid_client() { return {ErrorCode::kInvalidClient, "client authentication failed"}; }
 
+OAuthError unavailable() {
+  return {ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"};
+}
+
 }  // namespace
 
 std::expected<Client, OAuthError> ClientAuthenticator::authenticate(
-    const ClientCredentials& credentials) const {
+    const ClientCredentials& basic, const Parameters& params) const {
   using Method = ClientCredentials::Method;
-  if (credentials.method == Method::kNone && credentials.id.empty()) return default_client();
-  if (credentials.id != kDefaultClientId) return std::unexpected(invalid_client());
-  // A public client has no secret; one that sends a secret is not who it claims.
-  if (credentials.secret.has_value()) return std::unexpected(invalid_client());
-  return default_client();
+  if (basic.method == Method::kSecretBasic) {
+    // RFC 6749 section 2.3: a client uses one authentication method per request.
+    if (params.get("client_secret")) {
+      return std::unexpected(invalid_request("use one client authentication method, not two"));
+    }
+    // A client_id in the form must name the same client as the header.
+    if (const auto id = params.get("client_id"); id && *id != basic.id) {
+      return std::unexpected(invalid_request("client_id does not match the Authorization header"));
+    }
+    return check(basic);
+  }
+  ClientCredentials credentials;
+  if (const auto id = params.get("client_id")) credentials.id = *id;
+  if (const auto secret = params.get("client_secret")) {
+    credentials.method = Method::kSecretPost;
+    credentials.secret = std::string(*secret);
+  }
+  return check(credentials);
+}
+
+std::expected<Client, OAuthError> ClientAuthenticator::authenticate_confidential(
+    const ClientCredentials& basic, const Parameters& params) const {
+  auto client = authenticate(basic, params);
+  if (client && client->is_public) return std::unexpected(invalid_client());
+  return client;
+}
+
+std::expected<Client, OAuthError> ClientAuthenticator::check(
+    const ClientCredentials& credentials) const {
+  if (credentials.method == ClientCredentials::Method::kNone && credentials.id.empty()) {
+    return default_client();
+  }
+  if (credentials.id == kDefaultClientId) {
+    // A public client has no secret; one that sends a secret is not who it claims.
+    if (credentials.secret) return std::unexpected(invalid_client());
+    return default_client();
+  }
+  auto found = clients_.find_client(credentials.id);
+  if (!found) return std::unexpected(unavailable());
+  if (!*found) {
+    core::log(core::LogLevel::kInfo, "client_authentication_failed",
+              {{"client_id", credentials.id}, {"reason", "unknown_client"}});
+    return std::unexpected(invalid_client());
+  }
+  const store::ClientRecord& record = **found;
+  if (!record.secret_hash) {
+    if (credentials.secret) return std::unexpected(invalid_client());
+    return client_from_record(record);
+  }
+  if (!credentials.secret) return std::unexpected(invalid_client());
+  const std::string& secret = *credentials.secret;
+  if (!cache_.contains(record.id, secret, *record.secret_hash)) {
+    const auto match = hasher_.verify(secret, *record.secret_hash);
+    if (!match || !*match) {
+      core::log(core::LogLevel::kInfo, "client_authentication_failed",
+                {{"client_id", record.id}, {"reason", "wrong_secret"}});
+      return std::unexpected(invalid_client());
+    }
+    cache_.add(record.id, secret, *record.secret_hash);
+  }
+  return client_from_record(record);
 }
 
 }  // namespace tessera::oauth

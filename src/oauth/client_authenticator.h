@@ -1,10 +1,15 @@
-// Client authentication at the token endpoint (RFC 6749 section 2.3).
+// Client authentication (RFC 6749 section 2.3) for the token, introspection and revocation
+// endpoints.
 //
-//   ClientAuthenticator clients;
-//   auto client = clients.authenticate(credentials);   // expected<Client, OAuthError>
+//   ClientAuthenticator clients(store, hasher, cache);
+//   auto client = clients.authenticate(basic_credentials, request.params);
 //
-// Today the only client is the built-in public client "default"; registered clients with
-// secrets (client_secret_basic and client_secret_post) arrive with the client store.
+// Methods: client_secret_basic (the HTTP layer decodes the header into `basic`),
+// client_secret_post (client_id and client_secret in the form), and none for public clients
+// (client_id alone). No credentials at all means the built-in public client "default" (the
+// seed's clientless password grant). Confidential clients' secrets are argon2id hashes;
+// verified secrets are remembered for a minute (password/secret_cache.h) so that a service
+// fetching tokens often is not bound by argon2. Blocking.
 #pragma once
 
 #include <expected>
@@ -12,14 +17,36 @@
 
 #include "oauth/client.h"
 #include "oauth/errors.h"
+#include "oauth/parameters.h"
+#include "password/password_hasher.h"
+#include "password/secret_cache.h"
+#include "store/store.h"
 
 namespace tessera::oauth {
 
 class ClientAuthenticator {
  public:
-  // No credentials at all means the built-in public client "default". Unknown clients, and
-  // a secret presented for a public client, are invalid_client.
-  std::expected<Client, OAuthError> authenticate(const ClientCredentials& credentials) const;
+  ClientAuthenticator(store::ClientStore& clients, const password::PasswordHasher& hasher,
+                      password::VerifiedSecretCache& cache)
+      : clients_(clients), hasher_(hasher), cache_(cache) {}
+
+  // `basic`: what the Authorization header carried (method kSecretBasic), or nothing.
+  // invalid_request when two methods are used at once (RFC 6749 section 2.3); invalid_client
+  // for an unknown client, a wrong or missing secret, or a secret sent by a public client.
+  std::expected<Client, OAuthError> authenticate(const ClientCredentials& basic,
+                                                 const Parameters& params) const;
+
+  // The same, refusing public clients and the clientless request: for endpoints only
+  // confidential clients may call (introspection).
+  std::expected<Client, OAuthError> authenticate_confidential(const ClientCredentials& basic,
+                                                              const Parameters& params) const;
+
+ private:
+  std::expected<Client, OAuthError> check(const ClientCredentials& credentials) const;
+
+  store::ClientStore& clients_;
+  const password::PasswordHasher& hasher_;
+  password::VerifiedSecretCache& cache_;
 };
 
 }  // namespace tessera::oauth

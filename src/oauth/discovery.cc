@@ -26,8 +26,14 @@ ServerMetadata::ServerMetadata(MetadataSettings settings) : settings_(std::move(
   base_["token_endpoint"] = endpoint(issuer, "/token");
   base_["jwks_uri"] = endpoint(issuer, "/.well-known/jwks.json");
   base_["userinfo_endpoint"] = endpoint(issuer, "/userinfo");
+  base_["introspection_endpoint"] = endpoint(issuer, "/introspect");
+  base_["revocation_endpoint"] = endpoint(issuer, "/revoke");
   base_["grant_types_supported"] = strings(settings_.grant_types);
   base_["token_endpoint_auth_methods_supported"] = strings(settings_.token_endpoint_auth_methods);
+  // Introspection is for confidential clients only; public clients may revoke their tokens.
+  base_["introspection_endpoint_auth_methods_supported"] =
+      json::array{"client_secret_basic", "client_secret_post"};
+  base_["revocation_endpoint_auth_methods_supported"] = strings(settings_.token_endpoint_auth_methods);
   // RFC 8414 section 2 requires this member; Tessera has no authorization endpoint, so no
   // response type is supported.
   base_["response_types_supported"] = json::array();

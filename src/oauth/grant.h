@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "oauth/access_token.h"
 #include "oauth/client.h"
 #include "oauth/errors.h"
 #include "oauth/parameters.h"
@@ -31,6 +32,17 @@ struct TokenResponse {
   ScopeSet scope;
   std::optional<std::string> refresh_token;
 };
+
+// Signs the access token of a successful grant and logs it: the one place where a signing
+// failure becomes server_error.
+std::expected<TokenResponse, OAuthError> issue_access_token(const AccessTokens& tokens,
+                                                            std::string_view grant_type,
+                                                            const TokenSubject& subject);
+
+// The scope a grant gives (RFC 6749 section 3.3): the requested scope if it is within
+// `allowed`, everything allowed when none was requested; invalid_scope for a malformed or
+// blank scope parameter or one asking beyond `allowed`.
+std::expected<ScopeSet, OAuthError> granted_scope(const Parameters& params, const ScopeSet& allowed);
 
 class Grant {
  public:

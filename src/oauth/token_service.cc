@@ -1,24 +1,6 @@
 #include "oauth/token_service.h"
 
 namespace tessera::oauth {
-namespace {
-
-// Basic credentials come decoded from the HTTP layer; otherwise the form may carry
-// client_id, with client_secret for client_secret_post (RFC 6749 section 2.3.1).
-ClientCredentials credentials_of(const TokenRequest& request) {
-  if (request.credentials.method == ClientCredentials::Method::kSecretBasic) {
-    return request.credentials;
-  }
-  ClientCredentials credentials;
-  if (const auto id = request.params.get("client_id")) credentials.id = *id;
-  if (const auto secret = request.params.get("client_secret")) {
-    credentials.method = ClientCredentials::Method::kSecretPost;
-    credentials.secret = std::string(*secret);
-  }
-  return credentials;
-}
-
-}  // namespace
 
 std::expected<TokenResponse, OAuthError> TokenService::handle(const TokenRequest& request) const {
   if (const auto repeated = request.params.duplicate()) {
@@ -40,12 +22,7 @@ std::expected<TokenResponse, OAuthError> TokenService::handle(const TokenRequest
         OAuthError{ErrorCode::kUnsupportedGrantType, "this grant_type is not supported"});
   }
 
-  // RFC 6749 section 2.3: a client uses one authentication method per request.
-  if (request.credentials.method == ClientCredentials::Method::kSecretBasic &&
-      (request.params.get("client_id") || request.params.get("client_secret"))) {
-    return std::unexpected(invalid_request("use one client authentication method, not two"));
-  }
-  auto client = clients_.authenticate(credentials_of(request));
+  auto client = clients_.authenticate(request.credentials, request.params);
   if (!client) return std::unexpected(client.error());
   if (!client->allows_grant(grant_type)) {
     return std::unexpected(

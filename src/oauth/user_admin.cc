@@ -117,6 +117,7 @@ std::expected<void, std::string> UserAdmin::set_disabled(std::string_view name, 
     return std::unexpected(store_failure(ok.error(), name));
   }
   core::log(core::LogLevel::kInfo, disabled ? "user_disabled" : "user_enabled", {{"user", name}});
+  if (disabled) return end_sessions(name, "user_disabled");
   return {};
 }
 
@@ -124,6 +125,17 @@ std::expected<void, std::string> UserAdmin::remove(std::string_view name) {
   if (auto ok = users_.delete_user(name); !ok)
     return std::unexpected(store_failure(ok.error(), name));
   core::log(core::LogLevel::kInfo, "user_deleted", {{"user", name}});
+  return end_sessions(name, "user_deleted");
+}
+
+std::expected<void, std::string> UserAdmin::end_sessions(std::string_view name,
+                                                         std::string_view reason) {
+  if (refresh_ == nullptr) return {};
+  if (auto revoked = refresh_->revoke_families_of(name, reason); !revoked) {
+    return std::unexpected("user " + std::string(name) +
+                           " changed, but their refresh tokens could not be revoked: the "
+                           "database is unavailable (see the log)");
+  }
   return {};
 }
 

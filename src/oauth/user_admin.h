@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/random.h"
+#include "oauth/refresh_tokens.h"
 #include "oauth/scope.h"
 #include "password/password_hasher.h"
 #include "store/store.h"
@@ -32,8 +33,10 @@ std::optional<std::string> check_new_password(std::string_view password);
 
 class UserAdmin {
  public:
-  UserAdmin(store::UserStore& users, const password::PasswordHasher& hasher, core::Random& random)
-      : users_(users), hasher_(hasher), random_(random) {}
+  // `refresh`, when given, ends the refresh families of users who are disabled or deleted.
+  UserAdmin(store::UserStore& users, const password::PasswordHasher& hasher, core::Random& random,
+            const RefreshTokens* refresh = nullptr)
+      : users_(users), hasher_(hasher), random_(random), refresh_(refresh) {}
 
   std::expected<void, std::string> add(std::string_view name, std::string_view password,
                                        const ScopeSet& scopes);
@@ -59,12 +62,15 @@ class UserAdmin {
                                                   std::optional<std::string> password);
 
  private:
+  // Revokes the user's refresh families (and so the access tokens issued from them).
+  std::expected<void, std::string> end_sessions(std::string_view name, std::string_view reason);
   std::expected<void, std::string> insert(std::string_view name, std::string hash,
                                           const ScopeSet& scopes);
 
   store::UserStore& users_;
   const password::PasswordHasher& hasher_;
   core::Random& random_;
+  const RefreshTokens* refresh_;
 };
 
 }  // namespace tessera::oauth

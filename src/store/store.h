@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "store/client.h"
+#include "store/refresh_token.h"
 #include "store/signing_key.h"
 #include "store/user.h"
 
@@ -73,7 +75,58 @@ class KeyStore {
   virtual StoreResult<void> set_signing_key_retire_at(std::string_view kid, core::TimePoint at) = 0;
 };
 
-class Store : public UserStore, public KeyStore {
+class ClientStore {
+ public:
+  virtual ~ClientStore() = default;
+
+  virtual StoreResult<std::optional<ClientRecord>> find_client(std::string_view id) = 0;
+  // Ordered by id.
+  virtual StoreResult<std::vector<ClientRecord>> list_clients() = 0;
+  // kAlreadyExists if the id is taken. created_at is set by the store.
+  virtual StoreResult<void> add_client(const ClientRecord& client) = 0;
+  // kNotFound if absent. Its refresh families go with it, and are logged as revoked until
+  // `access_tokens_expire` so that the access tokens issued from them stop working too.
+  virtual StoreResult<void> delete_client(std::string_view id,
+                                          core::TimePoint access_tokens_expire) = 0;
+  // Every scope some client may have, sorted, without duplicates.
+  virtual StoreResult<std::vector<std::string>> list_client_scopes() = 0;
+};
+
+class RefreshTokenStore {
+ public:
+  virtual ~RefreshTokenStore() = default;
+
+  // A new family with its first token, in one transaction.
+  virtual StoreResult<void> add_refresh_family(const RefreshFamily& family,
+                                               const RefreshTokenRecord& first) = 0;
+  virtual StoreResult<std::optional<RefreshTokenState>> find_refresh_token(
+      std::string_view token_hash) = 0;
+  // In one transaction: marks `used_hash` used at `now` and adds `next` to its family, if the
+  // used token was still unused and its family not revoked. Returns false, changing nothing,
+  // otherwise: of two requests racing with one token, exactly one wins.
+  virtual StoreResult<bool> rotate_refresh_token(std::string_view used_hash,
+                                                 const RefreshTokenRecord& next,
+                                                 core::TimePoint now) = 0;
+  // Revokes the family (if not already) and logs a kFamily revocation until
+  // `access_tokens_expire`. Returns whether it was live.
+  virtual StoreResult<bool> revoke_refresh_family(std::string_view family_id, core::TimePoint now,
+                                                  core::TimePoint access_tokens_expire) = 0;
+  // The same for every live family of a user; returns how many.
+  virtual StoreResult<std::size_t> revoke_refresh_families_of_subject(
+      std::string_view subject, core::TimePoint now, core::TimePoint access_tokens_expire) = 0;
+
+  // Logs an access-token revocation (by jti) until the token's expiry. Revoking twice is fine.
+  virtual StoreResult<void> revoke_access_token(std::string_view jti, core::TimePoint expires_at) = 0;
+  // Revocations logged after `after` (a sequence number; 0 for all) that have not expired at
+  // `now`, in order.
+  virtual StoreResult<std::vector<Revocation>> revocations_since(std::int64_t after,
+                                                                 core::TimePoint now) = 0;
+  // Deletes what can no longer matter at `now`: expired revocations, and refresh tokens and
+  // families past their expiry. Returns how many rows went.
+  virtual StoreResult<std::size_t> purge_expired(core::TimePoint now) = 0;
+};
+
+class Store : public UserStore, public KeyStore, public ClientStore, public RefreshTokenStore {
  public:
   // Whether the database answers a trivial query now (for /healthz).
   virtual StoreResult<void> ping() = 0;

@@ -35,11 +35,9 @@ std::expected<TokenResponse, OAuthError> PasswordGrant::exchange(const TokenRequ
   if (password->size() > password::kMaxPasswordBytes) {
     return std::unexpected(invalid_request("password is too long"));
   }
-  std::optional<ScopeSet> requested;
-  if (const auto scope = request.params.get("scope")) {
-    requested = parse_scope(*scope);
-    // RFC 6749 section 3.3: a scope is one or more scope tokens; blanks alone are not one.
-    if (!requested || requested->empty()) {
+  // A malformed scope is refused before any hashing work.
+  if (auto scope = request.params.get("scope")) {
+    if (auto parsed = parse_scope(*scope); !parsed || parsed->empty()) {
       return std::unexpected(OAuthError{ErrorCode::kInvalidScope, "scope is malformed"});
     }
   }
@@ -66,28 +64,22 @@ std::expected<TokenResponse, OAuthError> PasswordGrant::exchange(const TokenRequ
 
   // Least privilege: only what both the user and the client may have, and of that only what
   // was asked for (RFC 6749 section 3.3).
-  const ScopeSet allowed = client.allowed_scopes(user->scopes);
-  if (requested && !is_subset(*requested, allowed)) {
-    return std::unexpected(
-        OAuthError{ErrorCode::kInvalidScope, "the requested scope is not allowed"});
+  auto scope = granted_scope(request.params, client.allowed_scopes(user->scopes));
+  if (!scope) return std::unexpected(scope.error());
+  TokenSubject subject{.subject = user->name,
+                       .client_id = client.id,
+                       .audience = client.audience,
+                       .scope = std::move(*scope)};
+  std::optional<RefreshTokens::Issued> refresh;
+  if (refresh_ != nullptr && client.allows_grant("refresh_token")) {
+    auto started = refresh_->start(client, user->name, subject.scope);
+    if (!started) return std::unexpected(started.error());
+    subject.session_id = started->family_id;
+    refresh = std::move(*started);
   }
-  const ScopeSet scope = requested ? *requested : allowed;
-  auto issued = tokens_.issue(
-      {.subject = user->name, .client_id = client.id, .audience = client.audience, .scope = scope});
-  if (!issued) {
-    core::log(LogLevel::kError, "token_signing_failed",
-              {{"reason", jose::to_string(issued.error())}});
-    return std::unexpected(OAuthError{ErrorCode::kServerError, "internal error"});
-  }
-  core::log(LogLevel::kInfo, "token_issued",
-            {{"grant_type", "password"},
-             {"user", user->name},
-             {"client_id", client.id},
-             {"jti", issued->jti}});
-  return TokenResponse{.access_token = std::move(issued->access_token),
-                       .expires_in = issued->expires_in,
-                       .scope = scope,
-                       .refresh_token = std::nullopt};
+  auto response = issue_access_token(tokens_, "password", subject);
+  if (response && refresh) response->refresh_token = std::move(refresh->token);
+  return response;
 }
 
 void PasswordGrant::upgrade_hash(const store::User& user, std::string_view password) const {

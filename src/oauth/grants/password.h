@@ -3,11 +3,13 @@
 // Unknown users, disabled users and wrong passwords get one and the same invalid_grant,
 // after the same amount of hashing work, so that neither the answer nor its timing tells
 // which user names exist. A correct password stored in an older format (bcrypt, or argon2id
-// with other parameters) is rehashed with the current parameters.
+// with other parameters) is rehashed with the current parameters. Clients allowed the
+// refresh_token grant also get a refresh token.
 #pragma once
 
 #include "oauth/access_token.h"
 #include "oauth/grant.h"
+#include "oauth/refresh_tokens.h"
 #include "password/password_hasher.h"
 #include "store/store.h"
 
@@ -15,9 +17,10 @@ namespace tessera::oauth {
 
 class PasswordGrant final : public Grant {
  public:
+  // `refresh` may be null: then no refresh tokens are issued.
   PasswordGrant(store::UserStore& users, const password::PasswordHasher& hasher,
-                const AccessTokens& tokens)
-      : users_(users), hasher_(hasher), tokens_(tokens) {}
+                const AccessTokens& tokens, const RefreshTokens* refresh = nullptr)
+      : users_(users), hasher_(hasher), tokens_(tokens), refresh_(refresh) {}
 
   std::string_view grant_type() const override { return "password"; }
   std::expected<TokenResponse, OAuthError> exchange(const TokenRequest& request,
@@ -29,6 +32,7 @@ class PasswordGrant final : public Grant {
   store::UserStore& users_;
   const password::PasswordHasher& hasher_;
   const AccessTokens& tokens_;
+  const RefreshTokens* refresh_;
 };
 
 }  // namespace tessera::oauth

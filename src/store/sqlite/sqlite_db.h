@@ -69,10 +69,11 @@ class Statement {
 };
 
 // The values a statement parameter takes: text, an integer (bool included), or an optional
-// integer (NULL when empty).
+// integer or text (NULL when empty).
 template <class T>
 concept SqliteValue = std::convertible_to<const T&, std::string_view> || std::integral<T> ||
-                      std::same_as<T, std::optional<std::int64_t>>;
+                      std::same_as<T, std::optional<std::int64_t>> ||
+                      std::same_as<T, std::optional<std::string>>;
 
 class SqliteConnection {
  public:
@@ -132,6 +133,8 @@ class SqliteConnection {
       return stmt.bind(index, static_cast<std::int64_t>(value));
     } else if constexpr (std::same_as<T, std::optional<std::int64_t>>) {
       return value ? stmt.bind(index, *value) : stmt.bind_null(index);
+    } else if constexpr (std::same_as<T, std::optional<std::string>>) {
+      return value ? stmt.bind(index, std::string_view(*value)) : stmt.bind_null(index);
     } else {
       return stmt.bind(index, std::string_view(value));
     }

@@ -67,6 +67,41 @@ constexpr std::string_view kMigrations[] = {
         retire_at INTEGER
       ) STRICT;
     )sql",
+    // 3: clients, refresh tokens (by hash, in families) and the revocation log.
+    R"sql(
+      CREATE TABLE clients (
+        id TEXT PRIMARY KEY,
+        secret_hash TEXT,
+        grants TEXT NOT NULL,
+        scopes TEXT NOT NULL DEFAULT '',
+        audience TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE refresh_families (
+        id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      ) STRICT;
+      CREATE INDEX refresh_families_subject ON refresh_families (subject);
+      CREATE INDEX refresh_families_client ON refresh_families (client_id);
+      CREATE TABLE refresh_tokens (
+        token_hash TEXT PRIMARY KEY,
+        family_id TEXT NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
+        scopes TEXT NOT NULL DEFAULT '',
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      ) STRICT;
+      CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+      CREATE TABLE revocations (
+        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('jti', 'sid')),
+        value TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -174,6 +209,25 @@ SigningKeyRecord read_signing_key(const sqlite::Statement& row) {
   return key;
 }
 
+// Reads a row of (id, secret_hash, grants, scopes, audience, created_at).
+ClientRecord read_client(const sqlite::Statement& row) {
+  ClientRecord client{
+      .id = row.column_text(0),
+      .secret_hash = std::nullopt,
+      .grants = split_scopes(row.column_text(2)),
+      .scopes = split_scopes(row.column_text(3)),
+      .audience = row.column_text(4),
+      .created_at = from_unix_seconds(row.column_int64(5)),
+  };
+  if (!row.column_is_null(1)) client.secret_hash = row.column_text(1);
+  return client;
+}
+
+std::optional<core::TimePoint> optional_time(const sqlite::Statement& row, int index) {
+  if (row.column_is_null(index)) return std::nullopt;
+  return from_unix_seconds(row.column_int64(index));
+}
+
 bool is_unique_violation(const SqliteError& e) {
   return e.code == SQLITE_CONSTRAINT_PRIMARYKEY || e.code == SQLITE_CONSTRAINT_UNIQUE;
 }
@@ -230,19 +284,7 @@ class SqliteStore final : public Store {
   }
 
   StoreResult<std::vector<std::string>> list_user_scopes() override {
-    auto conn = pool_.acquire();
-    auto stmt = conn->prepare("SELECT DISTINCT scopes FROM users WHERE scopes != ''");
-    if (!stmt) return std::unexpected(unavailable("list_user_scopes", stmt.error()));
-    std::vector<std::string> all;
-    for (;;) {
-      auto row = stmt->step();
-      if (!row) return std::unexpected(unavailable("list_user_scopes", row.error()));
-      if (!*row) break;
-      for (std::string& scope : split_scopes(stmt->column_text(0))) all.push_back(std::move(scope));
-    }
-    std::sort(all.begin(), all.end());
-    all.erase(std::unique(all.begin(), all.end()), all.end());
-    return all;
+    return distinct_scopes("list_user_scopes", "SELECT DISTINCT scopes FROM users WHERE scopes != ''");
   }
 
   StoreResult<void> add_user(const User& user) override {
@@ -345,6 +387,222 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  // --- clients ---------------------------------------------------------------------------
+
+  StoreResult<std::optional<ClientRecord>> find_client(std::string_view id) override {
+    auto conn = pool_.acquire();
+    auto stmt = conn->prepare(
+        "SELECT id, secret_hash, grants, scopes, audience, created_at FROM clients WHERE id = ?1",
+        id);
+    if (!stmt) return std::unexpected(unavailable("find_client", stmt.error()));
+    auto row = stmt->step();
+    if (!row) return std::unexpected(unavailable("find_client", row.error()));
+    if (!*row) return std::optional<ClientRecord>();
+    return read_client(*stmt);
+  }
+
+  StoreResult<std::vector<ClientRecord>> list_clients() override {
+    auto conn = pool_.acquire();
+    auto stmt = conn->prepare(
+        "SELECT id, secret_hash, grants, scopes, audience, created_at FROM clients ORDER BY id");
+    if (!stmt) return std::unexpected(unavailable("list_clients", stmt.error()));
+    std::vector<ClientRecord> clients;
+    for (;;) {
+      auto row = stmt->step();
+      if (!row) return std::unexpected(unavailable("list_clients", row.error()));
+      if (!*row) return clients;
+      clients.push_back(read_client(*stmt));
+    }
+  }
+
+  StoreResult<void> add_client(const ClientRecord& client) override {
+    auto added = write("add_client",
+                       "INSERT INTO clients (id, secret_hash, grants, scopes, audience, created_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                       client.id, client.secret_hash, join_scopes(client.grants),
+                       join_scopes(client.scopes), client.audience, now_seconds());
+    if (!added) return std::unexpected(added.error());
+    return {};
+  }
+
+  StoreResult<void> delete_client(std::string_view id,
+                                  core::TimePoint access_tokens_expire) override {
+    constexpr std::string_view kOp = "delete_client";
+    std::lock_guard writer(write_mutex_);
+    auto conn = pool_.acquire();
+    auto tx = Transaction::begin_immediate(*conn);
+    if (!tx) return std::unexpected(unavailable(kOp, tx.error()));
+    auto deleted = conn->run("DELETE FROM clients WHERE id = ?1", id);
+    if (!deleted) return std::unexpected(unavailable(kOp, deleted.error()));
+    if (*deleted == 0) return std::unexpected(StoreError::kNotFound);
+    // Its live families are logged as revoked, for the access tokens issued from them; then
+    // they go, and the cascade takes their refresh tokens.
+    if (auto logged = conn->run(
+            "INSERT INTO revocations (kind, value, expires_at) SELECT 'sid', id, ?2 "
+            "FROM refresh_families WHERE client_id = ?1 AND revoked_at IS NULL",
+            id, seconds_of(access_tokens_expire));
+        !logged) {
+      return std::unexpected(unavailable(kOp, logged.error()));
+    }
+    if (auto families = conn->run("DELETE FROM refresh_families WHERE client_id = ?1", id);
+        !families) {
+      return std::unexpected(unavailable(kOp, families.error()));
+    }
+    if (auto committed = tx->commit(); !committed) {
+      return std::unexpected(unavailable(kOp, committed.error()));
+    }
+    return {};
+  }
+
+  StoreResult<std::vector<std::string>> list_client_scopes() override {
+    return distinct_scopes("list_client_scopes", "SELECT DISTINCT scopes FROM clients WHERE scopes != ''");
+  }
+
+  // --- refresh tokens and revocations ------------------------------------------------------
+
+  StoreResult<void> add_refresh_family(const RefreshFamily& family,
+                                       const RefreshTokenRecord& first) override {
+    constexpr std::string_view kOp = "add_refresh_family";
+    std::lock_guard writer(write_mutex_);
+    auto conn = pool_.acquire();
+    auto tx = Transaction::begin_immediate(*conn);
+    if (!tx) return std::unexpected(unavailable(kOp, tx.error()));
+    auto added = conn->run(
+        "INSERT INTO refresh_families (id, client_id, subject, created_at) VALUES (?1, ?2, ?3, ?4)",
+        family.id, family.client_id, family.subject, seconds_of(family.created_at));
+    if (!added) {
+      if (is_unique_violation(added.error())) return std::unexpected(StoreError::kAlreadyExists);
+      return std::unexpected(unavailable(kOp, added.error()));
+    }
+    if (auto token = insert_refresh_token(*conn, first); !token) {
+      return std::unexpected(token.error());
+    }
+    if (auto committed = tx->commit(); !committed) {
+      return std::unexpected(unavailable(kOp, committed.error()));
+    }
+    return {};
+  }
+
+  StoreResult<std::optional<RefreshTokenState>> find_refresh_token(
+      std::string_view token_hash) override {
+    auto conn = pool_.acquire();
+    auto stmt = conn->prepare(
+        "SELECT t.token_hash, t.family_id, t.scopes, t.issued_at, t.expires_at, t.used_at, "
+        "f.client_id, f.subject, f.created_at, f.revoked_at "
+        "FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
+        "WHERE t.token_hash = ?1",
+        token_hash);
+    if (!stmt) return std::unexpected(unavailable("find_refresh_token", stmt.error()));
+    auto row = stmt->step();
+    if (!row) return std::unexpected(unavailable("find_refresh_token", row.error()));
+    if (!*row) return std::optional<RefreshTokenState>();
+    RefreshTokenState state;
+    state.token = RefreshTokenRecord{.token_hash = stmt->column_text(0),
+                                     .family_id = stmt->column_text(1),
+                                     .scopes = split_scopes(stmt->column_text(2)),
+                                     .issued_at = from_unix_seconds(stmt->column_int64(3)),
+                                     .expires_at = from_unix_seconds(stmt->column_int64(4)),
+                                     .used_at = optional_time(*stmt, 5)};
+    state.family = RefreshFamily{.id = state.token.family_id,
+                                 .client_id = stmt->column_text(6),
+                                 .subject = stmt->column_text(7),
+                                 .created_at = from_unix_seconds(stmt->column_int64(8)),
+                                 .revoked_at = optional_time(*stmt, 9)};
+    return std::optional<RefreshTokenState>(std::move(state));
+  }
+
+  StoreResult<bool> rotate_refresh_token(std::string_view used_hash, const RefreshTokenRecord& next,
+                                         core::TimePoint now) override {
+    constexpr std::string_view kOp = "rotate_refresh_token";
+    std::lock_guard writer(write_mutex_);
+    auto conn = pool_.acquire();
+    auto tx = Transaction::begin_immediate(*conn);
+    if (!tx) return std::unexpected(unavailable(kOp, tx.error()));
+    // The compare-and-set: only an unused token of a live family is used, once.
+    auto used = conn->run(
+        "UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL "
+        "AND family_id IN (SELECT id FROM refresh_families WHERE revoked_at IS NULL)",
+        used_hash, seconds_of(now));
+    if (!used) return std::unexpected(unavailable(kOp, used.error()));
+    if (*used == 0) return false;
+    if (auto token = insert_refresh_token(*conn, next); !token) {
+      return std::unexpected(token.error());
+    }
+    if (auto committed = tx->commit(); !committed) {
+      return std::unexpected(unavailable(kOp, committed.error()));
+    }
+    return true;
+  }
+
+  StoreResult<bool> revoke_refresh_family(std::string_view family_id, core::TimePoint now,
+                                          core::TimePoint access_tokens_expire) override {
+    auto revoked = revoke_families("revoke_refresh_family",
+                                   "SELECT id FROM refresh_families WHERE id = ?1 AND revoked_at IS NULL",
+                                   family_id, now, access_tokens_expire);
+    if (!revoked) return std::unexpected(revoked.error());
+    return *revoked > 0;
+  }
+
+  StoreResult<std::size_t> revoke_refresh_families_of_subject(
+      std::string_view subject, core::TimePoint now,
+      core::TimePoint access_tokens_expire) override {
+    return revoke_families(
+        "revoke_refresh_families_of_subject",
+        "SELECT id FROM refresh_families WHERE subject = ?1 AND revoked_at IS NULL", subject, now,
+        access_tokens_expire);
+  }
+
+  StoreResult<void> revoke_access_token(std::string_view jti, core::TimePoint expires_at) override {
+    auto added = write("revoke_access_token",
+                       "INSERT INTO revocations (kind, value, expires_at) VALUES ('jti', ?1, ?2)",
+                       jti, seconds_of(expires_at));
+    if (!added) return std::unexpected(added.error());
+    return {};
+  }
+
+  StoreResult<std::vector<Revocation>> revocations_since(std::int64_t after,
+                                                         core::TimePoint now) override {
+    auto conn = pool_.acquire();
+    auto stmt = conn->prepare(
+        "SELECT sequence, kind, value, expires_at FROM revocations "
+        "WHERE sequence > ?1 AND expires_at > ?2 ORDER BY sequence",
+        after, seconds_of(now));
+    if (!stmt) return std::unexpected(unavailable("revocations_since", stmt.error()));
+    std::vector<Revocation> out;
+    for (;;) {
+      auto row = stmt->step();
+      if (!row) return std::unexpected(unavailable("revocations_since", row.error()));
+      if (!*row) return out;
+      out.push_back(Revocation{.sequence = stmt->column_int64(0),
+                               .kind = stmt->column_text(1) == "sid" ? Revocation::Kind::kFamily
+                                                                     : Revocation::Kind::kAccessToken,
+                               .value = stmt->column_text(2),
+                               .expires_at = from_unix_seconds(stmt->column_int64(3))});
+    }
+  }
+
+  StoreResult<std::size_t> purge_expired(core::TimePoint now) override {
+    constexpr std::string_view kOp = "purge_expired";
+    std::lock_guard writer(write_mutex_);
+    auto conn = pool_.acquire();
+    auto tx = Transaction::begin_immediate(*conn);
+    if (!tx) return std::unexpected(unavailable(kOp, tx.error()));
+    std::size_t total = 0;
+    for (const std::string_view sql :
+         {std::string_view("DELETE FROM revocations WHERE expires_at <= ?1"),
+          std::string_view("DELETE FROM refresh_tokens WHERE expires_at <= ?1"),
+          std::string_view("DELETE FROM refresh_families WHERE NOT EXISTS "
+                           "(SELECT 1 FROM refresh_tokens t WHERE t.family_id = refresh_families.id)")}) {
+      auto n = sql.find("?1") != std::string_view::npos ? conn->run(sql, seconds_of(now)) : conn->run(sql);
+      if (!n) return std::unexpected(unavailable(kOp, n.error()));
+      total += static_cast<std::size_t>(*n);
+    }
+    if (auto committed = tx->commit(); !committed) {
+      return std::unexpected(unavailable(kOp, committed.error()));
+    }
+    return total;
+  }
+
   StoreResult<void> ping() override {
     auto conn = pool_.acquire();
     auto stmt = conn->prepare("SELECT 1");
@@ -355,6 +613,72 @@ class SqliteStore final : public Store {
 
  private:
   std::int64_t now_seconds() const { return core::unix_seconds(clock_.now()); }
+
+  StoreResult<std::vector<std::string>> distinct_scopes(std::string_view operation,
+                                                        std::string_view sql) {
+    auto conn = pool_.acquire();
+    auto stmt = conn->prepare(sql);
+    if (!stmt) return std::unexpected(unavailable(operation, stmt.error()));
+    std::vector<std::string> all;
+    for (;;) {
+      auto row = stmt->step();
+      if (!row) return std::unexpected(unavailable(operation, row.error()));
+      if (!*row) break;
+      for (std::string& scope : split_scopes(stmt->column_text(0))) all.push_back(std::move(scope));
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    return all;
+  }
+
+  // Inside a transaction the caller holds.
+  StoreResult<void> insert_refresh_token(SqliteConnection& conn, const RefreshTokenRecord& token) {
+    auto added = conn.run(
+        "INSERT INTO refresh_tokens (token_hash, family_id, scopes, issued_at, expires_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)",
+        token.token_hash, token.family_id, join_scopes(token.scopes), seconds_of(token.issued_at),
+        seconds_of(token.expires_at));
+    if (!added) {
+      if (is_unique_violation(added.error())) return std::unexpected(StoreError::kAlreadyExists);
+      return std::unexpected(unavailable("insert_refresh_token", added.error()));
+    }
+    return {};
+  }
+
+  // Revokes the live families `select_sql` finds (by ?1) and logs each as a kFamily
+  // revocation, in one transaction. Returns how many.
+  StoreResult<std::size_t> revoke_families(std::string_view operation, std::string_view select_sql,
+                                           std::string_view key, core::TimePoint now,
+                                           core::TimePoint access_tokens_expire) {
+    std::lock_guard writer(write_mutex_);
+    auto conn = pool_.acquire();
+    auto tx = Transaction::begin_immediate(*conn);
+    if (!tx) return std::unexpected(unavailable(operation, tx.error()));
+    std::vector<std::string> ids;
+    {
+      auto stmt = conn->prepare(select_sql, key);
+      if (!stmt) return std::unexpected(unavailable(operation, stmt.error()));
+      for (;;) {
+        auto row = stmt->step();
+        if (!row) return std::unexpected(unavailable(operation, row.error()));
+        if (!*row) break;
+        ids.push_back(stmt->column_text(0));
+      }
+    }
+    for (const std::string& id : ids) {
+      auto revoked = conn->run("UPDATE refresh_families SET revoked_at = ?2 WHERE id = ?1", id,
+                               seconds_of(now));
+      if (!revoked) return std::unexpected(unavailable(operation, revoked.error()));
+      auto logged = conn->run(
+          "INSERT INTO revocations (kind, value, expires_at) VALUES ('sid', ?1, ?2)", id,
+          seconds_of(access_tokens_expire));
+      if (!logged) return std::unexpected(unavailable(operation, logged.error()));
+    }
+    if (auto committed = tx->commit(); !committed) {
+      return std::unexpected(unavailable(operation, committed.error()));
+    }
+    return ids.size();
+  }
 
   // Runs one statement that writes, and returns how many rows it changed. A taken key is
   // kAlreadyExists.

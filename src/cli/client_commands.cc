@@ -1,0 +1,111 @@
+// tessera client add|list|delete
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include "cli/common.h"
+#include "cli/terminal.h"
+#include "oauth/client.h"
+#include "oauth/client_admin.h"
+#include "password/password_hasher.h"
+
+namespace tessera::cli {
+namespace {
+
+std::string format_date(core::TimePoint t) {
+  const std::time_t secs = static_cast<std::time_t>(core::unix_seconds(t));
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : " ") + item;
+  return out.empty() ? "-" : out;
+}
+
+int list(oauth::ClientAdmin& admin) {
+  auto clients = admin.list();
+  if (!clients) return fail(clients.error());
+  std::size_t width = std::string_view(oauth::kDefaultClientId).size();
+  for (const auto& c : *clients) width = std::max(width, c.id.size());
+  const auto row = [&](std::string_view id, std::string_view type, std::string_view grants,
+                       std::string_view scopes, std::string_view audience, std::string_view created) {
+    std::printf("%-*s  %-12s  %-40s  %-24s  %-24s  %s\n", static_cast<int>(width),
+                std::string(id).c_str(), std::string(type).c_str(), std::string(grants).c_str(),
+                std::string(scopes).c_str(), std::string(audience).c_str(),
+                std::string(created).c_str());
+  };
+  row("ID", "TYPE", "GRANTS", "SCOPES", "AUDIENCE", "CREATED");
+  row(oauth::kDefaultClientId, "public", "password refresh_token", "(every scope)", "-", "(built-in)");
+  for (const auto& c : *clients) {
+    row(c.id, c.secret_hash ? "confidential" : "public", joined(c.grants), joined(c.scopes),
+        c.audience.empty() ? "-" : c.audience, format_date(c.created_at));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_client(const config::Config& config, Args args) {
+  const std::string action = args.positional("client command (add, list, delete)");
+  oauth::NewClient client;
+  bool secret_from_stdin = false;
+  if (action == "add") {
+    secret_from_stdin = args.flag("secret-stdin");
+    client.is_public = args.flag("public");
+    if (secret_from_stdin && client.is_public) {
+      throw UsageError{"give --secret-stdin or --public, not both"};
+    }
+    client.grants = args.options("grant");
+    if (auto scope = args.option("scope")) {
+      auto parsed = oauth::parse_scope(*scope);
+      if (!parsed) {
+        return fail("--scope: '" + *scope + "' is not a space-separated list of scope tokens");
+      }
+      client.scopes = std::move(*parsed);
+    }
+    if (auto audience = args.option("audience")) client.audience = *audience;
+    client.id = args.positional("client ID");
+  } else if (action == "delete") {
+    client.id = args.positional("client ID");
+  } else if (action != "list") {
+    throw UsageError{"unknown client command '" + action + "'"};
+  }
+  args.done();
+  if (action == "add") {
+    if (auto bad = oauth::check_client_id(client.id)) return fail(*bad);
+    if (secret_from_stdin) {
+      auto secret = read_secret_from_stdin(password::kMaxPasswordBytes);
+      if (!secret) return fail(secret.error());
+      client.secret = std::move(*secret);
+    }
+  }
+
+  core::SystemClock clock;
+  core::SystemRandom random;
+  auto store = open_store(config, clock);
+  if (!store) return fail(store.error());
+  password::PasswordHasher hasher(random);
+  oauth::ClientAdmin admin(**store, hasher, random, clock, config.access_token_ttl + kTokenLeeway);
+
+  if (action == "list") return list(admin);
+  if (action == "delete") {
+    if (auto removed = admin.remove(client.id); !removed) return fail(removed.error());
+    std::cout << "client " << client.id << " deleted\n";
+    return kExitOk;
+  }
+  auto added = admin.add(client);
+  if (!added) return fail(added.error());
+  std::cout << "client " << client.id << " added (" << (client.is_public ? "public" : "confidential")
+            << "; grants: " << joined(added->grants) << ")\n";
+  if (added->generated_secret) {
+    std::cout << "client secret: " << *added->generated_secret << " (shown once)\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace tessera::cli

@@ -1,0 +1,71 @@
+// Managing registered clients: the rules an id, a secret, grants, scopes and an audience must
+// follow, in one place for the admin CLI (CONTRACT.md, `tessera client ...`).
+//
+//   ClientAdmin admin(store, hasher, random, clock, access_token_lifetime);
+//   auto added = admin.add({.id = "billing", .is_public = false, .secret = std::nullopt,
+//                           .grants = {}, .scopes = {"invoices:read"}, .audience = ""});
+//   // added->generated_secret holds the secret to show once
+//
+// Errors are one line for a human. Blocking: a secret is hashed with argon2id.
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/random.h"
+#include "oauth/scope.h"
+#include "password/password_hasher.h"
+#include "store/store.h"
+
+namespace tessera::oauth {
+
+inline constexpr std::size_t kMaxClientIdBytes = 128;
+inline constexpr std::size_t kMinClientSecretBytes = 16;
+
+// 1 to 128 printable ASCII characters without spaces (RFC 6749 Appendix A.1 allows VSCHAR; a
+// space would be ambiguous in logs and lists), and not the built-in "default".
+std::optional<std::string> check_client_id(std::string_view id);
+
+struct NewClient {
+  std::string id;
+  bool is_public = false;
+  // A confidential client's secret; std::nullopt makes one (32 random bytes, base64url).
+  std::optional<std::string> secret;
+  // Empty: client_credentials for a confidential client, password and refresh_token for a
+  // public one (CONTRACT.md).
+  std::vector<std::string> grants;
+  ScopeSet scopes;
+  std::string audience;
+};
+
+class ClientAdmin {
+ public:
+  ClientAdmin(store::ClientStore& clients, const password::PasswordHasher& hasher,
+              core::Random& random, const core::Clock& clock,
+              std::chrono::seconds access_token_lifetime)
+      : clients_(clients), hasher_(hasher), random_(random), clock_(clock),
+        access_token_lifetime_(access_token_lifetime) {}
+
+  struct Added {
+    std::vector<std::string> grants;
+    std::optional<std::string> generated_secret;
+  };
+  std::expected<Added, std::string> add(const NewClient& client);
+  // Its refresh tokens, and the access tokens issued from them, stop working.
+  std::expected<void, std::string> remove(std::string_view id);
+  std::expected<std::vector<store::ClientRecord>, std::string> list();
+
+ private:
+  store::ClientStore& clients_;
+  const password::PasswordHasher& hasher_;
+  core::Random& random_;
+  const core::Clock& clock_;
+  const std::chrono::seconds access_token_lifetime_;
+};
+
+}  // namespace tessera::oauth

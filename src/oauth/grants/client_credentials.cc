@@ -1,0 +1,24 @@
+#include "oauth/grants/client_credentials.h"
+
+namespace tessera::oauth {
+
+std::expected<TokenResponse, OAuthError> ClientCredentialsGrant::exchange(
+    const TokenRequest& request, const Client& client) const {
+  // Section 4.4: only confidential clients. (A public client is refused earlier, as it may
+  // not be registered with this grant, but the rule belongs here.)
+  if (client.is_public) {
+    return std::unexpected(OAuthError{ErrorCode::kUnauthorizedClient,
+                                      "a public client cannot use client_credentials"});
+  }
+  // A client has a fixed set of scopes (never "every scope": that is only the built-in
+  // public client).
+  auto scope = granted_scope(request.params, client.scopes.value_or(ScopeSet{}));
+  if (!scope) return std::unexpected(scope.error());
+  return issue_access_token(tokens_, "client_credentials",
+                            {.subject = client.id,
+                             .client_id = client.id,
+                             .audience = client.audience,
+                             .scope = std::move(*scope)});
+}
+
+}  // namespace tessera::oauth

@@ -1,0 +1,59 @@
+#include "oauth/grants/refresh_token.h"
+
+#include "core/log.h"
+
+namespace tessera::oauth {
+namespace {
+
+OAuthError invalid_grant() { return {ErrorCode::kInvalidGrant, "the refresh token is invalid"}; }
+
+}  // namespace
+
+std::expected<TokenResponse, OAuthError> RefreshTokenGrant::exchange(const TokenRequest& request,
+                                                                     const Client& client) const {
+  const auto presented = request.params.get("refresh_token");
+  if (!presented) return std::unexpected(invalid_request("refresh_token is required"));
+  auto state = refresh_.find(*presented);
+  if (!state) return std::unexpected(state.error());
+
+  // Bound to its client (section 6): another client learns nothing and changes nothing.
+  if (state->family.client_id != client.id) return std::unexpected(invalid_grant());
+  if (state->family.revoked_at) return std::unexpected(invalid_grant());
+  if (state->token.used_at) {
+    if (auto revoked = refresh_.revoke_family(state->family.id, "refresh_token_reused"); !revoked) {
+      return std::unexpected(revoked.error());
+    }
+    return std::unexpected(invalid_grant());
+  }
+  if (!refresh_.is_active(*state)) return std::unexpected(invalid_grant());
+
+  auto user = users_.find_user(state->family.subject);
+  if (!user) {
+    return std::unexpected(
+        OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
+  }
+  if (!*user || (*user)->disabled) {
+    if (auto revoked = refresh_.revoke_family(state->family.id, "user_inactive"); !revoked) {
+      return std::unexpected(revoked.error());
+    }
+    return std::unexpected(invalid_grant());
+  }
+
+  // Never wider than first granted, nor than the user and the client may have today.
+  const ScopeSet allowed = intersect(state->token.scopes, client.allowed_scopes((*user)->scopes));
+  auto scope = granted_scope(request.params, allowed);
+  if (!scope) return std::unexpected(scope.error());
+
+  auto next = refresh_.rotate(*state);
+  if (!next) return std::unexpected(next.error());
+  auto response = issue_access_token(tokens_, "refresh_token",
+                                     {.subject = state->family.subject,
+                                      .client_id = client.id,
+                                      .audience = client.audience,
+                                      .scope = std::move(*scope),
+                                      .session_id = state->family.id});
+  if (response) response->refresh_token = std::move(*next);
+  return response;
+}
+
+}  // namespace tessera::oauth

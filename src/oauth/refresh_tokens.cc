@@ -1,0 +1,124 @@
+#include "oauth/refresh_tokens.h"
+
+#include <algorithm>
+
+#include "core/base64.h"
+#include "core/log.h"
+#include "jose/digest.h"
+
+namespace tessera::oauth {
+namespace {
+
+constexpr std::size_t kTokenBytes = 32;  // 256 bits
+// base64url of 32 bytes: anything else cannot be one of ours, and is not even hashed.
+constexpr std::size_t kTokenChars = 43;
+
+OAuthError invalid_grant() { return {ErrorCode::kInvalidGrant, "the refresh token is invalid"}; }
+
+OAuthError unavailable() {
+  return {ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"};
+}
+
+core::TimePoint whole_seconds(core::TimePoint t) {
+  return core::TimePoint(std::chrono::seconds(core::unix_seconds(t)));
+}
+
+}  // namespace
+
+RefreshTokens::RefreshTokens(store::RefreshTokenStore& store, RefreshSettings settings,
+                             const core::Clock& clock, core::Random& random,
+                             RevocationList& revoked)
+    : store_(store), settings_(settings), clock_(clock), random_(random), revoked_(revoked) {}
+
+std::string RefreshTokens::hash(std::string_view token) {
+  return core::base64url_encode(jose::sha256(token));
+}
+
+store::RefreshTokenRecord RefreshTokens::next_record(std::string_view family_id,
+                                                     const ScopeSet& scope,
+                                                     core::TimePoint family_created,
+                                                     std::string& token) const {
+  token = core::random_token(random_, kTokenBytes);
+  const core::TimePoint now = whole_seconds(clock_.now());
+  const core::TimePoint expires =
+      std::min(family_created + settings_.lifetime, now + settings_.idle);
+  return store::RefreshTokenRecord{.token_hash = hash(token),
+                                   .family_id = std::string(family_id),
+                                   .scopes = scope,
+                                   .issued_at = now,
+                                   .expires_at = expires,
+                                   .used_at = std::nullopt};
+}
+
+std::expected<RefreshTokens::Issued, OAuthError> RefreshTokens::start(const Client& client,
+                                                                      std::string_view subject,
+                                                                      const ScopeSet& scope) const {
+  const store::RefreshFamily family{.id = core::random_token(random_, 16),
+                                    .client_id = client.id,
+                                    .subject = std::string(subject),
+                                    .created_at = whole_seconds(clock_.now()),
+                                    .revoked_at = std::nullopt};
+  Issued issued{.token = {}, .family_id = family.id};
+  const store::RefreshTokenRecord first = next_record(family.id, scope, family.created_at, issued.token);
+  if (!store_.add_refresh_family(family, first)) return std::unexpected(unavailable());
+  return issued;
+}
+
+std::expected<store::RefreshTokenState, OAuthError> RefreshTokens::find(
+    std::string_view token) const {
+  if (token.size() != kTokenChars) return std::unexpected(invalid_grant());
+  auto state = store_.find_refresh_token(hash(token));
+  if (!state) return std::unexpected(unavailable());
+  if (!*state) return std::unexpected(invalid_grant());
+  return std::move(**state);
+}
+
+bool RefreshTokens::is_active(const store::RefreshTokenState& state) const {
+  return !state.token.used_at && !state.family.revoked_at && clock_.now() < state.token.expires_at;
+}
+
+std::expected<std::string, OAuthError> RefreshTokens::rotate(
+    const store::RefreshTokenState& used) const {
+  std::string token;
+  const store::RefreshTokenRecord next =
+      next_record(used.family.id, used.token.scopes, used.family.created_at, token);
+  auto rotated = store_.rotate_refresh_token(used.token.token_hash, next, next.issued_at);
+  if (!rotated) return std::unexpected(unavailable());
+  if (!*rotated) {
+    // Another request used the same token a moment ago: one of the two holds a copy.
+    if (auto revoked = revoke_family(used.family.id, "refresh_token_reused"); !revoked) {
+      return std::unexpected(revoked.error());
+    }
+    return std::unexpected(invalid_grant());
+  }
+  return token;
+}
+
+std::expected<void, OAuthError> RefreshTokens::revoke_family(std::string_view family_id,
+                                                            std::string_view reason) const {
+  const core::TimePoint now = clock_.now();
+  const core::TimePoint access_tokens_expire = now + settings_.access_token_lifetime;
+  auto revoked = store_.revoke_refresh_family(family_id, now, access_tokens_expire);
+  if (!revoked) return std::unexpected(unavailable());
+  revoked_.note(store::Revocation::Kind::kFamily, std::string(family_id), access_tokens_expire);
+  if (*revoked) {
+    core::log(core::LogLevel::kInfo, "refresh_family_revoked",
+              {{"family", family_id}, {"reason", reason}});
+  }
+  return {};
+}
+
+std::expected<std::size_t, OAuthError> RefreshTokens::revoke_families_of(
+    std::string_view subject, std::string_view reason) const {
+  const core::TimePoint now = clock_.now();
+  auto revoked = store_.revoke_refresh_families_of_subject(
+      subject, now, now + settings_.access_token_lifetime);
+  if (!revoked) return std::unexpected(unavailable());
+  if (*revoked > 0) {
+    core::log(core::LogLevel::kInfo, "refresh_families_revoked",
+              {{"sub", subject}, {"count", *revoked}, {"reason", reason}});
+  }
+  return *revoked;
+}
+
+}  // namespace tessera::oauth

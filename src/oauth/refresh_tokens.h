@@ -1,0 +1,87 @@
+// Refresh tokens (RFC 6749 sections 1.5 and 6, with the rotation and reuse detection of RFC
+// 9700 section 4.14.2): opaque, 256 random bits, stored only as their SHA-256, bound to a
+// client, a user and a scope, and replaced on every use. The tokens of one grant form a
+// family; presenting a token that was already replaced means it was copied, and revokes the
+// family, access tokens included (they carry the family id as "sid").
+//
+//   RefreshTokens refresh(store, {.lifetime = 30d, .idle = 7d, .access_token_lifetime = 15m},
+//                         clock, random, revoked);
+//   auto started = refresh.start(client, "alice", scope);   // with the password grant
+//   auto state = refresh.find(presented);                   // with the refresh_token grant
+//   auto next = refresh.rotate(*state);
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/random.h"
+#include "oauth/client.h"
+#include "oauth/errors.h"
+#include "oauth/revocation_list.h"
+#include "store/store.h"
+
+namespace tessera::oauth {
+
+struct RefreshSettings {
+  // From the first token of a family: TESSERA_REFRESH_TOKEN_TTL.
+  std::chrono::seconds lifetime{30 * 24 * 3600};
+  // A token unused this long expires, however long its family may live.
+  std::chrono::seconds idle{7 * 24 * 3600};
+  // How long an access token issued from a family may still be presented after it was
+  // issued (TTL plus leeway): a family's revocation is kept in the log that long.
+  std::chrono::seconds access_token_lifetime{15 * 60 + 10};
+};
+
+class RefreshTokens {
+ public:
+  RefreshTokens(store::RefreshTokenStore& store, RefreshSettings settings,
+                const core::Clock& clock, core::Random& random, RevocationList& revoked);
+
+  struct Issued {
+    std::string token;
+    std::string family_id;
+  };
+
+  // A new family for `subject` at `client`, and its first token.
+  std::expected<Issued, OAuthError> start(const Client& client, std::string_view subject,
+                                          const ScopeSet& scope) const;
+
+  // The stored state of a presented token, or invalid_grant when it is unknown (or not even
+  // shaped like one of ours).
+  std::expected<store::RefreshTokenState, OAuthError> find(std::string_view token) const;
+
+  // Whether the token may be used now: unused, unexpired, family live.
+  bool is_active(const store::RefreshTokenState& state) const;
+
+  // Replaces a token that was found active by its successor. When another request used it
+  // first, that is reuse: the family is revoked and the answer is invalid_grant.
+  std::expected<std::string, OAuthError> rotate(const store::RefreshTokenState& used) const;
+
+  // Revokes a family and the access tokens issued from it; logs `reason`.
+  std::expected<void, OAuthError> revoke_family(std::string_view family_id,
+                                                std::string_view reason) const;
+
+  // Revokes every live family of a user (disabled or deleted); returns how many.
+  std::expected<std::size_t, OAuthError> revoke_families_of(std::string_view subject,
+                                                            std::string_view reason) const;
+
+  // The stored form of a token: base64url(SHA-256(token)).
+  static std::string hash(std::string_view token);
+
+  const RefreshSettings& settings() const { return settings_; }
+
+ private:
+  store::RefreshTokenRecord next_record(std::string_view family_id, const ScopeSet& scope,
+                                        core::TimePoint family_created, std::string& token) const;
+
+  store::RefreshTokenStore& store_;
+  RefreshSettings settings_;
+  const core::Clock& clock_;
+  core::Random& random_;
+  RevocationList& revoked_;
+};
+
+}  // namespace tessera::oauth

@@ -1,0 +1,35 @@
+#include "oauth/revocation.h"
+
+#include "core/log.h"
+
+namespace tessera::oauth {
+
+std::expected<void, OAuthError> Revocation::revoke(std::string_view token,
+                                                   const Client& client) const {
+  if (token.find('.') == std::string_view::npos) {
+    auto state = refresh_.find(token);
+    if (!state) {
+      if (state.error().code == ErrorCode::kTemporarilyUnavailable) return std::unexpected(state.error());
+      return {};
+    }
+    if (state->family.client_id != client.id) return {};
+    return refresh_.revoke_family(state->family.id, "revoked_by_client");
+  }
+  auto claims = access_.verify(token);
+  // Expired, already revoked, not ours: nothing left to revoke.
+  if (!claims) return {};
+  if (claims->at("client_id").get_string() != client.id) return {};
+  const std::string jti(claims->at("jti").get_string());
+  // verify() checked exp is a NumericDate; our own tokens write it as an integer.
+  const auto exp = claims->at("exp").to_number<std::int64_t>();
+  const core::TimePoint expires = core::TimePoint(std::chrono::seconds(exp));
+  if (!store_.revoke_access_token(jti, expires)) {
+    return std::unexpected(
+        OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
+  }
+  revoked_.note(store::Revocation::Kind::kAccessToken, jti, expires);
+  core::log(core::LogLevel::kInfo, "access_token_revoked", {{"jti", jti}, {"client_id", client.id}});
+  return {};
+}
+
+}  // namespace tessera::oauth

@@ -1,0 +1,56 @@
+// Which still-unexpired access tokens have been revoked: by jti (RFC 7009 revocation of an
+// access token) or by "sid", the refresh family they came from (revocation of a refresh
+// token, reuse of a rotated one, a user disabled or deleted).
+//
+//   RevocationList revoked(store, clock);
+//   revoked.sync();                                   // every second, off the I/O threads
+//   if (revoked.contains(jti, sid)) return refuse();  // lock-free, on the I/O threads
+//
+// The store's revocation log is the truth, so every process sharing the database agrees;
+// note() makes a revocation made here effective at once, before the next sync. Entries are
+// dropped when every token they cover has expired, so the list stays small.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace tessera::oauth {
+
+class RevocationList {
+ public:
+  RevocationList(store::RefreshTokenStore& store, const core::Clock& clock);
+
+  // Reads revocations logged since the last sync. Blocking.
+  std::expected<void, std::string> sync();
+
+  // `sid` may be empty (a token from a grant without refresh tokens).
+  bool contains(std::string_view jti, std::string_view sid) const;
+
+  void note(store::Revocation::Kind kind, std::string value, core::TimePoint expires_at);
+
+ private:
+  struct Snapshot {
+    std::unordered_map<std::string, core::TimePoint> jtis;
+    std::unordered_map<std::string, core::TimePoint> sids;
+  };
+
+  void publish(Snapshot next);
+
+  store::RefreshTokenStore& store_;
+  const core::Clock& clock_;
+  std::mutex mutex_;  // writers: sync() and note()
+  Snapshot current_;  // guarded by mutex_; copied into snapshot_ on change
+  std::int64_t last_sequence_ = 0;
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+};
+
+}  // namespace tessera::oauth
