@@ -85,8 +85,11 @@ std::expected<std::unique_ptr<store::Store>, std::string> open_store(const confi
 std::expected<std::unique_ptr<keys::KeyManager>, std::string> open_key_manager(
     const config::Config& config, store::Store& store, const core::Clock& clock,
     core::Random& random) {
-  auto sealer = keys::load_key_encryption_key(
-      config.key_encryption_key, keys::key_encryption_key_path(config.database), random);
+  auto existing = store.list_signing_keys();
+  if (!existing) return std::unexpected("the database is unavailable (see the log)");
+  auto sealer = keys::load_key_encryption_key(config.key_encryption_key,
+                                              keys::key_encryption_key_path(config.database),
+                                              random, /*may_create=*/existing->empty());
   if (!sealer) return std::unexpected(sealer.error());
   // In HS256 mode new asymmetric keys are only made on request (key rotate --alg).
   const keys::KeyPolicy policy{

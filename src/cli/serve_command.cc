@@ -84,15 +84,6 @@ int run_serve(const config::Config& config, Args args) {
   core::SystemRandom random;
   auto store = open_store(config, clock);
   if (!store) return fail(store.error());
-  password::PasswordHasher hasher(random);
-  oauth::UserAdmin admin(**store, hasher, random);  // bootstrap only: no sessions to end
-  auto bootstrap = admin.bootstrap(config.admin_username, config.admin_password);
-  if (!bootstrap) return fail(bootstrap.error());
-  if (bootstrap->generated_password) {
-    std::cout << "created user " << bootstrap->name << " with password "
-              << *bootstrap->generated_password
-              << " (shown once; change it with tessera user passwd)" << std::endl;
-  }
   // Keys: the HS256 secret of the seed's mode, or asymmetric keys kept in the database.
   std::unique_ptr<keys::KeyManager> key_manager;
   std::unique_ptr<jose::KeySource> static_keys;
@@ -108,6 +99,16 @@ int run_serve(const config::Config& config, Args args) {
   }
   const jose::KeySource& keys =
       key_manager ? static_cast<const jose::KeySource&>(*key_manager) : *static_keys;
+
+  password::PasswordHasher hasher(random);
+  oauth::UserAdmin admin(**store, hasher, random);  // bootstrap only: no sessions to end
+  auto bootstrap = admin.bootstrap(config.admin_username, config.admin_password);
+  if (!bootstrap) return fail(bootstrap.error());
+  if (bootstrap->generated_password) {
+    std::cout << "created user " << bootstrap->name << " with password "
+              << *bootstrap->generated_password
+              << " (shown once; change it with tessera user passwd)" << std::endl;
+  }
 
   oauth::RevocationList revoked(**store, clock);
   if (auto synced = revoked.sync(); !synced) return fail(synced.error());

@@ -231,6 +231,9 @@ std::expected<Config, std::string> build(const RawValues& raw) {
     c.warnings.push_back(
         "TESSERA_SECRET_KEY is set but unused: the signing algorithm is not HS256");
   }
+  if (c.key_encryption_key && c.key_encryption_key->size() < 32) {
+    return std::unexpected(fail(*get("key_encryption_key"), "must be at least 32 bytes"));
+  }
   if (c.tls_cert.has_value() != c.tls_key.has_value()) {
     return std::unexpected("TESSERA_TLS_CERT and TESSERA_TLS_KEY: set both or neither");
   }

@@ -30,7 +30,7 @@ class StaticKeySource final : public KeySource {
   explicit StaticKeySource(std::shared_ptr<Key> key)
       : signing_(key), keys_(std::make_shared<KeySet>()) {
     std::string jwks = R"({"keys":[]})";
-    if constexpr (std::is_same_v<Key, EvpKey>) {
+    if constexpr (std::is_same_v<std::remove_const_t<Key>, EvpKey>) {
       jwks = R"({"keys":[)" + boost::json::serialize(key->public_jwk()) + "]}";
     }
     jwks_ = std::make_shared<const std::string>(std::move(jwks));

@@ -81,7 +81,8 @@ std::string key_encryption_key_path(const std::string& database_path) {
 }
 
 std::expected<jose::KeySealer, std::string> load_key_encryption_key(
-    const std::optional<std::string>& secret, const std::string& path, core::Random& random) {
+    const std::optional<std::string>& secret, const std::string& path, core::Random& random,
+    bool may_create) {
   if (secret) {
     auto sealer = jose::KeySealer::from_secret(*secret);
     if (!sealer) return std::unexpected("TESSERA_KEY_ENCRYPTION_KEY: " + sealer.error());
@@ -90,6 +91,11 @@ std::expected<jose::KeySealer, std::string> load_key_encryption_key(
   struct stat st{};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno != ENOENT) return std::unexpected("cannot stat " + path + ": " + errno_text());
+    if (!may_create) {
+      return std::unexpected(path +
+                             " is missing, but the database holds signing keys sealed with a "
+                             "key-encryption key; restore the file or set TESSERA_KEY_ENCRYPTION_KEY");
+    }
     if (auto created = create_key_file(path, random); !created) {
       return std::unexpected(created.error());
     }

@@ -19,9 +19,12 @@ namespace tessera::keys {
 std::string key_encryption_key_path(const std::string& database_path);
 
 // `secret`: the configured KEK (its bytes as given, at least 32), if any. Otherwise the file
-// at `path` is read, or created (mode 0600, 32 random bytes) when absent; creation is atomic,
-// so two processes starting at once end up with the same key. The error is one line.
+// at `path` is read, or, when absent and `may_create`, created (mode 0600, 32 random bytes);
+// creation is atomic, so two processes starting at once end up with the same key. A caller
+// whose database already holds sealed keys passes may_create = false: a new KEK could open
+// none of them. The error is one line.
 std::expected<jose::KeySealer, std::string> load_key_encryption_key(
-    const std::optional<std::string>& secret, const std::string& path, core::Random& random);
+    const std::optional<std::string>& secret, const std::string& path, core::Random& random,
+    bool may_create = true);
 
 }  // namespace tessera::keys

@@ -253,6 +253,20 @@ std::expected<void, std::string> KeyManager::refresh_locked(bool rotate_when_due
   return std::unexpected("the signing keys changed under every attempt to load them");
 }
 
+std::expected<void, std::string> KeyManager::check_key_encryption_key(
+    const std::vector<store::SigningKeyRecord>& records) {
+  const auto timeline = key_timeline(records, policy_.token_lifetime, clock_.now());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const KeyStatus status = timeline[i].status;
+    if (status != KeyStatus::kActive && status != KeyStatus::kPending) continue;
+    if (auto key = key_of(records[i], true); !key) {
+      return std::unexpected(key.error() +
+                             " (is TESSERA_KEY_ENCRYPTION_KEY or tessera.kek the one the server uses?)");
+    }
+  }
+  return {};
+}
+
 std::expected<void, std::string> KeyManager::start() {
   std::lock_guard lock(mutex_);
   return refresh_locked(true);
@@ -268,6 +282,9 @@ std::expected<KeyInfo, std::string> KeyManager::rotate(std::optional<jose::Algor
   for (int attempt = 0;; ++attempt) {
     auto records = load();
     if (!records) return std::unexpected(records.error());
+    if (auto usable = check_key_encryption_key(*records); !usable) {
+      return std::unexpected(usable.error());
+    }
     const auto timeline = key_timeline(*records, policy_.token_lifetime, clock_.now());
     const bool can_sign = std::any_of(timeline.begin(), timeline.end(),
                                       [](const KeyInfo& k) { return k.status == KeyStatus::kActive; });
@@ -292,6 +309,18 @@ std::expected<KeyManager::Retirement, std::string> KeyManager::retire(std::strin
   if (it == timeline.end()) return std::unexpected("no signing key has kid " + std::string(kid));
   if (it->status == KeyStatus::kRetired) {
     return std::unexpected("signing key " + std::string(kid) + " is already retired");
+  }
+  // Retiring the signing key makes a replacement, which must be sealed with the right KEK:
+  // the other keys that may sign must open with it. (The key being retired need not: it may
+  // be retired precisely because it cannot be used.)
+  if (it->status == KeyStatus::kActive) {
+    std::vector<store::SigningKeyRecord> others;
+    for (const auto& record : *records) {
+      if (record.kid != kid) others.push_back(record);
+    }
+    if (auto usable = check_key_encryption_key(others); !usable) {
+      return std::unexpected(usable.error());
+    }
   }
   const core::TimePoint now = core::TimePoint(std::chrono::seconds(core::unix_seconds(clock_.now())));
   if (!store_.set_signing_key_retire_at(kid, now)) {

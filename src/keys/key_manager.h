@@ -106,6 +106,10 @@ class KeyManager final : public jose::KeySource {
   std::expected<std::shared_ptr<const jose::EvpKey>, std::string> key_of(
       const store::SigningKeyRecord& record, bool need_private);
   std::expected<void, std::string> refresh_locked(bool rotate_when_due);
+  // Whether this manager's KEK opens the stored keys that may still sign: a key sealed under
+  // another KEK would be published but could never sign, here or anywhere.
+  std::expected<void, std::string> check_key_encryption_key(
+      const std::vector<store::SigningKeyRecord>& records);
 
   store::KeyStore& store_;
   jose::KeySealer sealer_;
