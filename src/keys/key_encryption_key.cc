@@ -30,7 +30,8 @@ std::expected<std::string, std::string> read_key_file(const std::string& path) {
   }
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     ::close(fd);
-    return std::unexpected(path + " is readable by other users; chmod 600 it (it encrypts the signing keys)");
+    return std::unexpected(path +
+                           " is open to other users; chmod 600 it (it encrypts the signing keys)");
   }
   std::string content(kMaxFileBytes + 1, '\0');
   std::size_t got = 0;
@@ -51,7 +52,8 @@ std::expected<std::string, std::string> read_key_file(const std::string& path) {
 // Writes the new key to a private temporary file and links it into place: link() fails if
 // another process got there first, and then its key is the one used.
 std::expected<void, std::string> create_key_file(const std::string& path, core::Random& random) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // Unique per attempt, so that threads and processes never share a temporary file.
+  const std::string tmp = path + ".tmp." + core::random_token(random, 9);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return std::unexpected("cannot create " + tmp + ": " + errno_text());
   std::string key = core::random_bytes(random, kKeyBytes);

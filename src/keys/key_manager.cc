@@ -60,12 +60,13 @@ std::vector<KeyInfo> key_timeline(const std::vector<store::SigningKeyRecord>& ke
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const auto& k = keys[i];
     // The key that takes over from this one: the next to activate, among those that do
-    // (a key retired before its activation never signs).
+    // (a key retired before its activation never signs; one retired in the second it
+    // activated may have, as times are whole seconds).
     std::optional<core::TimePoint> successor;
     for (std::size_t j = 0; j < keys.size(); ++j) {
       const auto& r = keys[j];
       const bool later = r.activates_at > k.activates_at || (r.activates_at == k.activates_at && j > i);
-      const bool signs = !r.retire_at || *r.retire_at > r.activates_at;
+      const bool signs = !r.retire_at || *r.retire_at >= r.activates_at;
       if (j != i && later && signs && (!successor || r.activates_at < *successor)) {
         successor = r.activates_at;
       }
@@ -75,9 +76,13 @@ std::vector<KeyInfo> key_timeline(const std::vector<store::SigningKeyRecord>& ke
       const core::TimePoint implicit = *successor + token_lifetime;
       retires = retires ? std::min(*retires, implicit) : implicit;
     }
-    KeyStatus status = KeyStatus::kRetiring;
+    // Activated keys that a later key has superseded are retiring, for good: they never
+    // sign again, even if the later key is itself retired early. The one activated key that
+    // nothing has superseded yet is the signer.
+    KeyStatus status = KeyStatus::kActive;
     if (retires && *retires <= now) status = KeyStatus::kRetired;
     else if (now < k.activates_at) status = KeyStatus::kPending;
+    else if (successor && *successor <= now) status = KeyStatus::kRetiring;
     out.push_back(KeyInfo{.kid = k.kid,
                           .alg = k.alg,
                           .status = status,
@@ -85,13 +90,6 @@ std::vector<KeyInfo> key_timeline(const std::vector<store::SigningKeyRecord>& ke
                           .activates_at = k.activates_at,
                           .retires_at = retires});
   }
-  // The signer: of the keys that have activated and are not retired, the last to activate.
-  std::optional<std::size_t> signer;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    if (out[i].status != KeyStatus::kRetiring) continue;
-    if (!signer || out[i].activates_at >= out[*signer].activates_at) signer = i;
-  }
-  if (signer) out[*signer].status = KeyStatus::kActive;
   return out;
 }
 
@@ -312,13 +310,15 @@ std::expected<KeyManager::Retirement, std::string> KeyManager::retire(std::strin
   }
   // Retiring the signing key makes a replacement, which must be sealed with the right KEK:
   // the other keys that may sign must open with it. (The key being retired need not: it may
-  // be retired precisely because it cannot be used.)
+  // be retired precisely because it cannot be used.) The replacement activates now, after
+  // every key that has activated, so only the pending keys may sign after it; the keys
+  // before the retired one never sign again, though without it they would look active.
   if (it->status == KeyStatus::kActive) {
-    std::vector<store::SigningKeyRecord> others;
-    for (const auto& record : *records) {
-      if (record.kid != kid) others.push_back(record);
+    std::vector<store::SigningKeyRecord> pending;
+    for (std::size_t i = 0; i < records->size(); ++i) {
+      if (timeline[i].status == KeyStatus::kPending) pending.push_back((*records)[i]);
     }
-    if (auto usable = check_key_encryption_key(others); !usable) {
+    if (auto usable = check_key_encryption_key(pending); !usable) {
       return std::unexpected(usable.error());
     }
   }
@@ -331,14 +331,24 @@ std::expected<KeyManager::Retirement, std::string> KeyManager::retire(std::strin
   result.retired.status = KeyStatus::kRetired;
   result.retired.retires_at = now;
   if (it->status == KeyStatus::kActive) {
-    auto reloaded = load();
-    if (!reloaded) return std::unexpected(reloaded.error());
-    auto replacement = add_key(policy_.algorithm, true, *reloaded);
-    if (!replacement) {
-      return std::unexpected("retired " + std::string(kid) + " but could not add a key to replace it: " +
-                             replacement.error());
+    // A replacement signs at once, unless another process (a server refreshing) already
+    // made one in between.
+    for (int attempt = 0; attempt < kAttempts && !result.replacement; ++attempt) {
+      auto reloaded = load();
+      if (!reloaded) return std::unexpected(reloaded.error());
+      const auto now_timeline = key_timeline(*reloaded, policy_.token_lifetime, clock_.now());
+      const auto active = std::find_if(now_timeline.begin(), now_timeline.end(),
+                                       [](const KeyInfo& k) { return k.status == KeyStatus::kActive; });
+      if (active != now_timeline.end()) {
+        result.replacement = *active;
+        break;
+      }
+      if (auto added = add_key(policy_.algorithm, true, *reloaded)) result.replacement = *added;
     }
-    result.replacement = *replacement;
+    if (!result.replacement) {
+      return std::unexpected("retired " + std::string(kid) +
+                             " but no key could be added to replace it; the server will add one");
+    }
   }
   return result;
 }

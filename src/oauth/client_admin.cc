@@ -50,6 +50,14 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
     return std::unexpected("an audience is at most 512 bytes without control characters");
   }
 
+  // A client_credentials token's "sub" is the client id: it must name no user (RFC 9700
+  // section 4.15), or /userinfo and introspection could not tell the two apart.
+  auto user = users_.find_user(client.id);
+  if (!user) return std::unexpected(unavailable());
+  if (*user) {
+    return std::unexpected("a user is named " + client.id + "; client and user names must differ");
+  }
+
   Added added{.grants = grants, .generated_secret = std::nullopt};
   std::optional<std::string> secret_hash;
   if (!client.is_public) {

@@ -45,10 +45,9 @@ struct NewClient {
 
 class ClientAdmin {
  public:
-  ClientAdmin(store::ClientStore& clients, const password::PasswordHasher& hasher,
-              core::Random& random, const core::Clock& clock,
-              std::chrono::seconds access_token_lifetime)
-      : clients_(clients), hasher_(hasher), random_(random), clock_(clock),
+  ClientAdmin(store::Store& store, const password::PasswordHasher& hasher, core::Random& random,
+              const core::Clock& clock, std::chrono::seconds access_token_lifetime)
+      : clients_(store), users_(store), hasher_(hasher), random_(random), clock_(clock),
         access_token_lifetime_(access_token_lifetime) {}
 
   struct Added {
@@ -62,6 +61,7 @@ class ClientAdmin {
 
  private:
   store::ClientStore& clients_;
+  store::UserStore& users_;
   const password::PasswordHasher& hasher_;
   core::Random& random_;
   const core::Clock& clock_;

@@ -44,7 +44,11 @@ std::expected<Client, OAuthError> ClientAuthenticator::authenticate_confidential
 }
 
 std::expected<Client, OAuthError> ClientAuthenticator::check(
-    const ClientCredentials& credentials) const {
+    const ClientCredentials& given) const {
+  // Libraries (oauthlib among them) send a public client as Basic with an empty password:
+  // an empty secret is no secret.
+  ClientCredentials credentials = given;
+  if (credentials.secret && credentials.secret->empty()) credentials.secret.reset();
   if (credentials.method == ClientCredentials::Method::kNone && credentials.id.empty()) {
     return default_client();
   }

@@ -22,7 +22,9 @@ std::expected<void, OAuthError> Revocation::revoke(std::string_view token,
   const std::string jti(claims->at("jti").get_string());
   // verify() checked exp is a NumericDate; our own tokens write it as an integer.
   const auto exp = claims->at("exp").to_number<std::int64_t>();
-  const core::TimePoint expires = core::TimePoint(std::chrono::seconds(exp));
+  // Kept while any verifier would still take the token: until exp plus the leeway.
+  const core::TimePoint expires =
+      core::TimePoint(std::chrono::seconds(exp) + access_.settings().leeway);
   if (!store_.revoke_access_token(jti, expires)) {
     return std::unexpected(
         OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});

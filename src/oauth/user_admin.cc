@@ -86,6 +86,11 @@ std::expected<void, std::string> UserAdmin::import(std::string_view name, std::s
 
 std::expected<void, std::string> UserAdmin::insert(std::string_view name, std::string hash,
                                                    const ScopeSet& scopes) {
+  // A client_credentials token's "sub" is the client id: a user of the same name would be
+  // indistinguishable from that client at /userinfo and introspection (RFC 9700 4.15).
+  auto client = clients_.find_client(name);
+  if (!client) return std::unexpected(store_failure(client.error(), name));
+  if (*client) return std::unexpected("a client is named " + std::string(name) + "; user and client names must differ");
   for (const std::string& scope : scopes) {
     if (!is_scope_token(scope)) return std::unexpected("'" + scope + "' is not a scope token");
   }

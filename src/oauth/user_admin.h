@@ -34,9 +34,9 @@ std::optional<std::string> check_new_password(std::string_view password);
 class UserAdmin {
  public:
   // `refresh`, when given, ends the refresh families of users who are disabled or deleted.
-  UserAdmin(store::UserStore& users, const password::PasswordHasher& hasher, core::Random& random,
+  UserAdmin(store::Store& store, const password::PasswordHasher& hasher, core::Random& random,
             const RefreshTokens* refresh = nullptr)
-      : users_(users), hasher_(hasher), random_(random), refresh_(refresh) {}
+      : users_(store), clients_(store), hasher_(hasher), random_(random), refresh_(refresh) {}
 
   std::expected<void, std::string> add(std::string_view name, std::string_view password,
                                        const ScopeSet& scopes);
@@ -68,6 +68,7 @@ class UserAdmin {
                                           const ScopeSet& scopes);
 
   store::UserStore& users_;
+  store::ClientStore& clients_;
   const password::PasswordHasher& hasher_;
   core::Random& random_;
   const RefreshTokens* refresh_;

@@ -98,7 +98,7 @@ TEST_F(LoadConfig, TakesEachSettingFromTheEnvironment) {
           {"TESSERA_REFRESH_TOKEN_TTL", "7d"},
           {"TESSERA_KEY_ROTATION", "90d"},
           {"TESSERA_KEY_PUBLISH_DELAY", "1h"},
-          {"TESSERA_KEY_ENCRYPTION_KEY", "kek"},
+          {"TESSERA_KEY_ENCRYPTION_KEY", "kek-0123456789abcdef-0123456789ab"},
           {"TESSERA_ADMIN_USERNAME", "root"},
           {"TESSERA_ADMIN_PASSWORD", "pw with spaces"},
           {"TESSERA_THREADS", "3"},
@@ -114,7 +114,7 @@ TEST_F(LoadConfig, TakesEachSettingFromTheEnvironment) {
   EXPECT_EQ(c.refresh_token_ttl, seconds{7 * 86400});
   EXPECT_EQ(c.key_rotation, seconds{90 * 86400});
   EXPECT_EQ(c.key_publish_delay, seconds{3600});
-  EXPECT_EQ(c.key_encryption_key, "kek");
+  EXPECT_EQ(c.key_encryption_key, "kek-0123456789abcdef-0123456789ab");
   EXPECT_EQ(c.admin_username, "root");
   EXPECT_EQ(c.admin_password, "pw with spaces");
   EXPECT_EQ(c.threads, 3u);

@@ -30,6 +30,14 @@
 #include "core/random.h"
 #include "jose/hmac_key.h"
 #include "jose/key_source.h"
+#include "oauth/client_admin.h"
+#include "oauth/grants/client_credentials.h"
+#include "oauth/grants/refresh_token.h"
+#include "oauth/introspection.h"
+#include "oauth/refresh_tokens.h"
+#include "oauth/revocation.h"
+#include "oauth/revocation_list.h"
+#include "password/secret_cache.h"
 #include "oauth/access_token.h"
 #include "oauth/client_authenticator.h"
 #include "oauth/errors.h"
@@ -189,25 +197,47 @@ inline StoredHash find_hash(const std::string& file, std::string_view prefix) {
   throw std::runtime_error("no hash starting with " + std::string(prefix) + " in " + file);
 }
 
-// Every real component of the token endpoint over a temporary SQLite database, with the
-// password grant registered. Members are public: tests reach into each of them.
+// Every real component of the token endpoint over a temporary SQLite database, with every
+// grant registered. Members are public: tests reach into each of them.
 struct OAuthWorld {
   OAuthWorld()
       : store(open_store(dir, clock)),
         key(make_hmac_key(kSecret)),
         keys(key),
-        tokens(keys, token_settings(), clock, random),
+        revoked(*store, clock),
+        tokens(keys, token_settings(), clock, random, &revoked),
+        refresh(*store, oauth::RefreshSettings{}, clock, random, revoked),
+        secret_cache(clock, random),
+        clients(*store, hasher, secret_cache),
         service(clients),
-        admin(*store, hasher, random),
-        userinfo(*store) {
+        admin(*store, hasher, random, &refresh),
+        client_admin(*store, hasher, random, clock, std::chrono::seconds(15 * 60 + 10)),
+        userinfo(*store),
+        introspection(tokens, refresh, *store, *store, std::string(kIssuer)),
+        revocation(tokens, refresh, *store, revoked, clock) {
     // Login failures log at info; keep the test output to what matters.
     core::set_log_level(core::LogLevel::kWarn);
-    service.add(std::make_unique<oauth::PasswordGrant>(*store, hasher, tokens));
+    service.add(std::make_unique<oauth::PasswordGrant>(*store, hasher, tokens, &refresh));
+    service.add(std::make_unique<oauth::ClientCredentialsGrant>(tokens));
+    service.add(std::make_unique<oauth::RefreshTokenGrant>(*store, refresh, tokens));
   }
 
   void add_user(std::string_view name, std::string_view password,
                 const oauth::ScopeSet& scopes = {}) {
     if (auto ok = admin.add(name, password, scopes); !ok) throw std::runtime_error(ok.error());
+  }
+
+  // A confidential client with `secret`, or a public one when `secret` is empty.
+  void add_client(std::string_view id, std::string_view secret, std::vector<std::string> grants,
+                  const oauth::ScopeSet& scopes = {}, std::string audience = "") {
+    oauth::NewClient client{.id = std::string(id),
+                            .is_public = secret.empty(),
+                            .secret = secret.empty() ? std::nullopt
+                                                     : std::optional<std::string>(secret),
+                            .grants = std::move(grants),
+                            .scopes = scopes,
+                            .audience = std::move(audience)};
+    if (auto ok = client_admin.add(client); !ok) throw std::runtime_error(ok.error());
   }
 
   std::string stored_hash(std::string_view name) {
@@ -223,11 +253,17 @@ struct OAuthWorld {
   password::PasswordHasher hasher{random, kFastArgon2};
   std::shared_ptr<jose::HmacKey> key;
   jose::StaticKeySource keys;
+  oauth::RevocationList revoked;
   oauth::AccessTokens tokens;
+  oauth::RefreshTokens refresh;
+  password::VerifiedSecretCache secret_cache;
   oauth::ClientAuthenticator clients;
   oauth::TokenService service;
   oauth::UserAdmin admin;
+  oauth::ClientAdmin client_admin;
   oauth::UserInfo userinfo;
+  oauth::Introspection introspection;
+  oauth::Revocation revocation;
 };
 
 }  // namespace tessera::test

@@ -41,7 +41,9 @@ TEST_F(PasswordGrantTest, RightPasswordGetsAVerifiableTokenForTheUser) {
   const auto response = login_alice();
   ASSERT_TRUE(response.has_value()) << describe(response);
   EXPECT_EQ(response->expires_in, test::kTtl);
-  EXPECT_EQ(response->refresh_token, std::nullopt);
+  // The built-in client may use the refresh_token grant, so it gets a refresh token.
+  ASSERT_TRUE(response->refresh_token.has_value());
+  EXPECT_EQ(response->refresh_token->size(), 43u);
 
   const auto claims = world_.tokens.verify(response->access_token);
   ASSERT_TRUE(claims.has_value()) << jose::describe(claims);

@@ -20,13 +20,14 @@ using ::testing::ElementsAre;
 
 constexpr std::string_view kPassword = "correct horse";
 constexpr std::string_view kClientAuthFailed = "client authentication failed";
+constexpr std::string_view kCountingGrant = "urn:tessera:test:counting";
 
 // A grant the built-in client may not use. It only counts its calls: the service must turn
 // the request away before reaching it.
 class CountingGrant final : public Grant {
  public:
   explicit CountingGrant(std::atomic<int>& calls) : calls_(calls) {}
-  std::string_view grant_type() const override { return "client_credentials"; }
+  std::string_view grant_type() const override { return kCountingGrant; }
   std::expected<TokenResponse, OAuthError> exchange(const TokenRequest&,
                                                     const Client&) const override {
     ++calls_;
@@ -64,7 +65,8 @@ class TokenServiceTest : public ::testing::Test {
 };
 
 TEST_F(TokenServiceTest, ListsGrantTypesInRegistrationOrder) {
-  EXPECT_THAT(world_.service.grant_types(), ElementsAre("password", "client_credentials"));
+  EXPECT_THAT(world_.service.grant_types(),
+              ElementsAre("password", "client_credentials", "refresh_token", kCountingGrant));
 }
 
 // RFC 6749 section 3.2: request parameters must not be included more than once.
@@ -136,11 +138,20 @@ TEST_F(TokenServiceTest, SecretWithoutClientIdIsInvalidClient) {
                          ErrorCode::kInvalidClient, kClientAuthFailed));
 }
 
-TEST_F(TokenServiceTest, BasicCredentialsForTheDefaultClientAreInvalidClient) {
+// The built-in client is public: a secret for it is a false claim.
+TEST_F(TokenServiceTest, BasicCredentialsWithASecretForTheDefaultClientAreInvalidClient) {
   TokenRequest request = alice_with({});
-  request.credentials = basic("default", "");
+  request.credentials = basic("default", "anything");
   EXPECT_TRUE(
       fails_with(world_.service.handle(request), ErrorCode::kInvalidClient, kClientAuthFailed));
+}
+
+// oauthlib sends public clients as Basic with an empty password: that is no secret at all.
+TEST_F(TokenServiceTest, BasicWithAnEmptyPasswordAuthenticatesAPublicClient) {
+  TokenRequest request = alice_with({});
+  request.credentials = basic("default", "");
+  const auto response = world_.service.handle(request);
+  ASSERT_TRUE(response.has_value()) << describe(response);
 }
 
 TEST_F(TokenServiceTest, BasicCredentialsForAnUnknownClientAreInvalidClient) {
@@ -151,11 +162,20 @@ TEST_F(TokenServiceTest, BasicCredentialsForAnUnknownClientAreInvalidClient) {
 }
 
 // RFC 6749 section 2.3: one authentication method per request.
-TEST_F(TokenServiceTest, BasicAndFormClientIdTogetherIsInvalidRequest) {
-  TokenRequest request = alice_with({{"client_id", "default"}});
-  request.credentials = basic("default", "");
+TEST_F(TokenServiceTest, BasicAndAFormClientSecretTogetherIsInvalidRequest) {
+  TokenRequest request = alice_with({{"client_secret", "s3cret-s3cret-s3cret"}});
+  request.credentials = basic("svc", "s3cret-s3cret-s3cret");
   EXPECT_TRUE(fails_with(world_.service.handle(request), ErrorCode::kInvalidRequest,
                          "use one client authentication method, not two"));
+}
+
+// A form client_id beside Basic credentials is allowed when it names the same client, and
+// refused when it names another.
+TEST_F(TokenServiceTest, BasicAndADifferentFormClientIdIsInvalidRequest) {
+  TokenRequest request = alice_with({{"client_id", "other"}});
+  request.credentials = basic("default", "");
+  EXPECT_TRUE(fails_with(world_.service.handle(request), ErrorCode::kInvalidRequest,
+                         "client_id does not match the Authorization header"));
 }
 
 TEST_F(TokenServiceTest, BasicAndFormClientSecretTogetherIsInvalidRequest) {
@@ -174,15 +194,21 @@ TEST_F(TokenServiceTest, UnsupportedGrantTypeIsCheckedBeforeTheClient) {
 
 // The default client has the password and refresh_token grants only (CONTRACT.md).
 TEST_F(TokenServiceTest, GrantTheClientMayNotUseIsUnauthorizedClient) {
-  const auto response = world_.service.handle(form({{"grant_type", "client_credentials"}}));
+  for (const std::string_view grant : {std::string_view("client_credentials"), kCountingGrant}) {
+    const auto response = world_.service.handle(form({{"grant_type", std::string(grant)}}));
+    EXPECT_TRUE(fails_with(response, ErrorCode::kUnauthorizedClient,
+                           "the client may not use this grant_type"))
+        << grant;
+  }
+  const auto response = world_.service.handle(form({{"grant_type", std::string(kCountingGrant)}}));
   EXPECT_TRUE(fails_with(response, ErrorCode::kUnauthorizedClient,
                          "the client may not use this grant_type"));
   EXPECT_EQ(other_grant_calls_.load(), 0);
 }
 
 TEST_F(TokenServiceTest, ClientIsAuthenticatedBeforeItsGrantsAreChecked) {
-  const auto response =
-      world_.service.handle(form({{"grant_type", "client_credentials"}, {"client_id", "other"}}));
+  const auto response = world_.service.handle(
+      form({{"grant_type", std::string(kCountingGrant)}, {"client_id", "other"}}));
   EXPECT_TRUE(fails_with(response, ErrorCode::kInvalidClient, kClientAuthFailed));
   EXPECT_EQ(other_grant_calls_.load(), 0);
 }

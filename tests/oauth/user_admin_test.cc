@@ -189,6 +189,25 @@ TEST_F(UserAdminTest, AddRefusesAScopeThatIsNotAScopeToken) {
   EXPECT_THAT(world_.store->has_users(), Optional(false));
 }
 
+// RFC 9700 section 4.15: a client_credentials token's sub is the client id, so no user may
+// share a client's name, whichever comes first.
+TEST_F(UserAdminTest, AUserCannotTakeAClientsNameNorAClientAUsers) {
+  world_.add_client("svc", "svc-secret-0123456789", {"client_credentials"});
+  const auto user = world_.admin.add("svc", "correct horse", {});
+  ASSERT_FALSE(user.has_value());
+  EXPECT_EQ(user.error(), "a client is named svc; user and client names must differ");
+
+  world_.add_user("erin", "correct horse");
+  const auto client = world_.client_admin.add({.id = "erin",
+                                               .is_public = false,
+                                               .secret = "erin-secret-0123456789",
+                                               .grants = {},
+                                               .scopes = {},
+                                               .audience = ""});
+  ASSERT_FALSE(client.has_value());
+  EXPECT_EQ(client.error(), "a user is named erin; client and user names must differ");
+}
+
 TEST_F(UserAdminTest, AddingAnExistingUserFailsAndKeepsTheOldPassword) {
   ASSERT_TRUE(world_.admin.add("alice", "first password", {}).has_value());
   const auto again = world_.admin.add("alice", "second password", {});

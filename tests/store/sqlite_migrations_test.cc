@@ -128,6 +128,75 @@ TEST_F(SqliteStoreTest, AnEmptyExistingFileIsMigrated) {
   EXPECT_EQ(RawDb(path_).query("PRAGMA user_version"), std::to_string(sqlite_schema_version()));
 }
 
+TEST_F(SqliteStoreTest, AVersion1DatabaseIsMigratedAndKeepsItsUsers) {
+  {
+    // The schema exactly as migration 1 made it, as a database from the first release has it.
+    RawDb raw(path_);
+    raw.exec(R"sql(
+      CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        scopes TEXT NOT NULL DEFAULT '',
+        disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO users VALUES ('alice', '$argon2id$v=19$old-hash', 'read write', 1,
+                                1600000000, 1600000100);
+      PRAGMA user_version = 1;
+    )sql");
+  }
+
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+
+  RawDb raw(path_);
+  EXPECT_GE(sqlite_schema_version(), 2);
+  EXPECT_EQ(raw.query("PRAGMA user_version"), std::to_string(sqlite_schema_version()));
+  EXPECT_EQ(
+      raw.query(
+          "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'signing_keys'"),
+      "1");
+  auto found = store->find_user("alice");
+  ASSERT_TRUE(found.has_value() && found->has_value());
+  EXPECT_EQ((*found)->password_hash, "$argon2id$v=19$old-hash");
+  EXPECT_THAT((*found)->scopes, ::testing::ElementsAre("read", "write"));
+  EXPECT_TRUE((*found)->disabled);
+  EXPECT_EQ((*found)->created_at, sys_seconds{seconds{1600000000}});
+  EXPECT_EQ((*found)->updated_at, sys_seconds{seconds{1600000100}});
+
+  // The new table works.
+  auto keys = store->list_signing_keys();
+  ASSERT_TRUE(keys.has_value());
+  EXPECT_TRUE(keys->empty());
+  const SigningKeyRecord key{.kid = "kid-a",
+                             .alg = "EdDSA",
+                             .public_jwk = "{}",
+                             .sealed_private = "sealed",
+                             .created_at = sys_seconds{seconds{1700000000}},
+                             .activates_at = sys_seconds{seconds{1700000000}},
+                             .retire_at = std::nullopt};
+  EXPECT_EQ(store->add_signing_key(key, std::nullopt), true);
+  EXPECT_EQ(raw.query("SELECT kid FROM signing_keys"), "kid-a");
+}
+
+TEST_F(SqliteStoreTest, TheMigrationIsLoggedWithItsVersions) {
+  {
+    RawDb raw(path_);
+    raw.exec(
+        "CREATE TABLE users (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, scopes TEXT NOT "
+        "NULL DEFAULT '', disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)), "
+        "created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) STRICT; "
+        "PRAGMA user_version = 1");
+  }
+  ::testing::internal::CaptureStderr();
+  auto store = open();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(log, HasSubstr(R"("event":"database_migrated")"));
+  EXPECT_THAT(log, HasSubstr(R"("from":1,"to":)" + std::to_string(sqlite_schema_version())));
+}
+
 TEST_F(SqliteStoreTest, ReopeningKeepsTheSchemaVersionAndTheData) {
   {
     auto store = open();

@@ -9,7 +9,10 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <latch>
 #include <memory>
+#include <optional>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -23,6 +26,7 @@ namespace tessera::store {
 namespace {
 
 using std::chrono::hours;
+using std::chrono::minutes;
 using std::chrono::seconds;
 using std::chrono::sys_seconds;
 using ::testing::ElementsAre;
@@ -66,6 +70,9 @@ const Backend kBackends[] = {
     {"sqlite", [] { return std::make_unique<SqliteTestDatabase>(); }},
 };
 
+// Names the backend in failure messages instead of dumping the struct's bytes.
+void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
+
 const sys_seconds kStart{seconds{1700000000}};
 
 class StoreTest : public ::testing::TestWithParam<Backend> {
@@ -101,6 +108,37 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     if (users) {
       for (const auto& u : *users) out.push_back(u.name);
     }
+    return out;
+  }
+
+  // A signing key as keys/ would store one; the store keeps every field as given.
+  static SigningKeyRecord signing_key(std::string kid, core::TimePoint created_at,
+                                      std::optional<core::TimePoint> retire_at = std::nullopt) {
+    return SigningKeyRecord{
+        .kid = kid,
+        .alg = "EdDSA",
+        .public_jwk = R"({"kty":"OKP","crv":"Ed25519","x":"x-of-)" + kid + R"("})",
+        .sealed_private = "sealed-" + kid,
+        .created_at = created_at,
+        .activates_at = created_at + minutes(10),
+        .retire_at = retire_at};
+  }
+
+  std::vector<SigningKeyRecord> signing_keys() {
+    auto keys = store_->list_signing_keys();
+    if (!keys) ADD_FAILURE() << "list_signing_keys failed: " << to_string(keys.error());
+    return keys ? *keys : std::vector<SigningKeyRecord>{};
+  }
+
+  std::vector<std::string> user_scopes() {
+    auto scopes = store_->list_user_scopes();
+    if (!scopes) ADD_FAILURE() << "list_user_scopes failed: " << to_string(scopes.error());
+    return scopes ? *scopes : std::vector<std::string>{};
+  }
+
+  std::vector<std::string> kids() {
+    std::vector<std::string> out;
+    for (const auto& k : signing_keys()) out.push_back(k.kid);
     return out;
   }
 
@@ -350,6 +388,195 @@ TEST_P(StoreTest, DataSurvivesClosingAndReopeningTheStore) {
   EXPECT_TRUE(found.disabled);
   EXPECT_EQ(found.created_at, kStart);
   EXPECT_THAT(names(), ElementsAre("alice"));
+}
+
+void expect_same_key(const SigningKeyRecord& got, const SigningKeyRecord& want) {
+  EXPECT_EQ(got.kid, want.kid);
+  EXPECT_EQ(got.alg, want.alg);
+  EXPECT_EQ(got.public_jwk, want.public_jwk);
+  EXPECT_EQ(got.sealed_private, want.sealed_private);
+  EXPECT_EQ(got.created_at, want.created_at);
+  EXPECT_EQ(got.activates_at, want.activates_at);
+  EXPECT_EQ(got.retire_at, want.retire_at);
+}
+
+TEST_P(StoreTest, SigningKeysComeBackWithEveryFieldAfterReopening) {
+  SigningKeyRecord current = signing_key("kid-current", kStart - hours(1));
+  current.alg = "ES256";
+  current.public_jwk = R"({"kty":"EC","crv":"P-256","x":"eA","y":"eQ","kid":"kid-current"})";
+  SigningKeyRecord retired = signing_key("kid-retired", kStart, kStart + hours(2));
+  retired.alg = "PS256";
+  retired.activates_at = kStart + seconds(1);
+  ASSERT_EQ(store_->add_signing_key(current, std::nullopt), true);
+  ASSERT_EQ(store_->add_signing_key(retired, "kid-current"), true);
+
+  reopen();
+
+  const auto keys = signing_keys();
+  ASSERT_EQ(keys.size(), 2u);
+  expect_same_key(keys[0], current);
+  EXPECT_FALSE(keys[0].retire_at.has_value());
+  expect_same_key(keys[1], retired);
+  EXPECT_EQ(keys[1].retire_at, kStart + hours(2));
+}
+
+TEST_P(StoreTest, SigningKeyTimesAreTheCallersNotTheClocks) {
+  clock_.advance(hours(1000));
+  const SigningKeyRecord key = signing_key("kid-a", kStart - hours(5));
+  ASSERT_EQ(store_->add_signing_key(key, std::nullopt), true);
+
+  const auto keys = signing_keys();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].created_at, kStart - hours(5));
+  EXPECT_EQ(keys[0].activates_at, kStart - hours(5) + minutes(10));
+}
+
+TEST_P(StoreTest, SigningKeysAreListedByCreationTimeThenInTheOrderAdded) {
+  EXPECT_THAT(signing_keys(), IsEmpty());
+  // The newest (by creation time) stays "late" throughout, so each add expects it.
+  ASSERT_EQ(store_->add_signing_key(signing_key("late", kStart + hours(2)), std::nullopt), true);
+  ASSERT_EQ(store_->add_signing_key(signing_key("early-b", kStart), "late"), true);
+  ASSERT_EQ(store_->add_signing_key(signing_key("early-a", kStart), "late"), true);
+  ASSERT_EQ(store_->add_signing_key(signing_key("middle", kStart + hours(1)), "late"), true);
+
+  EXPECT_THAT(kids(), ElementsAre("early-b", "early-a", "middle", "late"));
+}
+
+TEST_P(StoreTest, TheNewestKeyIsTheLastAddedAmongThoseCreatedAtTheSameTime) {
+  ASSERT_EQ(store_->add_signing_key(signing_key("first", kStart), std::nullopt), true);
+  ASSERT_EQ(store_->add_signing_key(signing_key("second", kStart), "first"), true);
+
+  EXPECT_EQ(store_->add_signing_key(signing_key("third", kStart), "first"), false);
+  EXPECT_EQ(store_->add_signing_key(signing_key("third", kStart), "second"), true);
+  EXPECT_THAT(kids(), ElementsAre("first", "second", "third"));
+}
+
+TEST_P(StoreTest, AddingTheFirstSigningKeyExpectingNoneSucceeds) {
+  EXPECT_EQ(store_->add_signing_key(signing_key("kid-a", kStart), std::nullopt), true);
+  EXPECT_THAT(kids(), ElementsAre("kid-a"));
+}
+
+TEST_P(StoreTest, AddingASigningKeyExpectingTheActualNewestSucceeds) {
+  ASSERT_EQ(store_->add_signing_key(signing_key("kid-a", kStart), std::nullopt), true);
+  clock_.advance(hours(1));
+
+  EXPECT_EQ(store_->add_signing_key(signing_key("kid-b", kStart + hours(1)), "kid-a"), true);
+  EXPECT_THAT(kids(), ElementsAre("kid-a", "kid-b"));
+}
+
+TEST_P(StoreTest, AddingASigningKeyExpectingAStaleNewestAddsNothing) {
+  ASSERT_EQ(store_->add_signing_key(signing_key("kid-a", kStart), std::nullopt), true);
+  ASSERT_EQ(store_->add_signing_key(signing_key("kid-b", kStart + hours(1)), "kid-a"), true);
+
+  EXPECT_EQ(store_->add_signing_key(signing_key("kid-c", kStart + hours(2)), "kid-a"), false);
+  EXPECT_EQ(store_->add_signing_key(signing_key("kid-c", kStart + hours(2)), std::nullopt), false);
+  EXPECT_EQ(store_->add_signing_key(signing_key("kid-c", kStart + hours(2)), "kid-unknown"), false);
+  EXPECT_THAT(kids(), ElementsAre("kid-a", "kid-b"));
+}
+
+TEST_P(StoreTest, AddingASigningKeyExpectingSomeKeyOnAnEmptyTableAddsNothing) {
+  EXPECT_EQ(store_->add_signing_key(signing_key("kid-a", kStart), "kid-gone"), false);
+  EXPECT_THAT(signing_keys(), IsEmpty());
+}
+
+TEST_P(StoreTest, AddingATakenKidFailsWithAlreadyExistsAndKeepsTheFirstKey) {
+  const SigningKeyRecord first = signing_key("kid-a", kStart);
+  ASSERT_EQ(store_->add_signing_key(first, std::nullopt), true);
+
+  SigningKeyRecord again = signing_key("kid-a", kStart + hours(1));
+  again.sealed_private = "sealed-other";
+  EXPECT_EQ(store_->add_signing_key(again, "kid-a"), std::unexpected(StoreError::kAlreadyExists));
+
+  const auto keys = signing_keys();
+  ASSERT_EQ(keys.size(), 1u);
+  expect_same_key(keys[0], first);
+}
+
+TEST_P(StoreTest, SettingRetireAtStoresItAndLeavesOtherKeysAlone) {
+  ASSERT_EQ(store_->add_signing_key(signing_key("kid-a", kStart), std::nullopt), true);
+  ASSERT_EQ(store_->add_signing_key(signing_key("kid-b", kStart + hours(1)), "kid-a"), true);
+
+  ASSERT_TRUE(store_->set_signing_key_retire_at("kid-a", kStart + hours(3)).has_value());
+  auto keys = signing_keys();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].retire_at, kStart + hours(3));
+  EXPECT_EQ(keys[1].retire_at, std::nullopt);
+
+  // An earlier retirement replaces a later one.
+  ASSERT_TRUE(store_->set_signing_key_retire_at("kid-a", kStart + hours(2)).has_value());
+  keys = signing_keys();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].retire_at, kStart + hours(2));
+  EXPECT_EQ(keys[0].created_at, kStart);
+  EXPECT_EQ(keys[0].sealed_private, "sealed-kid-a");
+}
+
+TEST_P(StoreTest, RetiringAnUnknownKidFailsWithNotFound) {
+  EXPECT_EQ(store_->set_signing_key_retire_at("ghost", kStart),
+            std::unexpected(StoreError::kNotFound));
+  ASSERT_EQ(store_->add_signing_key(signing_key("kid-a", kStart), std::nullopt), true);
+  EXPECT_EQ(store_->set_signing_key_retire_at("ghost", kStart),
+            std::unexpected(StoreError::kNotFound));
+  EXPECT_EQ(signing_keys().at(0).retire_at, std::nullopt);
+}
+
+TEST_P(StoreTest, ConcurrentAddsExpectingTheSameNewestAddExactlyOneKey) {
+  constexpr int kThreads = 8;
+  std::optional<std::string> newest;
+  std::vector<std::string> winners;
+  for (int round = 0; round < 5; ++round) {
+    std::latch start(kThreads);
+    std::vector<StoreResult<bool>> results(kThreads, false);
+    {
+      std::vector<std::jthread> threads;
+      for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+          const std::string kid = "kid-" + std::to_string(round) + "-" + std::to_string(t);
+          start.arrive_and_wait();
+          results[t] = store_->add_signing_key(signing_key(kid, kStart + hours(round)), newest);
+        });
+      }
+    }
+    int won = -1;
+    for (int t = 0; t < kThreads; ++t) {
+      ASSERT_TRUE(results[t].has_value())
+          << "round " << round << " thread " << t << ": " << to_string(results[t].error());
+      if (*results[t]) {
+        EXPECT_EQ(won, -1) << "round " << round << ": threads " << won << " and " << t
+                           << " both won";
+        won = t;
+      }
+    }
+    ASSERT_NE(won, -1) << "round " << round << ": nobody won";
+    newest = "kid-" + std::to_string(round) + "-" + std::to_string(won);
+    winners.push_back(*newest);
+  }
+  EXPECT_EQ(kids(), winners);
+}
+
+TEST_P(StoreTest, UserScopesAreTheSortedUnionWithoutDuplicates) {
+  ASSERT_TRUE(store_->add_user(user("alice", {"write", "read"})).has_value());
+  ASSERT_TRUE(store_->add_user(user("bob", {"admin", "read", "admin"})).has_value());
+  ASSERT_TRUE(store_->add_user(user("carol", {})).has_value());
+  ASSERT_TRUE(store_->add_user(user("dave", {"write", "read"})).has_value());
+
+  EXPECT_THAT(user_scopes(), ElementsAre("admin", "read", "write"));
+}
+
+TEST_P(StoreTest, UserScopesFollowScopeChanges) {
+  ASSERT_TRUE(store_->add_user(user("alice", {"read"})).has_value());
+  ASSERT_TRUE(store_->set_user_scopes("alice", {"z:thing", "a:thing"}).has_value());
+  ASSERT_TRUE(store_->add_user(user("bob", {"m"})).has_value());
+  ASSERT_TRUE(store_->delete_user("bob").has_value());
+
+  EXPECT_THAT(user_scopes(), ElementsAre("a:thing", "z:thing"));
+}
+
+TEST_P(StoreTest, UserScopesAreEmptyWhenNoUserHasAny) {
+  EXPECT_THAT(user_scopes(), IsEmpty());
+  ASSERT_TRUE(store_->add_user(user("alice", {})).has_value());
+  ASSERT_TRUE(store_->add_user(user("bob", {})).has_value());
+  EXPECT_THAT(user_scopes(), IsEmpty());
 }
 
 TEST_P(StoreTest, PingSucceedsOnAnOpenStore) { EXPECT_TRUE(store_->ping().has_value()); }
