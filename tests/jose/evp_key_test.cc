@@ -16,10 +16,12 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/base64.h"
 #include "jose/hmac_key.h"
+#include "jose/jose_test_support.h"
 #include "jose/jws.h"
 
 namespace tessera::jose {
@@ -436,6 +438,46 @@ TEST_P(EvpKeyTest, AnotherAlgorithmsKeyInTheSetIsNotUsed) {
   EXPECT_TRUE(Succeeds(verify_compact(token(), all, kEverything)));
 }
 
+TEST_P(EvpKeyTest, AFailedVerificationDoesNotSpoilTheNextOperation) {
+  // Each operation works on a copy of the key's prepared context, so a refused signature
+  // leaves nothing behind for the next one.
+  const std::string signature = key_->sign("input").value();
+  std::string bad = signature;
+  bad[0] = static_cast<char>(bad[0] ^ 0x01);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(key_->verify("input", bad));
+    EXPECT_TRUE(key_->verify("input", signature));
+    EXPECT_FALSE(key_->verify("other input", signature));
+    EXPECT_TRUE(key_->verify("input", key_->sign("input").value()));
+  }
+}
+
+TEST_P(EvpKeyTest, IsSharedSafelyByThreadsSigningAndVerifyingAtOnce) {
+  // One key, shared by every thread of the server (evp_key.h).
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 25;
+  std::vector<int> failures(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRounds; ++i) {
+        const std::string payload = R"({"sub":"user-)" + std::to_string(t * kRounds + i) + R"("})";
+        const auto token = sign_compact(*key_, "at+jwt", payload);
+        const auto verified =
+            token ? verify_compact(*token, keys_, kEverything)
+                  : std::expected<VerifiedJws, Error>(std::unexpected(token.error()));
+        if (!verified || verified->payload != payload) ++failures[t];
+        // And a bad signature is still refused in the middle of all this.
+        if (token && verify_compact(with_signature(*token, "bad signature"), keys_, kEverything)) {
+          ++failures[t];
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures, std::vector<int>(kThreads, 0));
+}
+
 TEST(EvpKey, RefusesToGenerateAnHs256Key) {
   const auto key = EvpKey::generate(Algorithm::kHS256);
   ASSERT_FALSE(key.has_value());
@@ -522,6 +564,46 @@ TEST_F(Es256Signature, RefusesTheDerEncodingOpenSslUsesNatively) {
   const std::string der = raw_to_der(signature_);
   ASSERT_GT(der.size(), 64u);
   EXPECT_TRUE(FailsWith(verify_with(der), Error::kBadSignature));
+}
+
+TEST_F(Es256Signature, AlwaysWritesTheLowSForm) {
+  // evp_key.h: S <= n/2 on signing. ECDSA signatures are random, so half of them would have
+  // a high S without the normalisation; 200 leave a chance of 2^-200 of missing that.
+  const testing_support::P256Order order;
+  for (int i = 0; i < 200; ++i) {
+    const std::string input = "input " + std::to_string(i);
+    const std::string signature = key_->sign(input).value();
+    ASSERT_EQ(signature.size(), 64u);
+    EXPECT_TRUE(order.s_is_low(signature)) << "signature " << i;
+    EXPECT_TRUE(key_->verify(input, signature)) << "signature " << i;
+  }
+}
+
+TEST_F(Es256Signature, AcceptsTheHighSFormOfAValidSignature) {
+  // (R, n - S) is as valid as (R, S). JWS does not require low S, and other signers (PyJWT,
+  // the RFC 7515 A.3 example itself) write high S, so verification accepts it.
+  const testing_support::P256Order order;
+  ASSERT_TRUE(order.s_is_low(signature_));
+  const std::string high = order.with_other_s(signature_);
+  ASSERT_FALSE(order.s_is_low(high));
+  ASSERT_NE(high, signature_);
+  EXPECT_TRUE(Succeeds(verify_with(high)));
+  EXPECT_TRUE(key_->verify(split(token_).header + "." + split(token_).payload, high));
+}
+
+TEST_F(Es256Signature, RefusesROrSAboveTheGroupOrder) {
+  // SEC 1 section 4.1.4 step 1: R and S in [1, n-1]. n + k is the same number mod n as k, so
+  // a verifier that reduced instead of refusing would accept R = n + R' for some R'.
+  const testing_support::P256Order order;
+  ASSERT_EQ(order.n(), kP256Order);
+  for (const unsigned long k : {1ul, 2ul, 0x1000ul}) {
+    EXPECT_TRUE(FailsWith(verify_with(order.n_plus(k) + s()), Error::kBadSignature)) << k;
+    EXPECT_TRUE(FailsWith(verify_with(r() + order.n_plus(k)), Error::kBadSignature)) << k;
+  }
+  const std::string input = split(token_).header + "." + split(token_).payload;
+  EXPECT_FALSE(key_->verify(input, kP256Order + s()));
+  EXPECT_FALSE(key_->verify(input, r() + kP256Order));
+  EXPECT_FALSE(key_->verify(input, std::string(32, '\0') + s()));
 }
 
 TEST_F(Es256Signature, RefusesSwappedHalves) {
