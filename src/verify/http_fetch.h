@@ -1,0 +1,29 @@
+// A small HTTP(S) GET for the verifier's background thread: the issuer's metadata and JWKS.
+// Blocking, with a deadline, a cap on the body, certificate and host name checks for https
+// (the system's CA store), and no redirects (an issuer's documents are at fixed URLs).
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tessera::detail {
+
+struct FetchResult {
+  unsigned status = 0;
+  std::string body;
+  // The max-age of Cache-Control, if the response has one.
+  std::optional<std::chrono::seconds> max_age;
+};
+
+// `url`: http:// or https://. The error is one line.
+std::expected<FetchResult, std::string> http_get(std::string_view url,
+                                                 std::chrono::seconds timeout,
+                                                 std::size_t max_body_bytes);
+
+// Whether `url` is an absolute http(s) URL with a host.
+bool is_http_url(std::string_view url);
+
+}  // namespace tessera::detail

@@ -1,0 +1,46 @@
+// What the pieces of tessera::verify share, behind the public header.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <vector>
+
+#include "jose/algorithm.h"
+#include "jose/jwt.h"
+#include "jose/signing_key.h"
+#include "tessera/verify.h"
+
+namespace tessera {
+
+struct Claims::Impl {
+  std::string subject;
+  std::string client_id;
+  std::string issuer;
+  std::string jti;
+  std::vector<std::string> scopes;
+  std::int64_t expires_at = 0;
+  std::int64_t issued_at = 0;
+  std::string json;
+  boost::json::object payload;
+};
+
+struct KeySet::Impl {
+  jose::KeySet keys;
+  std::size_t size = 0;
+};
+
+namespace detail {
+
+// Names to algorithms; HS256 and unknown names are refused with a one-line reason.
+std::expected<std::vector<jose::Algorithm>, std::string> parse_algorithms(
+    const std::vector<std::string>& names);
+
+std::expected<Claims, VerifyError> verify_with(std::string_view token, const jose::KeySet& keys,
+                                               const jose::JwtPolicy& policy,
+                                               std::chrono::system_clock::time_point now);
+
+}  // namespace detail
+}  // namespace tessera

@@ -1,0 +1,177 @@
+// The pure half of tessera::verify: Claims, KeySet and verify() over jose/, without I/O.
+#include <algorithm>
+#include <boost/json/serialize.hpp>
+
+#include "jose/jwks.h"
+#include "jose/jwt.h"
+#include "tessera/verify.h"
+#include "verify/internal.h"
+
+namespace tessera {
+
+namespace json = boost::json;
+
+std::string_view to_string(VerifyError error) {
+  switch (error) {
+    case VerifyError::kMalformed: return "the token is malformed";
+    case VerifyError::kAlgorithmNotAllowed: return "the token's algorithm is not accepted";
+    case VerifyError::kForbiddenHeader: return "the token's header is not accepted";
+    case VerifyError::kUnknownKey: return "the token's key is unknown";
+    case VerifyError::kBadSignature: return "the token's signature does not verify";
+    case VerifyError::kWrongType: return "the token is not an access token";
+    case VerifyError::kMissingClaim: return "the token lacks a required claim";
+    case VerifyError::kExpired: return "the token has expired";
+    case VerifyError::kNotYetValid: return "the token is not valid yet";
+    case VerifyError::kWrongIssuer: return "the token's issuer is not accepted";
+    case VerifyError::kWrongAudience: return "the token is not meant for this service";
+    case VerifyError::kKeysUnavailable: return "the issuer's keys are not available yet";
+  }
+  return "the token is invalid";
+}
+
+// --- Claims ---------------------------------------------------------------------------
+
+Claims::Claims(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Claims::Claims(Claims&&) noexcept = default;
+Claims& Claims::operator=(Claims&&) noexcept = default;
+Claims::Claims(const Claims& other) : impl_(std::make_unique<Impl>(*other.impl_)) {}
+Claims& Claims::operator=(const Claims& other) {
+  if (this != &other) impl_ = std::make_unique<Impl>(*other.impl_);
+  return *this;
+}
+Claims::~Claims() = default;
+
+const std::string& Claims::subject() const { return impl_->subject; }
+const std::string& Claims::client_id() const { return impl_->client_id; }
+const std::string& Claims::issuer() const { return impl_->issuer; }
+const std::string& Claims::jti() const { return impl_->jti; }
+const std::vector<std::string>& Claims::scopes() const { return impl_->scopes; }
+bool Claims::has_scope(std::string_view scope) const {
+  return std::find(impl_->scopes.begin(), impl_->scopes.end(), scope) != impl_->scopes.end();
+}
+std::int64_t Claims::expires_at() const { return impl_->expires_at; }
+std::int64_t Claims::issued_at() const { return impl_->issued_at; }
+std::optional<std::string> Claims::string_claim(std::string_view name) const {
+  const json::value* v = impl_->payload.if_contains(name);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return std::string(v->get_string());
+}
+const std::string& Claims::json() const { return impl_->json; }
+
+// --- KeySet -----------------------------------------------------------------------------
+
+KeySet::KeySet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+KeySet::KeySet(KeySet&&) noexcept = default;
+KeySet& KeySet::operator=(KeySet&&) noexcept = default;
+KeySet::~KeySet() = default;
+std::size_t KeySet::size() const { return impl_->size; }
+
+std::expected<KeySet, std::string> KeySet::from_jwks(std::string_view jwks_json) {
+  auto parsed = jose::parse_jwks(jwks_json);
+  if (!parsed) return std::unexpected(parsed.error());
+  auto impl = std::make_unique<Impl>();
+  impl->keys = std::move(parsed->keys);
+  impl->size = parsed->used;
+  return KeySet(std::move(impl));
+}
+
+// --- verify -------------------------------------------------------------------------------
+
+namespace {
+
+VerifyError map_error(jose::Error e) {
+  using jose::Error;
+  switch (e) {
+    case Error::kTooLarge:
+    case Error::kMalformed:
+    case Error::kBadBase64:
+    case Error::kBadJson:
+    case Error::kNotAnObject: return VerifyError::kMalformed;
+    case Error::kMissingAlgorithm:
+    case Error::kUnknownAlgorithm:
+    case Error::kAlgorithmNotAllowed: return VerifyError::kAlgorithmNotAllowed;
+    case Error::kForbiddenHeader:
+    case Error::kUnsupportedCritical: return VerifyError::kForbiddenHeader;
+    case Error::kUnknownKey: return VerifyError::kUnknownKey;
+    case Error::kBadSignature: return VerifyError::kBadSignature;
+    case Error::kWrongType: return VerifyError::kWrongType;
+    case Error::kMissingClaim:
+    case Error::kBadClaim: return VerifyError::kMissingClaim;
+    case Error::kExpired: return VerifyError::kExpired;
+    case Error::kNotYetValid:
+    case Error::kIssuedInFuture: return VerifyError::kNotYetValid;
+    case Error::kWrongIssuer: return VerifyError::kWrongIssuer;
+    case Error::kWrongAudience: return VerifyError::kWrongAudience;
+    case Error::kRevoked:
+    case Error::kInternal: return VerifyError::kBadSignature;
+  }
+  return VerifyError::kMalformed;
+}
+
+}  // namespace
+
+namespace detail {
+
+std::expected<std::vector<jose::Algorithm>, std::string> parse_algorithms(
+    const std::vector<std::string>& names) {
+  std::vector<jose::Algorithm> out;
+  for (const std::string& name : names) {
+    const auto alg = jose::parse_algorithm(name);
+    if (!alg) return std::unexpected("'" + name + "' is not a supported algorithm");
+    // A JWKS publishes public keys: an HMAC secret never comes from one.
+    if (*alg == jose::Algorithm::kHS256) {
+      return std::unexpected("HS256 needs a shared secret and cannot be verified from a JWKS");
+    }
+    out.push_back(*alg);
+  }
+  if (out.empty()) return std::unexpected("at least one algorithm must be allowed");
+  return out;
+}
+
+std::expected<Claims, VerifyError> verify_with(std::string_view token, const jose::KeySet& keys,
+                                               const jose::JwtPolicy& policy,
+                                               std::chrono::system_clock::time_point now) {
+  auto payload = jose::verify_jwt(token, keys, policy, now);
+  if (!payload) return std::unexpected(map_error(payload.error()));
+  auto impl = std::make_unique<Claims::Impl>();
+  // RFC 9068 section 2.2: sub, client_id and jti are required strings.
+  for (auto [name, field] : {std::pair{"sub", &impl->subject}, {"client_id", &impl->client_id},
+                             {"jti", &impl->jti}, {"iss", &impl->issuer}}) {
+    const json::value* v = payload->if_contains(name);
+    if (v == nullptr || !v->is_string()) return std::unexpected(VerifyError::kMissingClaim);
+    *field = v->get_string();
+  }
+  if (const json::value* scope = payload->if_contains("scope")) {
+    if (!scope->is_string()) return std::unexpected(VerifyError::kMissingClaim);
+    std::string_view text = scope->get_string();
+    while (!text.empty()) {
+      const std::size_t space = text.find(' ');
+      if (space != 0) impl->scopes.emplace_back(text.substr(0, space));
+      if (space == std::string_view::npos) break;
+      text.remove_prefix(space + 1);
+    }
+  }
+  impl->expires_at = static_cast<std::int64_t>(payload->at("exp").to_number<double>());
+  impl->issued_at = static_cast<std::int64_t>(payload->at("iat").to_number<double>());
+  impl->json = json::serialize(*payload);
+  impl->payload = std::move(*payload);
+  return Claims(std::move(impl));
+}
+
+}  // namespace detail
+
+std::expected<Claims, VerifyError> verify(std::string_view token, const KeySet& keys,
+                                          const VerifyPolicy& policy,
+                                          std::chrono::system_clock::time_point now) {
+  auto algorithms = detail::parse_algorithms(policy.algorithms);
+  if (!algorithms) return std::unexpected(VerifyError::kAlgorithmNotAllowed);
+  const jose::JwtPolicy jwt_policy{
+      .issuer = policy.issuer,
+      .audience = policy.audience.empty() ? std::nullopt : std::optional(policy.audience),
+      .algorithms = std::move(*algorithms),
+      .typ = "at+jwt",
+      .leeway = policy.leeway};
+  return detail::verify_with(token, keys.impl().keys, jwt_policy, now);
+}
+
+}  // namespace tessera

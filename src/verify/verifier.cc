@@ -1,0 +1,182 @@
+// tessera::Verifier: the cached JWKS and the background thread that keeps it.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "core/strict_json.h"
+#include "jose/jwks.h"
+#include "tessera/verify.h"
+#include "verify/http_fetch.h"
+#include "verify/internal.h"
+
+namespace tessera {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t kMaxDocumentBytes = 64 * 1024;
+constexpr std::chrono::seconds kFirstRetry{1};
+
+std::string strip_slash(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+struct Verifier::Impl {
+  VerifierOptions options;
+  jose::JwtPolicy policy;
+
+  std::atomic<std::shared_ptr<const jose::KeySet>> keys;
+  std::atomic<std::size_t> key_count{0};
+
+  mutable std::mutex mutex;
+  mutable std::condition_variable wake;
+  bool stopping = false;                 // guarded by mutex
+  mutable bool refetch_wanted = false;   // guarded by mutex
+  std::optional<std::string> last_error; // guarded by mutex
+  std::string jwks_uri;                  // the background thread's own
+  std::thread thread;
+
+  // One round: discovery if needed, then the JWKS. Returns how long to wait before the next.
+  std::chrono::seconds fetch_once(std::chrono::seconds& backoff);
+  void run();
+  void request_refetch() const {
+    {
+      std::lock_guard lock(mutex);
+      refetch_wanted = true;
+    }
+    wake.notify_all();
+  }
+};
+
+std::chrono::seconds Verifier::Impl::fetch_once(std::chrono::seconds& backoff) {
+  const auto fail = [&](std::string error) {
+    {
+      std::lock_guard lock(mutex);
+      last_error = std::move(error);
+    }
+    const auto wait = backoff;
+    backoff = std::min(backoff * 2, options.max_cache);
+    return wait;
+  };
+  if (jwks_uri.empty()) {
+    // RFC 8414 section 3: the metadata lives under the issuer, and must name that issuer.
+    const std::string url = strip_slash(options.issuer) + "/.well-known/oauth-authorization-server";
+    auto got = detail::http_get(url, options.fetch_timeout, kMaxDocumentBytes);
+    if (!got) return fail(got.error());
+    if (got->status != 200) return fail("GET " + url + ": status " + std::to_string(got->status));
+    auto doc = core::parse_strict_json(got->body);
+    const json::object* metadata = doc ? doc->if_object() : nullptr;
+    const json::value* issuer = metadata ? metadata->if_contains("issuer") : nullptr;
+    const json::value* uri = metadata ? metadata->if_contains("jwks_uri") : nullptr;
+    if (issuer == nullptr || !issuer->is_string() || uri == nullptr || !uri->is_string()) {
+      return fail(url + ": not authorization server metadata");
+    }
+    if (issuer->get_string() != options.issuer) {
+      return fail(url + ": names issuer " + std::string(issuer->get_string()));
+    }
+    if (!detail::is_http_url(uri->get_string())) return fail(url + ": jwks_uri is not an http(s) URL");
+    jwks_uri = uri->get_string();
+  }
+  auto got = detail::http_get(jwks_uri, options.fetch_timeout, kMaxDocumentBytes);
+  if (!got) return fail(got.error());
+  if (got->status != 200) return fail("GET " + jwks_uri + ": status " + std::to_string(got->status));
+  auto parsed = jose::parse_jwks(got->body);
+  if (!parsed) return fail(jwks_uri + ": " + parsed.error());
+  key_count.store(parsed->used);
+  keys.store(std::make_shared<const jose::KeySet>(std::move(parsed->keys)));
+  {
+    std::lock_guard lock(mutex);
+    last_error.reset();
+  }
+  wake.notify_all();  // wait_for_keys()
+  backoff = kFirstRetry;
+  return std::clamp(got->max_age.value_or(options.max_cache), options.min_cache, options.max_cache);
+}
+
+void Verifier::Impl::run() {
+  std::chrono::seconds backoff = kFirstRetry;
+  Clock::time_point last_fetch{};
+  for (;;) {
+    last_fetch = Clock::now();
+    const auto wait = fetch_once(backoff);
+    std::unique_lock lock(mutex);
+    const auto due = last_fetch + wait;
+    // Early for an unknown kid, but never sooner than min_refetch_interval after a fetch.
+    const auto earliest = last_fetch + options.min_refetch_interval;
+    refetch_wanted = false;
+    for (;;) {
+      if (stopping) return;
+      const auto now = Clock::now();
+      if (now >= due || (refetch_wanted && now >= earliest)) break;
+      wake.wait_until(lock, refetch_wanted ? std::min(due, earliest) : due);
+    }
+  }
+}
+
+Verifier::Verifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Verifier::~Verifier() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  // An HTTP exchange in progress ends within fetch_timeout.
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::expected<std::unique_ptr<Verifier>, std::string> Verifier::create(VerifierOptions options) {
+  if (!detail::is_http_url(options.issuer)) {
+    return std::unexpected("the issuer must be an http(s) URL, not '" + options.issuer + "'");
+  }
+  if (!options.jwks_uri.empty() && !detail::is_http_url(options.jwks_uri)) {
+    return std::unexpected("jwks_uri must be an http(s) URL, not '" + options.jwks_uri + "'");
+  }
+  auto algorithms = detail::parse_algorithms(options.algorithms);
+  if (!algorithms) return std::unexpected(algorithms.error());
+  if (options.min_cache <= std::chrono::seconds(0) || options.max_cache < options.min_cache) {
+    return std::unexpected("the JWKS cache bounds must satisfy 0 < min_cache <= max_cache");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->policy = jose::JwtPolicy{
+      .issuer = options.issuer,
+      .audience = options.audience.empty() ? std::nullopt : std::optional(options.audience),
+      .algorithms = std::move(*algorithms),
+      .typ = "at+jwt",
+      .leeway = options.leeway};
+  impl->jwks_uri = options.jwks_uri;
+  impl->options = std::move(options);
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->run(); });
+  return std::unique_ptr<Verifier>(new Verifier(std::move(impl)));
+}
+
+bool Verifier::wait_for_keys(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->wake.wait_for(lock, timeout, [&] { return impl_->keys.load() != nullptr; });
+}
+
+std::expected<Claims, VerifyError> Verifier::verify(std::string_view token) const {
+  const auto keys = impl_->keys.load();
+  if (!keys) return std::unexpected(VerifyError::kKeysUnavailable);
+  auto claims = detail::verify_with(token, *keys, impl_->policy, std::chrono::system_clock::now());
+  // A key we have not seen: perhaps a rotation our cache has not caught up with. The thread
+  // looks again (rate-limited); this request is answered now, without waiting on the network.
+  if (!claims && claims.error() == VerifyError::kUnknownKey) impl_->request_refetch();
+  return claims;
+}
+
+std::size_t Verifier::key_count() const { return impl_->key_count.load(); }
+
+std::optional<std::string> Verifier::last_error() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->last_error;
+}
+
+}  // namespace tessera
