@@ -1,5 +1,6 @@
 // tessera serve: wire the modules together and run the token server until SIGTERM/SIGINT.
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
@@ -20,6 +21,7 @@
 #include "core/log.h"
 #include "http/handlers.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "jose/hmac_key.h"
 #include "oauth/discovery.h"
 #include "oauth/grants/client_credentials.h"
@@ -36,10 +38,19 @@ namespace {
 namespace asio = boost::asio;
 using core::LogLevel;
 
-std::string url_of(const asio::ip::tcp::endpoint& endpoint) {
+std::string url_of(const asio::ip::tcp::endpoint& endpoint, bool https) {
   const auto address = endpoint.address();
   const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
-  return "http://" + host + ":" + std::to_string(endpoint.port());
+  return (https ? "https://" : "http://") + host + ":" + std::to_string(endpoint.port());
+}
+
+// Many keep-alive clients need many descriptors: take the whole hard limit.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
 }
 
 // JWKS caches must expire before a new key starts signing: half the publish delay, at most
@@ -68,6 +79,7 @@ int run_serve(const config::Config& config, Args args) {
   // Argon2 allocates ~19 MiB per hash. A fixed mmap threshold keeps such blocks out of the
   // heap arenas, so their memory goes back to the system when a hash is done.
   ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  raise_open_file_limit();
   for (const std::string& warning : config.warnings) {
     core::log(LogLevel::kWarn, "config_warning", {{"detail", warning}});
   }
@@ -78,7 +90,23 @@ int run_serve(const config::Config& config, Args args) {
   http::Server server(ioc, router);
   auto endpoint = server.listen(config.listen.host, config.listen.port);
   if (!endpoint) return fail("TESSERA_LISTEN: " + endpoint.error());
-  const std::string issuer = config.issuer.value_or(url_of(*endpoint));
+  const bool https = config.tls_cert.has_value();
+  if (https) {
+    auto tls = http::make_tls_context(*config.tls_cert, *config.tls_key);
+    if (!tls) return fail(tls.error());
+    server.set_tls(std::move(*tls));
+  } else if (!endpoint->address().is_loopback()) {
+    // Passwords and tokens in clear text belong on loopback only, unless TLS ends in front.
+    if (!config.allow_insecure_http) {
+      return fail("TESSERA_LISTEN: plain HTTP on " + endpoint->address().to_string() +
+                  " would send passwords and tokens in clear; set TESSERA_TLS_CERT and "
+                  "TESSERA_TLS_KEY, or TESSERA_ALLOW_INSECURE_HTTP=1 behind a TLS proxy");
+    }
+    core::log(LogLevel::kWarn, "insecure_http",
+              {{"listen", url_of(*endpoint, false)},
+               {"detail", "plain HTTP on a non-loopback address: TLS must end in front"}});
+  }
+  const std::string issuer = config.issuer.value_or(url_of(*endpoint, https));
 
   core::SystemClock clock;
   core::SystemRandom random;
@@ -194,6 +222,23 @@ int run_serve(const config::Config& config, Args args) {
       },
       asio::detached);
 
+  // SIGHUP: load a renewed certificate for new connections; open ones keep theirs.
+  asio::signal_set reload(ioc, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_reload =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        if (https) {
+          if (auto tls = http::make_tls_context(*config.tls_cert, *config.tls_key)) {
+            server.set_tls(std::move(*tls));
+            core::log(LogLevel::kInfo, "tls_reloaded", {{"cert", *config.tls_cert}});
+          } else {
+            core::log(LogLevel::kError, "tls_reload_failed", {{"detail", tls.error()}});
+          }
+        }
+        reload.async_wait(on_reload);
+      };
+  reload.async_wait(on_reload);
+
   // The set stays armed until the process ends, so a second signal during shutdown is
   // noted rather than killing the process midway.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -202,18 +247,19 @@ int run_serve(const config::Config& config, Args args) {
         if (ec) return;
         core::log(LogLevel::kInfo, "shutting_down", {{"signal", signal}});
         asio::post(maintenance_strand, [&maintenance_timer] { maintenance_timer.cancel(); });
+        reload.cancel();
         server.drain([&ioc] { ioc.stop(); });
         signals.async_wait([](const boost::system::error_code&, int) {});
       };
   signals.async_wait(on_signal);
   server.start();
   core::log(LogLevel::kInfo, "started",
-            {{"listen", url_of(*endpoint)},
+            {{"listen", url_of(*endpoint, https)},
              {"issuer", issuer},
              {"alg", jose::name(config.signing_alg)},
              {"threads", config.threads},
              {"database", config.database}});
-  std::cout << "listening on " << url_of(*endpoint) << std::endl;
+  std::cout << "listening on " << url_of(*endpoint, https) << std::endl;
 
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
@@ -222,6 +268,7 @@ int run_serve(const config::Config& config, Args args) {
   // From here to exit, a late SIGTERM or SIGINT must not turn a clean stop into a kill.
   std::signal(SIGINT, SIG_IGN);
   std::signal(SIGTERM, SIG_IGN);
+  std::signal(SIGHUP, SIG_IGN);
   core::log(LogLevel::kInfo, "stopped");
   return kExitOk;
 }

@@ -44,6 +44,7 @@ constexpr std::string_view kKeys[] = {
     "admin_password",
     "threads",
     "log",
+    "allow_insecure_http",
 };
 
 // Settings that hold secrets: they must not sit in a file others can read.
@@ -237,8 +238,9 @@ std::expected<Config, std::string> build(const RawValues& raw) {
   if (c.tls_cert.has_value() != c.tls_key.has_value()) {
     return std::unexpected("TESSERA_TLS_CERT and TESSERA_TLS_KEY: set both or neither");
   }
-  if (c.tls_cert) {
-    return std::unexpected(fail(*get("tls_cert"), "HTTPS is not supported by this build yet"));
+  if (const Raw* r = get("allow_insecure_http")) {
+    if (r->value != "0" && r->value != "1") return std::unexpected(fail(*r, "must be 0 or 1"));
+    c.allow_insecure_http = r->value == "1";
   }
   for (auto [key, field] : {std::pair{"access_token_ttl", &c.access_token_ttl},
                             {"refresh_token_ttl", &c.refresh_token_ttl},

@@ -43,8 +43,11 @@ struct Config {
   // Longer than the JWKS max-age, so caches know a key before it signs anything.
   std::chrono::seconds key_publish_delay{10 * 60};
   std::optional<std::string> key_encryption_key;
+  // PEM files; with them the server speaks HTTPS only.
   std::optional<std::string> tls_cert;
   std::optional<std::string> tls_key;
+  // Plain HTTP is only for loopback addresses unless this is set (TLS terminated in front).
+  bool allow_insecure_http = false;
   std::optional<std::string> admin_username;
   std::optional<std::string> admin_password;
   // I/O threads: one per core.

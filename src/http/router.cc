@@ -24,10 +24,31 @@ std::string_view request_path(std::string_view target) {
 }
 
 void Router::add(bhttp::verb method, std::string path, Handler handler) {
-  auto it =
-      std::find_if(routes_.begin(), routes_.end(), [&](const Route& r) { return r.path == path; });
-  if (it == routes_.end()) it = routes_.insert(routes_.end(), Route{std::move(path), {}});
+  add_route(method, std::move(path), false, std::move(handler));
+}
+
+void Router::add_prefix(bhttp::verb method, std::string prefix, Handler handler) {
+  add_route(method, std::move(prefix), true, std::move(handler));
+}
+
+void Router::add_route(bhttp::verb method, std::string path, bool prefix, Handler handler) {
+  auto it = std::find_if(routes_.begin(), routes_.end(),
+                         [&](const Route& r) { return r.path == path && r.prefix == prefix; });
+  if (it == routes_.end()) it = routes_.insert(routes_.end(), Route{std::move(path), prefix, {}});
   it->methods.emplace_back(method, std::move(handler));
+}
+
+const Router::Route* Router::find(std::string_view path) const {
+  const Route* best = nullptr;
+  for (const Route& r : routes_) {
+    if (!r.prefix) {
+      if (r.path == path) return &r;
+    } else if (path.size() > r.path.size() && path.starts_with(r.path) &&
+               (best == nullptr || r.path.size() > best->path.size())) {
+      best = &r;
+    }
+  }
+  return best;
 }
 
 boost::asio::awaitable<Response> Router::dispatch(const Request& request,
@@ -37,9 +58,8 @@ boost::asio::awaitable<Response> Router::dispatch(const Request& request,
                              "this method is not implemented");
   }
   const std::string_view path = request_path(request.target());
-  const auto route =
-      std::find_if(routes_.begin(), routes_.end(), [&](const Route& r) { return r.path == path; });
-  if (route == routes_.end()) {
+  const Route* route = find(path);
+  if (route == nullptr) {
     co_return error_response(Status::not_found, "not_found", "no such endpoint");
   }
   // RFC 9110 section 9.3.2: HEAD is GET without the body (the server sends no body for it).

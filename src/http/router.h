@@ -2,6 +2,7 @@
 //
 //   Router router;
 //   router.add(verb::get, "/healthz", healthz);
+//   router.add_prefix(verb::get, "/items/", item);                // "/items/42", "/items/a/b"
 //   Response res = co_await router.dispatch(request, context);   // 404, 405 and 501 built in
 //
 // dispatch() is the server's pure handle_request: it needs no socket, so tests call it
@@ -28,8 +29,12 @@ std::string_view request_path(std::string_view target);
 class Router {
  public:
   void add(boost::beast::http::verb method, std::string path, Handler handler);
+  // Every path that starts with `prefix` and goes on past it (a path parameter, such as
+  // "/items/" for "/items/{id}"); the handler reads the rest from the request's target.
+  void add_prefix(boost::beast::http::verb method, std::string prefix, Handler handler);
 
-  // The handler for the request's path and method. Paths match exactly, without the query.
+  // The handler for the request's path and method. Paths match exactly, without the query;
+  // a path no exact route has goes to the longest prefix route it starts with.
   // Unknown path: 404; known path, other method: 405 with Allow; a method token we do not
   // implement at all: 501.
   boost::asio::awaitable<Response> dispatch(const Request& request,
@@ -38,8 +43,12 @@ class Router {
  private:
   struct Route {
     std::string path;
+    bool prefix = false;
     std::vector<std::pair<boost::beast::http::verb, Handler>> methods;
   };
+  void add_route(boost::beast::http::verb method, std::string path, bool prefix, Handler handler);
+  const Route* find(std::string_view path) const;
+
   std::vector<Route> routes_;
 };
 

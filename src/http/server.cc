@@ -17,6 +17,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "core/log.h"
 #include "http/response.h"
@@ -81,6 +82,11 @@ std::optional<Response> read_error_response(const error_code& ec) {
     return error_response(Status::bad_request, "invalid_request", "malformed HTTP request");
   }
   return std::nullopt;
+}
+
+// RFC 6797: browsers that reached us over HTTPS keep to HTTPS for a year.
+void set_hsts(Response& res) {
+  res.set(bhttp::field::strict_transport_security, "max-age=31536000");
 }
 
 bool is_expected_close(const error_code& ec) {
@@ -163,9 +169,11 @@ awaitable<void> Server::linger(beast::tcp_stream& stream) {
 awaitable<void> Server::serve(tcp::socket socket) {
   auto connection = std::make_shared<Connection>();
   connection->executor = socket.get_executor();
+  std::size_t open = 0;
   {
     std::lock_guard lock(mutex_);
     connections_.insert(connection);
+    open = connections_.size();
   }
   error_code ec;
   std::string remote;
@@ -173,93 +181,35 @@ awaitable<void> Server::serve(tcp::socket socket) {
     const auto endpoint = socket.remote_endpoint(ec);
     remote = ec ? "-" : endpoint.address().to_string();
   }
-  beast::tcp_stream stream(std::move(socket));
-  connection->stream = &stream;
-  beast::flat_buffer buffer(limits_.header_bytes + limits_.body_bytes + 4096);
-
+  const auto tls = tls_.load();
   try {
-    while (!draining_) {
-      // Until a whole request is in, the connection has nothing in flight: drain() may cut
-      // it off, whether it idles between requests or is slow to send one.
-      connection->idle = true;
-      if (buffer.size() == 0) {
-        stream.expires_after(limits_.idle_timeout);
-        const std::size_t n = co_await stream.async_read_some(
-            buffer.prepare(4096), asio::redirect_error(use_awaitable, ec));
-        if (ec) break;
-        buffer.commit(n);
+    if (open > limits_.max_connections) {
+      // Past the cap: a plain, immediate refusal rather than a silent stall.
+      co_await refuse(socket, remote);
+    } else if (tls) {
+      beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
+      connection->stream = &beast::get_lowest_layer(stream);
+      beast::get_lowest_layer(stream).expires_after(limits_.read_timeout);
+      co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                      asio::redirect_error(use_awaitable, ec));
+      if (!ec) {
+        co_await session(stream, *connection, remote, true);
+      } else if (ec != beast::error::timeout && !is_expected_close(ec)) {
+        // A client speaking plain HTTP or an old protocol to the TLS port.
+        core::log(core::LogLevel::kInfo, "tls_handshake_failed",
+                  {{"remote", remote}, {"error", ec.message()}});
       }
-      const auto start = std::chrono::steady_clock::now();
-      stream.expires_after(limits_.read_timeout);
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
-      parser.body_limit(limits_.body_bytes);
-
-      co_await bhttp::async_read_header(stream, buffer, parser,
-                                        asio::redirect_error(use_awaitable, ec));
-      if (!ec && parser.get()[bhttp::field::expect].size() == 12 &&
-          strncasecmp(parser.get()[bhttp::field::expect].data(), "100-continue", 12) == 0) {
-        bhttp::response<bhttp::empty_body> cont{Status::continue_, parser.get().version()};
-        co_await bhttp::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
-      }
-      if (!ec)
-        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
-      connection->idle = false;
-      if (ec) {
-        std::optional<Response> res = read_error_response(ec);
-        if (!res) {
-          if (ec == beast::error::timeout) {
-            core::log(core::LogLevel::kInfo, "request_timeout", {{"remote", remote}});
-          }
-          break;
-        }
-        const std::string method(parser.is_header_done() ? parser.get().method_string() : "-");
-        const std::string path(parser.is_header_done() ? path_of(parser.get().target()) : "-");
-        res->keep_alive(false);
-        stream.expires_after(limits_.write_timeout);
-        co_await bhttp::async_write(stream, *res, asio::redirect_error(use_awaitable, ec));
-        log_request(method, path, res->result_int(), start, remote);
-        if (!ec) co_await linger(stream);
-        break;
-      }
-
-      Request request = parser.release();
-      Response response;
-      // Named, not a temporary: GCC 12 mishandles temporaries with destructors inside a
-      // co_await expression (frees them twice).
-      const RequestContext context{.remote_address = remote};
-      try {
-        response = co_await router_.dispatch(request, context);
-      } catch (const std::exception& e) {
-        core::log(core::LogLevel::kError, "handler_failed",
-                  {{"path", path_of(request.target())}, {"error", e.what()}});
-        response = error_response(Status::internal_server_error, "server_error", "internal error");
-      }
-      const bool keep_alive = request.keep_alive() && !draining_;
-      response.version(request.version());
-      response.keep_alive(keep_alive);
-      response.prepare_payload();
-      if (request.method() == bhttp::verb::head) {
-        // The headers of the GET answer, Content-Length included, and no body.
-        const auto length = response.payload_size();
-        response.body().clear();
-        if (length) response.content_length(*length);
-      }
-      stream.expires_after(limits_.write_timeout);
-      co_await bhttp::async_write(stream, response, asio::redirect_error(use_awaitable, ec));
-      log_request(request.method_string(), path_of(request.target()), response.result_int(), start,
-                  remote);
-      if (ec || !keep_alive) break;
-    }
-    if (ec && !is_expected_close(ec)) {
-      core::log(core::LogLevel::kDebug, "connection_error",
-                {{"remote", remote}, {"error", ec.message()}});
+      connection->stream = nullptr;
+    } else {
+      beast::tcp_stream stream(std::move(socket));
+      connection->stream = &stream;
+      co_await session(stream, *connection, remote, false);
+      connection->stream = nullptr;
     }
   } catch (const std::exception& e) {
     core::log(core::LogLevel::kError, "connection_failed",
               {{"remote", remote}, {"error", e.what()}});
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   connection->stream = nullptr;
   {
     std::lock_guard lock(mutex_);
@@ -267,6 +217,113 @@ awaitable<void> Server::serve(tcp::socket socket) {
   }
   connection_closed();
 }
+
+awaitable<void> Server::refuse(tcp::socket& socket, const std::string& remote) {
+  core::log(core::LogLevel::kWarn, "connection_refused",
+            {{"remote", remote}, {"reason", "too many connections"}});
+  Response res = unavailable_response();
+  res.keep_alive(false);
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(2));
+  error_code ec;
+  co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+}
+
+template <class Stream>
+awaitable<void> Server::session(Stream& stream, Connection& connection, const std::string& remote,
+                                bool https) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer(limits_.header_bytes + limits_.body_bytes + 4096);
+  error_code ec;
+  std::size_t served = 0;
+  while (!draining_) {
+    // Until a whole request is in, the connection has nothing in flight: drain() may cut
+    // it off, whether it idles between requests or is slow to send one.
+    connection.idle = true;
+    if (buffer.size() == 0) {
+      lowest.expires_after(limits_.idle_timeout);
+      const std::size_t n = co_await stream.async_read_some(
+          buffer.prepare(4096), asio::redirect_error(use_awaitable, ec));
+      if (ec) break;
+      buffer.commit(n);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    // The whole request, headers and body, must arrive within read_timeout: a client that
+    // trickles bytes (slowloris) is cut off.
+    lowest.expires_after(limits_.read_timeout);
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
+    parser.body_limit(limits_.body_bytes);
+
+    co_await bhttp::async_read_header(stream, buffer, parser,
+                                      asio::redirect_error(use_awaitable, ec));
+    if (!ec && parser.get()[bhttp::field::expect].size() == 12 &&
+        strncasecmp(parser.get()[bhttp::field::expect].data(), "100-continue", 12) == 0) {
+      bhttp::response<bhttp::empty_body> cont{Status::continue_, parser.get().version()};
+      co_await bhttp::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
+    }
+    if (!ec)
+      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    connection.idle = false;
+    if (ec) {
+      std::optional<Response> res = read_error_response(ec);
+      if (!res) {
+        if (ec == beast::error::timeout) {
+          core::log(core::LogLevel::kInfo, "request_timeout", {{"remote", remote}});
+        }
+        break;
+      }
+      const std::string method(parser.is_header_done() ? parser.get().method_string() : "-");
+      const std::string path(parser.is_header_done() ? path_of(parser.get().target()) : "-");
+      res->keep_alive(false);
+      if (https) set_hsts(*res);
+      lowest.expires_after(limits_.write_timeout);
+      co_await bhttp::async_write(stream, *res, asio::redirect_error(use_awaitable, ec));
+      log_request(method, path, res->result_int(), start, remote);
+      if (!ec && !https) co_await linger(lowest);
+      break;
+    }
+
+    Request request = parser.release();
+    Response response;
+    // Named, not a temporary: GCC 12 mishandles temporaries with destructors inside a
+    // co_await expression (frees them twice).
+    const RequestContext context{.remote_address = remote};
+    try {
+      response = co_await router_.dispatch(request, context);
+    } catch (const std::exception& e) {
+      core::log(core::LogLevel::kError, "handler_failed",
+                {{"path", path_of(request.target())}, {"error", e.what()}});
+      response = error_response(Status::internal_server_error, "server_error", "internal error");
+    }
+    ++served;
+    const bool keep_alive =
+        request.keep_alive() && !draining_ && served < limits_.max_requests_per_connection;
+    response.version(request.version());
+    response.keep_alive(keep_alive);
+    if (https) set_hsts(response);
+    response.prepare_payload();
+    if (request.method() == bhttp::verb::head) {
+      // The headers of the GET answer, Content-Length included, and no body.
+      const auto length = response.payload_size();
+      response.body().clear();
+      if (length) response.content_length(*length);
+    }
+    lowest.expires_after(limits_.write_timeout);
+    co_await bhttp::async_write(stream, response, asio::redirect_error(use_awaitable, ec));
+    log_request(request.method_string(), path_of(request.target()), response.result_int(), start,
+                remote);
+    if (ec || !keep_alive) break;
+  }
+  if (ec && !is_expected_close(ec)) {
+    core::log(core::LogLevel::kDebug, "connection_error",
+              {{"remote", remote}, {"error", ec.message()}});
+  }
+  lowest.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+void Server::set_tls(std::shared_ptr<asio::ssl::context> context) { tls_.store(std::move(context)); }
 
 void Server::drain(std::function<void()> done) {
   {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
@@ -42,6 +43,10 @@ struct ServerLimits {
   std::chrono::seconds idle_timeout{60};
   // How long drain() waits for in-flight requests before closing what is left.
   std::chrono::seconds drain_timeout{20};
+  // Connections open at once; past it a new one gets 503 and is closed at once.
+  std::size_t max_connections = 10000;
+  // Requests on one connection; the last one's answer says Connection: close.
+  std::size_t max_requests_per_connection = 10000;
 };
 
 class Server {
@@ -54,6 +59,10 @@ class Server {
                                                                     std::uint16_t port);
   void start();
 
+  // Speak HTTPS only, with `context`, from the next connection on (connections already open
+  // keep theirs): called at start, and again to reload a renewed certificate (SIGHUP).
+  void set_tls(std::shared_ptr<boost::asio::ssl::context> context);
+
   // Stops accepting, lets requests in progress finish (their responses say Connection:
   // close), closes idle connections, and calls `done` once no connection is left, or after
   // drain_timeout. Thread-safe; call once.
@@ -64,6 +73,11 @@ class Server {
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  template <class Stream>
+  boost::asio::awaitable<void> session(Stream& stream, Connection& connection,
+                                       const std::string& remote, bool https);
+  boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket& socket,
+                                      const std::string& remote);
   boost::asio::awaitable<void> linger(boost::beast::tcp_stream& stream);
   void connection_closed();
   void finish_drain();
@@ -79,6 +93,7 @@ class Server {
   std::atomic<bool> draining_{false};
   std::function<void()> on_drained_;
   std::atomic<bool> drained_{false};
+  std::atomic<std::shared_ptr<boost::asio::ssl::context>> tls_;
 };
 
 }  // namespace tessera::http

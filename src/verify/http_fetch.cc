@@ -25,6 +25,7 @@ struct Target {
   bool https = false;
   std::string host;
   std::string port;
+  std::string authority;  // for Host: the host and any explicit port, as in the URL
   std::string path;  // with query
 };
 
@@ -40,6 +41,7 @@ std::expected<Target, std::string> parse_target(std::string_view url) {
   t.host = std::string(parsed->host_address());
   if (t.host.empty()) return std::unexpected("'" + std::string(url) + "' has no host");
   t.port = parsed->has_port() ? std::string(parsed->port()) : (t.https ? "443" : "80");
+  t.authority = std::string(parsed->encoded_host_and_port());
   t.path = std::string(parsed->encoded_path());
   if (t.path.empty()) t.path = "/";
   if (parsed->has_query()) t.path += "?" + std::string(parsed->encoded_query());
@@ -60,7 +62,8 @@ std::optional<std::chrono::seconds> max_age_of(std::string_view cache_control) {
 template <class Stream>
 asio::awaitable<FetchResult> exchange(Stream& stream, const Target& target, std::size_t max_body) {
   bhttp::request<bhttp::empty_body> req{bhttp::verb::get, target.path, 11};
-  req.set(bhttp::field::host, target.host);
+  // RFC 9110 section 7.2: Host carries the port too when the URL names one.
+  req.set(bhttp::field::host, target.authority);
   req.set(bhttp::field::user_agent, "tessera-verify");
   req.set(bhttp::field::accept, "application/json");
   co_await bhttp::async_write(stream, req, asio::use_awaitable);

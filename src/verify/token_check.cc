@@ -1,6 +1,7 @@
 // The pure half of tessera::verify: Claims, KeySet and verify() over jose/, without I/O.
 #include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <cmath>
 
 #include "jose/jwks.h"
 #include "jose/jwt.h"
@@ -108,6 +109,15 @@ VerifyError map_error(jose::Error e) {
   return VerifyError::kMalformed;
 }
 
+// A NumericDate that verify_jwt has already accepted (an integer within int64, or a finite
+// double within +-9e18), read as it reads it: rounded down. Going through double would
+// turn an exp of INT64_MAX into an out-of-range conversion.
+std::int64_t numeric_date(const json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) return static_cast<std::int64_t>(v.get_uint64());
+  return static_cast<std::int64_t>(std::floor(v.get_double()));
+}
+
 }  // namespace
 
 namespace detail {
@@ -151,8 +161,8 @@ std::expected<Claims, VerifyError> verify_with(std::string_view token, const jos
       text.remove_prefix(space + 1);
     }
   }
-  impl->expires_at = static_cast<std::int64_t>(payload->at("exp").to_number<double>());
-  impl->issued_at = static_cast<std::int64_t>(payload->at("iat").to_number<double>());
+  impl->expires_at = numeric_date(payload->at("exp"));
+  impl->issued_at = numeric_date(payload->at("iat"));
   impl->json = json::serialize(*payload);
   impl->payload = std::move(*payload);
   return Claims(std::move(impl));
