@@ -426,11 +426,21 @@ TEST_F(LoadConfig, RefusesATlsCertificateWithoutAKey) {
   EXPECT_EQ(error(), "TESSERA_TLS_CERT and TESSERA_TLS_KEY: set both or neither");
 }
 
-TEST_F(LoadConfig, RefusesTlsLoudlyWhileThisBuildCannotServeIt) {
-  // Serving plain HTTP when HTTPS was asked for would be worse than not starting.
+TEST_F(LoadConfig, TakesTheTlsFilesAsGiven) {
+  // The files themselves are read when the server starts (and on SIGHUP).
   env_ = {{"TESSERA_TLS_CERT", "/etc/tessera/cert.pem"},
           {"TESSERA_TLS_KEY", "/etc/tessera/key.pem"}};
-  EXPECT_EQ(error(), "TESSERA_TLS_CERT: HTTPS is not supported by this build yet");
+  const Config c = loaded();
+  EXPECT_EQ(c.tls_cert, "/etc/tessera/cert.pem");
+  EXPECT_EQ(c.tls_key, "/etc/tessera/key.pem");
+}
+
+TEST_F(LoadConfig, AllowInsecureHttpIsZeroOrOne) {
+  EXPECT_FALSE(loaded().allow_insecure_http);
+  env_ = {{"TESSERA_ALLOW_INSECURE_HTTP", "1"}};
+  EXPECT_TRUE(loaded().allow_insecure_http);
+  env_ = {{"TESSERA_ALLOW_INSECURE_HTTP", "yes"}};
+  EXPECT_EQ(error(), "TESSERA_ALLOW_INSECURE_HTTP: must be 0 or 1");
 }
 
 TEST_F(LoadConfig, RefusesAPostgresqlUrlWithAClearLine) {
@@ -496,14 +506,14 @@ TEST_F(LoadConfig, AsksTheEnvironmentOnlyForTesseraVariables) {
         return std::nullopt;
       });
   ASSERT_TRUE(config.has_value()) << config.error();
-  EXPECT_EQ(asked.size(), 16u);
+  EXPECT_EQ(asked.size(), 17u);
   for (const std::string& name : asked) EXPECT_TRUE(name.starts_with("TESSERA_")) << name;
   for (const std::string_view name :
        {"TESSERA_LISTEN", "TESSERA_ISSUER", "TESSERA_DATABASE", "TESSERA_SIGNING_ALG",
         "TESSERA_SECRET_KEY", "TESSERA_ACCESS_TOKEN_TTL", "TESSERA_REFRESH_TOKEN_TTL",
         "TESSERA_KEY_ROTATION", "TESSERA_KEY_PUBLISH_DELAY", "TESSERA_KEY_ENCRYPTION_KEY",
         "TESSERA_TLS_CERT", "TESSERA_TLS_KEY", "TESSERA_ADMIN_USERNAME", "TESSERA_ADMIN_PASSWORD",
-        "TESSERA_THREADS", "TESSERA_LOG"}) {
+        "TESSERA_THREADS", "TESSERA_LOG", "TESSERA_ALLOW_INSECURE_HTTP"}) {
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
   }
 }
