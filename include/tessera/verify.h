@@ -101,10 +101,12 @@ class KeySet {
   std::unique_ptr<Impl> impl_;
 };
 
+// The members without a value here have an empty {} initializer so that designated
+// initializers may leave them out under -Wextra (-Wmissing-field-initializers).
 struct VerifyPolicy {
-  std::string issuer;
+  std::string issuer{};
   // The "aud" the token must name (a string, or one of an array); empty accepts any.
-  std::string audience;
+  std::string audience{};
   std::vector<std::string> algorithms = {"EdDSA", "ES256", "RS256", "PS256"};
   std::chrono::seconds leeway{30};
 };
@@ -116,13 +118,13 @@ std::expected<Claims, VerifyError> verify(std::string_view token, const KeySet& 
 
 struct VerifierOptions {
   // Tessera's issuer URL, exactly as it writes "iss" (http:// only for development).
-  std::string issuer;
+  std::string issuer{};
   // This service's audience, as configured for its clients in Tessera (--audience).
-  std::string audience;
+  std::string audience{};
   std::vector<std::string> algorithms = {"EdDSA", "ES256", "RS256", "PS256"};
   std::chrono::seconds leeway{30};
   // Empty: found in the issuer's metadata (/.well-known/oauth-authorization-server).
-  std::string jwks_uri;
+  std::string jwks_uri{};
   // Bounds on how long a fetched JWKS is used before it is fetched again, whatever its
   // Cache-Control says.
   std::chrono::seconds min_cache{1};

@@ -148,10 +148,11 @@ int run_serve(const config::Config& config, Args args) {
                                     clock, random, &revoked);
   const oauth::RefreshTokens refresh_tokens(**store, refresh_settings(config), clock, random, revoked);
   password::VerifiedSecretCache secret_cache(clock, random);
-  const oauth::ClientAuthenticator clients(**store, hasher, secret_cache);
+  const oauth::LoginThrottle throttle(**store, clock);
+  const oauth::ClientAuthenticator clients(**store, hasher, secret_cache, &throttle);
   oauth::TokenService token_service(clients);
   token_service.add(
-      std::make_unique<oauth::PasswordGrant>(**store, hasher, access_tokens, &refresh_tokens));
+      std::make_unique<oauth::PasswordGrant>(**store, hasher, access_tokens, &refresh_tokens, &throttle));
   token_service.add(std::make_unique<oauth::ClientCredentialsGrant>(access_tokens));
   token_service.add(
       std::make_unique<oauth::RefreshTokenGrant>(**store, refresh_tokens, access_tokens));

@@ -64,4 +64,9 @@ void log(LogLevel level, std::string_view event, boost::json::object fields) {
   [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
 }
 
+void audit(std::string_view event, boost::json::object fields) {
+  fields["audit"] = true;
+  log(LogLevel::kInfo, event, std::move(fields));
+}
+
 }  // namespace tessera::core

@@ -23,4 +23,8 @@ bool log_enabled(LogLevel level);
 
 void log(LogLevel level, std::string_view event, boost::json::object fields = {});
 
+// An audit event (logins, failures, lockouts, tokens issued and revoked, admin changes): an
+// info line marked "audit":true, so that `grep '"audit":true'` gives the audit trail.
+void audit(std::string_view event, boost::json::object fields = {});
+
 }  // namespace tessera::core

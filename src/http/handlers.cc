@@ -130,11 +130,12 @@ class Endpoints {
   }
 
   // POST /introspect (RFC 7662): any confidential client may ask about any token.
-  awaitable<Response> introspect(const Request& req, const RequestContext&) const {
+  awaitable<Response> introspect(const Request& req, const RequestContext& ctx) const {
     auto form = decode_form(req);
     if (!form) co_return std::move(form.error());
     auto result = co_await s_.credential_pool.run([&] {
-      auto client = s_.clients.authenticate_confidential(form->basic, form->params);
+      auto client =
+          s_.clients.authenticate_confidential(form->basic, form->params, ctx.remote_address);
       if (!client) return oauth_error_response(client.error());
       const auto token = form->params.get("token");
       if (!token) return oauth_error_response(oauth::invalid_request("token is required"));
@@ -147,11 +148,11 @@ class Endpoints {
   }
 
   // POST /revoke (RFC 7009): 200 whether or not there was anything to revoke.
-  awaitable<Response> revoke(const Request& req, const RequestContext&) const {
+  awaitable<Response> revoke(const Request& req, const RequestContext& ctx) const {
     auto form = decode_form(req);
     if (!form) co_return std::move(form.error());
     auto result = co_await s_.credential_pool.run([&] {
-      auto client = s_.clients.authenticate(form->basic, form->params);
+      auto client = s_.clients.authenticate(form->basic, form->params, ctx.remote_address);
       if (!client) return oauth_error_response(client.error());
       const auto token = form->params.get("token");
       if (!token) return oauth_error_response(oauth::invalid_request("token is required"));

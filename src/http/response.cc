@@ -30,6 +30,7 @@ Response oauth_error_response(const oauth::OAuthError& error) {
   switch (error.code) {
     case ErrorCode::kInvalidClient: status = Status::unauthorized; break;
     case ErrorCode::kTemporarilyUnavailable: status = Status::service_unavailable; break;
+    case ErrorCode::kTooManyAttempts: status = Status::too_many_requests; break;
     case ErrorCode::kServerError: status = Status::internal_server_error; break;
     default: break;
   }
@@ -39,6 +40,7 @@ Response oauth_error_response(const oauth::OAuthError& error) {
     res.set(bhttp::field::www_authenticate, "Basic realm=\"tessera\"");
   }
   if (error.code == ErrorCode::kTemporarilyUnavailable) res.set(bhttp::field::retry_after, "1");
+  if (error.retry_after) res.set(bhttp::field::retry_after, std::to_string(error.retry_after->count()));
   res.set(bhttp::field::pragma, "no-cache");
   return res;
 }

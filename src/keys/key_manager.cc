@@ -147,7 +147,7 @@ std::expected<KeyInfo, std::string> KeyManager::add_key(
   if (!added) return std::unexpected("the database is unavailable (see the log)");
   if (!*added) return std::unexpected("another process added a signing key at the same time");
   cache_[record.kid] = *key;
-  core::log(LogLevel::kInfo, "signing_key_added",
+  core::audit("signing_key_added",
             {{"kid", record.kid}, {"alg", alg_name}, {"signs_from", iso_time(record.activates_at)}});
   return KeyInfo{.kid = record.kid,
                  .alg = record.alg,
@@ -326,7 +326,7 @@ std::expected<KeyManager::Retirement, std::string> KeyManager::retire(std::strin
   if (!store_.set_signing_key_retire_at(kid, now)) {
     return std::unexpected("the database is unavailable (see the log)");
   }
-  core::log(LogLevel::kInfo, "signing_key_retired", {{"kid", kid}});
+  core::audit("signing_key_retired", {{"kid", kid}});
   Retirement result{.retired = *it, .replacement = std::nullopt};
   result.retired.status = KeyStatus::kRetired;
   result.retired.retires_at = now;

@@ -90,7 +90,7 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
     }
     return std::unexpected(unavailable());
   }
-  core::log(core::LogLevel::kInfo, "client_added",
+  core::audit("client_added",
             {{"client_id", client.id}, {"public", client.is_public}});
   return added;
 }
@@ -103,7 +103,7 @@ std::expected<void, std::string> ClientAdmin::remove(std::string_view id) {
     }
     return std::unexpected(unavailable());
   }
-  core::log(core::LogLevel::kInfo, "client_deleted", {{"client_id", id}});
+  core::audit("client_deleted", {{"client_id", id}});
   return {};
 }
 

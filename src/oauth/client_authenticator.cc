@@ -14,7 +14,7 @@ OAuthError unavailable() {
 }  // namespace
 
 std::expected<Client, OAuthError> ClientAuthenticator::authenticate(
-    const ClientCredentials& basic, const Parameters& params) const {
+    const ClientCredentials& basic, const Parameters& params, std::string_view remote) const {
   using Method = ClientCredentials::Method;
   if (basic.method == Method::kSecretBasic) {
     // RFC 6749 section 2.3: a client uses one authentication method per request.
@@ -25,7 +25,7 @@ std::expected<Client, OAuthError> ClientAuthenticator::authenticate(
     if (const auto id = params.get("client_id"); id && *id != basic.id) {
       return std::unexpected(invalid_request("client_id does not match the Authorization header"));
     }
-    return check(basic);
+    return check(basic, remote);
   }
   ClientCredentials credentials;
   if (const auto id = params.get("client_id")) credentials.id = *id;
@@ -33,18 +33,18 @@ std::expected<Client, OAuthError> ClientAuthenticator::authenticate(
     credentials.method = Method::kSecretPost;
     credentials.secret = std::string(*secret);
   }
-  return check(credentials);
+  return check(credentials, remote);
 }
 
 std::expected<Client, OAuthError> ClientAuthenticator::authenticate_confidential(
-    const ClientCredentials& basic, const Parameters& params) const {
-  auto client = authenticate(basic, params);
+    const ClientCredentials& basic, const Parameters& params, std::string_view remote) const {
+  auto client = authenticate(basic, params, remote);
   if (client && client->is_public) return std::unexpected(invalid_client());
   return client;
 }
 
-std::expected<Client, OAuthError> ClientAuthenticator::check(
-    const ClientCredentials& given) const {
+std::expected<Client, OAuthError> ClientAuthenticator::check(const ClientCredentials& given,
+                                                              std::string_view remote) const {
   // Libraries (oauthlib among them) send a public client as Basic with an empty password:
   // an empty secret is no secret.
   ClientCredentials credentials = given;
@@ -57,28 +57,32 @@ std::expected<Client, OAuthError> ClientAuthenticator::check(
     if (credentials.secret) return std::unexpected(invalid_client());
     return default_client();
   }
+  // A locked client or address is answered at once, before any hashing.
+  const std::string account = "client:" + credentials.id;
+  if (throttle_ != nullptr && credentials.secret) {
+    if (auto open = throttle_->check(account, remote); !open) return std::unexpected(open.error());
+  }
+  const auto refuse = [&](std::string_view reason) {
+    core::audit("client_authentication_failed",
+                {{"client_id", credentials.id}, {"reason", reason}, {"remote", remote}});
+    if (throttle_ != nullptr) throttle_->failed(account, remote);
+    return std::unexpected(invalid_client());
+  };
   auto found = clients_.find_client(credentials.id);
   if (!found) return std::unexpected(unavailable());
-  if (!*found) {
-    core::log(core::LogLevel::kInfo, "client_authentication_failed",
-              {{"client_id", credentials.id}, {"reason", "unknown_client"}});
-    return std::unexpected(invalid_client());
-  }
+  if (!*found) return refuse("unknown_client");
   const store::ClientRecord& record = **found;
   if (!record.secret_hash) {
-    if (credentials.secret) return std::unexpected(invalid_client());
+    if (credentials.secret) return refuse("secret_for_public_client");
     return client_from_record(record);
   }
   if (!credentials.secret) return std::unexpected(invalid_client());
   const std::string& secret = *credentials.secret;
   if (!cache_.contains(record.id, secret, *record.secret_hash)) {
     const auto match = hasher_.verify(secret, *record.secret_hash);
-    if (!match || !*match) {
-      core::log(core::LogLevel::kInfo, "client_authentication_failed",
-                {{"client_id", record.id}, {"reason", "wrong_secret"}});
-      return std::unexpected(invalid_client());
-    }
+    if (!match || !*match) return refuse("wrong_secret");
     cache_.add(record.id, secret, *record.secret_hash);
+    if (throttle_ != nullptr) throttle_->succeeded(account);
   }
   return client_from_record(record);
 }

@@ -19,6 +19,7 @@
 #include "oauth/errors.h"
 #include "oauth/parameters.h"
 #include "password/password_hasher.h"
+#include "oauth/throttle.h"
 #include "password/secret_cache.h"
 #include "store/store.h"
 
@@ -26,27 +27,33 @@ namespace tessera::oauth {
 
 class ClientAuthenticator {
  public:
+  // `throttle` may be null: then failures are not counted.
   ClientAuthenticator(store::ClientStore& clients, const password::PasswordHasher& hasher,
-                      password::VerifiedSecretCache& cache)
-      : clients_(clients), hasher_(hasher), cache_(cache) {}
+                      password::VerifiedSecretCache& cache, const LoginThrottle* throttle = nullptr)
+      : clients_(clients), hasher_(hasher), cache_(cache), throttle_(throttle) {}
 
   // `basic`: what the Authorization header carried (method kSecretBasic), or nothing.
   // invalid_request when two methods are used at once (RFC 6749 section 2.3); invalid_client
   // for an unknown client, a wrong or missing secret, or a secret sent by a public client.
+  // `remote`: the request's address, for throttling.
   std::expected<Client, OAuthError> authenticate(const ClientCredentials& basic,
-                                                 const Parameters& params) const;
+                                                 const Parameters& params,
+                                                 std::string_view remote = {}) const;
 
   // The same, refusing public clients and the clientless request: for endpoints only
   // confidential clients may call (introspection).
   std::expected<Client, OAuthError> authenticate_confidential(const ClientCredentials& basic,
-                                                              const Parameters& params) const;
+                                                              const Parameters& params,
+                                                              std::string_view remote = {}) const;
 
  private:
-  std::expected<Client, OAuthError> check(const ClientCredentials& credentials) const;
+  std::expected<Client, OAuthError> check(const ClientCredentials& credentials,
+                                          std::string_view remote) const;
 
   store::ClientStore& clients_;
   const password::PasswordHasher& hasher_;
   password::VerifiedSecretCache& cache_;
+  const LoginThrottle* throttle_;
 };
 
 }  // namespace tessera::oauth

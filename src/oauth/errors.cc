@@ -11,6 +11,9 @@ std::string_view error_name(ErrorCode code) {
     case ErrorCode::kUnsupportedGrantType: return "unsupported_grant_type";
     case ErrorCode::kInvalidScope: return "invalid_scope";
     case ErrorCode::kTemporarilyUnavailable: return "temporarily_unavailable";
+    // RFC 6749 has no code for throttling; the request is fine, the server will not take it
+    // yet, which is what this code says (section 4.1.2.1).
+    case ErrorCode::kTooManyAttempts: return "temporarily_unavailable";
     case ErrorCode::kServerError: return "server_error";
   }
   return "server_error";

@@ -3,6 +3,8 @@
 // place, http/response.cc.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +18,7 @@ enum class ErrorCode {
   kUnsupportedGrantType,    // 400
   kInvalidScope,            // 400
   kTemporarilyUnavailable,  // 503: the database or the hashing pool cannot take it now
+  kTooManyAttempts,         // 429 with Retry-After: credential checks throttled (throttle.h)
   kServerError,             // 500: a bug or a failing library; details only in the log
 };
 
@@ -27,6 +30,8 @@ struct OAuthError {
   // Human-readable, safe to show to the client (RFC 6749 section 5.2 error_description:
   // printable ASCII, no quote or backslash). Never names a secret.
   std::string description;
+  // For kTooManyAttempts: how long until the lock ends.
+  std::optional<std::chrono::seconds> retry_after = std::nullopt;
 };
 
 inline OAuthError invalid_request(std::string description) {

@@ -13,7 +13,7 @@ std::expected<TokenResponse, OAuthError> issue_access_token(const AccessTokens& 
               {{"reason", jose::to_string(issued.error())}});
     return std::unexpected(OAuthError{ErrorCode::kServerError, "internal error"});
   }
-  core::log(core::LogLevel::kInfo, "token_issued",
+  core::audit("token_issued",
             {{"grant_type", grant_type},
              {"sub", subject.subject},
              {"client_id", subject.client_id},

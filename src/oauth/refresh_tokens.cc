@@ -102,7 +102,7 @@ std::expected<void, OAuthError> RefreshTokens::revoke_family(std::string_view fa
   if (!revoked) return std::unexpected(unavailable());
   revoked_.note(store::Revocation::Kind::kFamily, std::string(family_id), access_tokens_expire);
   if (*revoked) {
-    core::log(core::LogLevel::kInfo, "refresh_family_revoked",
+    core::audit("refresh_family_revoked",
               {{"family", family_id}, {"reason", reason}});
   }
   return {};
@@ -115,7 +115,7 @@ std::expected<std::size_t, OAuthError> RefreshTokens::revoke_families_of(
       subject, now, now + settings_.access_token_lifetime);
   if (!revoked) return std::unexpected(unavailable());
   if (*revoked > 0) {
-    core::log(core::LogLevel::kInfo, "refresh_families_revoked",
+    core::audit("refresh_families_revoked",
               {{"sub", subject}, {"count", *revoked}, {"reason", reason}});
   }
   return *revoked;

@@ -30,7 +30,7 @@ std::expected<void, OAuthError> Revocation::revoke(std::string_view token,
         OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
   }
   revoked_.note(store::Revocation::Kind::kAccessToken, jti, expires);
-  core::log(core::LogLevel::kInfo, "access_token_revoked", {{"jti", jti}, {"client_id", client.id}});
+  core::audit("access_token_revoked", {{"jti", jti}, {"client_id", client.id}});
   return {};
 }
 

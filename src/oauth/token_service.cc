@@ -22,7 +22,7 @@ std::expected<TokenResponse, OAuthError> TokenService::handle(const TokenRequest
         OAuthError{ErrorCode::kUnsupportedGrantType, "this grant_type is not supported"});
   }
 
-  auto client = clients_.authenticate(request.credentials, request.params);
+  auto client = clients_.authenticate(request.credentials, request.params, request.remote_address);
   if (!client) return std::unexpected(client.error());
   if (!client->allows_grant(grant_type)) {
     return std::unexpected(

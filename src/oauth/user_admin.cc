@@ -101,7 +101,7 @@ std::expected<void, std::string> UserAdmin::insert(std::string_view name, std::s
                    .created_at = {},
                    .updated_at = {}};
   if (auto ok = users_.add_user(user); !ok) return std::unexpected(store_failure(ok.error(), name));
-  core::log(core::LogLevel::kInfo, "user_added", {{"user", name}});
+  core::audit("user_added", {{"user", name}});
   return {};
 }
 
@@ -113,7 +113,7 @@ std::expected<void, std::string> UserAdmin::set_password(std::string_view name,
   if (auto ok = users_.set_password_hash(name, *hash); !ok) {
     return std::unexpected(store_failure(ok.error(), name));
   }
-  core::log(core::LogLevel::kInfo, "password_changed", {{"user", name}});
+  core::audit("password_changed", {{"user", name}});
   return {};
 }
 
@@ -121,7 +121,7 @@ std::expected<void, std::string> UserAdmin::set_disabled(std::string_view name, 
   if (auto ok = users_.set_user_disabled(name, disabled); !ok) {
     return std::unexpected(store_failure(ok.error(), name));
   }
-  core::log(core::LogLevel::kInfo, disabled ? "user_disabled" : "user_enabled", {{"user", name}});
+  core::audit(disabled ? "user_disabled" : "user_enabled", {{"user", name}});
   if (disabled) return end_sessions(name, "user_disabled");
   return {};
 }
@@ -129,7 +129,7 @@ std::expected<void, std::string> UserAdmin::set_disabled(std::string_view name, 
 std::expected<void, std::string> UserAdmin::remove(std::string_view name) {
   if (auto ok = users_.delete_user(name); !ok)
     return std::unexpected(store_failure(ok.error(), name));
-  core::log(core::LogLevel::kInfo, "user_deleted", {{"user", name}});
+  core::audit("user_deleted", {{"user", name}});
   return end_sessions(name, "user_deleted");
 }
 

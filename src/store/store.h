@@ -12,6 +12,8 @@
 // HTTP layer turns into 503. A failed write leaves nothing half-written.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <expected>
 #include <optional>
 #include <string>
@@ -126,7 +128,43 @@ class RefreshTokenStore {
   virtual StoreResult<std::size_t> purge_expired(core::TimePoint now) = 0;
 };
 
-class Store : public UserStore, public KeyStore, public ClientStore, public RefreshTokenStore {
+// Failed credential checks per key ("user:alice", "client:billing", "addr:192.0.2.7"), for
+// throttling guessers. The counting policy is the caller's; the store makes each update atomic
+// so that several server processes share the counters.
+struct ThrottleState {
+  std::int64_t failures = 0;  // in the current window
+  std::int64_t lockouts = 0;  // in a row, since the last success
+  std::optional<core::TimePoint> locked_until;
+};
+
+struct ThrottlePolicy {
+  std::int64_t threshold;           // failures within `window` that lock the key
+  std::chrono::seconds window;
+  std::chrono::seconds first_lockout;  // doubled with each lockout in a row
+  std::chrono::seconds max_lockout;
+};
+
+class ThrottleStore {
+ public:
+  virtual ~ThrottleStore() = default;
+
+  // When the key is locked at `now`, until when; std::nullopt when it is not.
+  virtual StoreResult<std::optional<core::TimePoint>> locked_until(std::string_view key,
+                                                                  core::TimePoint now) = 0;
+  // Counts a failure at `now` in one transaction: a window older than policy.window starts
+  // over; reaching the threshold locks the key for first_lockout * 2^(lockouts in a row),
+  // at most max_lockout, and starts a new window. Returns the state after the update.
+  virtual StoreResult<ThrottleState> record_failure(std::string_view key, core::TimePoint now,
+                                                    const ThrottlePolicy& policy) = 0;
+  // A success forgets the key's failures and lockouts.
+  virtual StoreResult<void> clear_failures(std::string_view key) = 0;
+};
+
+class Store : public UserStore,
+              public KeyStore,
+              public ClientStore,
+              public RefreshTokenStore,
+              public ThrottleStore {
  public:
   // Whether the database answers a trivial query now (for /healthz).
   virtual StoreResult<void> ping() = 0;

@@ -17,8 +17,8 @@ OAuthError unavailable() {
 }
 
 void log_failure(const TokenRequest& request, std::string_view user, std::string_view reason) {
-  core::log(LogLevel::kInfo, "login_failed",
-            {{"user", user}, {"reason", reason}, {"remote", request.remote_address}});
+  core::audit("login_failed",
+              {{"user", user}, {"reason", reason}, {"remote", request.remote_address}});
 }
 
 }  // namespace
@@ -42,13 +42,25 @@ std::expected<TokenResponse, OAuthError> PasswordGrant::exchange(const TokenRequ
     }
   }
 
+  // A locked account or address is answered at once, before any hashing.
+  const std::string account = "user:" + std::string(*username);
+  if (throttle_ != nullptr) {
+    if (auto open = throttle_->check(account, request.remote_address); !open) {
+      return std::unexpected(open.error());
+    }
+  }
+  const auto refuse = [&](std::string_view user, std::string_view reason) {
+    log_failure(request, user, reason);
+    if (throttle_ != nullptr) throttle_->failed(account, request.remote_address);
+    return std::unexpected(bad_credentials());
+  };
+
   auto found = users_.find_user(*username);
   if (!found) return std::unexpected(unavailable());
   const std::optional<store::User>& user = *found;
   if (!user || user->disabled) {
     hasher_.dummy_verify(*password);
-    log_failure(request, *username, user ? "user_disabled" : "unknown_user");
-    return std::unexpected(bad_credentials());
+    return refuse(*username, user ? "user_disabled" : "unknown_user");
   }
   const auto match = hasher_.verify(*password, user->password_hash);
   if (!match) {
@@ -56,10 +68,8 @@ std::expected<TokenResponse, OAuthError> PasswordGrant::exchange(const TokenRequ
               {{"user", user->name}, {"reason", password::to_string(match.error())}});
     return std::unexpected(bad_credentials());
   }
-  if (!*match) {
-    log_failure(request, user->name, "wrong_password");
-    return std::unexpected(bad_credentials());
-  }
+  if (!*match) return refuse(user->name, "wrong_password");
+  if (throttle_ != nullptr) throttle_->succeeded(account);
   if (hasher_.needs_rehash(user->password_hash)) upgrade_hash(*user, *password);
 
   // Least privilege: only what both the user and the client may have, and of that only what
@@ -88,7 +98,7 @@ void PasswordGrant::upgrade_hash(const store::User& user, std::string_view passw
   // Compare-and-set: a `user passwd` that landed since we read the user wins.
   const auto replaced = users_.replace_password_hash(user.name, user.password_hash, *fresh);
   if (replaced && *replaced) {
-    core::log(LogLevel::kInfo, "password_rehashed", {{"user", user.name}});
+    core::audit("password_rehashed", {{"user", user.name}});
   }
 }
 

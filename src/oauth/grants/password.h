@@ -10,6 +10,7 @@
 #include "oauth/access_token.h"
 #include "oauth/grant.h"
 #include "oauth/refresh_tokens.h"
+#include "oauth/throttle.h"
 #include "password/password_hasher.h"
 #include "store/store.h"
 
@@ -17,10 +18,12 @@ namespace tessera::oauth {
 
 class PasswordGrant final : public Grant {
  public:
-  // `refresh` may be null: then no refresh tokens are issued.
+  // `refresh` may be null: then no refresh tokens are issued; `throttle` may be null: then
+  // failures are not counted.
   PasswordGrant(store::UserStore& users, const password::PasswordHasher& hasher,
-                const AccessTokens& tokens, const RefreshTokens* refresh = nullptr)
-      : users_(users), hasher_(hasher), tokens_(tokens), refresh_(refresh) {}
+                const AccessTokens& tokens, const RefreshTokens* refresh = nullptr,
+                const LoginThrottle* throttle = nullptr)
+      : users_(users), hasher_(hasher), tokens_(tokens), refresh_(refresh), throttle_(throttle) {}
 
   std::string_view grant_type() const override { return "password"; }
   std::expected<TokenResponse, OAuthError> exchange(const TokenRequest& request,
@@ -33,6 +36,7 @@ class PasswordGrant final : public Grant {
   const password::PasswordHasher& hasher_;
   const AccessTokens& tokens_;
   const RefreshTokens* refresh_;
+  const LoginThrottle* throttle_;
 };
 
 }  // namespace tessera::oauth

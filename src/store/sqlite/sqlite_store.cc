@@ -102,6 +102,16 @@ constexpr std::string_view kMigrations[] = {
         expires_at INTEGER NOT NULL
       ) STRICT;
     )sql",
+    // 4: failed credential checks, for throttling.
+    R"sql(
+      CREATE TABLE throttles (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        window_start INTEGER NOT NULL,
+        lockouts INTEGER NOT NULL DEFAULT 0,
+        locked_until INTEGER
+      ) STRICT;
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -592,7 +602,10 @@ class SqliteStore final : public Store {
          {std::string_view("DELETE FROM revocations WHERE expires_at <= ?1"),
           std::string_view("DELETE FROM refresh_tokens WHERE expires_at <= ?1"),
           std::string_view("DELETE FROM refresh_families WHERE NOT EXISTS "
-                           "(SELECT 1 FROM refresh_tokens t WHERE t.family_id = refresh_families.id)")}) {
+                           "(SELECT 1 FROM refresh_tokens t WHERE t.family_id = refresh_families.id)"),
+          // Counters idle for a day, and not locked, can no longer matter.
+          std::string_view("DELETE FROM throttles WHERE window_start <= ?1 - 86400 "
+                           "AND (locked_until IS NULL OR locked_until <= ?1)")}) {
       auto n = sql.find("?1") != std::string_view::npos ? conn->run(sql, seconds_of(now)) : conn->run(sql);
       if (!n) return std::unexpected(unavailable(kOp, n.error()));
       total += static_cast<std::size_t>(*n);
@@ -601,6 +614,80 @@ class SqliteStore final : public Store {
       return std::unexpected(unavailable(kOp, committed.error()));
     }
     return total;
+  }
+
+  // --- throttles -----------------------------------------------------------------------
+
+  StoreResult<std::optional<core::TimePoint>> locked_until(std::string_view key,
+                                                          core::TimePoint now) override {
+    auto conn = pool_.acquire();
+    auto stmt = conn->prepare(
+        "SELECT locked_until FROM throttles WHERE key = ?1 AND locked_until > ?2", key,
+        seconds_of(now));
+    if (!stmt) return std::unexpected(unavailable("locked_until", stmt.error()));
+    auto row = stmt->step();
+    if (!row) return std::unexpected(unavailable("locked_until", row.error()));
+    if (!*row) return std::optional<core::TimePoint>();
+    return std::optional<core::TimePoint>(from_unix_seconds(stmt->column_int64(0)));
+  }
+
+  StoreResult<ThrottleState> record_failure(std::string_view key, core::TimePoint now,
+                                            const ThrottlePolicy& policy) override {
+    constexpr std::string_view kOp = "record_failure";
+    std::lock_guard writer(write_mutex_);
+    auto conn = pool_.acquire();
+    auto tx = Transaction::begin_immediate(*conn);
+    if (!tx) return std::unexpected(unavailable(kOp, tx.error()));
+    const std::int64_t t = seconds_of(now);
+    std::int64_t failures = 0;
+    std::int64_t window_start = t;
+    std::int64_t lockouts = 0;
+    {
+      auto stmt = conn->prepare(
+          "SELECT failures, window_start, lockouts FROM throttles WHERE key = ?1", key);
+      if (!stmt) return std::unexpected(unavailable(kOp, stmt.error()));
+      auto row = stmt->step();
+      if (!row) return std::unexpected(unavailable(kOp, row.error()));
+      if (*row) {
+        failures = stmt->column_int64(0);
+        window_start = stmt->column_int64(1);
+        lockouts = stmt->column_int64(2);
+      }
+    }
+    if (t - window_start >= policy.window.count()) {
+      failures = 0;
+      window_start = t;
+    }
+    ++failures;
+    ThrottleState state{.failures = failures, .lockouts = lockouts, .locked_until = std::nullopt};
+    std::optional<std::int64_t> locked;
+    if (failures >= policy.threshold) {
+      std::int64_t duration = policy.first_lockout.count();
+      for (std::int64_t i = 0; i < lockouts && duration < policy.max_lockout.count(); ++i) duration *= 2;
+      duration = std::min(duration, policy.max_lockout.count());
+      locked = t + duration;
+      state.lockouts = ++lockouts;
+      state.locked_until = from_unix_seconds(*locked);
+      failures = 0;
+      window_start = t;
+    }
+    auto saved = conn->run(
+        "INSERT INTO throttles (key, failures, window_start, lockouts, locked_until) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO UPDATE SET failures = ?2, "
+        "window_start = ?3, lockouts = ?4, "
+        "locked_until = COALESCE(?5, CASE WHEN locked_until > ?6 THEN locked_until END)",
+        key, failures, window_start, lockouts, locked, t);
+    if (!saved) return std::unexpected(unavailable(kOp, saved.error()));
+    if (auto committed = tx->commit(); !committed) {
+      return std::unexpected(unavailable(kOp, committed.error()));
+    }
+    return state;
+  }
+
+  StoreResult<void> clear_failures(std::string_view key) override {
+    auto cleared = write("clear_failures", "DELETE FROM throttles WHERE key = ?1", key);
+    if (!cleared) return std::unexpected(cleared.error());
+    return {};
   }
 
   StoreResult<void> ping() override {
