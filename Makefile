@@ -13,7 +13,7 @@ configure: deps
 
 # The server binary, Release, at build/tessera.
 build: configure
-	@cmake --build $(BUILD_DIR) --target tessera -j $(JOBS)
+	@cmake --build $(BUILD_DIR) --target tessera finance-api -j $(JOBS)
 
 run: build
 	exec ./$(BUILD_DIR)/tessera serve

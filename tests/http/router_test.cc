@@ -27,17 +27,24 @@ class RouterTest : public ::testing::Test {
     add(verb::get, "/healthz");
   }
 
-  void add(verb method, std::string path) {
-    const std::string name = std::string(bhttp::to_string(method)) + " " + path;
-    router_.add(
-        method, path,
-        [this, name](const Request& req,
-                     const RequestContext& ctx) -> boost::asio::awaitable<Response> {
-          calls_.push_back(name + " " + std::string(req.target()) + " from " + ctx.remote_address);
-          json::object body;
-          body["handler"] = name;
-          co_return json_response(Status::ok, body);
-        });
+  void add(verb method, std::string path) { add_route(method, std::move(path), false); }
+  void add_prefix(verb method, std::string prefix) { add_route(method, std::move(prefix), true); }
+
+  void add_route(verb method, std::string path, bool prefix) {
+    const std::string name =
+        std::string(bhttp::to_string(method)) + " " + path + (prefix ? "*" : "");
+    auto handler = [this, name](const Request& req,
+                                const RequestContext& ctx) -> boost::asio::awaitable<Response> {
+      calls_.push_back(name + " " + std::string(req.target()) + " from " + ctx.remote_address);
+      json::object body;
+      body["handler"] = name;
+      co_return json_response(Status::ok, body);
+    };
+    if (prefix) {
+      router_.add_prefix(method, std::move(path), std::move(handler));
+    } else {
+      router_.add(method, std::move(path), std::move(handler));
+    }
   }
 
   Response dispatch(verb method, std::string_view target) {
@@ -142,6 +149,29 @@ TEST_F(RouterTest, AbsoluteFormTargetsRouteByTheirPath) {
   EXPECT_EQ(dispatch(verb::get, "HTTPS://auth.example/things").result(), Status::ok);
   EXPECT_EQ(dispatch(verb::get, "http://auth.example").result(), Status::not_found);
   ASSERT_EQ(calls_.size(), 2u);
+}
+
+// A path parameter: "/things/{id}" as a prefix route beside the exact "/things".
+TEST_F(RouterTest, PrefixRouteTakesLongerPathsAndExactRoutesWin) {
+  add_prefix(verb::get, "/things/");
+  add_prefix(verb::get, "/things/special/");
+  add(verb::get, "/things/fixed");
+  EXPECT_EQ(test::json_body(dispatch(verb::get, "/things/42?x=1")),
+            (json::object{{"handler", "GET /things/*"}}));
+  EXPECT_EQ(test::json_body(dispatch(verb::get, "/things/a/b")),
+            (json::object{{"handler", "GET /things/*"}}));
+  EXPECT_EQ(test::json_body(dispatch(verb::get, "/things/special/1")),
+            (json::object{{"handler", "GET /things/special/*"}}));
+  EXPECT_EQ(test::json_body(dispatch(verb::get, "/things/fixed")),
+            (json::object{{"handler", "GET /things/fixed"}}));
+  EXPECT_EQ(test::json_body(dispatch(verb::get, "/things")),
+            (json::object{{"handler", "GET /things"}}));
+  // The prefix alone is not a match: the parameter would be empty.
+  EXPECT_EQ(dispatch(verb::get, "/things/").result(), Status::not_found);
+  EXPECT_EQ(dispatch(verb::get, "/thing/1").result(), Status::not_found);
+  const Response other = dispatch(verb::post, "/things/42");
+  EXPECT_EQ(other.result(), Status::method_not_allowed);
+  EXPECT_EQ(other[bhttp::field::allow], "GET, HEAD");
 }
 
 TEST(RequestPath, TakesThePathOfOriginAndAbsoluteForms) {

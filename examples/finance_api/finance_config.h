@@ -1,0 +1,37 @@
+// finance-api's configuration: read once from the environment at start, then immutable.
+//
+//   auto config = finance_api::load_config(finance_api::process_environment());
+//   if (!config) { std::cerr << "finance-api: " << config.error() << "\n"; return 1; }
+//
+//   FINANCE_LISTEN    127.0.0.1:8090  ADDRESS:PORT ([::1]:8090 for IPv6); port 0 picks a free one
+//   FINANCE_ISSUER    (required)      Tessera's issuer URL, exactly as its tokens' "iss"
+//   FINANCE_AUDIENCE  finance-api     the "aud" tokens must name (tessera client add --audience)
+//   FINANCE_DATA      (built in)      a dataset file to serve instead of data/finance.json
+//   FINANCE_FAULT     (unset)         "1": every lookup fails, so tests can reach the 500 path
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace finance_api {
+
+struct Config {
+  std::string host = "127.0.0.1";  // an IP literal, IPv6 without brackets
+  std::uint16_t port = 8090;
+  std::string issuer;
+  std::string audience = "finance-api";
+  std::optional<std::string> data_path;
+  bool fault = false;
+};
+
+using Environment = std::function<std::optional<std::string>(const char* name)>;
+Environment process_environment();
+
+// The error is one line naming the variable and what is wrong with it. The issuer is only
+// checked for presence here; tessera::Verifier::create judges the URL.
+std::expected<Config, std::string> load_config(const Environment& env);
+
+}  // namespace finance_api

@@ -1,0 +1,74 @@
+#include "finance_routes.h"
+
+#include <boost/json/object.hpp>
+
+#include "core/log.h"
+#include "http/response.h"
+#include "tessera/beast.h"
+
+namespace finance_api {
+
+namespace json = boost::json;
+using tessera::http::Request;
+using tessera::http::RequestContext;
+using tessera::http::Response;
+using tessera::http::Status;
+
+namespace {
+
+constexpr std::string_view kBusinessPrefix = "/dart/finance/business/";
+
+// The seed's get_company_info(bizNum): the one step here that could fail in a real service
+// (a database query, say).
+std::expected<json::array, std::string> find_company(const Services& services,
+                                                     std::string_view biz_num) {
+  if (services.fault) return std::unexpected("lookup failed: fault injected by FINANCE_FAULT=1");
+  return services.data.records(biz_num);
+}
+
+Response company_finance(const Services& services, const Request& request) {
+  auto claims = tessera::beast::authorize(services.verifier, request, kFinanceScope);
+  if (!claims) return std::move(claims.error());
+  const std::string_view path = tessera::http::request_path(request.target());
+  const std::string_view biz_num = path.substr(kBusinessPrefix.size());
+  if (!is_business_number(biz_num)) {
+    return tessera::http::error_response(Status::bad_request, "invalid_request",
+                                         "bizNum must be exactly ten digits");
+  }
+  auto records = find_company(services, biz_num);
+  if (!records) {
+    // The cause goes to the log; the caller gets a fixed answer (the seed put str(e) in the
+    // response, which can leak internals).
+    tessera::core::log(tessera::core::LogLevel::kError, "finance_lookup_failed",
+                       {{"error", records.error()}, {"client_id", claims->client_id()}});
+    return tessera::http::error_response(Status::internal_server_error, "server_error",
+                                         "internal error");
+  }
+  return tessera::http::json_response(Status::ok,
+                                      json::object{{"newCompanyFinance", std::move(*records)}});
+}
+
+Response healthz(const tessera::Verifier& verifier) {
+  const std::size_t keys = verifier.key_count();
+  return tessera::http::json_response(
+      keys > 0 ? Status::ok : Status::service_unavailable,
+      json::object{{"status", keys > 0 ? "ok" : "unavailable"}, {"keys", keys}});
+}
+
+}  // namespace
+
+void register_routes(tessera::http::Router& router, const Services& services) {
+  namespace bhttp = boost::beast::http;
+  // Verification reads cached keys only and the dataset is in memory: nothing here blocks,
+  // so the handlers run on the I/O threads.
+  router.add_prefix(bhttp::verb::get, std::string(kBusinessPrefix),
+                    [services](const Request& request,
+                               const RequestContext&) -> boost::asio::awaitable<Response> {
+                      co_return company_finance(services, request);
+                    });
+  router.add(bhttp::verb::get, "/healthz",
+             [&verifier = services.verifier](const Request&, const RequestContext&)
+                 -> boost::asio::awaitable<Response> { co_return healthz(verifier); });
+}
+
+}  // namespace finance_api

@@ -1,0 +1,32 @@
+// finance-api's endpoints, on Tessera's router:
+//
+//   GET /dart/finance/business/{bizNum}   scope finance:read; 200 {"newCompanyFinance":[...]}
+//   GET /healthz                          200 {"status":"ok","keys":N}; 503 before any keys
+//
+//   http::Router router;
+//   finance_api::register_routes(router, {.verifier = *verifier, .data = data});
+//
+// The finance route answers in this order: 401/403 from tessera::beast::authorize (RFC 6750),
+// so a caller without a valid token learns nothing else; 400 invalid_request for a bizNum
+// that is not ten digits; 500 server_error, logged, for a failed lookup, with a fixed body
+// that says nothing about the cause; else the company's records ([] for an unknown number).
+#pragma once
+
+#include "finance_data.h"
+#include "http/router.h"
+#include "tessera/verify.h"
+
+namespace finance_api {
+
+inline constexpr std::string_view kFinanceScope = "finance:read";
+
+struct Services {
+  const tessera::Verifier& verifier;
+  const FinanceData& data;
+  // Every lookup fails (FINANCE_FAULT=1), so tests can reach the 500 path.
+  bool fault = false;
+};
+
+void register_routes(tessera::http::Router& router, const Services& services);
+
+}  // namespace finance_api
