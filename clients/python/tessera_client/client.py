@@ -1,0 +1,229 @@
+"""TesseraClient: gets OAuth 2.0 access tokens from Tessera, keeps them fresh, and sends them.
+
+    client = TesseraClient("http://127.0.0.1:8080",            # an issuer: discovery finds /token
+                           client_id="billing", client_secret=secret, scope="invoices:read")
+    r = client.get("http://127.0.0.1:9000/invoices/42")     # Authorization: Bearer ... added
+    r.raise_for_status()
+
+    user = TesseraClient("http://127.0.0.1:8080/token", username="alice", password=pw)
+    requests.get(url, headers=user.auth_header())
+"""
+
+import threading
+import time
+import urllib.parse
+
+import requests
+
+DISCOVERY_PATH = "/.well-known/oauth-authorization-server"
+DEFAULT_PUBLIC_CLIENT = "default"
+AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+class TesseraError(Exception):
+    """A token request failed. `error` is the RFC 6749 section 5.2 code (invalid_grant,
+    invalid_client, ...) or "invalid_response" when the answer was not OAuth JSON;
+    `description` the server's error_description; `status` the HTTP status."""
+
+    def __init__(self, error, description=None, status=None):
+        super().__init__("%s: %s (HTTP %s)" % (error, description, status) if description
+                         else "%s (HTTP %s)" % (error, status))
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+class TesseraClient:
+    """Fetches, caches and refreshes one access token, and adds it to requests.
+
+    `url` is either the token endpoint (a URL ending in /token) or the issuer, whose
+    RFC 8414 metadata names the token endpoint (read once, at the first token request).
+
+    The grant follows from the credentials:
+    - username + password: the password grant, as `client_id` (a public client, or a
+      confidential one with `client_secret`); without a client_id, the built-in public
+      client "default".
+    - client_id + client_secret alone: the client_credentials grant.
+    A confidential client authenticates by `auth_method`: "client_secret_basic" (HTTP Basic,
+    the default) or "client_secret_post" (in the form).
+
+    The token is renewed `refresh_margin` seconds before its expires_in runs out: with the
+    refresh_token grant when the server issued a refresh token (keeping the rotated one it
+    returns), else by the original grant, which is also the fallback when the refresh token
+    is refused (invalid_grant). Safe to share between threads; a context manager that closes
+    its HTTP session. `timeout` (seconds) applies to every request unless one gives its own;
+    `clock` is for tests.
+    """
+
+    def __init__(self, url, *, client_id=None, client_secret=None, username=None,
+                 password=None, scope=None, auth_method="client_secret_basic",
+                 refresh_margin=30, session=None, timeout=10, clock=time.monotonic):
+        if auth_method not in AUTH_METHODS:
+            raise ValueError("auth_method must be one of %s" % ", ".join(AUTH_METHODS))
+        if (username is None) != (password is None):
+            raise ValueError("username and password go together")
+        if client_secret is not None and client_id is None:
+            raise ValueError("a client_secret needs its client_id")
+        if username is None and (client_id is None or client_secret is None):
+            raise ValueError("give username and password, or client_id and client_secret")
+        if username is not None and client_id is None:
+            client_id = DEFAULT_PUBLIC_CLIENT
+        self._url = url
+        self._token_url = url if urllib.parse.urlsplit(url).path.endswith("/token") else None
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._username = username
+        self._password = password
+        self._scope = scope
+        self._auth_method = auth_method
+        self._refresh_margin = refresh_margin
+        self._own_session = session is None
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._access_token = None
+        self._renew_at = None  # clock() value from which the token is renewed; None: never
+        self._refresh_token = None
+
+    def close(self):
+        """Closes the HTTP session the client made (not one it was given)."""
+        if self._own_session:
+            self._session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def token_url(self):
+        """The token endpoint; reads the issuer's metadata the first time if need be."""
+        with self._lock:
+            return self._token_endpoint()
+
+    def access_token(self):
+        """A current access token: the cached one, or a new one when it is due."""
+        with self._lock:
+            if self._access_token is None or (
+                    self._renew_at is not None and self._clock() >= self._renew_at):
+                self._renew()
+            return self._access_token
+
+    def auth_header(self):
+        """{"Authorization": "Bearer <access token>"}, to merge into a request's headers."""
+        return {"Authorization": "Bearer " + self.access_token()}
+
+    def invalidate(self, token=None):
+        """Forgets the cached access token (only if it is still `token`, when given), so the
+        next call renews it. The refresh token is kept."""
+        with self._lock:
+            if token is None or token == self._access_token:
+                self._access_token = None
+
+    def request(self, method, url, **kwargs):
+        """requests.Session.request with the bearer token added. On a 401 the request is sent
+        once more with a renewed token (never more), so the body must be replayable (bytes,
+        str, dict, json=...). Returns the requests.Response; raises TesseraError when no token
+        can be had."""
+        kwargs.setdefault("timeout", self._timeout)
+        headers = dict(kwargs.pop("headers", None) or {})
+        token = self.access_token()
+        response = self._session.request(
+            method, url, headers={**headers, "Authorization": "Bearer " + token}, **kwargs)
+        if response.status_code != 401:
+            return response
+        response.close()
+        self.invalidate(token)
+        return self._session.request(
+            method, url, headers={**headers, **self.auth_header()}, **kwargs)
+
+    def get(self, url, **kwargs):
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url, **kwargs):
+        return self.request("POST", url, **kwargs)
+
+    # --- with self._lock held ------------------------------------------------------------
+
+    def _renew(self):
+        if self._refresh_token is not None:
+            try:
+                return self._store(self._token_request(
+                    {"grant_type": "refresh_token", "refresh_token": self._refresh_token}),
+                    refreshed=True)
+            except TesseraError as e:
+                if e.error != "invalid_grant":
+                    raise
+                self._refresh_token = None  # expired, revoked or rotated away: start over
+        if self._username is not None:
+            form = {"grant_type": "password", "username": self._username,
+                    "password": self._password}
+        else:
+            form = {"grant_type": "client_credentials"}
+        if self._scope is not None:
+            form["scope"] = self._scope
+        self._store(self._token_request(form), refreshed=False)
+
+    def _store(self, body, refreshed):
+        self._access_token = body["access_token"]
+        expires_in = body.get("expires_in")
+        self._renew_at = (None if expires_in is None
+                          else self._clock() + expires_in - self._refresh_margin)
+        # RFC 6749 section 6: a refresh answer without a refresh token leaves the old one valid.
+        if "refresh_token" in body or not refreshed:
+            self._refresh_token = body.get("refresh_token")
+
+    def _token_request(self, form):
+        auth = None
+        if self._client_secret is None:
+            form["client_id"] = self._client_id
+        elif self._auth_method == "client_secret_post":
+            form.update(client_id=self._client_id, client_secret=self._client_secret)
+        else:  # RFC 6749 section 2.3.1: each part form-urlencoded before Basic
+            auth = (urllib.parse.quote_plus(self._client_id),
+                    urllib.parse.quote_plus(self._client_secret))
+        r = self._session.post(self._token_endpoint(), data=form, auth=auth,
+                               headers={"Accept": "application/json"}, timeout=self._timeout)
+        body = _json_object(r)
+        if r.status_code == 200 and isinstance(body.get("access_token"), str):
+            if (not isinstance(body.get("expires_in", 0), (int, float))
+                    or not isinstance(body.get("refresh_token", ""), str)):
+                raise TesseraError("invalid_response", "malformed token response", 200)
+            return body
+        if isinstance(body.get("error"), str):
+            raise TesseraError(body["error"], body.get("error_description"), r.status_code)
+        raise TesseraError("invalid_response", "the token endpoint answered HTTP %d without "
+                           "an OAuth body" % r.status_code, r.status_code)
+
+    def _token_endpoint(self):
+        if self._token_url is None:
+            self._token_url = self._discover()
+        return self._token_url
+
+    def _discover(self):
+        # RFC 8414 section 3: the well-known path goes between the host and the issuer's path.
+        issuer = self._url.rstrip("/")
+        parts = urllib.parse.urlsplit(issuer)
+        metadata_url = urllib.parse.urlunsplit(
+            (parts.scheme, parts.netloc, DISCOVERY_PATH + parts.path, "", ""))
+        r = self._session.get(metadata_url, timeout=self._timeout)
+        metadata = _json_object(r)
+        if r.status_code != 200 or not isinstance(metadata.get("token_endpoint"), str):
+            raise TesseraError("invalid_response", "no token_endpoint in %s" % metadata_url,
+                               r.status_code)
+        # RFC 8414 section 3.3: the metadata must name the issuer it was asked about.
+        if metadata.get("issuer") != issuer:
+            raise TesseraError("invalid_response", "%s names issuer %r, not %r"
+                               % (metadata_url, metadata.get("issuer"), issuer), r.status_code)
+        return metadata["token_endpoint"]
+
+
+def _json_object(response):
+    """The response's JSON object, or {} when the body is not one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
