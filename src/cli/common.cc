@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "keys/key_encryption_key.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace tessera::cli {
@@ -69,6 +70,10 @@ int fail(std::string_view message) {
 
 std::expected<std::unique_ptr<store::Store>, std::string> open_store(const config::Config& config,
                                                                      const core::Clock& clock) {
+  if (config.uses_postgresql()) {
+    return store::open_postgres_store({.url = config.database, .connections = config.database_pool},
+                                      clock);
+  }
   const std::filesystem::path path(config.database);
   if (path.has_parent_path()) {
     std::error_code ec;
@@ -79,7 +84,9 @@ std::expected<std::unique_ptr<store::Store>, std::string> open_store(const confi
       ::chmod(dir.c_str(), 0700);
     }
   }
-  return store::open_sqlite_store({.path = config.database}, clock);
+  return store::open_sqlite_store(
+      {.path = config.database, .connections = config.database_pool, .busy_timeout = std::chrono::milliseconds(5000)},
+      clock);
 }
 
 std::expected<std::unique_ptr<keys::KeyManager>, std::string> open_key_manager(

@@ -45,6 +45,7 @@ constexpr std::string_view kKeys[] = {
     "threads",
     "log",
     "allow_insecure_http",
+    "database_pool",
 };
 
 // Settings that hold secrets: they must not sit in a file others can read.
@@ -198,10 +199,6 @@ std::expected<Config, std::string> build(const RawValues& raw) {
   }
   if (const Raw* r = get("database")) {
     if (r->value.empty()) return std::unexpected(fail(*r, "must not be empty"));
-    if (r->value.starts_with("postgresql://") || r->value.starts_with("postgres://")) {
-      return std::unexpected(
-          fail(*r, "PostgreSQL is not supported by this build yet; use a file path"));
-    }
     c.database = r->value;
   }
   if (const Raw* r = get("signing_alg")) {
@@ -231,6 +228,18 @@ std::expected<Config, std::string> build(const RawValues& raw) {
   } else if (c.secret_key) {
     c.warnings.push_back(
         "TESSERA_SECRET_KEY is set but unused: the signing algorithm is not HS256");
+  }
+  if (c.uses_postgresql() && !c.key_encryption_key && c.signing_alg != jose::Algorithm::kHS256) {
+    // Each instance would otherwise make its own key file and could open none of the
+    // others' keys.
+    return std::unexpected(
+        "TESSERA_KEY_ENCRYPTION_KEY: required with a PostgreSQL database, so that every "
+        "instance opens the same signing keys");
+  }
+  if (const Raw* r = get("database_pool")) {
+    auto v = parse_number<unsigned>(*r, 1, 256);
+    if (!v) return std::unexpected(v.error());
+    c.database_pool = *v;
   }
   if (c.key_encryption_key && c.key_encryption_key->size() < 32) {
     return std::unexpected(fail(*get("key_encryption_key"), "must be at least 32 bytes"));

@@ -30,8 +30,13 @@ struct Config {
   ListenAddress listen;
   // The "iss" of every token. Unset: http://ADDR:PORT as actually bound.
   std::optional<std::string> issuer;
-  // A file path (SQLite). Relative paths are relative to the working directory.
+  // A file path (SQLite; relative to the working directory) or a postgresql:// URL.
   std::string database = "data/tessera.db";
+  // Connections to the database each process keeps.
+  unsigned database_pool = 8;
+  bool uses_postgresql() const {
+    return database.starts_with("postgresql://") || database.starts_with("postgres://");
+  }
   // EdDSA: small fast signatures and keys, no parameter choices to get wrong.
   jose::Algorithm signing_alg = jose::Algorithm::kEdDSA;
   // HS256 only: the shared secret, its bytes as given, at least 32.

@@ -120,7 +120,8 @@ class RefreshTokenStore {
   // Logs an access-token revocation (by jti) until the token's expiry. Revoking twice is fine.
   virtual StoreResult<void> revoke_access_token(std::string_view jti, core::TimePoint expires_at) = 0;
   // Revocations logged after `after` (a sequence number; 0 for all) that have not expired at
-  // `now`, in order.
+  // `now`, in order. A store whose writers may commit out of sequence order (PostgreSQL) also
+  // returns a margin of entries at or below `after`, so none is missed; callers de-duplicate.
   virtual StoreResult<std::vector<Revocation>> revocations_since(std::int64_t after,
                                                                  core::TimePoint now) = 0;
   // Deletes what can no longer matter at `now`: expired revocations, and refresh tokens and

@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/postgres_server.h"
 #include "store/store_result_printer.h"
 
 namespace tessera::store {
@@ -66,8 +68,24 @@ class SqliteTestDatabase final : public TestDatabase {
   std::filesystem::path dir_;
 };
 
+// A fresh database on the test PostgreSQL server (tests/support/postgres_server.h).
+class PostgresTestDatabase final : public TestDatabase {
+ public:
+  PostgresTestDatabase() : url_(test::PostgresServer::shared().create_database()) {}
+
+  std::unique_ptr<Store> open(const core::Clock& clock) override {
+    auto store = open_postgres_store({.url = url_, .connections = 4}, clock);
+    if (!store) throw std::runtime_error(store.error());
+    return std::move(*store);
+  }
+
+ private:
+  std::string url_;
+};
+
 const Backend kBackends[] = {
     {"sqlite", [] { return std::make_unique<SqliteTestDatabase>(); }},
+    {"postgresql", [] { return std::make_unique<PostgresTestDatabase>(); }},
 };
 
 // Names the backend in failure messages instead of dumping the struct's bytes.
