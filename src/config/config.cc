@@ -199,6 +199,9 @@ std::expected<Config, std::string> build(const RawValues& raw) {
   }
   if (const Raw* r = get("database")) {
     if (r->value.empty()) return std::unexpected(fail(*r, "must not be empty"));
+    if (core::has_control_character(r->value)) {
+      return std::unexpected(fail(*r, "must not contain control characters"));
+    }
     c.database = r->value;
   }
   if (const Raw* r = get("signing_alg")) {

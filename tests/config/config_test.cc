@@ -443,12 +443,27 @@ TEST_F(LoadConfig, AllowInsecureHttpIsZeroOrOne) {
   EXPECT_EQ(error(), "TESSERA_ALLOW_INSECURE_HTTP: must be 0 or 1");
 }
 
-TEST_F(LoadConfig, RefusesAPostgresqlUrlWithAClearLine) {
+// Instances sharing PostgreSQL must share the key-encryption key: a file per instance would
+// not open the others' keys.
+TEST_F(LoadConfig, APostgresqlUrlNeedsTheKeyEncryptionKeyFromTheEnvironment) {
   for (const std::string_view url : {"postgresql://tessera@db/tessera", "postgres://db/tessera"}) {
     env_ = {{"TESSERA_DATABASE", std::string(url)}};
     EXPECT_EQ(error(),
-              "TESSERA_DATABASE: PostgreSQL is not supported by this build yet; use a file path");
+              "TESSERA_KEY_ENCRYPTION_KEY: required with a PostgreSQL database, so that every "
+              "instance opens the same signing keys");
+    env_["TESSERA_KEY_ENCRYPTION_KEY"] = std::string(32, 'k');
+    const Config c = loaded();
+    EXPECT_TRUE(c.uses_postgresql());
+    EXPECT_EQ(c.database, url);
   }
+}
+
+TEST_F(LoadConfig, DatabasePoolIsAWholeNumberFrom1To256) {
+  EXPECT_EQ(loaded().database_pool, 8u);
+  env_ = {{"TESSERA_DATABASE_POOL", "32"}};
+  EXPECT_EQ(loaded().database_pool, 32u);
+  env_ = {{"TESSERA_DATABASE_POOL", "0"}};
+  EXPECT_EQ(error(), "TESSERA_DATABASE_POOL: expected a whole number from 1 to 256");
 }
 
 TEST_F(LoadConfig, RefusesEmptyValues) {
@@ -506,14 +521,15 @@ TEST_F(LoadConfig, AsksTheEnvironmentOnlyForTesseraVariables) {
         return std::nullopt;
       });
   ASSERT_TRUE(config.has_value()) << config.error();
-  EXPECT_EQ(asked.size(), 17u);
+  EXPECT_EQ(asked.size(), 18u);
   for (const std::string& name : asked) EXPECT_TRUE(name.starts_with("TESSERA_")) << name;
   for (const std::string_view name :
        {"TESSERA_LISTEN", "TESSERA_ISSUER", "TESSERA_DATABASE", "TESSERA_SIGNING_ALG",
         "TESSERA_SECRET_KEY", "TESSERA_ACCESS_TOKEN_TTL", "TESSERA_REFRESH_TOKEN_TTL",
         "TESSERA_KEY_ROTATION", "TESSERA_KEY_PUBLISH_DELAY", "TESSERA_KEY_ENCRYPTION_KEY",
         "TESSERA_TLS_CERT", "TESSERA_TLS_KEY", "TESSERA_ADMIN_USERNAME", "TESSERA_ADMIN_PASSWORD",
-        "TESSERA_THREADS", "TESSERA_LOG", "TESSERA_ALLOW_INSECURE_HTTP"}) {
+        "TESSERA_THREADS", "TESSERA_LOG", "TESSERA_ALLOW_INSECURE_HTTP",
+        "TESSERA_DATABASE_POOL"}) {
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
   }
 }
