@@ -1,5 +1,6 @@
 // tessera serve: wire the modules together and run the token server until SIGTERM/SIGINT.
 #include <malloc.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -13,12 +14,14 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
+#include <cstdio>
 #include <functional>
 #include <iostream>
 #include <thread>
 
 #include "cli/common.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/handlers.h"
 #include "http/server.h"
 #include "http/tls.h"
@@ -71,6 +74,44 @@ std::vector<jose::Algorithm> accepted_algorithms(jose::Algorithm configured) {
 // user disabled by the CLI takes effect within this time.
 constexpr std::chrono::seconds kMaintenanceInterval{1};
 constexpr std::chrono::minutes kPurgeInterval{10};
+
+// Gauges read when /metrics is scraped.
+void register_gauges(store::Store& store, keys::KeyManager* key_manager, const core::Clock& clock) {
+  using Series = std::vector<std::pair<core::Labels, double>>;
+  core::metrics().gauge("tessera_db_pool_connections", "Database connections by state", [&store] {
+    const auto stats = store.pool_stats();
+    return Series{{{{"state", "in_use"}}, static_cast<double>(stats.in_use)},
+                  {{{"state", "idle"}}, static_cast<double>(stats.size - stats.in_use)}};
+  });
+  if (key_manager != nullptr) {
+    core::metrics().gauge("tessera_signing_key_age_seconds", "Age of each published signing key",
+                          [key_manager, &clock] {
+                            Series series;
+                            auto keys = key_manager->list();
+                            if (!keys) return series;
+                            for (const auto& k : *keys) {
+                              if (k.status == keys::KeyStatus::kRetired) continue;
+                              series.push_back(
+                                  {{{"kid", k.kid}, {"alg", k.alg}, {"status", std::string(keys::to_string(k.status))}},
+                                   std::chrono::duration<double>(clock.now() - k.created_at).count()});
+                            }
+                            return series;
+                          });
+  }
+  core::metrics().gauge("tessera_process_resident_memory_bytes", "Resident memory", [] {
+    long pages = 0;
+    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+      long size = 0;
+      if (std::fscanf(f, "%ld %ld", &size, &pages) != 2) pages = 0;
+      std::fclose(f);
+    }
+    return Series{{{}, static_cast<double>(pages) * static_cast<double>(::sysconf(_SC_PAGESIZE))}};
+  });
+  static const auto started = std::chrono::steady_clock::now();
+  core::metrics().gauge("tessera_uptime_seconds", "Seconds since the server started", [] {
+    return Series{{{}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}};
+  });
+}
 
 }  // namespace
 
@@ -170,6 +211,7 @@ int run_serve(const config::Config& config, Args args) {
        .grant_types = grant_types,
        .token_endpoint_auth_methods = {"client_secret_basic", "client_secret_post", "none"},
        .signing_algorithms = algorithms});
+  register_gauges(**store, key_manager.get(), clock);
   // Hashing gets one thread per core: it is CPU-bound, and more threads would only queue.
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   http::WorkerPool credential_pool(cores, 256);

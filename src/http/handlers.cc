@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 
 #include "core/base64.h"
+#include "core/metrics.h"
 #include "http/form.h"
 #include "http/response.h"
 
@@ -216,7 +217,20 @@ class Endpoints {
     json::object body;
     const bool ok = result && *result;
     body["status"] = ok ? "ok" : "unavailable";
+    body["database"] = ok ? "ok" : "unreachable";
     co_return json_response(ok ? Status::ok : Status::service_unavailable, body);
+  }
+
+  // GET /metrics: Prometheus text format. Some gauges read the database: the blocking pool.
+  awaitable<Response> metrics(const Request&, const RequestContext&) const {
+    auto text = co_await s_.blocking_pool.run([] { return core::metrics().render(); });
+    if (!text) co_return unavailable_response();
+    Response res{Status::ok, 11};
+    res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.set(bhttp::field::cache_control, "no-store");
+    res.body() = std::move(*text);
+    res.prepare_payload();
+    co_return res;
   }
 
  private:
@@ -273,6 +287,7 @@ void register_routes(Router& router, const Services& services) {
   router.add(bhttp::verb::get, "/userinfo", bind(&Endpoints::userinfo));
   router.add(bhttp::verb::post, "/userinfo", bind(&Endpoints::userinfo));
   router.add(bhttp::verb::get, "/healthz", bind(&Endpoints::healthz));
+  router.add(bhttp::verb::get, "/metrics", bind(&Endpoints::metrics));
   router.add(bhttp::verb::get, "/.well-known/jwks.json", bind(&Endpoints::jwks));
   router.add(bhttp::verb::get, "/.well-known/oauth-authorization-server",
              bind(&Endpoints::oauth_metadata));

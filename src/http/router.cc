@@ -34,8 +34,16 @@ void Router::add_prefix(bhttp::verb method, std::string prefix, Handler handler)
 void Router::add_route(bhttp::verb method, std::string path, bool prefix, Handler handler) {
   auto it = std::find_if(routes_.begin(), routes_.end(),
                          [&](const Route& r) { return r.path == path && r.prefix == prefix; });
-  if (it == routes_.end()) it = routes_.insert(routes_.end(), Route{std::move(path), prefix, {}});
+  if (it == routes_.end()) {
+    std::string label = prefix ? path + "*" : path;
+    it = routes_.insert(routes_.end(), Route{std::move(path), prefix, std::move(label), {}});
+  }
   it->methods.emplace_back(method, std::move(handler));
+}
+
+std::string_view Router::route_label(std::string_view path) const {
+  const Route* route = find(path);
+  return route != nullptr ? std::string_view(route->label) : std::string_view("other");
 }
 
 const Router::Route* Router::find(std::string_view path) const {

@@ -40,10 +40,15 @@ class Router {
   boost::asio::awaitable<Response> dispatch(const Request& request,
                                             const RequestContext& context) const;
 
+  // The route a path falls under, for metrics: its path ("/token"), its prefix with "*"
+  // ("/dart/finance/business/*"), or "other"; a small, fixed set of labels.
+  std::string_view route_label(std::string_view path) const;
+
  private:
   struct Route {
     std::string path;
     bool prefix = false;
+    std::string label;
     std::vector<std::pair<boost::beast::http::verb, Handler>> methods;
   };
   void add_route(boost::beast::http::verb method, std::string path, bool prefix, Handler handler);

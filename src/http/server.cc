@@ -2,7 +2,9 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -20,6 +22,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "core/log.h"
+#include "core/random.h"
 #include "http/response.h"
 
 namespace tessera::http {
@@ -52,8 +55,28 @@ std::string_view path_of(std::string_view target) {
   return path.substr(0, std::min(path.size(), kMaxLoggedPath));
 }
 
+// The request's own X-Request-Id when it is a sane one, else a new id: unique in this
+// process (a random prefix drawn at start, and a counter), not a secret.
+std::string request_id(const Request& request) {
+  const std::string_view given = request["X-Request-Id"];
+  if (!given.empty() && given.size() <= 128 &&
+      std::all_of(given.begin(), given.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+               c == ':';
+      })) {
+    return std::string(given);
+  }
+  static const std::string prefix = [] {
+    core::SystemRandom random;
+    return core::random_token(random, 6);
+  }();
+  static std::atomic<std::uint64_t> counter{0};
+  return prefix + "-" + std::to_string(counter.fetch_add(1, std::memory_order_relaxed) + 1);
+}
+
 void log_request(std::string_view method, std::string_view path, unsigned status,
-                 std::chrono::steady_clock::time_point start, const std::string& remote) {
+                 std::chrono::steady_clock::time_point start, const std::string& remote,
+                 std::string_view id = "-") {
   if (!core::log_enabled(core::LogLevel::kInfo)) return;
   // Whole microseconds: Boost.JSON would print a fractional millisecond as 5.6565E1.
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -64,7 +87,8 @@ void log_request(std::string_view method, std::string_view path, unsigned status
              {"path", path},
              {"status", status},
              {"duration_us", us},
-             {"remote", remote}});
+             {"remote", remote},
+             {"request_id", id}});
 }
 
 // The answer to a request that could not be read, or std::nullopt to just close.
@@ -286,6 +310,7 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
     }
 
     Request request = parser.release();
+    const std::string id = request_id(request);
     Response response;
     // Named, not a temporary: GCC 12 mishandles temporaries with destructors inside a
     // co_await expression (frees them twice).
@@ -302,6 +327,7 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
         request.keep_alive() && !draining_ && served < limits_.max_requests_per_connection;
     response.version(request.version());
     response.keep_alive(keep_alive);
+    response.set("X-Request-Id", id);
     if (https) set_hsts(response);
     response.prepare_payload();
     if (request.method() == bhttp::verb::head) {
@@ -312,8 +338,10 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
     }
     lowest.expires_after(limits_.write_timeout);
     co_await bhttp::async_write(stream, response, asio::redirect_error(use_awaitable, ec));
-    log_request(request.method_string(), path_of(request.target()), response.result_int(), start,
-                remote);
+    const std::string_view path = path_of(request.target());
+    metrics_.observe(router_.route_label(path), response.result_int(),
+                     std::chrono::steady_clock::now() - start);
+    log_request(request.method_string(), path, response.result_int(), start, remote, id);
     if (ec || !keep_alive) break;
   }
   if (ec && !is_expected_close(ec)) {

@@ -29,6 +29,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "http/request_metrics.h"
 #include "http/router.h"
 
 namespace tessera::http {
@@ -94,6 +95,7 @@ class Server {
   std::function<void()> on_drained_;
   std::atomic<bool> drained_{false};
   std::atomic<std::shared_ptr<boost::asio::ssl::context>> tls_;
+  RequestMetrics metrics_;
 };
 
 }  // namespace tessera::http

@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "core/metrics.h"
 #include "jose/jws.h"
 
 namespace tessera::oauth {
@@ -43,7 +44,27 @@ std::expected<IssuedToken, jose::Error> AccessTokens::issue(const TokenSubject& 
       .access_token = std::move(*token), .expires_in = settings_.ttl, .jti = std::move(jti)};
 }
 
+namespace {
+
+core::Counter& verifications(bool valid) {
+  static core::Counter& ok = core::metrics().counter(
+      "tessera_token_verifications_total", "Access tokens checked by Tessera's own endpoints",
+      {{"result", "valid"}});
+  static core::Counter& refused = core::metrics().counter(
+      "tessera_token_verifications_total", "Access tokens checked by Tessera's own endpoints",
+      {{"result", "invalid"}});
+  return valid ? ok : refused;
+}
+
+}  // namespace
+
 std::expected<json::object, jose::Error> AccessTokens::verify(std::string_view token) const {
+  auto claims = verify_claims(token);
+  verifications(claims.has_value()).inc();
+  return claims;
+}
+
+std::expected<json::object, jose::Error> AccessTokens::verify_claims(std::string_view token) const {
   const auto keys = keys_.verification_keys();
   auto claims = jose::verify_jwt(token, *keys, policy_, clock_.now());
   if (!claims) return claims;

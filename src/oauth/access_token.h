@@ -67,6 +67,8 @@ class AccessTokens {
   const AccessTokenSettings& settings() const { return settings_; }
 
  private:
+  std::expected<boost::json::object, jose::Error> verify_claims(std::string_view token) const;
+
   const jose::KeySource& keys_;
   AccessTokenSettings settings_;
   jose::JwtPolicy policy_;

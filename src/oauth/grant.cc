@@ -1,6 +1,7 @@
 #include "oauth/grant.h"
 
 #include "core/log.h"
+#include "core/metrics.h"
 
 namespace tessera::oauth {
 
@@ -13,6 +14,9 @@ std::expected<TokenResponse, OAuthError> issue_access_token(const AccessTokens& 
               {{"reason", jose::to_string(issued.error())}});
     return std::unexpected(OAuthError{ErrorCode::kServerError, "internal error"});
   }
+  core::metrics()
+      .counter("tessera_tokens_issued_total", "Access tokens issued", {{"grant_type", std::string(grant_type)}})
+      .inc();
   core::audit("token_issued",
             {{"grant_type", grant_type},
              {"sub", subject.subject},

@@ -1,6 +1,7 @@
 #include "oauth/throttle.h"
 
 #include "core/log.h"
+#include "core/metrics.h"
 
 namespace tessera::oauth {
 namespace {
@@ -29,6 +30,9 @@ std::expected<void, OAuthError> LoginThrottle::check(std::string_view account,
 }
 
 void LoginThrottle::failed(std::string_view account, std::string_view address) const {
+  static core::Counter& failures = core::metrics().counter(
+      "tessera_credential_failures_total", "Failed password and client secret checks");
+  failures.inc();
   const core::TimePoint now = clock_.now();
   const std::string addr = address_key(address);
   for (const auto& [key, policy] :
@@ -36,6 +40,9 @@ void LoginThrottle::failed(std::string_view account, std::string_view address) c
         {addr, address_}}) {
     auto state = store_.record_failure(key, now, policy);
     if (state && state->locked_until) {
+      static core::Counter& lockouts =
+          core::metrics().counter("tessera_lockouts_total", "Accounts and addresses locked by throttling");
+      lockouts.inc();
       core::log(core::LogLevel::kWarn, "lockout",
                 {{"key", key},
                  {"seconds", std::chrono::duration_cast<std::chrono::seconds>(*state->locked_until - now).count()},

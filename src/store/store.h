@@ -169,6 +169,13 @@ class Store : public UserStore,
  public:
   // Whether the database answers a trivial query now (for /healthz).
   virtual StoreResult<void> ping() = 0;
+
+  // The connection pool now, for metrics.
+  struct PoolStats {
+    std::size_t size = 0;
+    std::size_t in_use = 0;
+  };
+  virtual PoolStats pool_stats() const = 0;
 };
 
 }  // namespace tessera::store

@@ -181,6 +181,11 @@ class ConnectionPool {
     PgConnection& conn_;
   };
 
+  Store::PoolStats stats() const {
+    std::lock_guard lock(mutex_);
+    return {.size = connections_.size(), .in_use = connections_.size() - idle_.size()};
+  }
+
   Lease acquire() {
     std::unique_lock lock(mutex_);
     available_.wait(lock, [this] { return !idle_.empty(); });
@@ -199,7 +204,7 @@ class ConnectionPool {
   }
 
   std::vector<std::unique_ptr<PgConnection>> connections_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable available_;
   std::vector<PgConnection*> idle_;
 };
@@ -627,6 +632,8 @@ class PostgresStore final : public Store {
     if (!r) return std::unexpected(r.error());
     return {};
   }
+
+  PoolStats pool_stats() const override { return pool_.stats(); }
 
   StoreResult<void> ping() override {
     auto r = query("ping", "SELECT 1", {});

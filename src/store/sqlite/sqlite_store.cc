@@ -138,6 +138,11 @@ class ConnectionPool {
     SqliteConnection& conn_;
   };
 
+  Store::PoolStats stats() const {
+    std::lock_guard lock(mutex_);
+    return {.size = connections_.size(), .in_use = connections_.size() - idle_.size()};
+  }
+
   Lease acquire() {
     std::unique_lock lock(mutex_);
     available_.wait(lock, [this] { return !idle_.empty(); });
@@ -156,7 +161,7 @@ class ConnectionPool {
   }
 
   std::vector<std::unique_ptr<SqliteConnection>> connections_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable available_;
   std::vector<SqliteConnection*> idle_;
 };
@@ -689,6 +694,8 @@ class SqliteStore final : public Store {
     if (!cleared) return std::unexpected(cleared.error());
     return {};
   }
+
+  PoolStats pool_stats() const override { return pool_.stats(); }
 
   StoreResult<void> ping() override {
     auto conn = pool_.acquire();
