@@ -216,8 +216,8 @@ class Endpoints {
     auto result = co_await s_.blocking_pool.run([&] { return s_.store.ping().has_value(); });
     json::object body;
     const bool ok = result && *result;
+    // CONTRACT.md: exactly {"status":"ok"}, 503 when the database does not answer.
     body["status"] = ok ? "ok" : "unavailable";
-    body["database"] = ok ? "ok" : "unreachable";
     co_return json_response(ok ? Status::ok : Status::service_unavailable, body);
   }
 
