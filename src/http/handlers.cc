@@ -171,17 +171,17 @@ class Endpoints {
   // GET /users/me: the seed's endpoint, the verified token's claims. Verification is a
   // signature check and no I/O, so it runs right here on the I/O thread.
   awaitable<Response> users_me(const Request& req, const RequestContext&) const {
-    auto claims = verify(req);
-    if (!claims) co_return std::move(claims.error());
-    co_return json_response(Status::ok, *claims);
+    auto verified = verify(req);
+    if (!verified) co_return std::move(verified.error());
+    co_return json_text_response(Status::ok, (*verified)->json);
   }
 
   // GET and POST /userinfo (OpenID Connect Core section 5.3).
   awaitable<Response> userinfo(const Request& req, const RequestContext&) const {
-    auto claims = verify(req);
-    if (!claims) co_return std::move(claims.error());
+    auto verified = verify(req);
+    if (!verified) co_return std::move(verified.error());
     auto result = co_await s_.blocking_pool.run([&] {
-      auto info = s_.userinfo.lookup(*claims);
+      auto info = s_.userinfo.lookup((*verified)->claims);
       if (info) return json_response(Status::ok, *info);
       if (info.error() == oauth::UserInfoError::kUnavailable) return unavailable_response();
       return bearer_error_response(BearerError::kInvalidToken, "the token's user is not active");
@@ -251,7 +251,8 @@ class Endpoints {
     co_return std::move(*result);
   }
 
-  std::expected<json::object, Response> verify(const Request& req) const {
+  std::expected<std::shared_ptr<const oauth::VerifiedToken>, Response> verify(
+      const Request& req) const {
     const auto token = bearer_token(req);
     if (!token) {
       const BearerError e = token.error();
@@ -260,12 +261,12 @@ class Endpoints {
              : e == BearerError::kInvalidRequest ? "repeated Authorization header"
                                                  : "the bearer token is empty"));
     }
-    auto claims = s_.access_tokens.verify(*token);
-    if (!claims) {
+    auto verified = s_.access_tokens.verify_shared(*token);
+    if (!verified) {
       return std::unexpected(
-          bearer_error_response(BearerError::kInvalidToken, jose::to_string(claims.error())));
+          bearer_error_response(BearerError::kInvalidToken, jose::to_string(verified.error())));
     }
-    return std::move(*claims);
+    return std::move(*verified);
   }
 
   Services s_;

@@ -8,11 +8,15 @@ namespace json = boost::json;
 namespace bhttp = boost::beast::http;
 
 Response json_response(Status status, const json::object& body) {
+  return json_text_response(status, json::serialize(body));
+}
+
+Response json_text_response(Status status, std::string body) {
   Response res{status, 11};
   res.set(bhttp::field::content_type, "application/json");
   res.set(bhttp::field::cache_control, "no-store");
   res.set("X-Content-Type-Options", "nosniff");
-  res.body() = json::serialize(body);
+  res.body() = std::move(body);
   res.prepare_payload();
   return res;
 }

@@ -18,6 +18,8 @@ namespace tessera::http {
 // A JSON body; Cache-Control: no-store, since almost everything here carries tokens or
 // claims (RFC 6749 section 5.1).
 Response json_response(Status status, const boost::json::object& body);
+// The same with a body already serialized.
+Response json_text_response(Status status, std::string body);
 
 // {"error": error, "error_description": description} with `status`.
 Response error_response(Status status, std::string_view error, std::string_view description);

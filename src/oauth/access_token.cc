@@ -2,6 +2,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <cmath>
+
 #include "core/metrics.h"
 #include "jose/jws.h"
 
@@ -59,15 +61,42 @@ core::Counter& verifications(bool valid) {
 }  // namespace
 
 std::expected<json::object, jose::Error> AccessTokens::verify(std::string_view token) const {
-  auto claims = verify_claims(token);
-  verifications(claims.has_value()).inc();
-  return claims;
+  auto verified = verify_shared(token);
+  if (!verified) return std::unexpected(verified.error());
+  return (*verified)->claims;
 }
 
-std::expected<json::object, jose::Error> AccessTokens::verify_claims(std::string_view token) const {
+std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> AccessTokens::verify_shared(
+    std::string_view token) const {
   const auto keys = keys_.verification_keys();
+  const std::int64_t now = core::unix_seconds(clock_.now());
+  std::shared_ptr<const VerifiedToken> verified = cache_.find(token, now, keys);
+  if (!verified) {
+    auto fresh = verify_claims(token, keys);
+    if (!fresh) {
+      verifications(false).inc();
+      return std::unexpected(fresh.error());
+    }
+    verified = std::move(*fresh);
+    cache_.insert(token, verified, keys);
+  }
+  // Revocation can come at any time: checked on every use, cached or not.
+  if (is_revoked(*verified)) {
+    verifications(false).inc();
+    return std::unexpected(jose::Error::kRevoked);
+  }
+  verifications(true).inc();
+  return verified;
+}
+
+bool AccessTokens::is_revoked(const VerifiedToken& token) const {
+  return revoked_ != nullptr && revoked_->contains(token.jti, token.sid);
+}
+
+std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> AccessTokens::verify_claims(
+    std::string_view token, const std::shared_ptr<const jose::KeySet>& keys) const {
   auto claims = jose::verify_jwt(token, *keys, policy_, clock_.now());
-  if (!claims) return claims;
+  if (!claims) return std::unexpected(claims.error());
   for (const std::string_view name : {"sub", "client_id", "jti"}) {
     const json::value* v = claims->if_contains(name);
     if (v == nullptr) return std::unexpected(jose::Error::kMissingClaim);
@@ -83,15 +112,18 @@ std::expected<json::object, jose::Error> AccessTokens::verify_claims(std::string
       if (!item.is_string()) return std::unexpected(jose::Error::kBadClaim);
     }
   }
-  std::string_view sid;
+  auto verified = std::make_shared<VerifiedToken>();
   if (const json::value* v = claims->if_contains("sid")) {
     if (!v->is_string()) return std::unexpected(jose::Error::kBadClaim);
-    sid = v->get_string();
+    verified->sid = v->get_string();
   }
-  if (revoked_ != nullptr && revoked_->contains(claims->at("jti").get_string(), sid)) {
-    return std::unexpected(jose::Error::kRevoked);
-  }
-  return claims;
+  verified->jti = claims->at("jti").get_string();
+  // verify_jwt checked exp is a NumericDate; the entry is good until the leeway runs out.
+  verified->valid_until =
+      static_cast<std::int64_t>(std::floor(claims->at("exp").to_number<double>())) + policy_.leeway.count();
+  verified->json = json::serialize(*claims);
+  verified->claims = std::move(*claims);
+  return std::shared_ptr<const VerifiedToken>(std::move(verified));
 }
 
 }  // namespace tessera::oauth

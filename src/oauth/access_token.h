@@ -22,6 +22,7 @@
 #include "jose/key_source.h"
 #include "oauth/revocation_list.h"
 #include "oauth/scope.h"
+#include "oauth/token_cache.h"
 
 namespace tessera::oauth {
 
@@ -64,10 +65,17 @@ class AccessTokens {
   // that it is not revoked.
   std::expected<boost::json::object, jose::Error> verify(std::string_view token) const;
 
+  // The same, sharing what is known of a token presented before (token_cache.h): a token
+  // seen again costs a lookup and the revocation check instead of a signature check.
+  std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> verify_shared(
+      std::string_view token) const;
+
   const AccessTokenSettings& settings() const { return settings_; }
 
  private:
-  std::expected<boost::json::object, jose::Error> verify_claims(std::string_view token) const;
+  std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> verify_claims(
+      std::string_view token, const std::shared_ptr<const jose::KeySet>& keys) const;
+  bool is_revoked(const VerifiedToken& token) const;
 
   const jose::KeySource& keys_;
   AccessTokenSettings settings_;
@@ -75,6 +83,7 @@ class AccessTokens {
   const core::Clock& clock_;
   core::Random& random_;
   const RevocationList* revoked_;
+  mutable VerifiedTokenCache cache_;
 };
 
 }  // namespace tessera::oauth

@@ -17,8 +17,9 @@ OAuthError unavailable() {
 std::expected<json::object, OAuthError> Introspection::introspect(std::string_view token) const {
   // Our access tokens are JWTs (three dot-separated parts); refresh tokens are opaque.
   if (token.find('.') == std::string_view::npos) return introspect_refresh(token);
-  auto claims = access_.verify(token);
-  if (!claims) return inactive();
+  auto verified = access_.verify_shared(token);
+  if (!verified) return inactive();
+  const json::object* claims = &(*verified)->claims;
   json::object out;
   out["active"] = true;
   for (const std::string_view name : {"scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti"}) {

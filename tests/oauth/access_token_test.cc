@@ -255,5 +255,82 @@ TEST_F(AccessTokensTest, GarbageIsMalformed) {
   }
 }
 
+// The verified-token cache (token_cache.h) must never let through what verification would
+// refuse now: an expired token, a revoked one, or one whose key has been retired.
+
+TEST_F(AccessTokensTest, ACachedTokenStillExpires) {
+  const std::string token = issue_for_alice();
+  ASSERT_TRUE(tokens_.verify_shared(token).has_value());
+  ASSERT_TRUE(tokens_.verify_shared(token).has_value());
+  clock_.advance(kTtl + kLeeway);
+  const auto again = tokens_.verify_shared(token);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error(), jose::Error::kExpired);
+}
+
+TEST_F(AccessTokensTest, ACachedTokenIsRefusedOnceRevoked) {
+  test::OAuthWorld world;
+  auto issued = world.tokens.issue(
+      {.subject = "alice", .client_id = "default", .audience = "", .scope = {}, .session_id = "fam"});
+  ASSERT_TRUE(issued.has_value());
+  ASSERT_TRUE(world.tokens.verify_shared(issued->access_token).has_value());
+  world.revoked.note(store::Revocation::Kind::kAccessToken, issued->jti,
+                     world.clock.now() + std::chrono::hours(1));
+  const auto by_jti = world.tokens.verify_shared(issued->access_token);
+  ASSERT_FALSE(by_jti.has_value());
+  EXPECT_EQ(by_jti.error(), jose::Error::kRevoked);
+
+  auto other = world.tokens.issue(
+      {.subject = "bob", .client_id = "default", .audience = "", .scope = {}, .session_id = "fam2"});
+  ASSERT_TRUE(other.has_value());
+  ASSERT_TRUE(world.tokens.verify_shared(other->access_token).has_value());
+  world.revoked.note(store::Revocation::Kind::kFamily, "fam2", world.clock.now() + std::chrono::hours(1));
+  const auto by_sid = world.tokens.verify_shared(other->access_token);
+  ASSERT_FALSE(by_sid.has_value());
+  EXPECT_EQ(by_sid.error(), jose::Error::kRevoked);
+}
+
+// Keys that change under the verifier, as rotation and retirement change them.
+class SwappableKeys final : public jose::KeySource {
+ public:
+  explicit SwappableKeys(std::shared_ptr<jose::HmacKey> key) { use(std::move(key)); }
+  void use(std::shared_ptr<jose::HmacKey> key) {
+    auto set = std::make_shared<jose::KeySet>();
+    set->add(key);
+    signing_ = key;
+    keys_ = set;
+  }
+  std::shared_ptr<const jose::SigningKey> signing_key() const override { return signing_; }
+  std::shared_ptr<const jose::KeySet> verification_keys() const override { return keys_; }
+  std::shared_ptr<const std::string> jwks_json() const override {
+    return std::make_shared<const std::string>(R"({"keys":[]})");
+  }
+
+ private:
+  std::shared_ptr<const jose::SigningKey> signing_;
+  std::shared_ptr<const jose::KeySet> keys_;
+};
+
+TEST_F(AccessTokensTest, ACachedTokenIsRefusedOnceItsKeyIsGone) {
+  SwappableKeys keys(test::make_hmac_key(test::kSecret));
+  AccessTokens tokens(keys, test::token_settings(), clock_, random_);
+  auto issued = tokens.issue({.subject = "alice", .client_id = "default", .audience = "", .scope = {}});
+  ASSERT_TRUE(issued.has_value());
+  ASSERT_TRUE(tokens.verify_shared(issued->access_token).has_value());
+  keys.use(test::make_hmac_key(std::string(40, 'z')));
+  const auto again = tokens.verify_shared(issued->access_token);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error(), jose::Error::kUnknownKey);
+}
+
+TEST_F(AccessTokensTest, ACachedTokenAnswersTheSameClaims) {
+  const std::string token = issue_for_alice();
+  const auto first = tokens_.verify_shared(token);
+  const auto second = tokens_.verify_shared(token);
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  EXPECT_EQ((*first)->claims, (*second)->claims);
+  EXPECT_EQ(json::parse((*second)->json).as_object(), (*second)->claims);
+}
+
 }  // namespace
 }  // namespace tessera::oauth
