@@ -101,8 +101,8 @@ class KeySet {
   std::unique_ptr<Impl> impl_;
 };
 
-// The members without a value here have an empty {} initializer so that designated
-// initializers may leave them out under -Wextra (-Wmissing-field-initializers).
+// The string members here and in VerifierOptions have an empty {} initializer so that
+// designated initializers may leave them out under -Wextra (-Wmissing-field-initializers).
 struct VerifyPolicy {
   std::string issuer{};
   // The "aud" the token must name (a string, or one of an array); empty accepts any.
