@@ -45,8 +45,8 @@ inline constexpr std::size_t kMaxPasswordBytes = 1024;
 
 class PasswordHasher {
  public:
-  // Costs one hash() (for dummy_verify). Throws std::invalid_argument for `params` outside the
-  // bounds verify() accepts (m 8*p..1048576 KiB, t 1..16, p 1..16): a configuration error.
+  // Cheap (no hashing). Throws std::invalid_argument for `params` outside the bounds verify()
+  // accepts (m 8*p..1048576 KiB, t 1..16, p 1..16): a configuration error.
   explicit PasswordHasher(core::Random& random, Argon2Params params = {});
 
   // A new argon2id PHC string with a fresh 16-byte salt and a 32-byte hash.
