@@ -214,7 +214,8 @@ int run_serve(const config::Config& config, Args args) {
   register_gauges(**store, key_manager.get(), clock);
   // Hashing gets one thread per core: it is CPU-bound, and more threads would only queue.
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  http::WorkerPool credential_pool(cores, 256);
+  // Niced: a burst of logins must not slow the I/O threads' token checks.
+  http::WorkerPool credential_pool(cores, 256, /*nice=*/10);
   http::WorkerPool blocking_pool(4, 1024);
   http::register_routes(router, {.token_service = token_service,
                                  .access_tokens = access_tokens,

@@ -9,6 +9,9 @@
 // once rather than letting a burst queue without limit.
 #pragma once
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -22,8 +25,10 @@ namespace tessera::http {
 
 class WorkerPool {
  public:
-  WorkerPool(std::size_t threads, std::size_t max_pending)
-      : pool_(threads), max_pending_(max_pending) {}
+  // `nice` > 0 lowers the priority of the pool's threads (Linux: per thread), so that
+  // CPU-bound work queued here (password hashing) yields the cores to the I/O threads.
+  WorkerPool(std::size_t threads, std::size_t max_pending, int nice = 0)
+      : pool_(threads), max_pending_(max_pending), nice_(nice) {}
   ~WorkerPool() { pool_.join(); }
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -45,7 +50,11 @@ class WorkerPool {
     // co_await expression.
     const auto executor = pool_.get_executor();
     R result = co_await boost::asio::co_spawn(
-        executor, [&fn]() -> boost::asio::awaitable<R> { co_return fn(); },
+        executor,
+        [&fn, nice = nice_]() -> boost::asio::awaitable<R> {
+          lower_priority_once(nice);
+          co_return fn();
+        },
         boost::asio::use_awaitable);
     co_return std::optional<R>(std::move(result));
   }
@@ -53,8 +62,16 @@ class WorkerPool {
   std::size_t pending() const { return pending_.load(std::memory_order_relaxed); }
 
  private:
+  static void lower_priority_once(int nice) {
+    thread_local bool done = false;
+    if (nice <= 0 || done) return;
+    done = true;
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
+  }
+
   boost::asio::thread_pool pool_;
   const std::size_t max_pending_;
+  const int nice_;
   std::atomic<std::size_t> pending_{0};
 };
 
