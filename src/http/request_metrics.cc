@@ -3,15 +3,23 @@
 namespace tessera::http {
 
 RequestMetrics::Series& RequestMetrics::series(std::string_view route) {
-  std::lock_guard lock(mutex_);
-  auto& slot = routes_[std::string(route)];
-  if (!slot) {
-    slot = std::make_unique<Series>();
-    slot->latency = &core::metrics().histogram(
-        "tessera_http_request_duration_seconds", "Time from the first byte of a request to its answer",
-        {{"route", std::string(route)}}, core::latency_buckets());
+  if (const auto index = index_.load(); true) {
+    const auto it = index->find(route.data());
+    if (it != index->end()) return *it->second;
   }
-  return *slot;
+  std::lock_guard lock(mutex_);
+  auto index = index_.load();
+  if (const auto it = index->find(route.data()); it != index->end()) return *it->second;
+  auto series = std::make_unique<Series>();
+  series->route = route;
+  series->latency = &core::metrics().histogram(
+      "tessera_http_request_duration_seconds", "Time from the first byte of a request to its answer",
+      {{"route", series->route}}, core::latency_buckets());
+  auto next = std::make_shared<Index>(*index);
+  (*next)[route.data()] = series.get();
+  all_.push_back(std::move(series));
+  index_.store(std::move(next));
+  return *all_.back();
 }
 
 void RequestMetrics::observe(std::string_view route, unsigned status,
@@ -22,7 +30,7 @@ void RequestMetrics::observe(std::string_view route, unsigned status,
   core::Counter* counter = s.by_status[status].load(std::memory_order_acquire);
   if (counter == nullptr) {
     counter = &core::metrics().counter("tessera_http_requests_total", "HTTP requests answered",
-                                       {{"route", std::string(route)}, {"status", std::to_string(status)}});
+                                       {{"route", s.route}, {"status", std::to_string(status)}});
     s.by_status[status].store(counter, std::memory_order_release);
   }
   counter->inc();
