@@ -34,6 +34,7 @@
 #include "oauth/revocation.h"
 #include "password/secret_cache.h"
 #include "oauth/user_admin.h"
+#include "store/postgres/postgres_store.h"
 
 namespace tessera::cli {
 namespace {
@@ -302,7 +303,7 @@ int run_serve(const config::Config& config, Args args) {
              {"issuer", issuer},
              {"alg", jose::name(config.signing_alg)},
              {"threads", config.threads},
-             {"database", config.database}});
+             {"database", store::redact_database_url(config.database)}});
   std::cout << "listening on " << url_of(*endpoint, https) << std::endl;
 
   std::vector<std::thread> threads;

@@ -167,6 +167,12 @@ std::expected<UserAdmin::Bootstrap, std::string> UserAdmin::bootstrap(
     password = result.generated_password;
   }
   if (auto ok = add(result.name, *password, {}); !ok) {
+    // Instances started together on one database race here; the first one creates the user.
+    auto now = users_.find_user(result.name);
+    if (now && *now) {
+      result.generated_password.reset();
+      return result;
+    }
     return std::unexpected("cannot create the bootstrap user " + result.name + ": " + ok.error());
   }
   result.created = true;

@@ -22,6 +22,10 @@ std::string one_line(std::string message) {
   return out;
 }
 
+// Notices ("relation ... already exists, skipping") are not errors; libpq would print them on
+// stderr, where every line is a JSON log record.
+void ignore_notice(void* /*arg*/, const char* /*message*/) {}
+
 }  // namespace
 
 PgResult::~PgResult() {
@@ -60,13 +64,21 @@ std::expected<std::unique_ptr<PgConnection>, PgError> PgConnection::open(
     PQfinish(conn);
     return std::unexpected(std::move(error));
   }
+  PQsetNoticeProcessor(conn, ignore_notice, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 
 PgConnection::~PgConnection() { PQfinish(conn_); }
 
 bool PgConnection::ensure_open() {
-  if (PQstatus(conn_) == CONNECTION_OK) return true;
+  // An idle connection whose server went away (a restart) has the server's goodbye and an
+  // end-of-file waiting on its socket. Reading without blocking (twice: libpq stops after the
+  // bytes of the first read) marks such a connection bad, so it is reset here instead of
+  // failing the statement it would be given.
+  if (PQstatus(conn_) == CONNECTION_OK && PQconsumeInput(conn_) != 0 &&
+      PQconsumeInput(conn_) != 0) {
+    return true;
+  }
   // After a reset the server has forgotten our prepared statements.
   prepared_.clear();
   PQreset(conn_);

@@ -150,16 +150,6 @@ StoreError unavailable(std::string_view operation, const PgError& e) {
   return StoreError::kUnavailable;
 }
 
-// The URL without its password, for messages.
-std::string redacted(const std::string& url) {
-  const auto scheme = url.find("://");
-  const auto at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
-  const auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon) + ":***" + url.substr(at);
-}
-
 class ConnectionPool {
  public:
   explicit ConnectionPool(std::vector<std::unique_ptr<PgConnection>> connections)
@@ -651,7 +641,12 @@ class PostgresStore final : public Store {
     if (!conn->ensure_open()) {
       return std::unexpected(unavailable(operation, PgError{"", "cannot reach the database", true}));
     }
-    auto r = conn->exec(sql, params);
+    auto first = conn->exec(sql, params);
+    // A read on a connection that broke since the check above is safe to run again, on the
+    // same connection made anew; a write is not (it may have been committed).
+    const bool again = !first && first.error().connection_lost && sql.starts_with("SELECT") &&
+                       conn->ensure_open();
+    auto r = again ? conn->exec(sql, params) : std::move(first);
     if (!r) {
       if (is_unique_violation(r.error())) return std::unexpected(StoreError::kAlreadyExists);
       return std::unexpected(unavailable(operation, r.error()));
@@ -777,10 +772,32 @@ std::expected<void, std::string> migrate(PgConnection& conn) {
 
 int postgres_schema_version() { return kSchemaVersion; }
 
+std::string redact_database_url(std::string_view url) {
+  std::string out(url);
+  // The password of a URI's user info: postgresql://user:PASSWORD@host/db.
+  const auto scheme = out.find("://");
+  const auto at = out.find('@', scheme == std::string::npos ? 0 : scheme + 3);
+  if (scheme != std::string::npos && at != std::string::npos) {
+    const auto colon = out.find(':', scheme + 3);
+    if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  // password=... as a URI parameter (?password=...&) or a key=value setting (password=... ).
+  for (std::size_t from = 0;;) {
+    const auto key = out.find("password=", from);
+    if (key == std::string::npos) break;
+    const auto value = key + 9;
+    auto end = out.find_first_of("& ", value);
+    if (end == std::string::npos) end = out.size();
+    out.replace(value, end - value, "***");
+    from = value + 3;
+  }
+  return out;
+}
+
 std::expected<std::unique_ptr<Store>, std::string> open_postgres_store(const PostgresOptions& options,
                                                                        const core::Clock& clock) {
   const auto fail = [&](std::string_view problem) {
-    return std::unexpected("cannot open database " + redacted(options.url) + ": " +
+    return std::unexpected("cannot open database " + redact_database_url(options.url) + ": " +
                            std::string(problem));
   };
   if (options.connections == 0) return fail("at least one connection is needed");

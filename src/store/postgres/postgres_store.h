@@ -17,6 +17,7 @@
 #include <expected>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/clock.h"
 #include "store/store.h"
@@ -34,5 +35,8 @@ std::expected<std::unique_ptr<Store>, std::string> open_postgres_store(const Pos
                                                                        const core::Clock& clock);
 
 int postgres_schema_version();
+
+// The connection setting with any password replaced by ***, for logs and messages.
+std::string redact_database_url(std::string_view url);
 
 }  // namespace tessera::store
