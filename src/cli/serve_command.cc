@@ -129,7 +129,11 @@ int run_serve(const config::Config& config, Args args) {
   // Bind first: a port in use must stop the start before anything is written.
   asio::io_context ioc(static_cast<int>(config.threads));
   http::Router router;
-  http::Server server(ioc, router);
+  http::ServerLimits limits;
+  for (const std::string& proxy : config.trusted_proxies) {
+    limits.trusted_proxies.push_back(boost::asio::ip::make_address(proxy));
+  }
+  http::Server server(ioc, router, std::move(limits));
   auto endpoint = server.listen(config.listen.host, config.listen.port);
   if (!endpoint) return fail("TESSERA_LISTEN: " + endpoint.error());
   const bool https = config.tls_cert.has_value();

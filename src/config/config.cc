@@ -46,6 +46,7 @@ constexpr std::string_view kKeys[] = {
     "log",
     "allow_insecure_http",
     "database_pool",
+    "trusted_proxies",
 };
 
 // Settings that hold secrets: they must not sit in a file others can read.
@@ -253,6 +254,22 @@ std::expected<Config, std::string> build(const RawValues& raw) {
   if (const Raw* r = get("allow_insecure_http")) {
     if (r->value != "0" && r->value != "1") return std::unexpected(fail(*r, "must be 0 or 1"));
     c.allow_insecure_http = r->value == "1";
+  }
+  if (const Raw* r = get("trusted_proxies")) {
+    std::string_view rest = r->value;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string entry(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      std::erase_if(entry, [](char ch) { return ch == ' ' || ch == '\t'; });
+      unsigned char buf[16];
+      if (::inet_pton(AF_INET, entry.c_str(), buf) != 1 &&
+          ::inet_pton(AF_INET6, entry.c_str(), buf) != 1) {
+        return std::unexpected(fail(*r, "'" + core::printable(entry) +
+                                            "' is not an IP address (a comma-separated list)"));
+      }
+      c.trusted_proxies.push_back(std::move(entry));
+    }
   }
   for (auto [key, field] : {std::pair{"access_token_ttl", &c.access_token_ttl},
                             {"refresh_token_ttl", &c.refresh_token_ttl},

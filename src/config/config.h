@@ -53,6 +53,9 @@ struct Config {
   std::optional<std::string> tls_key;
   // Plain HTTP is only for loopback addresses unless this is set (TLS terminated in front).
   bool allow_insecure_http = false;
+  // Reverse proxies (IP addresses) whose X-Forwarded-For is believed for the client address
+  // that brute-force counters and logs use. Empty: the peer's address is the client's.
+  std::vector<std::string> trusted_proxies;
   std::optional<std::string> admin_username;
   std::optional<std::string> admin_password;
   // I/O threads: one per core.

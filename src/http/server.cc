@@ -23,6 +23,7 @@
 
 #include "core/log.h"
 #include "core/random.h"
+#include "http/forwarded.h"
 #include "http/response.h"
 
 namespace tessera::http {
@@ -242,6 +243,18 @@ awaitable<void> Server::serve(tcp::socket socket) {
   connection_closed();
 }
 
+std::string Server::client_of(const Request& request, const std::string& peer) const {
+  if (limits_.trusted_proxies.empty()) return peer;
+  // Several X-Forwarded-For fields are one list, in order (RFC 9110 section 5.3).
+  std::string forwarded;
+  const auto [first, last] = request.equal_range("X-Forwarded-For");
+  for (auto field = first; field != last; ++field) {
+    if (!forwarded.empty()) forwarded += ',';
+    forwarded += field->value();
+  }
+  return client_address(peer, forwarded, limits_.trusted_proxies);
+}
+
 awaitable<void> Server::refuse(tcp::socket& socket, const std::string& remote) {
   core::log(core::LogLevel::kWarn, "connection_refused",
             {{"remote", remote}, {"reason", "too many connections"}});
@@ -314,7 +327,7 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
     Response response;
     // Named, not a temporary: GCC 12 mishandles temporaries with destructors inside a
     // co_await expression (frees them twice).
-    const RequestContext context{.remote_address = remote};
+    const RequestContext context{.remote_address = client_of(request, remote)};
     try {
       response = co_await router_.dispatch(request, context);
     } catch (const std::exception& e) {
@@ -341,7 +354,8 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
     const std::string_view path = path_of(request.target());
     metrics_.observe(router_.route_label(path), response.result_int(),
                      std::chrono::steady_clock::now() - start);
-    log_request(request.method_string(), path, response.result_int(), start, remote, id);
+    log_request(request.method_string(), path, response.result_int(), start,
+                context.remote_address, id);
     if (ec || !keep_alive) break;
   }
   if (ec && !is_expected_close(ec)) {

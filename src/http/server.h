@@ -28,6 +28,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "http/request_metrics.h"
 #include "http/router.h"
@@ -48,6 +49,8 @@ struct ServerLimits {
   std::size_t max_connections = 10000;
   // Requests on one connection; the last one's answer says Connection: close.
   std::size_t max_requests_per_connection = 10000;
+  // Reverse proxies whose X-Forwarded-For names the client (http/forwarded.h); empty: none.
+  std::vector<boost::asio::ip::address> trusted_proxies;
 };
 
 class Server {
@@ -80,6 +83,8 @@ class Server {
   boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket& socket,
                                       const std::string& remote);
   boost::asio::awaitable<void> linger(boost::beast::tcp_stream& stream);
+  // The client's address: the peer's, or the one its trusted proxy forwards.
+  std::string client_of(const Request& request, const std::string& peer) const;
   void connection_closed();
   void finish_drain();
 

@@ -443,6 +443,19 @@ TEST_F(LoadConfig, AllowInsecureHttpIsZeroOrOne) {
   EXPECT_EQ(error(), "TESSERA_ALLOW_INSECURE_HTTP: must be 0 or 1");
 }
 
+TEST_F(LoadConfig, TrustedProxiesAreACommaSeparatedListOfIpAddresses) {
+  EXPECT_TRUE(loaded().trusted_proxies.empty());
+  env_ = {{"TESSERA_TRUSTED_PROXIES", "127.0.0.1, ::1,10.0.0.2"}};
+  EXPECT_EQ(loaded().trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1", "10.0.0.2"}));
+  env_ = {{"TESSERA_TRUSTED_PROXIES", "127.0.0.1,nginx.internal"}};
+  EXPECT_EQ(error(),
+            "TESSERA_TRUSTED_PROXIES: 'nginx.internal' is not an IP address (a comma-separated "
+            "list)");
+  env_ = {{"TESSERA_TRUSTED_PROXIES", "10.0.0.0/8"}};
+  EXPECT_EQ(error(),
+            "TESSERA_TRUSTED_PROXIES: '10.0.0.0/8' is not an IP address (a comma-separated list)");
+}
+
 // Instances sharing PostgreSQL must share the key-encryption key: a file per instance would
 // not open the others' keys.
 TEST_F(LoadConfig, APostgresqlUrlNeedsTheKeyEncryptionKeyFromTheEnvironment) {
@@ -521,7 +534,7 @@ TEST_F(LoadConfig, AsksTheEnvironmentOnlyForTesseraVariables) {
         return std::nullopt;
       });
   ASSERT_TRUE(config.has_value()) << config.error();
-  EXPECT_EQ(asked.size(), 18u);
+  EXPECT_EQ(asked.size(), 19u);
   for (const std::string& name : asked) EXPECT_TRUE(name.starts_with("TESSERA_")) << name;
   for (const std::string_view name :
        {"TESSERA_LISTEN", "TESSERA_ISSUER", "TESSERA_DATABASE", "TESSERA_SIGNING_ALG",
@@ -529,7 +542,7 @@ TEST_F(LoadConfig, AsksTheEnvironmentOnlyForTesseraVariables) {
         "TESSERA_KEY_ROTATION", "TESSERA_KEY_PUBLISH_DELAY", "TESSERA_KEY_ENCRYPTION_KEY",
         "TESSERA_TLS_CERT", "TESSERA_TLS_KEY", "TESSERA_ADMIN_USERNAME", "TESSERA_ADMIN_PASSWORD",
         "TESSERA_THREADS", "TESSERA_LOG", "TESSERA_ALLOW_INSECURE_HTTP",
-        "TESSERA_DATABASE_POOL"}) {
+        "TESSERA_DATABASE_POOL", "TESSERA_TRUSTED_PROXIES"}) {
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
   }
 }
