@@ -126,6 +126,14 @@ int run_serve(const config::Config& config, Args args) {
     core::log(LogLevel::kWarn, "config_warning", {{"detail", warning}});
   }
 
+  // Hashing gets one thread per core: it is CPU-bound, and more threads would only queue.
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  // Niced: a burst of logins must not slow the I/O threads' token checks. Declared before
+  // the io_context so that they outlive it: destroying it frees coroutines suspended in
+  // run(), which release their place in the pool's queue.
+  http::WorkerPool credential_pool(cores, 256, /*nice=*/10);
+  http::WorkerPool blocking_pool(4, 1024);
+
   // Bind first: a port in use must stop the start before anything is written.
   asio::io_context ioc(static_cast<int>(config.threads));
   http::Router router;
@@ -217,11 +225,6 @@ int run_serve(const config::Config& config, Args args) {
        .token_endpoint_auth_methods = {"client_secret_basic", "client_secret_post", "none"},
        .signing_algorithms = algorithms});
   register_gauges(**store, key_manager.get(), clock);
-  // Hashing gets one thread per core: it is CPU-bound, and more threads would only queue.
-  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  // Niced: a burst of logins must not slow the I/O threads' token checks.
-  http::WorkerPool credential_pool(cores, 256, /*nice=*/10);
-  http::WorkerPool blocking_pool(4, 1024);
   http::register_routes(router, {.token_service = token_service,
                                  .access_tokens = access_tokens,
                                  .userinfo = userinfo,
@@ -314,6 +317,10 @@ int run_serve(const config::Config& config, Args args) {
   for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  // Work still on the pools finishes now, while everything it uses is alive; its completions
+  // queue on the stopped io_context and are freed with it.
+  credential_pool.join();
+  blocking_pool.join();
   // From here to exit, a late SIGTERM or SIGINT must not turn a clean stop into a kill.
   std::signal(SIGINT, SIG_IGN);
   std::signal(SIGTERM, SIG_IGN);

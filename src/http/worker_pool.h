@@ -14,10 +14,15 @@
 
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstddef>
+#include <exception>
 #include <optional>
 #include <type_traits>
 
@@ -34,7 +39,9 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   // Runs fn() on a pool thread and resumes the caller on its own executor with the result;
-  // an exception from fn is rethrown in the caller.
+  // an exception from fn is rethrown in the caller. No coroutine runs on the pool: the work
+  // is posted there as a plain function, and its completion posted back to the caller's
+  // executor, which counts it as outstanding work meanwhile (so its io_context keeps running).
   template <class F>
   boost::asio::awaitable<std::optional<std::invoke_result_t<F&>>> run(F fn) {
     using R = std::invoke_result_t<F&>;
@@ -46,18 +53,33 @@ class WorkerPool {
       std::atomic<std::size_t>& pending;
       ~Release() { pending.fetch_sub(1, std::memory_order_acq_rel); }
     } release{pending_};
-    // The executor is a named variable: GCC 12 mishandles temporaries with destructors in a
-    // co_await expression.
-    const auto executor = pool_.get_executor();
-    R result = co_await boost::asio::co_spawn(
-        executor,
-        [&fn, nice = nice_]() -> boost::asio::awaitable<R> {
-          lower_priority_once(nice);
-          co_return fn();
-        },
-        boost::asio::use_awaitable);
-    co_return std::optional<R>(std::move(result));
+    auto initiate = [this, &fn](auto handler) {
+      auto caller = boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                        boost::asio::execution::outstanding_work.tracked);
+      boost::asio::post(pool_, [this, &fn, caller = std::move(caller),
+                                handler = std::move(handler)]() mutable {
+        lower_priority_once(nice_);
+        std::exception_ptr failure;
+        std::optional<R> result;
+        try {
+          result.emplace(fn());
+        } catch (...) {
+          failure = std::current_exception();
+        }
+        boost::asio::post(caller, [handler = std::move(handler), failure,
+                                   result = std::move(result)]() mutable {
+          std::move(handler)(failure, std::move(result));
+        });
+      });
+    };
+    co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                                   void(std::exception_ptr, std::optional<R>)>(
+        initiate, boost::asio::use_awaitable);
   }
+
+  // Waits for the work accepted so far; run() must not be called afterwards. The destructor
+  // does the same.
+  void join() { pool_.join(); }
 
   std::size_t pending() const { return pending_.load(std::memory_order_relaxed); }
 
