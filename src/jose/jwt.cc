@@ -23,21 +23,6 @@ bool media_type_equals(std::string_view actual, std::string_view expected) {
          strncasecmp(actual.data(), expected.data(), expected.size()) == 0;
 }
 
-// A NumericDate (RFC 7519 section 2): a JSON number of seconds, possibly fractional.
-std::optional<std::int64_t> numeric_date(const json::value& v) {
-  if (v.is_int64()) return v.get_int64();
-  if (v.is_uint64()) {
-    if (v.get_uint64() > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
-    return static_cast<std::int64_t>(v.get_uint64());
-  }
-  if (v.is_double()) {
-    const double d = v.get_double();
-    if (!std::isfinite(d) || d < -9.0e18 || d > 9.0e18) return std::nullopt;
-    return static_cast<std::int64_t>(std::floor(d));
-  }
-  return std::nullopt;
-}
-
 // Looks up a required NumericDate claim.
 std::expected<std::int64_t, Error> required_date(const json::object& claims,
                                                  std::string_view name) {
@@ -66,6 +51,22 @@ std::expected<void, Error> check_audience(const json::object& claims, const std:
 }
 
 }  // namespace
+
+// A NumericDate (RFC 7519 section 2): a JSON number of seconds, possibly fractional.
+std::optional<std::int64_t> numeric_date(const boost::json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) {
+    if (v.get_uint64() > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<std::int64_t>(v.get_uint64());
+  }
+  if (v.is_double()) {
+    const double d = v.get_double();
+    if (!std::isfinite(d) || d < -9.0e18 || d > 9.0e18) return std::nullopt;
+    return static_cast<std::int64_t>(std::floor(d));
+  }
+  return std::nullopt;
+}
+
 
 std::expected<json::object, Error> verify_jwt(std::string_view token, const KeySet& keys,
                                               const JwtPolicy& policy, core::TimePoint now) {

@@ -41,6 +41,10 @@ struct JwtPolicy {
 
 // The verified claims. "exp", "iat" and "iss" are always present and checked; "nbf" and
 // "aud" are checked when present (and "aud" must be present when the policy names one).
+// A NumericDate (RFC 7519 section 2) as whole seconds, rounded down: an integer within
+// int64, or a finite number within +-9e18; anything else is std::nullopt.
+std::optional<std::int64_t> numeric_date(const boost::json::value& v);
+
 std::expected<boost::json::object, Error> verify_jwt(std::string_view token, const KeySet& keys,
                                                      const JwtPolicy& policy, core::TimePoint now);
 

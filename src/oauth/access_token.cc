@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <cmath>
+#include <limits>
 
 #include "core/metrics.h"
 #include "jose/jws.h"
@@ -58,6 +59,22 @@ core::Counter& verifications(bool valid) {
   return valid ? ok : refused;
 }
 
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) {
+    return b > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+  }
+  return sum;
+}
+
+// Signature checks actually run (tokens not found in the verified-token cache).
+core::Counter& signature_checks() {
+  static core::Counter& checks = core::metrics().counter(
+      "tessera_token_signature_checks_total",
+      "Access-token signatures checked (the rest were found in the verified-token cache)");
+  return checks;
+}
+
 }  // namespace
 
 std::expected<json::object, jose::Error> AccessTokens::verify(std::string_view token) const {
@@ -72,6 +89,7 @@ std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> AccessTokens::v
   const std::int64_t now = core::unix_seconds(clock_.now());
   std::shared_ptr<const VerifiedToken> verified = cache_.find(token, now, keys);
   if (!verified) {
+    signature_checks().inc();
     auto fresh = verify_claims(token, keys);
     if (!fresh) {
       verifications(false).inc();
@@ -119,8 +137,7 @@ std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> AccessTokens::v
   }
   verified->jti = claims->at("jti").get_string();
   // verify_jwt checked exp is a NumericDate; the entry is good until the leeway runs out.
-  verified->valid_until =
-      static_cast<std::int64_t>(std::floor(claims->at("exp").to_number<double>())) + policy_.leeway.count();
+  verified->valid_until = saturating_add(*jose::numeric_date(claims->at("exp")), policy_.leeway.count());
   verified->json = json::serialize(*claims);
   verified->claims = std::move(*claims);
   return std::shared_ptr<const VerifiedToken>(std::move(verified));

@@ -1,6 +1,9 @@
 #include "oauth/revocation.h"
 
+#include <algorithm>
+
 #include "core/log.h"
+#include "jose/jwt.h"
 
 namespace tessera::oauth {
 
@@ -20,8 +23,11 @@ std::expected<void, OAuthError> Revocation::revoke(std::string_view token,
   if (!claims) return {};
   if (claims->at("client_id").get_string() != client.id) return {};
   const std::string jti(claims->at("jti").get_string());
-  // verify() checked exp is a NumericDate; our own tokens write it as an integer.
-  const auto exp = claims->at("exp").to_number<std::int64_t>();
+  // verify() checked exp is a NumericDate (in the seed's HS256 mode others may mint tokens,
+  // so it may have a fraction).
+  // Clamped to the year 9999, which a time_point in nanoseconds can hold.
+  constexpr std::int64_t kLastSecondOf9999 = 253'402'300'799;
+  const std::int64_t exp = std::min(*jose::numeric_date(claims->at("exp")), kLastSecondOf9999);
   // Kept while any verifier would still take the token: until exp plus the leeway.
   const core::TimePoint expires =
       core::TimePoint(std::chrono::seconds(exp) + access_.settings().leeway);
