@@ -28,54 +28,65 @@ constexpr DecodeTable kStandardDecode = make_decode_table(kStandardAlphabet);
 
 std::optional<std::string> decode_unpadded(std::string_view text, const DecodeTable& table) {
   // A final group of one character cannot encode a whole byte.
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const char c : text) {
-    const std::uint8_t v = table[static_cast<unsigned char>(c)];
-    if (v == kInvalid) return std::nullopt;
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>(acc >> bits & 0xff));
-    }
+  const std::size_t rest = text.size() % 4;
+  if (rest == 1) return std::nullopt;
+  const std::size_t groups = text.size() / 4;
+  std::string out(groups * 3 + (rest == 0 ? 0 : rest - 1), '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  char* o = out.data();
+  // Every valid value is below 64; kInvalid has the top bits set, so one test at the end
+  // finds any invalid character.
+  std::uint32_t seen = 0;
+  for (std::size_t g = 0; g < groups; ++g, in += 4, o += 3) {
+    const std::uint32_t a = table[in[0]], b = table[in[1]], c = table[in[2]], d = table[in[3]];
+    seen |= a | b | c | d;
+    const std::uint32_t n = a << 18 | b << 12 | c << 6 | d;
+    o[0] = static_cast<char>(n >> 16 & 0xff);
+    o[1] = static_cast<char>(n >> 8 & 0xff);
+    o[2] = static_cast<char>(n & 0xff);
   }
   // Leftover bits must be zero, otherwise two encodings would decode to the same bytes.
-  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (rest == 2) {
+    const std::uint32_t a = table[in[0]], b = table[in[1]];
+    seen |= a | b;
+    if ((seen & ~0x3fu) == 0 && (b & 0x0f) != 0) return std::nullopt;
+    o[0] = static_cast<char>((a << 2 | b >> 4) & 0xff);
+  } else if (rest == 3) {
+    const std::uint32_t a = table[in[0]], b = table[in[1]], c = table[in[2]];
+    seen |= a | b | c;
+    if ((seen & ~0x3fu) == 0 && (c & 0x03) != 0) return std::nullopt;
+    const std::uint32_t n = a << 18 | b << 12 | c << 6;
+    o[0] = static_cast<char>(n >> 16 & 0xff);
+    o[1] = static_cast<char>(n >> 8 & 0xff);
+  }
+  if ((seen & ~0x3fu) != 0) return std::nullopt;
   return out;
 }
 
 }  // namespace
 
 std::string base64url_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
-                            static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1]))
-                                << 8 |
-                            static_cast<unsigned char>(bytes[i + 2]);
-    out.push_back(kAlphabet[n >> 18 & 63]);
-    out.push_back(kAlphabet[n >> 12 & 63]);
-    out.push_back(kAlphabet[n >> 6 & 63]);
-    out.push_back(kAlphabet[n & 63]);
+  const std::size_t groups = bytes.size() / 3;
+  const std::size_t rest = bytes.size() % 3;
+  std::string out(groups * 4 + (rest == 0 ? 0 : rest + 1), '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  char* o = out.data();
+  for (std::size_t g = 0; g < groups; ++g, in += 3, o += 4) {
+    const std::uint32_t n = std::uint32_t{in[0]} << 16 | std::uint32_t{in[1]} << 8 | in[2];
+    o[0] = kAlphabet[n >> 18 & 63];
+    o[1] = kAlphabet[n >> 12 & 63];
+    o[2] = kAlphabet[n >> 6 & 63];
+    o[3] = kAlphabet[n & 63];
   }
-  const std::size_t rest = bytes.size() - i;
   if (rest == 1) {
-    const std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    out.push_back(kAlphabet[n >> 18 & 63]);
-    out.push_back(kAlphabet[n >> 12 & 63]);
+    const std::uint32_t n = std::uint32_t{in[0]} << 16;
+    o[0] = kAlphabet[n >> 18 & 63];
+    o[1] = kAlphabet[n >> 12 & 63];
   } else if (rest == 2) {
-    const std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
-                            static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1]))
-                                << 8;
-    out.push_back(kAlphabet[n >> 18 & 63]);
-    out.push_back(kAlphabet[n >> 12 & 63]);
-    out.push_back(kAlphabet[n >> 6 & 63]);
+    const std::uint32_t n = std::uint32_t{in[0]} << 16 | std::uint32_t{in[1]} << 8;
+    o[0] = kAlphabet[n >> 18 & 63];
+    o[1] = kAlphabet[n >> 12 & 63];
+    o[2] = kAlphabet[n >> 6 & 63];
   }
   return out;
 }

@@ -5,6 +5,9 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <atomic>
+#include <cstdint>
+
 #include "core/base64.h"
 
 namespace tessera::jose {
@@ -37,19 +40,41 @@ MacCtx make_keyed_ctx(std::string_view secret) {
   return ctx;
 }
 
-bool mac(const EVP_MAC_CTX* keyed, std::string_view data, unsigned char (&out)[kMacBytes]) {
-  MacCtx ctx(EVP_MAC_CTX_dup(keyed));
-  if (!ctx) return false;
+// Each thread keeps a working copy of the last key's context and restarts it for every MAC
+// (EVP_MAC_init with no key reuses the key already set): no allocation and no key setup per
+// token. Keys are told apart by a number never reused, not by address.
+bool mac(const EVP_MAC_CTX* keyed, std::uint64_t key_number, std::string_view data,
+         unsigned char (&out)[kMacBytes]) {
+  struct Working {
+    std::uint64_t key_number = 0;
+    MacCtx ctx;
+  };
+  thread_local Working working;
+  if (working.key_number != key_number || !working.ctx) {
+    working.ctx.reset(EVP_MAC_CTX_dup(keyed));
+    working.key_number = working.ctx ? key_number : 0;
+    if (!working.ctx) return false;
+  }
+  EVP_MAC_CTX* ctx = working.ctx.get();
   std::size_t n = 0;
-  return EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
-                        data.size()) == 1 &&
-         EVP_MAC_final(ctx.get(), out, &n, kMacBytes) == 1 && n == kMacBytes;
+  const bool ok =
+      EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 &&
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
+      EVP_MAC_final(ctx, out, &n, kMacBytes) == 1 && n == kMacBytes;
+  if (!ok) working = Working{};  // start from the keyed context next time
+  return ok;
+}
+
+std::uint64_t next_key_number() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace
 
 struct HmacKey::Impl {
   MacCtx keyed;
+  std::uint64_t number = next_key_number();
 };
 
 HmacKey::HmacKey(std::unique_ptr<Impl> impl, std::string kid)
@@ -66,7 +91,7 @@ std::expected<std::shared_ptr<HmacKey>, std::string> HmacKey::create(std::string
   if (!impl->keyed) return std::unexpected("OpenSSL could not set up HMAC-SHA256");
   // The kid is a MAC of a fixed label: it names this secret and reveals nothing about it.
   unsigned char id[kMacBytes];
-  if (!mac(impl->keyed.get(), "tessera HS256 key id", id)) {
+  if (!mac(impl->keyed.get(), impl->number, "tessera HS256 key id", id)) {
     return std::unexpected("OpenSSL could not compute HMAC-SHA256");
   }
   std::string kid = core::base64url_encode(std::string_view(reinterpret_cast<char*>(id), 12));
@@ -75,13 +100,16 @@ std::expected<std::shared_ptr<HmacKey>, std::string> HmacKey::create(std::string
 
 std::expected<std::string, Error> HmacKey::sign(std::string_view signing_input) const {
   unsigned char out[kMacBytes];
-  if (!mac(impl_->keyed.get(), signing_input, out)) return std::unexpected(Error::kInternal);
+  if (!mac(impl_->keyed.get(), impl_->number, signing_input, out)) {
+    return std::unexpected(Error::kInternal);
+  }
   return std::string(reinterpret_cast<char*>(out), kMacBytes);
 }
 
 bool HmacKey::verify(std::string_view signing_input, std::string_view signature) const {
   unsigned char expected[kMacBytes];
-  if (signature.size() != kMacBytes || !mac(impl_->keyed.get(), signing_input, expected)) {
+  if (signature.size() != kMacBytes ||
+      !mac(impl_->keyed.get(), impl_->number, signing_input, expected)) {
     return false;
   }
   return CRYPTO_memcmp(expected, signature.data(), kMacBytes) == 0;
