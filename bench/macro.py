@@ -12,6 +12,7 @@ run hold. Needs wrk, openssl, nginx, node (for the oidc peer) and Debian's pytho
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -190,9 +191,8 @@ class Bench:
 
     # --- servers ------------------------------------------------------------------------
 
-    def tessera(self, extra=None, sub="t"):
-        workdir = tempfile.mkdtemp(dir=self.workdir, prefix=sub)
-        return Tessera(workdir, extra)
+    def tessera(self, extra=None):
+        return Tessera(tempfile.mkdtemp(dir=self.workdir, prefix="t"), extra)
 
     def add_bench_client(self, server):
         subprocess.run([TESSERA, "client", "add", T_CLIENT, "--grant", "client_credentials",
@@ -300,7 +300,6 @@ class Bench:
                        body="grant_type=client_credentials&resource=urn%3Abench%3Ajwt",
                        ctype="application/x-www-form-urlencoded",
                        auth="Basic " + b64(CLIENT + ":" + CLIENT_SECRET))
-            self._oidc_opaque = None
         finally:
             oidc.stop()
         t = self.tessera()
@@ -471,7 +470,6 @@ class Bench:
 
 
 def b64(text):
-    import base64
     return base64.b64encode(text.encode()).decode()
 
 

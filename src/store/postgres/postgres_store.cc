@@ -1,12 +1,11 @@
 #include "store/postgres/postgres_store.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <iterator>
-#include <mutex>
 #include <vector>
 
 #include "core/log.h"
+#include "store/connection_pool.h"
 #include "store/postgres/pg_connection.h"
 
 namespace tessera::store {
@@ -150,54 +149,7 @@ StoreError unavailable(std::string_view operation, const PgError& e) {
   return StoreError::kUnavailable;
 }
 
-class ConnectionPool {
- public:
-  explicit ConnectionPool(std::vector<std::unique_ptr<PgConnection>> connections)
-      : connections_(std::move(connections)) {
-    for (auto& c : connections_) idle_.push_back(c.get());
-  }
-
-  class Lease {
-   public:
-    Lease(ConnectionPool& pool, PgConnection& conn) : pool_(pool), conn_(conn) {}
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    ~Lease() { pool_.release(conn_); }
-    PgConnection* operator->() const { return &conn_; }
-    PgConnection& operator*() const { return conn_; }
-
-   private:
-    ConnectionPool& pool_;
-    PgConnection& conn_;
-  };
-
-  Store::PoolStats stats() const {
-    std::lock_guard lock(mutex_);
-    return {.size = connections_.size(), .in_use = connections_.size() - idle_.size()};
-  }
-
-  Lease acquire() {
-    std::unique_lock lock(mutex_);
-    available_.wait(lock, [this] { return !idle_.empty(); });
-    PgConnection* conn = idle_.back();
-    idle_.pop_back();
-    return Lease(*this, *conn);
-  }
-
- private:
-  void release(PgConnection& conn) {
-    {
-      std::lock_guard lock(mutex_);
-      idle_.push_back(&conn);
-    }
-    available_.notify_one();
-  }
-
-  std::vector<std::unique_ptr<PgConnection>> connections_;
-  mutable std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<PgConnection*> idle_;
-};
+using Pool = ConnectionPool<PgConnection>;
 
 // BEGIN ... COMMIT, rolled back on scope exit unless committed.
 class Transaction {
@@ -725,7 +677,7 @@ class PostgresStore final : public Store {
     });
   }
 
-  ConnectionPool pool_;
+  Pool pool_;
   const core::Clock& clock_;
 };
 

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <iterator>
 #include <mutex>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "store/connection_pool.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace tessera::store {
@@ -116,55 +116,7 @@ constexpr std::string_view kMigrations[] = {
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
-// Each connection is used by one thread at a time; acquire() blocks while all are lent out.
-class ConnectionPool {
- public:
-  explicit ConnectionPool(std::vector<std::unique_ptr<SqliteConnection>> connections)
-      : connections_(std::move(connections)) {
-    for (auto& c : connections_) idle_.push_back(c.get());
-  }
-
-  class Lease {
-   public:
-    Lease(ConnectionPool& pool, SqliteConnection& conn) : pool_(pool), conn_(conn) {}
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    ~Lease() { pool_.release(conn_); }
-    SqliteConnection* operator->() const { return &conn_; }
-    SqliteConnection& operator*() const { return conn_; }
-
-   private:
-    ConnectionPool& pool_;
-    SqliteConnection& conn_;
-  };
-
-  Store::PoolStats stats() const {
-    std::lock_guard lock(mutex_);
-    return {.size = connections_.size(), .in_use = connections_.size() - idle_.size()};
-  }
-
-  Lease acquire() {
-    std::unique_lock lock(mutex_);
-    available_.wait(lock, [this] { return !idle_.empty(); });
-    SqliteConnection* conn = idle_.back();
-    idle_.pop_back();
-    return Lease(*this, *conn);
-  }
-
- private:
-  void release(SqliteConnection& conn) {
-    {
-      std::lock_guard lock(mutex_);
-      idle_.push_back(&conn);
-    }
-    available_.notify_one();
-  }
-
-  std::vector<std::unique_ptr<SqliteConnection>> connections_;
-  mutable std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<SqliteConnection*> idle_;
-};
+using Pool = ConnectionPool<SqliteConnection>;
 
 std::string join_scopes(const std::vector<std::string>& scopes) {
   std::string text;
@@ -800,7 +752,7 @@ class SqliteStore final : public Store {
     return {};
   }
 
-  ConnectionPool pool_;
+  Pool pool_;
   std::mutex write_mutex_;
   const core::Clock& clock_;
 };
