@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <limits>
+#include <type_traits>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,6 +14,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -36,12 +39,29 @@ using asio::use_awaitable;
 using tcp = asio::ip::tcp;
 using beast::error_code;
 
-// What drain() needs to reach a connection: its executor, its stream, and whether a request
-// is in flight (read whole and not yet answered). Touched only on the connection's strand.
+// What drain() and the timeout sweep need to reach a connection: its executor, its stream,
+// whether a request is in flight (read whole and not yet answered), and when its current read
+// or write must be done. Touched only on the connection's strand, except `deadline`.
 struct Server::Connection {
+  using Clock = std::chrono::steady_clock;
+  static constexpr Clock::rep kNever = std::numeric_limits<Clock::rep>::max();
+
   asio::any_io_executor executor;
   beast::tcp_stream* stream = nullptr;
-  bool idle = false;  // no request in flight
+  bool idle = false;       // no request in flight
+  bool timed_out = false;  // the sweep cancelled its I/O for being past the deadline
+  // Clock ticks; set before each read or write, kNever while the request is being handled.
+  std::atomic<Clock::rep> deadline{kNever};
+
+  void arm(std::chrono::seconds timeout) {
+    deadline.store((Clock::now() + timeout).time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  void disarm() { deadline.store(kNever, std::memory_order_relaxed); }
+  // An I/O error as the session should see it: a cancellation by the sweep is a timeout.
+  error_code reason(const error_code& ec) const {
+    return ec == asio::error::operation_aborted && timed_out ? error_code(beast::error::timeout)
+                                                             : ec;
+  }
 };
 
 namespace {
@@ -114,6 +134,40 @@ void set_hsts(Response& res) {
   res.set(bhttp::field::strict_transport_security, "max-age=31536000");
 }
 
+// The response as it goes on the wire, into `out` (reused from request to request): status
+// line, the header fields as they are, and the body unless `with_body` is false (HEAD). What
+// Beast's serializer would write, without its per-buffer iteration: one contiguous buffer, one
+// send.
+void serialize(const Response& res, bool with_body, std::string& out) {
+  out.clear();
+  const unsigned version = res.version();
+  out += "HTTP/";
+  out += static_cast<char>('0' + version / 10 % 10);
+  out += '.';
+  out += static_cast<char>('0' + version % 10);
+  out += ' ';
+  const unsigned status = res.result_int();
+  out += static_cast<char>('0' + status / 100 % 10);
+  out += static_cast<char>('0' + status / 10 % 10);
+  out += static_cast<char>('0' + status % 10);
+  out += ' ';
+  out += res.reason();
+  out += "\r\n";
+  for (const auto& field : res) {
+    out += field.name_string();
+    out += ": ";
+    out += field.value();
+    out += "\r\n";
+  }
+  out += "\r\n";
+  if (with_body) out += res.body();
+}
+
+bool expects_continue(const Request& req) {
+  const std::string_view expect = req[bhttp::field::expect];
+  return expect.size() == 12 && strncasecmp(expect.data(), "100-continue", 12) == 0;
+}
+
 bool is_expected_close(const error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
@@ -128,7 +182,8 @@ Server::Server(asio::io_context& ioc, const Router& router, ServerLimits limits)
       router_(router),
       limits_(limits),
       acceptor_(asio::make_strand(ioc)),
-      drain_timer_(ioc) {}
+      drain_timer_(ioc),
+      sweep_timer_(ioc) {}
 
 Server::~Server() = default;
 
@@ -148,7 +203,35 @@ std::expected<tcp::endpoint, std::string> Server::listen(const std::string& host
   return acceptor_.local_endpoint();
 }
 
-void Server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
+void Server::start() {
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+  sweep();
+}
+
+// Once a second: every connection whose read or write is past its deadline has that I/O
+// cancelled, on its own strand, where the session sees it as a timeout. A deadline is one
+// atomic store per operation, and timeouts are kept to within a second, where a timer per
+// operation would cost a timer queue insertion and a cancellation for every read and write.
+void Server::sweep() {
+  sweep_timer_.expires_after(std::chrono::seconds(1));
+  sweep_timer_.async_wait([this](const error_code& ec) {
+    if (ec || drained_) return;
+    const auto now = Connection::Clock::now().time_since_epoch().count();
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& c : connections_) {
+        if (c->deadline.load(std::memory_order_relaxed) > now) continue;
+        asio::post(c->executor, [c] {
+          const auto now = Connection::Clock::now().time_since_epoch().count();
+          if (c->stream == nullptr || c->deadline.load(std::memory_order_relaxed) > now) return;
+          c->timed_out = true;
+          c->stream->cancel();
+        });
+      }
+    }
+    sweep();
+  });
+}
 
 awaitable<void> Server::accept_loop() {
   asio::steady_timer backoff(acceptor_.get_executor());
@@ -270,39 +353,108 @@ awaitable<void> Server::refuse(tcp::socket& socket, const std::string& remote) {
 template <class Stream>
 awaitable<void> Server::session(Stream& stream, Connection& connection, const std::string& remote,
                                 bool https) {
+  // Plain TCP: responses are first sent with a non-blocking send, which almost always takes
+  // the whole response, so no asynchronous operation (and no round trip through the
+  // scheduler) is needed for them.
+  constexpr bool kPlain = std::is_same_v<Stream, beast::tcp_stream>;
   auto& lowest = beast::get_lowest_layer(stream);
-  beast::flat_buffer buffer(limits_.header_bytes + limits_.body_bytes + 4096);
+  // Timeouts come from the sweep (Server::sweep), not from a timer per operation.
+  lowest.expires_never();
   error_code ec;
+  if constexpr (kPlain) lowest.socket().non_blocking(true, ec);
+  beast::flat_buffer buffer(limits_.header_bytes + limits_.body_bytes + 4096);
+  std::string out;
   std::size_t served = 0;
+
+  // Sends `out` whole, within the write timeout.
+  const auto send = [&]() -> awaitable<void> {
+    connection.arm(limits_.write_timeout);
+    std::size_t sent = 0;
+    if constexpr (kPlain) {
+      sent = lowest.socket().write_some(asio::buffer(out), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        sent = 0;
+      }
+    }
+    if (!ec && sent < out.size()) {
+      co_await asio::async_write(stream, asio::buffer(out.data() + sent, out.size() - sent),
+                                 asio::redirect_error(use_awaitable, ec));
+      ec = connection.reason(ec);
+    }
+    connection.disarm();
+  };
+
   while (!draining_) {
     // Until a whole request is in, the connection has nothing in flight: drain() may cut
     // it off, whether it idles between requests or is slow to send one.
     connection.idle = true;
     if (buffer.size() == 0) {
-      lowest.expires_after(limits_.idle_timeout);
+      connection.arm(limits_.idle_timeout);
       const std::size_t n = co_await stream.async_read_some(
           buffer.prepare(4096), asio::redirect_error(use_awaitable, ec));
+      ec = connection.reason(ec);
       if (ec) break;
       buffer.commit(n);
     }
     const auto start = std::chrono::steady_clock::now();
     // The whole request, headers and body, must arrive within read_timeout: a client that
     // trickles bytes (slowloris) is cut off.
-    lowest.expires_after(limits_.read_timeout);
+    connection.arm(limits_.read_timeout);
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
     parser.body_limit(limits_.body_bytes);
-
-    co_await bhttp::async_read_header(stream, buffer, parser,
-                                      asio::redirect_error(use_awaitable, ec));
-    if (!ec && parser.get()[bhttp::field::expect].size() == 12 &&
-        strncasecmp(parser.get()[bhttp::field::expect].data(), "100-continue", 12) == 0) {
-      bhttp::response<bhttp::empty_body> cont{Status::continue_, parser.get().version()};
-      co_await bhttp::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
+    parser.eager(true);
+    // Parse what has arrived; read more only when the parser needs it (what Beast's
+    // http::async_read does, without its two completions per request).
+    bool continue_sent = false;
+    for (;;) {
+      if (buffer.size() != 0) {
+        const std::size_t used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec == bhttp::error::need_more) {
+          ec = {};
+        } else if (ec) {
+          break;
+        }
+        if (parser.is_done()) break;
+        if (used != 0 && buffer.size() != 0) continue;
+      }
+      if (parser.is_header_done() && !continue_sent) {
+        continue_sent = true;
+        if (expects_continue(parser.get())) {
+          // The client waits for this before it sends the body (RFC 9110 section 10.1.1).
+          out = "HTTP/1.1 100 Continue\r\n\r\n";
+          co_await send();
+          if (ec) break;
+          connection.arm(limits_.read_timeout);
+        }
+      }
+      const std::size_t room = buffer.max_size() - buffer.size();
+      if (room == 0) {
+        ec = bhttp::error::buffer_overflow;
+        break;
+      }
+      const std::size_t n = co_await stream.async_read_some(
+          buffer.prepare(std::min<std::size_t>(room, 16 * 1024)),
+          asio::redirect_error(use_awaitable, ec));
+      ec = connection.reason(ec);
+      if (ec == asio::error::eof) {
+        // The client closed: the end of a request it had started is a partial message.
+        ec = {};
+        if (parser.got_some()) {
+          parser.put_eof(ec);
+          if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+        } else {
+          ec = bhttp::error::end_of_stream;
+        }
+        break;
+      }
+      if (ec) break;
+      buffer.commit(n);
     }
-    if (!ec)
-      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     connection.idle = false;
+    connection.disarm();
     if (ec) {
       std::optional<Response> res = read_error_response(ec);
       if (!res) {
@@ -315,8 +467,8 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
       const std::string path(parser.is_header_done() ? path_of(parser.get().target()) : "-");
       res->keep_alive(false);
       if (https) set_hsts(*res);
-      lowest.expires_after(limits_.write_timeout);
-      co_await bhttp::async_write(stream, *res, asio::redirect_error(use_awaitable, ec));
+      serialize(*res, true, out);
+      co_await send();
       log_request(method, path, res->result_int(), start, remote);
       if (!ec && !https) co_await linger(lowest);
       break;
@@ -343,14 +495,15 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
     response.set("X-Request-Id", id);
     if (https) set_hsts(response);
     response.prepare_payload();
-    if (request.method() == bhttp::verb::head) {
+    const bool head = request.method() == bhttp::verb::head;
+    if (head) {
       // The headers of the GET answer, Content-Length included, and no body.
       const auto length = response.payload_size();
       response.body().clear();
       if (length) response.content_length(*length);
     }
-    lowest.expires_after(limits_.write_timeout);
-    co_await bhttp::async_write(stream, response, asio::redirect_error(use_awaitable, ec));
+    serialize(response, !head, out);
+    co_await send();
     const std::string_view path = path_of(request.target());
     metrics_.observe(router_.route_label(path), response.result_int(),
                      std::chrono::steady_clock::now() - start);
@@ -358,6 +511,7 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
                 context.remote_address, id);
     if (ec || !keep_alive) break;
   }
+  connection.disarm();
   if (ec && !is_expected_close(ec)) {
     core::log(core::LogLevel::kDebug, "connection_error",
               {{"remote", remote}, {"error", ec.message()}});
@@ -403,6 +557,7 @@ void Server::connection_closed() {
 void Server::finish_drain() {
   if (drained_.exchange(true)) return;
   drain_timer_.cancel();
+  sweep_timer_.cancel();
   std::function<void()> done;
   {
     std::lock_guard lock(mutex_);

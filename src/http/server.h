@@ -1,6 +1,7 @@
 // The HTTP/1.1 server on Boost.Beast: an accept loop and one coroutine per connection that
-// sets a timeout, reads, hands the request to the Router, writes, and goes round again while
-// the connection is kept alive. The io_context it runs on is run by N threads; each
+// reads, hands the request to the Router, writes, and goes round again while the connection
+// is kept alive; a sweep once a second cuts off connections past their read, write or idle
+// deadline. The io_context it runs on is run by N threads; each
 // connection lives on its own strand.
 //
 //   Server server(ioc, router);
@@ -85,6 +86,7 @@ class Server {
   boost::asio::awaitable<void> linger(boost::beast::tcp_stream& stream);
   // The client's address: the peer's, or the one its trusted proxy forwards.
   std::string client_of(const Request& request, const std::string& peer) const;
+  void sweep();
   void connection_closed();
   void finish_drain();
 
@@ -93,6 +95,7 @@ class Server {
   const ServerLimits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer drain_timer_;
+  boost::asio::steady_timer sweep_timer_;
 
   std::mutex mutex_;
   std::unordered_set<std::shared_ptr<Connection>> connections_;

@@ -1,6 +1,7 @@
 """CONTRACT "Bad input": every malformed request gets a clear answer and the server keeps
 serving everything else. After each case the server still answers /healthz and logins."""
 
+import threading
 import time
 
 import requests
@@ -142,6 +143,42 @@ class BadInput(harness.ServerTestCase):
             harness.healthz_ok(self, self.base, within=1.0)
         finally:
             conn.close()
+
+    def test_stalled_and_trickling_clients_are_cut_off_at_the_read_timeout(self):
+        # CONTRACT.md: a slow or stalled client is cut off. The whole request must arrive within
+        # the read timeout (15 s, enforced to within a second), however slowly it trickles in;
+        # the server then closes the connection without an answer, and serves everyone else.
+        read_timeout = 15
+        stalled = harness.RawConnection(self.server.port, timeout=40)
+        trickling = harness.RawConnection(self.server.port, timeout=40)
+        start = time.monotonic()
+        stalled.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
+        stop = threading.Event()
+
+        def trickle():
+            trickling.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+            while not stop.wait(0.5):
+                try:
+                    trickling.send(b"a")
+                except OSError:
+                    return
+
+        sender = threading.Thread(target=trickle)
+        sender.start()
+        try:
+            self.assertTrue(stalled.closed_by_peer(timeout=read_timeout + 10))
+            stalled_after = time.monotonic() - start
+            self.assertTrue(trickling.closed_by_peer(timeout=10))
+            trickling_after = time.monotonic() - start
+        finally:
+            stop.set()
+            sender.join()
+            stalled.close()
+            trickling.close()
+        for after in (stalled_after, trickling_after):
+            self.assertGreater(after, read_timeout - 0.5)
+            self.assertLess(after, read_timeout + 4)
+        harness.healthz_ok(self, self.base, within=1.0)
 
     def test_server_still_serves_logins_after_bad_input(self):
         harness.raw_request(self.server.port, b"GARBAGE\r\n\r\n")
