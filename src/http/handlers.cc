@@ -119,7 +119,7 @@ class Endpoints {
     oauth::TokenRequest request{.params = std::move(form->params),
                                 .credentials = std::move(form->basic),
                                 .remote_address = ctx.remote_address};
-    auto result = co_await s_.credential_pool.run([&] {
+    auto result = co_await pool_for(s_.token_service.may_hash(request)).run([&] {
       auto response = s_.token_service.handle(request);
       if (!response) return oauth_error_response(response.error());
       Response res = json_response(Status::ok, token_body(*response));
@@ -134,7 +134,7 @@ class Endpoints {
   awaitable<Response> introspect(const Request& req, const RequestContext& ctx) const {
     auto form = decode_form(req);
     if (!form) co_return std::move(form.error());
-    auto result = co_await s_.credential_pool.run([&] {
+    auto result = co_await pool_for(s_.clients.may_hash(form->basic, form->params)).run([&] {
       auto client =
           s_.clients.authenticate_confidential(form->basic, form->params, ctx.remote_address);
       if (!client) return oauth_error_response(client.error());
@@ -152,7 +152,7 @@ class Endpoints {
   awaitable<Response> revoke(const Request& req, const RequestContext& ctx) const {
     auto form = decode_form(req);
     if (!form) co_return std::move(form.error());
-    auto result = co_await s_.credential_pool.run([&] {
+    auto result = co_await pool_for(s_.clients.may_hash(form->basic, form->params)).run([&] {
       auto client = s_.clients.authenticate(form->basic, form->params, ctx.remote_address);
       if (!client) return oauth_error_response(client.error());
       const auto token = form->params.get("token");
@@ -234,6 +234,15 @@ class Endpoints {
   }
 
  private:
+  // Work that may hash a password or secret goes to the credential pool, whose threads yield
+  // to the I/O threads (a login storm must not starve everything else); the rest, a client
+  // whose secret is remembered among them, to the blocking pool, so as not to yield to the
+  // very load it serves. The choice is a hint from memory: should a remembered secret run
+  // out before the work runs, it is hashed on the blocking pool once, and answered the same.
+  WorkerPool& pool_for(bool may_hash) const {
+    return may_hash ? s_.credential_pool : s_.blocking_pool;
+  }
+
   awaitable<Response> metadata(bool openid) const {
     // The scopes come from the users and clients now in the database.
     auto result = co_await s_.blocking_pool.run([&] {

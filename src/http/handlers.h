@@ -32,9 +32,10 @@ struct Services {
   // Cache lifetime of the JWKS: shorter than the publish delay, so that a cache holds every
   // key before it signs (CONTRACT.md, TESSERA_KEY_PUBLISH_DELAY).
   std::chrono::seconds jwks_max_age{300};
-  // Password hashing: few threads, so a login storm cannot take every core.
+  // Requests that may hash a password or secret: few threads, so a login storm cannot take
+  // every core.
   WorkerPool& credential_pool;
-  // Short database work.
+  // Short database work, the client requests whose secret is remembered as verified among it.
   WorkerPool& blocking_pool;
 };
 

@@ -13,8 +13,8 @@ OAuthError unavailable() {
 
 }  // namespace
 
-std::expected<Client, OAuthError> ClientAuthenticator::authenticate(
-    const ClientCredentials& basic, const Parameters& params, std::string_view remote) const {
+std::expected<ClientCredentials, OAuthError> ClientAuthenticator::presented(
+    const ClientCredentials& basic, const Parameters& params) {
   using Method = ClientCredentials::Method;
   if (basic.method == Method::kSecretBasic) {
     // RFC 6749 section 2.3: a client uses one authentication method per request.
@@ -25,7 +25,7 @@ std::expected<Client, OAuthError> ClientAuthenticator::authenticate(
     if (const auto id = params.get("client_id"); id && *id != basic.id) {
       return std::unexpected(invalid_request("client_id does not match the Authorization header"));
     }
-    return check(basic, remote);
+    return basic;
   }
   ClientCredentials credentials;
   if (const auto id = params.get("client_id")) credentials.id = *id;
@@ -33,7 +33,25 @@ std::expected<Client, OAuthError> ClientAuthenticator::authenticate(
     credentials.method = Method::kSecretPost;
     credentials.secret = std::string(*secret);
   }
-  return check(credentials, remote);
+  return credentials;
+}
+
+std::expected<Client, OAuthError> ClientAuthenticator::authenticate(
+    const ClientCredentials& basic, const Parameters& params, std::string_view remote) const {
+  auto credentials = presented(basic, params);
+  if (!credentials) return std::unexpected(std::move(credentials.error()));
+  return check(*credentials, remote);
+}
+
+bool ClientAuthenticator::may_hash(const ClientCredentials& basic, const Parameters& params) const {
+  const auto credentials = presented(basic, params);
+  // The same rules as check(): no secret, or one sent for the built-in public client, is
+  // answered without hashing.
+  if (!credentials || !credentials->secret || credentials->secret->empty() ||
+      credentials->id.empty() || credentials->id == kDefaultClientId) {
+    return false;
+  }
+  return !cache_.remembers(credentials->id, *credentials->secret, kHashFreeMargin);
 }
 
 std::expected<Client, OAuthError> ClientAuthenticator::authenticate_confidential(

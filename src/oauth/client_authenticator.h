@@ -9,9 +9,11 @@
 // (client_id alone). No credentials at all means the built-in public client "default" (the
 // seed's clientless password grant). Confidential clients' secrets are argon2id hashes;
 // verified secrets are remembered for a minute (password/secret_cache.h) so that a service
-// fetching tokens often is not bound by argon2. Blocking.
+// fetching tokens often is not bound by argon2. Blocking, but may_hash() is not: it tells,
+// from memory, whether a call may hash, so that the caller can choose where to run it.
 #pragma once
 
+#include <chrono>
 #include <expected>
 #include <optional>
 
@@ -46,7 +48,21 @@ class ClientAuthenticator {
                                                               const Parameters& params,
                                                               std::string_view remote = {}) const;
 
+  // Whether authenticate() with these credentials may hash a secret: false when there is no
+  // secret to check or the secret verified recently and stays remembered for a while yet
+  // (kHashFreeMargin), true otherwise, a wrong secret included. Reads no store, does not
+  // count as an attempt and decides nothing: authenticate() still checks everything.
+  bool may_hash(const ClientCredentials& basic, const Parameters& params) const;
+
+  // A remembered secret that runs out sooner than this counts as needing a hash, so that an
+  // entry expiring while its request waits in a queue is all but impossible. (It would still
+  // be answered correctly, only hashed where may_hash() said it would not be.)
+  static constexpr std::chrono::seconds kHashFreeMargin{5};
+
  private:
+  // The credentials the request presents, by whichever method it used.
+  static std::expected<ClientCredentials, OAuthError> presented(const ClientCredentials& basic,
+                                                                const Parameters& params);
   std::expected<Client, OAuthError> check(const ClientCredentials& credentials,
                                           std::string_view remote) const;
 

@@ -48,6 +48,9 @@ class Grant {
  public:
   virtual ~Grant() = default;
   virtual std::string_view grant_type() const = 0;
+  // Whether exchange() hashes a password (beyond authenticating the client), for choosing
+  // where to run the request. Most grants only read and write the store.
+  virtual bool hashes_passwords() const { return false; }
   // Blocking: may hash a password or query the store.
   virtual std::expected<TokenResponse, OAuthError> exchange(const TokenRequest& request,
                                                             const Client& client) const = 0;

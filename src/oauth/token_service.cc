@@ -7,16 +7,9 @@ std::expected<TokenResponse, OAuthError> TokenService::handle(const TokenRequest
     return std::unexpected(invalid_request(*repeated + " is repeated"));
   }
 
-  std::string_view grant_type;
-  if (const auto given = request.params.get("grant_type")) {
-    grant_type = *given;
-  } else if (request.params.get("username") && request.params.get("password")) {
-    // The seed's clients post OAuth2PasswordRequestForm without grant_type (CONTRACT.md).
-    grant_type = "password";
-  } else {
-    return std::unexpected(invalid_request("grant_type is required"));
-  }
-  const Grant* grant = find(grant_type);
+  const auto grant_type = requested_grant_type(request.params);
+  if (!grant_type) return std::unexpected(grant_type.error());
+  const Grant* grant = find(*grant_type);
   if (grant == nullptr) {
     return std::unexpected(
         OAuthError{ErrorCode::kUnsupportedGrantType, "this grant_type is not supported"});
@@ -24,11 +17,27 @@ std::expected<TokenResponse, OAuthError> TokenService::handle(const TokenRequest
 
   auto client = clients_.authenticate(request.credentials, request.params, request.remote_address);
   if (!client) return std::unexpected(client.error());
-  if (!client->allows_grant(grant_type)) {
+  if (!client->allows_grant(*grant_type)) {
     return std::unexpected(
         OAuthError{ErrorCode::kUnauthorizedClient, "the client may not use this grant_type"});
   }
   return grant->exchange(request, *client);
+}
+
+bool TokenService::may_hash(const TokenRequest& request) const {
+  const auto grant_type = requested_grant_type(request.params);
+  if (!grant_type) return false;
+  const Grant* grant = find(*grant_type);
+  if (grant == nullptr) return false;
+  return grant->hashes_passwords() || clients_.may_hash(request.credentials, request.params);
+}
+
+std::expected<std::string_view, OAuthError> TokenService::requested_grant_type(
+    const Parameters& params) {
+  if (const auto given = params.get("grant_type")) return *given;
+  // The seed's clients post OAuth2PasswordRequestForm without grant_type (CONTRACT.md).
+  if (params.get("username") && params.get("password")) return "password";
+  return std::unexpected(invalid_request("grant_type is required"));
 }
 
 std::vector<std::string_view> TokenService::grant_types() const {

@@ -1,5 +1,6 @@
 #include "password/secret_cache.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <string.h>
@@ -12,34 +13,38 @@ VerifiedSecretCache::VerifiedSecretCache(const core::Clock& clock, core::Random&
                                          std::chrono::seconds lifetime, std::size_t capacity)
     : clock_(clock), lifetime_(lifetime), capacity_(capacity), key_(core::random_bytes(random, 32)) {}
 
-std::string VerifiedSecretCache::fingerprint(std::string_view id, std::string_view secret,
-                                             std::string_view stored_hash) const {
-  // Lengths first, so that no two different triples are fed as the same bytes.
+std::string VerifiedSecretCache::mac(std::initializer_list<std::string_view> parts) const {
+  // Lengths first, so that no two different tuples are fed as the same bytes.
   std::string input;
-  input.reserve(id.size() + secret.size() + stored_hash.size() + 24);
-  for (const std::string_view part : {id, secret, stored_hash}) {
+  std::size_t size = 0;
+  for (const std::string_view part : parts) size += part.size() + 8;
+  input.reserve(size);
+  for (const std::string_view part : parts) {
     input += std::to_string(part.size());
     input.push_back(':');
     input.append(part);
   }
-  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   if (HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-           reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &n) == nullptr) {
+           reinterpret_cast<const unsigned char*>(input.data()), input.size(), out, &n) == nullptr) {
     std::abort();  // OpenSSL out of memory
   }
   explicit_bzero(input.data(), input.size());
-  return std::string(reinterpret_cast<char*>(mac), n);
+  return std::string(reinterpret_cast<char*>(out), n);
 }
 
 bool VerifiedSecretCache::contains(std::string_view id, std::string_view secret,
                                    std::string_view stored_hash) {
-  const std::string key = fingerprint(id, secret, stored_hash);
+  const std::string key = mac({id, secret});
+  const std::string tag = mac({id, secret, stored_hash});
   const core::TimePoint now = clock_.now();
   std::lock_guard lock(mutex_);
   const auto it = entries_.find(key);
   if (it == entries_.end()) return false;
-  if (it->second <= now) {
+  // An entry for another stored hash cannot match again: the client's secret was changed.
+  if (it->second.expires <= now ||
+      CRYPTO_memcmp(it->second.tag.data(), tag.data(), tag.size()) != 0) {
     entries_.erase(it);
     return false;
   }
@@ -48,14 +53,24 @@ bool VerifiedSecretCache::contains(std::string_view id, std::string_view secret,
 
 void VerifiedSecretCache::add(std::string_view id, std::string_view secret,
                               std::string_view stored_hash) {
-  std::string key = fingerprint(id, secret, stored_hash);
+  std::string key = mac({id, secret});
+  std::string tag = mac({id, secret, stored_hash});
   const core::TimePoint now = clock_.now();
   std::lock_guard lock(mutex_);
   if (entries_.size() >= capacity_) {
-    std::erase_if(entries_, [&](const auto& entry) { return entry.second <= now; });
+    std::erase_if(entries_, [&](const auto& entry) { return entry.second.expires <= now; });
     if (entries_.size() >= capacity_) entries_.clear();
   }
-  entries_[std::move(key)] = now + lifetime_;
+  entries_[std::move(key)] = Entry{.tag = std::move(tag), .expires = now + lifetime_};
+}
+
+bool VerifiedSecretCache::remembers(std::string_view id, std::string_view secret,
+                                    std::chrono::seconds margin) {
+  const std::string key = mac({id, secret});
+  const core::TimePoint now = clock_.now();
+  std::lock_guard lock(mutex_);
+  const auto it = entries_.find(key);
+  return it != entries_.end() && it->second.expires > now + margin;
 }
 
 }  // namespace tessera::password

@@ -13,8 +13,8 @@ from jwks_helpers import OIDC_PATH, RFC8414_PATH
 from oauth_helpers import (GENERATED_SECRET_LINE, Client, add_client, add_user, assert_active,
                            assert_inactive, assert_oauth_error, assert_token_response,
                            basic_authorization, claims, cli_error_lines, client_credentials,
-                           me_status, new_secret, password_grant, post_form, refresh, wait_for,
-                           wait_until_refused)
+                           introspect, me_status, new_secret, password_grant, post_form, refresh,
+                           revoke, wait_for, wait_until_refused)
 
 
 def client_rows(testcase, server):
@@ -160,6 +160,34 @@ class ClientCommands(harness.ServerTestCase):
         new = add_client(self.server, "phoenix")
         assert_oauth_error(self, client_credentials(self.base, old), 401, "invalid_client")
         assert_token_response(self, client_credentials(self.base, new))
+
+
+class ClientThrottling(harness.ServerTestCase):
+    """A client secret that verified is remembered for a minute (issue 7: such requests skip
+    the hashing pool), but the lockout is read on every request: a locked client is refused
+    even with the right, remembered secret. A server of its own, so that no other test's
+    failures count against the address."""
+
+    def test_a_locked_client_gets_429_even_with_its_remembered_secret(self):
+        target = add_client(self.server, "guessed", scope="read")
+        bystander = add_client(self.server, "bystander", scope="read")
+        for client in (target, bystander):  # both secrets verified, now remembered
+            assert_token_response(self, client_credentials(self.base, client))
+        token = client_credentials(self.base, target).json()["access_token"]
+        guesser = Client(target.id, new_secret())
+        statuses = [client_credentials(self.base, guesser).status_code for _ in range(10)]
+        self.assertEqual(statuses[:9], [401] * 9, statuses)
+        self.assertIn(statuses[9], (401, 429), statuses)
+        for what, response in (("token", lambda: client_credentials(self.base, target)),
+                               ("introspect", lambda: introspect(self.base, target, token)),
+                               ("revoke", lambda: revoke(self.base, target, token))):
+            with self.subTest(endpoint=what):
+                r = response()
+                assert_oauth_error(self, r, 429, "temporarily_unavailable")
+                self.assertGreater(int(r.headers.get("Retry-After", "0")), 0, r.headers)
+        # The lock is the account's: another client behind the same address goes on.
+        assert_token_response(self, client_credentials(self.base, bystander))
+        assert_active(self, self.base, bystander, token)
 
 
 class ClientAndUserNames(harness.ServerTestCase):

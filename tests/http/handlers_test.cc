@@ -400,5 +400,98 @@ TEST_F(SaturatedHandlersTest, HealthzAnswers503) {
   EXPECT_EQ(res.body(), R"({"status":"unavailable"})");
 }
 
+// Which pool a request goes to: a credential pool that takes no work (every request sent
+// there is shed with 503) beside a working blocking pool. Requests that may hash go to the
+// former; a client whose secret is remembered as verified must not (issue 7: the credential
+// pool runs at a lower priority and would make it yield to the load it serves).
+class PoolChoiceTest : public ::testing::Test {
+ protected:
+  static constexpr std::string_view kServiceSecret = "service-secret-0123456789";
+
+  PoolChoiceTest() {
+    world_.add_user("alice", kPassword, {"a", "b"});
+    world_.add_client("svc", kServiceSecret, {"client_credentials"}, {"a"});
+    register_routes(router_, services_);
+  }
+
+  // client_secret_post as svc; `secret` needs no escaping.
+  Response post(std::string_view target, std::string body, std::string_view secret) {
+    body += "&client_id=svc&client_secret=" + std::string(secret);
+    return test::dispatch(router_, test::form_post(target, std::move(body)));
+  }
+
+  // The secret verified once, as a call on the credential pool would have done.
+  void verify_service_secret() {
+    const oauth::ClientCredentials basic{.method = oauth::ClientCredentials::Method::kSecretBasic,
+                                         .id = "svc",
+                                         .secret = std::string(kServiceSecret)};
+    ASSERT_TRUE(world_.clients.authenticate(basic, oauth::Parameters()).has_value());
+  }
+
+  test::OAuthWorld world_;
+  WorkerPool full_pool_{1, 0};
+  WorkerPool blocking_pool_{1, 16};
+  const oauth::ServerMetadata metadata_{{.issuer = std::string(test::kIssuer),
+                                          .grant_types = {"password"},
+                                          .token_endpoint_auth_methods = {"none"},
+                                          .signing_algorithms = {"HS256"}}};
+  const Services services_{.token_service = world_.service,
+                           .access_tokens = world_.tokens,
+                           .userinfo = world_.userinfo,
+                           .clients = world_.clients,
+                           .introspection = world_.introspection,
+                           .revocation = world_.revocation,
+                           .store = *world_.store,
+                           .keys = world_.keys,
+                           .metadata = metadata_,
+                           .jwks_max_age = std::chrono::seconds(300),
+                           .credential_pool = full_pool_,
+                           .blocking_pool = blocking_pool_};
+  Router router_;
+};
+
+TEST_F(PoolChoiceTest, PasswordGrantGoesToTheCredentialPool) {
+  const Response res = test::dispatch(router_, test::form_post("/token", std::string(kAliceLogin)));
+  EXPECT_EQ(res.result(), Status::service_unavailable) << res.body();
+}
+
+TEST_F(PoolChoiceTest, AClientSecretNotYetVerifiedGoesToTheCredentialPool) {
+  for (const std::string_view target : {"/token", "/introspect", "/revoke"}) {
+    const Response res = post(target, "grant_type=client_credentials&token=x", kServiceSecret);
+    EXPECT_EQ(res.result(), Status::service_unavailable) << target << ": " << res.body();
+  }
+}
+
+TEST_F(PoolChoiceTest, ARememberedClientSecretGoesToTheBlockingPool) {
+  verify_service_secret();
+  Response res = post("/token", "grant_type=client_credentials", kServiceSecret);
+  ASSERT_EQ(res.result(), Status::ok) << res.body();
+  const std::string token(test::json_body(res).at("access_token").as_string());
+  res = post("/introspect", "token=" + token, kServiceSecret);
+  ASSERT_EQ(res.result(), Status::ok) << res.body();
+  EXPECT_EQ(test::json_body(res).at("active"), true);
+  res = post("/revoke", "token=" + token, kServiceSecret);
+  EXPECT_EQ(res.result(), Status::ok) << res.body();
+}
+
+// Wrong secrets are never remembered: a guesser's every try is sent to be hashed where
+// hashing yields to the I/O threads.
+TEST_F(PoolChoiceTest, AWrongSecretGoesToTheCredentialPoolEvenOnceTheRightOneIsRemembered) {
+  verify_service_secret();
+  const Response res = post("/token", "grant_type=client_credentials", "not-the-secret");
+  EXPECT_EQ(res.result(), Status::service_unavailable) << res.body();
+}
+
+// The pool is chosen from memory; the store still decides. The client is deleted and added
+// again with another secret after the old one was remembered: the old one is refused at once.
+TEST_F(PoolChoiceTest, ARememberedSecretOfAReplacedClientIsRefused) {
+  verify_service_secret();
+  ASSERT_TRUE(world_.client_admin.remove("svc").has_value());
+  world_.add_client("svc", "another-secret-0123456789", {"client_credentials"}, {"a"});
+  const Response res = post("/token", "grant_type=client_credentials", kServiceSecret);
+  EXPECT_EQ(res.result(), Status::unauthorized) << res.body();
+  EXPECT_EQ(test::json_body(res).at("error"), "invalid_client");
+}
+
 }  // namespace
 }  // namespace tessera::http

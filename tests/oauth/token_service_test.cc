@@ -223,6 +223,83 @@ TEST_F(TokenServiceTest, ClientIsAuthenticatedBeforeThePasswordIsChecked) {
   EXPECT_TRUE(fails_with(response, ErrorCode::kInvalidClient, kClientAuthFailed));
 }
 
+// may_hash(): the HTTP layer's hint for choosing the pool. It must say "may hash" whenever
+// handle() might hash, and handle() must stay right whatever it said.
+class TokenServiceMayHashTest : public TokenServiceTest {
+ protected:
+  static constexpr std::string_view kServiceSecret = "service-secret-0123456789";
+
+  void SetUp() override {
+    TokenServiceTest::SetUp();
+    world_.add_client("svc", kServiceSecret, {"client_credentials"}, {"a"});
+  }
+
+  static TokenRequest service_request(std::string_view secret) {
+    TokenRequest request = form({{"grant_type", "client_credentials"}});
+    request.credentials = basic("svc", std::string(secret));
+    return request;
+  }
+};
+
+TEST_F(TokenServiceMayHashTest, ThePasswordGrantAlwaysMayHash) {
+  EXPECT_TRUE(world_.service.may_hash(alice_with({})));
+  EXPECT_TRUE(world_.service.may_hash(form({{"username", "alice"}, {"password", "x"}})));
+  ASSERT_TRUE(world_.service.handle(alice_with({})).has_value());
+  EXPECT_TRUE(world_.service.may_hash(alice_with({})));
+}
+
+TEST_F(TokenServiceMayHashTest, RequestsWithoutASecretToCheckNeedNoHash) {
+  EXPECT_FALSE(world_.service.may_hash(form({{"grant_type", "refresh_token"},
+                                             {"refresh_token", "x"},
+                                             {"client_id", "default"}})));
+  EXPECT_FALSE(world_.service.may_hash(form({{"grant_type", "urn:unknown"}})));
+  EXPECT_FALSE(world_.service.may_hash(form({})));
+  EXPECT_FALSE(world_.service.may_hash(form({{"grant_type", "client_credentials"},
+                                             {"client_id", "default"},
+                                             {"client_secret", "x"}})));
+}
+
+TEST_F(TokenServiceMayHashTest, ASecretNeedsNoHashOnlyOnceItVerified) {
+  EXPECT_TRUE(world_.service.may_hash(service_request(kServiceSecret)));
+  ASSERT_TRUE(world_.service.handle(service_request(kServiceSecret)).has_value());
+  EXPECT_FALSE(world_.service.may_hash(service_request(kServiceSecret)));
+  // The same secret sent in the form is the same pair.
+  EXPECT_FALSE(world_.service.may_hash(form({{"grant_type", "client_credentials"},
+                                             {"client_id", "svc"},
+                                             {"client_secret", std::string(kServiceSecret)}})));
+  // Only successes are remembered: a wrong secret always hashes.
+  const TokenRequest wrong = service_request("service-secret-0123456788");
+  EXPECT_TRUE(world_.service.may_hash(wrong));
+  EXPECT_TRUE(fails_with(world_.service.handle(wrong), ErrorCode::kInvalidClient,
+                         kClientAuthFailed));
+  EXPECT_TRUE(world_.service.may_hash(wrong));
+}
+
+TEST_F(TokenServiceMayHashTest, ARememberedSecretAboutToRunOutMayHash) {
+  ASSERT_TRUE(world_.service.handle(service_request(kServiceSecret)).has_value());
+  world_.clock.advance(std::chrono::seconds(60) - ClientAuthenticator::kHashFreeMargin);
+  EXPECT_TRUE(world_.service.may_hash(service_request(kServiceSecret)));
+  ASSERT_TRUE(world_.service.handle(service_request(kServiceSecret)).has_value());
+  world_.clock.advance(ClientAuthenticator::kHashFreeMargin);
+  // Run out: hashed again, and remembered again.
+  ASSERT_TRUE(world_.service.handle(service_request(kServiceSecret)).has_value());
+  EXPECT_FALSE(world_.service.may_hash(service_request(kServiceSecret)));
+}
+
+// The hint is taken before the store is read; the check against the stored hash still runs,
+// so a client deleted and added again with another secret refuses the old one at once.
+TEST_F(TokenServiceMayHashTest, AReplacedSecretIsRefusedThoughTheHintSaidNoHash) {
+  ASSERT_TRUE(world_.service.handle(service_request(kServiceSecret)).has_value());
+  ASSERT_TRUE(world_.client_admin.remove("svc").has_value());
+  world_.add_client("svc", "another-secret-0123456789", {"client_credentials"}, {"a"});
+  EXPECT_FALSE(world_.service.may_hash(service_request(kServiceSecret)));
+  EXPECT_TRUE(fails_with(world_.service.handle(service_request(kServiceSecret)),
+                         ErrorCode::kInvalidClient, kClientAuthFailed));
+  // The stale entry is gone: the old secret now counts as one to hash.
+  EXPECT_TRUE(world_.service.may_hash(service_request(kServiceSecret)));
+  EXPECT_TRUE(world_.service.handle(service_request("another-secret-0123456789")).has_value());
+}
+
 TEST(Parameters, EmptyValueReadsAsOmitted) {
   const Parameters params({{"scope", ""}, {"username", "alice"}, {"flag", ""}});
   EXPECT_EQ(params.get("scope"), std::nullopt);

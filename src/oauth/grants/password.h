@@ -26,6 +26,8 @@ class PasswordGrant final : public Grant {
       : users_(users), hasher_(hasher), tokens_(tokens), refresh_(refresh), throttle_(throttle) {}
 
   std::string_view grant_type() const override { return "password"; }
+  // Even a refused login hashes, so that its timing tells nothing.
+  bool hashes_passwords() const override { return true; }
   std::expected<TokenResponse, OAuthError> exchange(const TokenRequest& request,
                                                     const Client& client) const override;
 
