@@ -11,10 +11,16 @@
 // text longer than `max_size`.
 #pragma once
 
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 #include <cstddef>
 #include <expected>
+#include <memory_resource>
+#include <optional>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace tessera::core {
 
@@ -34,7 +40,47 @@ struct JsonLimits {
   std::size_t max_object_keys = 256;
 };
 
+// The value is allocated from `sp` (a monotonic_resource on a stack buffer suits a value that
+// lives only as long as the call that reads it). Parsing itself allocates nothing for a text
+// of up to a few hundred bytes, such as a JWT header or claims set.
 std::expected<boost::json::value, JsonError> parse_strict_json(std::string_view text,
-                                                               JsonLimits limits = {});
+                                                               JsonLimits limits = {},
+                                                               boost::json::storage_ptr sp = {});
+
+// The same checks as parse_strict_json, without building a value: what a caller that only
+// reads a few top-level members of an object needs (a JWS header). Keeps the names and the
+// string values of those members; members with other values are listed without one.
+//
+//   tessera::core::StrictJsonMembers header;
+//   if (!header.parse(text, {.max_size = 2048, .max_depth = 4}) || !header.is_object()) ...
+//   const auto* alg = header.find("alg");   // alg->string: std::nullopt if not a string
+//
+// The views point into this object and stay valid until the next parse(). A usual header is
+// kept in a buffer inside the object (so put it on the stack): no allocation.
+class StrictJsonMembers {
+ public:
+  struct Member {
+    std::string_view name;
+    std::optional<std::string_view> string;  // the value, when it is a string
+  };
+
+  StrictJsonMembers() = default;
+  StrictJsonMembers(const StrictJsonMembers&) = delete;
+  StrictJsonMembers& operator=(const StrictJsonMembers&) = delete;
+
+  std::expected<void, JsonError> parse(std::string_view text, JsonLimits limits = {});
+  // Whether the text parsed is an object (and not an array, a string...).
+  bool is_object() const { return is_object_; }
+  std::span<const Member> members() const { return members_; }
+  // The member named `name`, if any (names are unique: duplicates are refused).
+  const Member* find(std::string_view name) const;
+
+ private:
+  alignas(std::max_align_t) unsigned char buffer_[512];
+  std::pmr::monotonic_buffer_resource resource_{buffer_, sizeof buffer_};
+  std::pmr::string chars_{&resource_};
+  std::pmr::vector<Member> members_{&resource_};
+  bool is_object_ = false;
+};
 
 }  // namespace tessera::core

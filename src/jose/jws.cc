@@ -21,33 +21,35 @@ std::expected<JwsHeader, Error> parse_header(std::string_view encoded,
                                              std::span<const Algorithm> allowed) {
   const std::optional<std::string> text = core::base64url_decode(encoded);
   if (!text) return std::unexpected(Error::kBadBase64);
-  auto value = core::parse_strict_json(*text, {.max_size = 2048, .max_depth = 4});
-  if (!value) return std::unexpected(Error::kBadJson);
-  const json::object* object = value->if_object();
-  if (object == nullptr) return std::unexpected(Error::kNotAnObject);
+  // Read without building a JSON value: the header is only looked at here, member by member.
+  core::StrictJsonMembers object;
+  if (!object.parse(*text, {.max_size = 2048, .max_depth = 4})) {
+    return std::unexpected(Error::kBadJson);
+  }
+  if (!object.is_object()) return std::unexpected(Error::kNotAnObject);
 
   JwsHeader header;
-  const json::value* alg = object->if_contains("alg");
-  if (alg == nullptr || !alg->is_string()) return std::unexpected(Error::kMissingAlgorithm);
-  const std::optional<Algorithm> parsed = parse_algorithm(alg->get_string());
+  const core::StrictJsonMembers::Member* alg = object.find("alg");
+  if (alg == nullptr || !alg->string) return std::unexpected(Error::kMissingAlgorithm);
+  const std::optional<Algorithm> parsed = parse_algorithm(*alg->string);
   if (!parsed) return std::unexpected(Error::kUnknownAlgorithm);
   if (std::find(allowed.begin(), allowed.end(), *parsed) == allowed.end()) {
     return std::unexpected(Error::kAlgorithmNotAllowed);
   }
   header.alg = *parsed;
   for (const std::string_view name : kForbiddenHeaders) {
-    if (object->contains(name)) return std::unexpected(Error::kForbiddenHeader);
+    if (object.find(name) != nullptr) return std::unexpected(Error::kForbiddenHeader);
   }
   // RFC 7515 section 4.1.11: recipients must refuse a JWS whose "crit" names an extension
   // they do not implement, and we implement none.
-  if (object->contains("crit")) return std::unexpected(Error::kUnsupportedCritical);
-  if (const json::value* kid = object->if_contains("kid")) {
-    if (!kid->is_string()) return std::unexpected(Error::kUnknownKey);
-    header.kid = kid->get_string();
+  if (object.find("crit") != nullptr) return std::unexpected(Error::kUnsupportedCritical);
+  if (const core::StrictJsonMembers::Member* kid = object.find("kid")) {
+    if (!kid->string) return std::unexpected(Error::kUnknownKey);
+    header.kid = *kid->string;
   }
-  if (const json::value* typ = object->if_contains("typ")) {
-    if (!typ->is_string()) return std::unexpected(Error::kWrongType);
-    header.typ = typ->get_string();
+  if (const core::StrictJsonMembers::Member* typ = object.find("typ")) {
+    if (!typ->string) return std::unexpected(Error::kWrongType);
+    header.typ = *typ->string;
   }
   return header;
 }

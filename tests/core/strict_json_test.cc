@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdint>
 #include <string>
@@ -225,6 +226,102 @@ TEST(StrictJson, NamesEachErrorInOneLine) {
     EXPECT_EQ(to_string(e).find('\n'), std::string_view::npos);
   }
   EXPECT_NE(to_string(JsonError::kDuplicateKey), to_string(JsonError::kSyntax));
+}
+
+TEST(StrictJson, ForgetsTheKeysOfAClosedObject) {
+  // Siblings may reuse names; a closed object's keys must not count against its parent's.
+  EXPECT_EQ(parse(R"([{"k":1},{"k":2}])"), R"(ok: [{"k":1},{"k":2}])");
+  EXPECT_EQ(parse(R"({"a":{"b":1},"b":{"a":2}})"), R"(ok: {"a":{"b":1},"b":{"a":2}})");
+  EXPECT_EQ(parse(R"({"a":{"b":1},"c":1,"a":2})"), error(JsonError::kDuplicateKey));
+}
+
+TEST(StrictJson, HandlesKeysLargerThanItsStackBuffers) {
+  const std::string long_key(5000, 'k');
+  const std::string text = R"({")" + long_key + R"(":{")" + long_key + R"(":1},"x":2})";
+  EXPECT_TRUE(parse_strict_json(text).has_value());
+  const std::string twice = R"({")" + long_key + R"(":1,")" + long_key + R"(":2})";
+  EXPECT_EQ(parse(twice), error(JsonError::kDuplicateKey));
+}
+
+TEST(StrictJson, AllocatesTheValueFromTheGivenResource) {
+  unsigned char buffer[1024];
+  boost::json::monotonic_resource resource(buffer, sizeof buffer);
+  const auto value =
+      parse_strict_json(R"({"kid":"a key id longer than any short string"})", {}, &resource);
+  ASSERT_TRUE(value.has_value());
+  EXPECT_EQ(value->storage().get(), &resource);
+  EXPECT_EQ(value->at("kid"), "a key id longer than any short string");
+}
+
+// StrictJsonMembers must accept and refuse exactly what parse_strict_json does, and report
+// the top-level members the value would hold.
+TEST(StrictJsonMembers, AgreesWithParseStrictJson) {
+  const std::string texts[] = {
+      R"({"alg":"HS256","typ":"at+jwt","kid":"k1"})",
+      R"({"alg":"HS256","alg":"none"})",
+      R"({"alg":"HS256","x":{"k":1,"k":2}})",
+      R"({"alg":"HS256","x":[{"k":1},{"k":1,"k":2}]})",
+      R"({"a":1,"\u0061":2})",
+      R"({"k\u0069d":"x\u0079z","n":1,"b":true,"z":null,"o":{"s":"t"},"l":["u"]})",
+      R"({"alg":"HS256"} {})",
+      R"({"alg":"HS256",})",
+      R"({"alg":"HS256"/* c */})",
+      R"({"x":1e400})",
+      R"({"x":[[[[1]]]]})",
+      "{\"x\":\"\xff\"}",
+      R"([{"alg":"HS256"}])",
+      R"(["a","b"])",
+      R"("HS256")",
+      "256",
+      "null",
+      "",
+      "{",
+  };
+  const JsonLimits limits{.max_size = 2048, .max_depth = 4};
+  for (const std::string& text : texts) {
+    const auto value = parse_strict_json(text, limits);
+    StrictJsonMembers members;
+    const auto scanned = members.parse(text, limits);
+    ASSERT_EQ(value.has_value(), scanned.has_value()) << text;
+    if (!value) {
+      EXPECT_EQ(value.error(), scanned.error()) << text;
+      continue;
+    }
+    ASSERT_EQ(members.is_object(), value->is_object()) << text;
+    if (!value->is_object()) {
+      EXPECT_TRUE(members.members().empty()) << text;
+      continue;
+    }
+    const boost::json::object& object = value->get_object();
+    ASSERT_EQ(members.members().size(), object.size()) << text;
+    for (const auto& [name, v] : object) {
+      const StrictJsonMembers::Member* m = members.find(name);
+      ASSERT_NE(m, nullptr) << text << " " << name;
+      EXPECT_EQ(m->string.has_value(), v.is_string()) << text << " " << name;
+      if (v.is_string()) {
+        EXPECT_EQ(*m->string, std::string_view(v.get_string())) << text;
+      }
+    }
+  }
+}
+
+TEST(StrictJsonMembers, RefusesTooLargeAndTooManyKeys) {
+  StrictJsonMembers members;
+  const auto big = members.parse(R"({"x":")" + std::string(100, 'x') + R"("})", {.max_size = 64});
+  ASSERT_FALSE(big.has_value());
+  EXPECT_EQ(big.error(), JsonError::kTooLarge);
+  const auto many = members.parse(R"({"a":1,"b":2,"c":3})", {.max_object_keys = 2});
+  ASSERT_FALSE(many.has_value());
+  EXPECT_EQ(many.error(), JsonError::kTooLarge);
+}
+
+TEST(StrictJsonMembers, CanBeReusedForAnotherText) {
+  StrictJsonMembers members;
+  ASSERT_TRUE(members.parse(R"({"alg":"EdDSA","kid":"one"})").has_value());
+  ASSERT_TRUE(members.parse(R"({"alg":"ES256"})").has_value());
+  ASSERT_EQ(members.members().size(), 1u);
+  EXPECT_EQ(members.find("kid"), nullptr);
+  EXPECT_EQ(members.find("alg")->string, "ES256");
 }
 
 }  // namespace
