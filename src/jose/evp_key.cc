@@ -12,7 +12,10 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <array>
+#include <atomic>
 #include <boost/json/serialize.hpp>
+#include <cstdint>
 
 #include "core/base64.h"
 
@@ -137,6 +140,64 @@ MdCtx make_template(Algorithm alg, EVP_PKEY* pkey, bool for_signing) {
   return ctx;
 }
 
+// SHA-256 fetched once: EVP_sha256() makes every digest look the provider up again.
+const EVP_MD* sha256_md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+// For ES256, RS256 and PS256: a context set up to verify a SHA-256 digest with `pkey`
+// (EVP_PKEY_verify), to be copied once per thread. EdDSA hashes inside the signature
+// scheme and has no such operation.
+PkeyCtx make_digest_verify_template(Algorithm alg, EVP_PKEY* pkey) {
+  if (alg == Algorithm::kEdDSA || sha256_md() == nullptr) return nullptr;
+  PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  bool ok = true;
+  if (alg == Algorithm::kRS256) {
+    ok = EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) == 1;
+  } else if (alg == Algorithm::kPS256) {
+    ok = configure_pss(ctx.get());
+  }
+  ok = ok && EVP_PKEY_CTX_set_signature_md(ctx.get(), sha256_md()) == 1;
+  if (!ok) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  return ctx;
+}
+
+std::uint64_t next_key_number() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Each thread keeps copies of the verify contexts of the keys it used last, so that a
+// verification sets nothing up (EVP_PKEY_verify keeps no state between calls). Keys are told
+// apart by a number never reused, not by address, so a rotated-out key's context is never
+// taken for its successor's; a copy holds its own reference to the key and is freed when
+// evicted or when the thread ends.
+EVP_PKEY_CTX* thread_verify_ctx(std::uint64_t key_number, const EVP_PKEY_CTX* key_template) {
+  struct Slot {
+    std::uint64_t key_number = 0;
+    PkeyCtx ctx;
+  };
+  constexpr std::size_t kSlots = 4;
+  thread_local std::array<Slot, kSlots> slots;
+  thread_local std::size_t next_victim = 0;
+  for (Slot& slot : slots) {
+    if (slot.key_number == key_number && slot.ctx) return slot.ctx.get();
+  }
+  Slot& slot = slots[next_victim];
+  next_victim = (next_victim + 1) % kSlots;
+  slot.ctx.reset(EVP_PKEY_CTX_dup(const_cast<EVP_PKEY_CTX*>(key_template)));
+  slot.key_number = slot.ctx ? key_number : 0;
+  return slot.ctx.get();
+}
+
 MdCtx copy_of(const EVP_MD_CTX* source) {
   MdCtx ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), source) != 1) return nullptr;
@@ -209,26 +270,29 @@ std::string der_to_raw_ecdsa(std::string_view der) {
   return out + bn_bytes(s, kP256Bytes);
 }
 
-// R || S to DER, refusing R or S outside [1, n-1] (SEC 1 section 4.1.4 step 1).
-std::string raw_to_der_ecdsa(std::string_view raw) {
-  if (raw.size() != 2 * kP256Bytes) return {};
+// An ECDSA P-256 signature in DER is at most 72 bytes: SEQUENCE { INTEGER r, INTEGER s }, each
+// integer up to 33 bytes with its sign byte.
+constexpr std::size_t kMaxEcdsaDerBytes = 80;
+
+// R || S to DER in `out`, refusing R or S outside [1, n-1] (SEC 1 section 4.1.4 step 1).
+// Returns the DER length, 0 when refused.
+std::size_t raw_to_der_ecdsa(std::string_view raw, unsigned char (&out)[kMaxEcdsaDerBytes]) {
+  if (raw.size() != 2 * kP256Bytes) return 0;
   const P256Order& order = p256_order();
   Bn r(BN_bin2bn(bytes(raw), kP256Bytes, nullptr));
   Bn s(BN_bin2bn(bytes(raw) + kP256Bytes, kP256Bytes, nullptr));
   if (!r || !s || !order.n || BN_is_zero(r.get()) || BN_is_zero(s.get()) ||
       BN_cmp(r.get(), order.n.get()) >= 0 || BN_cmp(s.get(), order.n.get()) >= 0) {
-    return {};
+    return 0;
   }
   EcdsaSig sig(ECDSA_SIG_new());
-  if (!sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return {};
+  if (!sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return 0;
   r.release();  // owned by sig now
   s.release();
-  unsigned char* der = nullptr;
-  const int n = i2d_ECDSA_SIG(sig.get(), &der);
-  if (n <= 0) return {};
-  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
-  OPENSSL_free(der);
-  return out;
+  if (i2d_ECDSA_SIG(sig.get(), nullptr) > static_cast<int>(sizeof out)) return 0;
+  unsigned char* p = out;
+  const int n = i2d_ECDSA_SIG(sig.get(), &p);
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 
 // --- JWK import -------------------------------------------------------------------------
@@ -419,8 +483,10 @@ bool fits(Algorithm alg, EVP_PKEY* pkey) {
 struct EvpKey::Impl {
   Pkey pkey;
   bool has_private = false;
+  std::uint64_t number = next_key_number();
   MdCtx sign_template;
   MdCtx verify_template;
+  PkeyCtx digest_verify_template;  // all but EdDSA
 };
 
 EvpKey::EvpKey(Algorithm alg, std::unique_ptr<Impl> impl) : alg_(alg), impl_(std::move(impl)) {}
@@ -464,6 +530,10 @@ std::expected<std::shared_ptr<EvpKey>, std::string> EvpKey::finish(Algorithm alg
   if (!thumbprint) return std::unexpected(thumbprint.error());
   impl->verify_template = make_template(alg, impl->pkey.get(), false);
   if (!impl->verify_template) return std::unexpected("OpenSSL cannot verify with this key");
+  impl->digest_verify_template = make_digest_verify_template(alg, impl->pkey.get());
+  if (alg != Algorithm::kEdDSA && !impl->digest_verify_template) {
+    return std::unexpected("OpenSSL cannot verify with this key");
+  }
   if (impl->has_private) {
     impl->sign_template = make_template(alg, impl->pkey.get(), true);
     if (!impl->sign_template) return std::unexpected("OpenSSL cannot sign with this key");
@@ -579,19 +649,34 @@ std::expected<std::string, Error> EvpKey::sign(std::string_view signing_input) c
 }
 
 bool EvpKey::verify(std::string_view signing_input, std::string_view signature) const {
-  std::string der;
+  if (alg_ == Algorithm::kEdDSA) {
+    if (signature.size() != 64) return false;
+    MdCtx ctx = copy_of(impl_->verify_template.get());
+    if (!ctx) return false;
+    const bool ok = EVP_DigestVerify(ctx.get(), bytes(signature), signature.size(),
+                                     bytes(signing_input), signing_input.size()) == 1;
+    // A refused signature leaves an entry on this thread's OpenSSL error queue.
+    if (!ok) ERR_clear_error();
+    return ok;
+  }
+  unsigned char der[kMaxEcdsaDerBytes];
+  const unsigned char* sig = bytes(signature);
+  std::size_t sig_size = signature.size();
   if (alg_ == Algorithm::kES256) {
-    der = raw_to_der_ecdsa(signature);
-    if (der.empty()) return false;
-    signature = der;
-  } else if (alg_ == Algorithm::kEdDSA && signature.size() != 64) {
+    sig_size = raw_to_der_ecdsa(signature, der);
+    if (sig_size == 0) return false;
+    sig = der;
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  if (EVP_Digest(signing_input.data(), signing_input.size(), digest, &digest_size, sha256_md(),
+                 nullptr) != 1) {
+    ERR_clear_error();
     return false;
   }
-  MdCtx ctx = copy_of(impl_->verify_template.get());
-  if (!ctx) return false;
-  const bool ok = EVP_DigestVerify(ctx.get(), bytes(signature), signature.size(),
-                                   bytes(signing_input), signing_input.size()) == 1;
-  // A refused signature leaves an entry on this thread's OpenSSL error queue.
+  EVP_PKEY_CTX* ctx = thread_verify_ctx(impl_->number, impl_->digest_verify_template.get());
+  if (ctx == nullptr) return false;
+  const bool ok = EVP_PKEY_verify(ctx, sig, sig_size, digest, digest_size) == 1;
   if (!ok) ERR_clear_error();
   return ok;
 }

@@ -9,6 +9,7 @@
 #include <openssl/rsa.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json/serialize.hpp>
 #include <fstream>
 #include <map>
@@ -266,6 +267,57 @@ TEST_P(EvpKeyTest, GeneratesADifferentKeyEachTime) {
   const std::string kidless = input + "." + b64(key_->sign(input).value());
   EXPECT_TRUE(Succeeds(verify(kidless)));
   EXPECT_TRUE(FailsWith(verify_compact(kidless, only_other, kEverything), Error::kBadSignature));
+}
+
+// Each thread keeps the verify contexts of the keys it used last: they must never be mixed up,
+// whether keys alternate, outnumber the cache, or one is replaced by a new one.
+TEST_P(EvpKeyTest, VerifiesWithTheRightKeyWhenKeysAlternateOnOneThread) {
+  constexpr std::string_view kInput = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9";
+  std::vector<std::shared_ptr<EvpKey>> keys{key_};
+  for (int i = 0; i < 5; ++i) keys.push_back(EvpKey::generate(GetParam()).value());
+  std::vector<std::string> signatures;
+  for (const auto& k : keys) signatures.push_back(k->sign(kInput).value());
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      const std::size_t other = (i + 1) % keys.size();
+      EXPECT_TRUE(keys[i]->verify(kInput, signatures[i])) << i;
+      EXPECT_FALSE(keys[i]->verify(kInput, signatures[other])) << i;
+      EXPECT_FALSE(keys[other]->verify(kInput, signatures[i])) << i;
+      // Right after a good signature on the same context, a bad one is still refused.
+      EXPECT_TRUE(keys[i]->verify(kInput, signatures[i])) << i;
+      std::string flipped = signatures[i];
+      flipped[flipped.size() / 2] ^= 0x01;
+      EXPECT_FALSE(keys[i]->verify(kInput, flipped)) << i;
+      EXPECT_FALSE(keys[i]->verify(std::string(kInput) + "x", signatures[i])) << i;
+    }
+  }
+  // A rotation: the old key goes, a new one (perhaps at the same address) comes.
+  const std::string old_signature = signatures[1];
+  keys[1].reset();
+  auto successor = EvpKey::generate(GetParam()).value();
+  EXPECT_FALSE(successor->verify(kInput, old_signature));
+  EXPECT_TRUE(successor->verify(kInput, successor->sign(kInput).value()));
+}
+
+TEST_P(EvpKeyTest, VerifiesFromSeveralThreadsAtOnce) {
+  constexpr std::string_view kInput = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJib2IifQ";
+  auto other = EvpKey::generate(GetParam()).value();
+  const std::string good = key_->sign(kInput).value();
+  const std::string others = other->sign(kInput).value();
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        if (!key_->verify(kInput, good) || key_->verify(kInput, others) ||
+            !other->verify(kInput, others) || other->verify(kInput, good)) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST_P(EvpKeyTest, SignsAndVerifiesACompactRoundTrip) {
