@@ -2,25 +2,35 @@
 // issuing an access token (claims encoded as JSON, then signed: with HS256 the encoding is
 // most of the cost, with EdDSA the signature), and the password checks that bound the
 // password grant on purpose (argon2id at the default parameters, bcrypt at the seed's cost 12;
-// logins per second per core are their inverse).
+// logins per second per core are their inverse), and the store reads of a client whose secret
+// is remembered (client_credentials and introspection under load), with and without the
+// throttle's lockout check, on SQLite.
 //
 //   ninja -C build server_bench && ./build/bench/server_bench --benchmark_min_time=1
 #include <benchmark/benchmark.h>
 #include <crypt.h>
+#include <stdlib.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/random.h"
 #include "http/form.h"
 #include "jose/evp_key.h"
 #include "jose/hmac_key.h"
 #include "jose/key_source.h"
 #include "oauth/access_token.h"
+#include "oauth/client_admin.h"
+#include "oauth/client_authenticator.h"
+#include "oauth/throttle.h"
+#include "password/secret_cache.h"
+#include "store/sqlite/sqlite_store.h"
 #include "password/password_hasher.h"
 
 namespace {
@@ -115,6 +125,45 @@ void BM_PasswordVerify_Bcrypt12(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_PasswordVerify_Bcrypt12)->Unit(benchmark::kMillisecond);
+
+// ClientAuthenticator::authenticate for a client whose secret is remembered: one client read,
+// and with state.range(0) == 1 the throttle's lockout reads (account and address) before it.
+void BM_AuthenticateRememberedClient_Sqlite(benchmark::State& state) {
+  std::string dir = (std::filesystem::temp_directory_path() / "tessera-bench-XXXXXX").string();
+  if (::mkdtemp(dir.data()) == nullptr) die("mkdtemp failed");
+  core::set_log_level(core::LogLevel::kWarn);
+  {
+    core::SystemClock clock;
+    core::SystemRandom random;
+    auto store = store::open_sqlite_store({.path = dir + "/tessera.db"}, clock);
+    if (!store) die(store.error());
+    const password::PasswordHasher hasher(random, {.memory_kib = 256, .iterations = 1, .parallelism = 1});
+    oauth::ClientAdmin admin(**store, hasher, random, clock, std::chrono::seconds(910));
+    const std::string secret = "bench-secret-0123456789";
+    if (!admin.add({.id = "svc", .is_public = false, .secret = secret,
+                    .grants = {"client_credentials"}, .scopes = oauth::ScopeSet{"read"},
+                    .audience = ""})) {
+      die("client add failed");
+    }
+    password::VerifiedSecretCache cache(clock, random, std::chrono::hours(1));
+    const oauth::LoginThrottle throttle(**store, clock);
+    const oauth::ClientAuthenticator clients(**store, hasher, cache,
+                                             state.range(0) != 0 ? &throttle : nullptr);
+    const oauth::ClientCredentials basic{.method = oauth::ClientCredentials::Method::kSecretBasic,
+                                         .id = "svc",
+                                         .secret = secret};
+    const oauth::Parameters params;
+    if (!clients.authenticate(basic, params, "127.0.0.1")) die("authenticate failed");
+    for (auto _ : state) {
+      auto client = clients.authenticate(basic, params, "127.0.0.1");
+      if (!client) die("authenticate failed");
+      benchmark::DoNotOptimize(client);
+    }
+    state.SetItemsProcessed(state.iterations());
+  }
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_AuthenticateRememberedClient_Sqlite)->ArgName("throttle")->Arg(0)->Arg(1);
 
 }  // namespace
 
