@@ -53,8 +53,8 @@ struct Server::Connection {
   // Clock ticks; set before each read or write, kNever while the request is being handled.
   std::atomic<Clock::rep> deadline{kNever};
 
-  void arm(std::chrono::seconds timeout) {
-    deadline.store((Clock::now() + timeout).time_since_epoch().count(), std::memory_order_relaxed);
+  void arm(Clock::time_point at) {
+    deadline.store(at.time_since_epoch().count(), std::memory_order_relaxed);
   }
   void disarm() { deadline.store(kNever, std::memory_order_relaxed); }
   // An I/O error as the session should see it: a cancellation by the sweep is a timeout.
@@ -365,10 +365,11 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
   beast::flat_buffer buffer(limits_.header_bytes + limits_.body_bytes + 4096);
   std::string out;
   std::size_t served = 0;
+  // When the last request was answered: the idle timeout runs from there.
+  auto last = std::chrono::steady_clock::now();
 
-  // Sends `out` whole, within the write timeout.
+  // Sends `out` whole, within the write timeout (armed only if the send has to wait).
   const auto send = [&]() -> awaitable<void> {
-    connection.arm(limits_.write_timeout);
     std::size_t sent = 0;
     if constexpr (kPlain) {
       sent = lowest.socket().write_some(asio::buffer(out), ec);
@@ -378,6 +379,7 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
       }
     }
     if (!ec && sent < out.size()) {
+      connection.arm(std::chrono::steady_clock::now() + limits_.write_timeout);
       co_await asio::async_write(stream, asio::buffer(out.data() + sent, out.size() - sent),
                                  asio::redirect_error(use_awaitable, ec));
       ec = connection.reason(ec);
@@ -390,7 +392,7 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
     // it off, whether it idles between requests or is slow to send one.
     connection.idle = true;
     if (buffer.size() == 0) {
-      connection.arm(limits_.idle_timeout);
+      connection.arm(last + limits_.idle_timeout);
       const std::size_t n = co_await stream.async_read_some(
           buffer.prepare(4096), asio::redirect_error(use_awaitable, ec));
       ec = connection.reason(ec);
@@ -399,8 +401,8 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
     }
     const auto start = std::chrono::steady_clock::now();
     // The whole request, headers and body, must arrive within read_timeout: a client that
-    // trickles bytes (slowloris) is cut off.
-    connection.arm(limits_.read_timeout);
+    // trickles bytes (slowloris) is cut off. Armed before each further read.
+    const auto read_deadline = start + limits_.read_timeout;
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
     parser.body_limit(limits_.body_bytes);
@@ -427,7 +429,6 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
           out = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await send();
           if (ec) break;
-          connection.arm(limits_.read_timeout);
         }
       }
       const std::size_t room = buffer.max_size() - buffer.size();
@@ -435,6 +436,7 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
         ec = bhttp::error::buffer_overflow;
         break;
       }
+      connection.arm(read_deadline);
       const std::size_t n = co_await stream.async_read_some(
           buffer.prepare(std::min<std::size_t>(room, 16 * 1024)),
           asio::redirect_error(use_awaitable, ec));
@@ -505,8 +507,8 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
     serialize(response, !head, out);
     co_await send();
     const std::string_view path = path_of(request.target());
-    metrics_.observe(router_.route_label(path), response.result_int(),
-                     std::chrono::steady_clock::now() - start);
+    last = std::chrono::steady_clock::now();
+    metrics_.observe(router_.route_label(path), response.result_int(), last - start);
     log_request(request.method_string(), path, response.result_int(), start,
                 context.remote_address, id);
     if (ec || !keep_alive) break;
