@@ -11,6 +11,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,13 @@ std::string base64url_encode(std::string_view bytes);
 
 // Returns std::nullopt for anything that is not canonical unpadded base64url.
 std::optional<std::string> base64url_decode(std::string_view text);
+
+// The same, into the caller's buffer (a stack array for a token's segments): the bytes
+// decoded, at the start of `buffer`, or std::nullopt when the text is not canonical unpadded
+// base64url or decodes to more than buffer.size() bytes. A text of n characters decodes to at
+// most n / 4 * 3 + 2 bytes.
+std::optional<std::string_view> base64url_decode_into(std::string_view text,
+                                                      std::span<char> buffer);
 
 // Standard alphabet (+ and /) with the padding RFC 4648 section 4 requires.
 std::optional<std::string> base64_decode(std::string_view text);

@@ -3,6 +3,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory_resource>
 #include <string>
@@ -89,15 +90,18 @@ class StrictHandler {
       ec = json::error::syntax;
       return false;
     }
+    // A hash of each key lets the scan skip most keys without calling memcmp; equal keys
+    // always have equal hashes, so none is missed.
+    const std::uint32_t hash = fnv1a(key);
     for (std::size_t i = first; i < keys_.size(); ++i) {
-      if (keys_[i].size == key.size() &&
+      if (keys_[i].hash == hash && keys_[i].size == key.size() &&
           std::memcmp(chars_.data() + keys_[i].offset, key.data(), key.size()) == 0) {
         duplicate_key = true;
         ec = json::error::syntax;
         return false;
       }
     }
-    keys_.push_back({offset, key.size()});
+    keys_.push_back({offset, key.size(), hash});
     sink.key(s, key);
     return true;
   }
@@ -141,7 +145,13 @@ class StrictHandler {
   struct Key {
     std::size_t offset;
     std::size_t size;
+    std::uint32_t hash;
   };
+  static std::uint32_t fnv1a(std::string_view s) {
+    std::uint32_t h = 2166136261u;
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    return h;
+  }
   std::size_t max_object_keys_;
   std::pmr::string chars_;                 // the keys of every open object, back to back
   std::pmr::vector<Key> keys_;             // where each of them lies in chars_

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -203,6 +204,41 @@ TEST(Base64url, RejectsEveryAsciiCharacterOutsideItsAlphabet) {
 }
 
 TEST(Base64url, DecodesTheEmptyTextToNoBytes) { EXPECT_EQ(base64url_decode(""), ""); }
+
+TEST(Base64url, DecodeIntoAgreesWithDecodeForRandomTextsOfEveryLengthUpTo64) {
+  std::mt19937 rng(7);
+  constexpr std::string_view kChars =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= ";
+  for (std::size_t length = 0; length <= 64; ++length) {
+    for (int round = 0; round < 50; ++round) {
+      std::string text(length, '\0');
+      // Mostly the URL alphabet, sometimes a character outside it.
+      for (char& c : text) c = kChars[rng() % (round % 5 == 0 ? kChars.size() : 64)];
+      char buffer[64];
+      const auto into = base64url_decode_into(text, buffer);
+      const auto whole = base64url_decode(text);
+      ASSERT_EQ(into.has_value(), whole.has_value()) << text;
+      if (whole) {
+        EXPECT_EQ(*into, *whole) << text;
+        EXPECT_EQ(into->data(), buffer);
+      }
+    }
+  }
+}
+
+TEST(Base64url, DecodeIntoRefusesABufferOneByteTooSmall) {
+  const std::string text = base64url_encode("twelve bytes");
+  char buffer[12];
+  EXPECT_EQ(base64url_decode_into(text, buffer), "twelve bytes");
+  EXPECT_EQ(base64url_decode_into(text, std::span(buffer, 11)), std::nullopt);
+}
+
+TEST(Base64url, DecodeIntoRefusesWhatDecodeRefuses) {
+  char buffer[16];
+  for (const std::string_view text : {"Zg=", "Zh", "Z", "Zm9v+", "Zm 9v", "Zm9\x80"}) {
+    EXPECT_EQ(base64url_decode_into(text, buffer), std::nullopt) << text;
+  }
+}
 
 TEST(Base64, DecodesHttpBasicCredentials) {
   EXPECT_EQ(base64_decode("YWxpY2U6c2VjcmV0"), "alice:secret");
