@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <ranges>
+#include <vector>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -17,19 +19,44 @@ namespace json = boost::json;
 // token choose its own key (RFC 8725 section 3.10), so their mere presence is refused.
 constexpr std::array<std::string_view, 4> kForbiddenHeaders = {"jku", "x5u", "jwk", "x5c"};
 
-std::expected<JwsHeader, Error> parse_header(std::string_view encoded,
-                                             std::span<const Algorithm> allowed) {
-  const std::optional<std::string> text = core::base64url_decode(encoded);
-  if (!text) return std::unexpected(Error::kBadBase64);
-  // Read without building a JSON value: the header is only looked at here, member by member.
-  core::StrictJsonMembers object;
-  if (!object.parse(*text, {.max_size = 2048, .max_depth = 4})) {
+// What the header says, as views into the StrictJsonMembers it was read with.
+struct Header {
+  Algorithm alg = Algorithm::kHS256;
+  std::string_view kid;  // empty when absent
+  std::string_view typ;  // empty when absent
+};
+
+// `text` is the decoded header. Reads it without building a JSON value, in one pass over its
+// members, then applies the checks in a fixed order so that each token gets one exact error.
+std::expected<Header, Error> parse_header(std::string_view text, core::StrictJsonMembers& object,
+                                          std::span<const Algorithm> allowed) {
+  if (!object.parse(text, {.max_size = 2048, .max_depth = 4})) {
     return std::unexpected(Error::kBadJson);
   }
   if (!object.is_object()) return std::unexpected(Error::kNotAnObject);
 
-  JwsHeader header;
-  const core::StrictJsonMembers::Member* alg = object.find("alg");
+  using Member = core::StrictJsonMembers::Member;
+  const Member* alg = nullptr;
+  const Member* kid = nullptr;
+  const Member* typ = nullptr;
+  bool forbidden = false;
+  bool critical = false;
+  for (const Member& m : object.members()) {
+    if (m.name == "alg") {
+      alg = &m;
+    } else if (m.name == "kid") {
+      kid = &m;
+    } else if (m.name == "typ") {
+      typ = &m;
+    } else if (m.name == "crit") {
+      critical = true;
+    } else if (std::find(kForbiddenHeaders.begin(), kForbiddenHeaders.end(), m.name) !=
+               kForbiddenHeaders.end()) {
+      forbidden = true;
+    }
+  }
+
+  Header header;
   if (alg == nullptr || !alg->string) return std::unexpected(Error::kMissingAlgorithm);
   const std::optional<Algorithm> parsed = parse_algorithm(*alg->string);
   if (!parsed) return std::unexpected(Error::kUnknownAlgorithm);
@@ -37,22 +64,58 @@ std::expected<JwsHeader, Error> parse_header(std::string_view encoded,
     return std::unexpected(Error::kAlgorithmNotAllowed);
   }
   header.alg = *parsed;
-  for (const std::string_view name : kForbiddenHeaders) {
-    if (object.find(name) != nullptr) return std::unexpected(Error::kForbiddenHeader);
-  }
+  if (forbidden) return std::unexpected(Error::kForbiddenHeader);
   // RFC 7515 section 4.1.11: recipients must refuse a JWS whose "crit" names an extension
   // they do not implement, and we implement none.
-  if (object.find("crit") != nullptr) return std::unexpected(Error::kUnsupportedCritical);
-  if (const core::StrictJsonMembers::Member* kid = object.find("kid")) {
+  if (critical) return std::unexpected(Error::kUnsupportedCritical);
+  if (kid != nullptr) {
     if (!kid->string) return std::unexpected(Error::kUnknownKey);
     header.kid = *kid->string;
   }
-  if (const core::StrictJsonMembers::Member* typ = object.find("typ")) {
+  if (typ != nullptr) {
     if (!typ->string) return std::unexpected(Error::kWrongType);
     header.typ = *typ->string;
   }
   return header;
 }
+
+// Tokens from one issuer and key carry the same header, byte for byte. Each thread remembers
+// the last header it accepted: its encoded text, the allow-list it was checked against, and
+// what parse_header made of them. parse_header depends on nothing else, so the same bytes
+// against the same allow-list reuse the answer and skip no check; anything else is decoded
+// and parsed afresh. Refused headers are not remembered.
+class HeaderMemo {
+ public:
+  // Longer headers are not remembered: a usual one is under 150 characters.
+  static constexpr std::size_t kMaxEncodedBytes = 512;
+
+  // The views of the header returned point into this memo and stay valid until the next
+  // remember().
+  const Header* find(std::string_view encoded, std::span<const Algorithm> allowed) const {
+    if (!valid_ || encoded != encoded_ || !std::ranges::equal(allowed, allowed_)) return nullptr;
+    return &header_;
+  }
+
+  void remember(std::string_view encoded, std::span<const Algorithm> allowed,
+                const Header& header) {
+    valid_ = false;
+    if (encoded.size() > kMaxEncodedBytes) return;
+    encoded_.assign(encoded);
+    allowed_.assign(allowed.begin(), allowed.end());
+    kid_.assign(header.kid);
+    typ_.assign(header.typ);
+    header_ = {.alg = header.alg, .kid = kid_, .typ = typ_};
+    valid_ = true;
+  }
+
+ private:
+  bool valid_ = false;
+  std::string encoded_;
+  std::vector<Algorithm> allowed_;
+  std::string kid_;
+  std::string typ_;
+  Header header_;
+};
 
 }  // namespace
 
@@ -88,19 +151,57 @@ std::expected<VerifiedJws, Error> verify_compact(std::string_view token, const K
     return std::unexpected(Error::kMalformed);
   }
 
-  auto header = parse_header(header_part, allowed);
-  if (!header) return std::unexpected(header.error());
-  const VerificationKey* key = keys.find(header->kid, header->alg);
+  // The header (unless remembered) and then the signature are decoded into this buffer,
+  // which holds any segment of a token within kMaxTokenBytes: no allocation for either.
+  char scratch[kMaxTokenBytes / 4 * 3 + 2];
+  thread_local HeaderMemo memo;
+  core::StrictJsonMembers members;  // holds the strings a freshly parsed header views
+  Header header;
+  if (const Header* known = memo.find(header_part, allowed)) {
+    header = *known;
+  } else {
+    const std::optional<std::string_view> header_text =
+        core::base64url_decode_into(header_part, scratch);
+    if (!header_text) return std::unexpected(Error::kBadBase64);
+    auto parsed = parse_header(*header_text, members, allowed);
+    if (!parsed) return std::unexpected(parsed.error());
+    header = *parsed;
+    memo.remember(header_part, allowed, header);
+  }
+  const VerificationKey* key = keys.find(header.kid, header.alg);
   if (key == nullptr) return std::unexpected(Error::kUnknownKey);
 
-  const std::optional<std::string> signature = core::base64url_decode(signature_part);
+  // One allocation for what the result keeps: room for the payload, then kid and typ, copied
+  // now so that nothing below depends on the memo's views.
+  VerifiedJws verified;
+  verified.alg_ = header.alg;
+  const std::size_t room = payload_part.size() / 4 * 3 + 2;
+  std::string& text = verified.text_;
+  text.resize(room + header.kid.size() + header.typ.size());
+  verified.kid_ = {room, header.kid.size()};
+  verified.typ_ = {room + header.kid.size(), header.typ.size()};
+  header.kid.copy(text.data() + verified.kid_.offset, verified.kid_.size);
+  header.typ.copy(text.data() + verified.typ_.offset, verified.typ_.size);
+
+  const std::optional<std::string_view> signature =
+      core::base64url_decode_into(signature_part, scratch);
   if (!signature) return std::unexpected(Error::kBadBase64);
   if (!key->verify(token.substr(0, dot2), *signature)) {
     return std::unexpected(Error::kBadSignature);
   }
-  std::optional<std::string> payload = core::base64url_decode(payload_part);
+  const std::optional<std::string_view> payload =
+      core::base64url_decode_into(payload_part, std::span(text.data(), room));
   if (!payload) return std::unexpected(Error::kBadBase64);
-  return VerifiedJws{.header = std::move(*header), .payload = std::move(*payload)};
+  verified.payload_ = {0, payload->size()};
+  return verified;
+}
+
+std::string VerifiedJws::take_payload() && {
+  text_.resize(payload_.size);  // the payload comes first
+  std::string payload = std::move(text_);
+  text_.clear();
+  payload_ = kid_ = typ_ = {};
+  return payload;
 }
 
 }  // namespace tessera::jose

@@ -25,15 +25,30 @@ namespace tessera::jose {
 // Anything longer is refused before decoding: an access token here is well under 1 KiB.
 inline constexpr std::size_t kMaxTokenBytes = 8 * 1024;
 
-struct JwsHeader {
-  Algorithm alg = Algorithm::kHS256;
-  std::string kid;  // empty when absent
-  std::string typ;  // empty when absent
-};
+// A token whose signature checked out: its header's "alg", "kid" and "typ", and its payload.
+// It holds their decoded text in one buffer; the views it returns live as long as it does.
+class VerifiedJws {
+ public:
+  Algorithm alg() const { return alg_; }
+  std::string_view kid() const { return view(kid_); }  // empty when absent
+  std::string_view typ() const { return view(typ_); }  // empty when absent
+  // The decoded payload bytes, authenticated by the signature.
+  std::string_view payload() const { return view(payload_); }
+  // The payload as a string of its own, without a copy; this object is left empty.
+  std::string take_payload() &&;
 
-struct VerifiedJws {
-  JwsHeader header;
-  std::string payload;  // the decoded payload bytes, authenticated by the signature
+ private:
+  friend std::expected<VerifiedJws, Error> verify_compact(std::string_view, const KeySet&,
+                                                          std::span<const Algorithm>);
+  struct Range {
+    std::size_t offset = 0;
+    std::size_t size = 0;
+  };
+  std::string_view view(Range r) const { return std::string_view(text_).substr(r.offset, r.size); }
+
+  Algorithm alg_ = Algorithm::kHS256;
+  std::string text_;  // the payload, then kid, then typ
+  Range payload_, kid_, typ_;
 };
 
 // Header {"alg":…,"typ":typ,"kid":…} (typ omitted when empty), then the payload as given.

@@ -70,13 +70,24 @@ std::optional<std::int64_t> numeric_date(const boost::json::value& v) {
 
 std::expected<json::object, Error> verify_jwt(std::string_view token, const KeySet& keys,
                                               const JwtPolicy& policy, core::TimePoint now) {
+  auto verified = verify_jwt_with_payload(token, keys, policy, now);
+  if (!verified) return std::unexpected(verified.error());
+  return std::move(verified->claims);
+}
+
+std::expected<VerifiedJwt, Error> verify_jwt_with_payload(std::string_view token,
+                                                          const KeySet& keys,
+                                                          const JwtPolicy& policy,
+                                                          core::TimePoint now,
+                                                          boost::json::storage_ptr sp) {
   auto jws = verify_compact(token, keys, policy.algorithms);
   if (!jws) return std::unexpected(jws.error());
   // RFC 8725 section 3.11: explicit typing keeps one kind of JWT from passing for another.
-  if (!policy.typ.empty() && !media_type_equals(jws->header.typ, policy.typ)) {
+  if (!policy.typ.empty() && !media_type_equals(jws->typ(), policy.typ)) {
     return std::unexpected(Error::kWrongType);
   }
-  auto value = core::parse_strict_json(jws->payload, {.max_size = kMaxTokenBytes, .max_depth = 8});
+  auto value = core::parse_strict_json(jws->payload(), {.max_size = kMaxTokenBytes, .max_depth = 8},
+                                       std::move(sp));
   if (!value) return std::unexpected(Error::kBadJson);
   json::object* claims = value->if_object();
   if (claims == nullptr) return std::unexpected(Error::kNotAnObject);
@@ -106,7 +117,7 @@ std::expected<json::object, Error> verify_jwt(std::string_view token, const KeyS
       return std::unexpected(ok.error());
     }
   }
-  return std::move(*claims);
+  return VerifiedJwt{.claims = std::move(*claims), .payload = std::move(*jws).take_payload()};
 }
 
 }  // namespace tessera::jose

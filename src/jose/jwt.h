@@ -11,6 +11,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 #include <chrono>
 #include <expected>
 #include <optional>
@@ -47,5 +48,20 @@ std::optional<std::int64_t> numeric_date(const boost::json::value& v);
 
 std::expected<boost::json::object, Error> verify_jwt(std::string_view token, const KeySet& keys,
                                                      const JwtPolicy& policy, core::TimePoint now);
+
+// verify_jwt's checks, for a caller that hands the claims on as text as well (tessera::verify's
+// Claims::json): the payload comes back exactly as the token carries it, never re-serialized,
+// and the claims are allocated from `sp` (a monotonic_resource on a stack buffer suits claims
+// that are read only during the call).
+struct VerifiedJwt {
+  boost::json::object claims;
+  std::string payload;  // the JSON text `claims` was parsed from
+};
+
+std::expected<VerifiedJwt, Error> verify_jwt_with_payload(std::string_view token,
+                                                          const KeySet& keys,
+                                                          const JwtPolicy& policy,
+                                                          core::TimePoint now,
+                                                          boost::json::storage_ptr sp = {});
 
 }  // namespace tessera::jose

@@ -324,10 +324,10 @@ TEST_P(EvpKeyTest, SignsAndVerifiesACompactRoundTrip) {
   const std::string t = token();
   const auto verified = verify(t);
   ASSERT_TRUE(Succeeds(verified));
-  EXPECT_EQ(verified->header.alg, GetParam());
-  EXPECT_EQ(verified->header.kid, key_->kid());
-  EXPECT_EQ(verified->header.typ, "at+jwt");
-  EXPECT_EQ(verified->payload, kPayload);
+  EXPECT_EQ(verified->alg(), GetParam());
+  EXPECT_EQ(verified->kid(), key_->kid());
+  EXPECT_EQ(verified->typ(), "at+jwt");
+  EXPECT_EQ(verified->payload(), kPayload);
 }
 
 TEST_P(EvpKeyTest, PublicJwkHasExactlyTheMembersOfItsKeyType) {
@@ -518,7 +518,7 @@ TEST_P(EvpKeyTest, IsSharedSafelyByThreadsSigningAndVerifyingAtOnce) {
         const auto verified =
             token ? verify_compact(*token, keys_, kEverything)
                   : std::expected<VerifiedJws, Error>(std::unexpected(token.error()));
-        if (!verified || verified->payload != payload) ++failures[t];
+        if (!verified || verified->payload() != payload) ++failures[t];
         // And a bad signature is still refused in the middle of all this.
         if (token && verify_compact(with_signature(*token, "bad signature"), keys_, kEverything)) {
           ++failures[t];

@@ -445,8 +445,8 @@ TEST(EvpKeyFromJwk, APrivateJwkSignsWhatTheKeyFromItsPublicJwkVerifies) {
     keys.add(*verifier);
     const auto verified = verify_compact(*token, keys, kEverything);
     ASSERT_TRUE(Succeeds(verified));
-    EXPECT_EQ(verified->payload, kPayload);
-    EXPECT_EQ(verified->header.kid, (*signer)->kid());
+    EXPECT_EQ(verified->payload(), kPayload);
+    EXPECT_EQ(verified->kid(), (*signer)->kid());
     // And the other way: the verifier does not accept what another key signed.
     const auto other = generated((*signer)->algorithm());
     ASSERT_TRUE(other);

@@ -140,8 +140,8 @@ TEST_P(TokenThroughJwks, ATokenSignedByAGeneratedKeyVerifiesThroughTheSetParsedF
   ASSERT_TRUE(Succeeds(token));
   const auto verified = verify_compact(*token, parsed->keys, kEverything);
   ASSERT_TRUE(Succeeds(verified));
-  EXPECT_EQ(verified->payload, kPayload);
-  EXPECT_EQ(verified->header.kid, key->kid());
+  EXPECT_EQ(verified->payload(), kPayload);
+  EXPECT_EQ(verified->kid(), key->kid());
   // A token of another key of the same algorithm does not.
   const auto other = EvpKey::generate(GetParam());
   ASSERT_TRUE(Accepted(other));

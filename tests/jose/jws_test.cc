@@ -116,10 +116,10 @@ class Rfc7515A1 : public testing::Test {
 TEST_F(Rfc7515A1, VerifiesTheExampleJwsWithTheKeyOfItsJwk) {
   const auto verified = verify_compact(jws_, keys_, kHs256Only);
   ASSERT_TRUE(Succeeds(verified));
-  EXPECT_EQ(verified->header.alg, Algorithm::kHS256);
-  EXPECT_EQ(verified->header.kid, "");
-  EXPECT_EQ(verified->header.typ, "JWT");
-  EXPECT_EQ(verified->payload,
+  EXPECT_EQ(verified->alg(), Algorithm::kHS256);
+  EXPECT_EQ(verified->kid(), "");
+  EXPECT_EQ(verified->typ(), "JWT");
+  EXPECT_EQ(verified->payload(),
             "{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}");
 }
 
@@ -226,10 +226,10 @@ TEST_F(VerifyCompact, RoundTripsWhatSignCompactMakes) {
   ASSERT_TRUE(Succeeds(jws));
   const auto verified = verify(*jws);
   ASSERT_TRUE(Succeeds(verified));
-  EXPECT_EQ(verified->header.alg, Algorithm::kHS256);
-  EXPECT_EQ(verified->header.kid, key_->kid());
-  EXPECT_EQ(verified->header.typ, "at+jwt");
-  EXPECT_EQ(verified->payload, R"({"sub":"alice"})");
+  EXPECT_EQ(verified->alg(), Algorithm::kHS256);
+  EXPECT_EQ(verified->kid(), key_->kid());
+  EXPECT_EQ(verified->typ(), "at+jwt");
+  EXPECT_EQ(verified->payload(), R"({"sub":"alice"})");
 }
 
 TEST_F(VerifyCompact, SignCompactWritesAlgTypAndKidInTheHeader) {
@@ -246,7 +246,7 @@ TEST_F(VerifyCompact, SignCompactLeavesOutAnEmptyTyp) {
   EXPECT_EQ(b64_decode(split(*jws).header), R"({"alg":"HS256","kid":")" + key_->kid() + R"("})");
   const auto verified = verify(*jws);
   ASSERT_TRUE(Succeeds(verified));
-  EXPECT_EQ(verified->header.typ, "");
+  EXPECT_EQ(verified->typ(), "");
 }
 
 TEST_F(VerifyCompact, AuthenticatesThePayloadBytesWhateverTheyAre) {
@@ -254,7 +254,7 @@ TEST_F(VerifyCompact, AuthenticatesThePayloadBytesWhateverTheyAre) {
   const std::string payload = "not JSON \x01\xff"s;
   const auto verified = verify(sign_parts(*key_, b64(R"({"alg":"HS256"})"), b64(payload)));
   ASSERT_TRUE(Succeeds(verified));
-  EXPECT_EQ(verified->payload, payload);
+  EXPECT_EQ(verified->payload(), payload);
 }
 
 TEST_F(VerifyCompact, FindsTheOnlyKeyForTheAlgorithmWhenThereIsNoKid) {
@@ -447,6 +447,65 @@ TEST_F(VerifyCompact, ChecksTheSignatureBeforeDecodingThePayload) {
   const std::string header = b64(R"({"alg":"HS256"})");
   const std::string signature = split(token(R"({"alg":"HS256"})")).signature;
   EXPECT_TRUE(FailsWith(verify(header + ".QR." + signature), Error::kBadSignature));
+}
+
+// verify_compact remembers the last header each thread accepted; these make sure that memo
+// never answers for anything but the same header bytes under the same allow-list.
+TEST_F(VerifyCompact, AHeaderAcceptedOnceIsCheckedAgainstEachCallsAllowList) {
+  const std::string t = token(R"({"alg":"HS256","typ":"JWT"})");
+  ASSERT_TRUE(Succeeds(verify(t)));
+  constexpr Algorithm kEdDsaOnly[] = {Algorithm::kEdDSA};
+  EXPECT_TRUE(FailsWith(verify_compact(t, keys_, kEdDsaOnly), Error::kAlgorithmNotAllowed));
+  constexpr Algorithm kBoth[] = {Algorithm::kEdDSA, Algorithm::kHS256};
+  EXPECT_TRUE(Succeeds(verify_compact(t, keys_, kBoth)));
+  EXPECT_TRUE(Succeeds(verify(t)));
+}
+
+TEST_F(VerifyCompact, TokensWithDifferentHeadersInTurnEachGetTheirOwnKidAndTyp) {
+  const auto other_key = make_key("another secret of thirty-two bytes!");
+  ASSERT_TRUE(other_key);
+  keys_.add(other_key);
+  const std::string a = sign_compact(*key_, "at+jwt", R"({"n":1})").value();
+  const std::string b = sign_compact(*other_key, "JWT", R"({"n":2})").value();
+  for (int round = 0; round < 3; ++round) {
+    const auto va = verify(a);
+    ASSERT_TRUE(Succeeds(va));
+    EXPECT_EQ(va->kid(), key_->kid());
+    EXPECT_EQ(va->typ(), "at+jwt");
+    EXPECT_EQ(va->payload(), R"({"n":1})");
+    const auto vb = verify(b);
+    ASSERT_TRUE(Succeeds(vb));
+    EXPECT_EQ(vb->kid(), other_key->kid());
+    EXPECT_EQ(vb->typ(), "JWT");
+    EXPECT_EQ(vb->payload(), R"({"n":2})");
+    // The first result still holds its own header after the second call.
+    EXPECT_EQ(va->kid(), key_->kid());
+  }
+}
+
+TEST_F(VerifyCompact, AHeaderThatDiffersFromTheRememberedOneIsCheckedInFull) {
+  ASSERT_TRUE(Succeeds(verify(token(R"({"alg":"HS256","typ":"JWT"})"))));
+  EXPECT_TRUE(FailsWith(verify(token(R"({"alg":"HS256","typ":"JWT","jku":"x"})")),
+                        Error::kForbiddenHeader));
+  EXPECT_TRUE(FailsWith(verify(token(R"({"alg":"HS256","typ":"JWT","typ":"JWT"})")),
+                        Error::kBadJson));
+  EXPECT_TRUE(FailsWith(verify(token(R"({"alg":"HS256","typ":"JWT","crit":[]})")),
+                        Error::kUnsupportedCritical));
+}
+
+TEST_F(VerifyCompact, ARememberedHeaderStillNeedsItsKeyAndSignature) {
+  const std::string t = token(R"({"alg":"HS256","typ":"JWT"})");
+  ASSERT_TRUE(Succeeds(verify(t)));
+  EXPECT_TRUE(FailsWith(verify_compact(t, KeySet{}, kHs256Only), Error::kUnknownKey));
+  Parts p = split(t);
+  p.signature[0] = p.signature[0] == 'A' ? 'B' : 'A';
+  EXPECT_TRUE(FailsWith(verify(join(p)), Error::kBadSignature));
+}
+
+TEST_F(VerifyCompact, TakePayloadGivesThePayloadAlone) {
+  auto verified = verify(sign_compact(*key_, "at+jwt", R"({"sub":"alice"})").value());
+  ASSERT_TRUE(Succeeds(verified));
+  EXPECT_EQ(std::move(*verified).take_payload(), R"({"sub":"alice"})");
 }
 
 }  // namespace

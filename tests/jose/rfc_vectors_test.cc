@@ -104,9 +104,9 @@ TEST_F(Rfc8037, A5ValidatesTheA4JwsWithTheA2PublicKey) {
   keys.add(import(public_jwk_));
   const auto verified = verify_compact(jws_, keys, kEverything);
   ASSERT_TRUE(Succeeds(verified));
-  EXPECT_EQ(verified->header.alg, Algorithm::kEdDSA);
-  EXPECT_EQ(verified->header.kid, "");
-  EXPECT_EQ(verified->payload, "Example of Ed25519 signing");
+  EXPECT_EQ(verified->alg(), Algorithm::kEdDSA);
+  EXPECT_EQ(verified->kid(), "");
+  EXPECT_EQ(verified->payload(), "Example of Ed25519 signing");
 }
 
 TEST_F(Rfc8037, A5RefusesEverySingleBitFlipOfTheA4Signature) {
@@ -178,8 +178,8 @@ TEST_F(Rfc7515A2, VerifiesTheExampleJwsWithThePublicKeyAlone) {
   keys.add(import(without(jwk_, {"d", "p", "q", "dp", "dq", "qi"}), Algorithm::kRS256));
   const auto verified = verify_compact(signing_input_ + "." + signature_, keys, kEverything);
   ASSERT_TRUE(Succeeds(verified));
-  EXPECT_EQ(verified->header.alg, Algorithm::kRS256);
-  EXPECT_EQ(verified->payload, kA1Payload);
+  EXPECT_EQ(verified->alg(), Algorithm::kRS256);
+  EXPECT_EQ(verified->payload(), kA1Payload);
 }
 
 TEST_F(Rfc7515A2, RefusesEverySingleBitFlipOfTheExampleSignature) {
@@ -240,8 +240,8 @@ TEST_F(Rfc7515A3, ThePublicKeyIsAnEs256KeyWithoutPrivatePart) {
 TEST_F(Rfc7515A3, VerifiesTheExampleJwsWithThePublicKey) {
   const auto verified = verify_with(signature_);
   ASSERT_TRUE(Succeeds(verified));
-  EXPECT_EQ(verified->header.alg, Algorithm::kES256);
-  EXPECT_EQ(verified->payload, kA1Payload);
+  EXPECT_EQ(verified->alg(), Algorithm::kES256);
+  EXPECT_EQ(verified->payload(), kA1Payload);
 }
 
 TEST_F(Rfc7515A3, TheExampleSignatureHasAHighSAndIsAcceptedAsIsAndInItsLowForm) {
