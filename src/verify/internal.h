@@ -1,7 +1,6 @@
 // What the pieces of tessera::verify share, behind the public header.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -23,8 +22,9 @@ struct Claims::Impl {
   std::vector<std::string> scopes;
   std::int64_t expires_at = 0;
   std::int64_t issued_at = 0;
+  // The payload exactly as the token carries it. string_claim() reads it again when asked:
+  // keeping a parsed copy would cost every verification an allocation per member.
   std::string json;
-  boost::json::object payload;
 };
 
 struct KeySet::Impl {

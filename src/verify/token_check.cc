@@ -1,9 +1,11 @@
 // The pure half of tessera::verify: Claims, KeySet and verify() over jose/, without I/O.
 #include <algorithm>
-#include <boost/json/serialize.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <cmath>
 
+#include "core/strict_json.h"
 #include "jose/jwks.h"
+#include "jose/jws.h"
 #include "jose/jwt.h"
 #include "tessera/verify.h"
 #include "verify/internal.h"
@@ -11,6 +13,17 @@
 namespace tessera {
 
 namespace json = boost::json;
+
+namespace {
+
+// What jose::verify_jwt allows for a claims set.
+constexpr core::JsonLimits kClaimsLimits{.max_size = jose::kMaxTokenBytes, .max_depth = 8};
+
+// Room for the parsed claims of a usual access token (about 1 KiB of JSON values for 300
+// bytes of text); a larger one spills to the heap.
+constexpr std::size_t kClaimsStackBytes = 4096;
+
+}  // namespace
 
 std::string_view to_string(VerifyError error) {
   switch (error) {
@@ -53,9 +66,12 @@ bool Claims::has_scope(std::string_view scope) const {
 std::int64_t Claims::expires_at() const { return impl_->expires_at; }
 std::int64_t Claims::issued_at() const { return impl_->issued_at; }
 std::optional<std::string> Claims::string_claim(std::string_view name) const {
-  const json::value* v = impl_->payload.if_contains(name);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
+  // The payload passed the same strict parse when the token was verified.
+  core::StrictJsonMembers members;
+  if (!members.parse(impl_->json, kClaimsLimits)) return std::nullopt;
+  const core::StrictJsonMembers::Member* m = members.find(name);
+  if (m == nullptr || !m->string) return std::nullopt;
+  return std::string(*m->string);
 }
 const std::string& Claims::json() const { return impl_->json; }
 
@@ -141,19 +157,24 @@ std::expected<std::vector<jose::Algorithm>, std::string> parse_algorithms(
 std::expected<Claims, VerifyError> verify_with(std::string_view token, const jose::KeySet& keys,
                                                const jose::JwtPolicy& policy,
                                                std::chrono::system_clock::time_point now) {
-  auto payload = jose::verify_jwt(token, keys, policy, now);
-  if (!payload) return std::unexpected(map_error(payload.error()));
+  // The claims object lives only in this call; what Claims keeps is copied out of it.
+  alignas(std::max_align_t) unsigned char claims_buffer[kClaimsStackBytes];
+  json::monotonic_resource claims_memory(claims_buffer, sizeof claims_buffer);
+  auto verified = jose::verify_jwt_with_payload(token, keys, policy, now, &claims_memory);
+  if (!verified) return std::unexpected(map_error(verified.error()));
+  const json::object& payload = verified->claims;
   auto impl = std::make_unique<Claims::Impl>();
   // RFC 9068 section 2.2: sub, client_id and jti are required strings.
   for (auto [name, field] : {std::pair{"sub", &impl->subject}, {"client_id", &impl->client_id},
                              {"jti", &impl->jti}, {"iss", &impl->issuer}}) {
-    const json::value* v = payload->if_contains(name);
+    const json::value* v = payload.if_contains(name);
     if (v == nullptr || !v->is_string()) return std::unexpected(VerifyError::kMissingClaim);
     *field = v->get_string();
   }
-  if (const json::value* scope = payload->if_contains("scope")) {
+  if (const json::value* scope = payload.if_contains("scope")) {
     if (!scope->is_string()) return std::unexpected(VerifyError::kMissingClaim);
     std::string_view text = scope->get_string();
+    impl->scopes.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), ' ')) + 1);
     while (!text.empty()) {
       const std::size_t space = text.find(' ');
       if (space != 0) impl->scopes.emplace_back(text.substr(0, space));
@@ -161,27 +182,55 @@ std::expected<Claims, VerifyError> verify_with(std::string_view token, const jos
       text.remove_prefix(space + 1);
     }
   }
-  impl->expires_at = numeric_date(payload->at("exp"));
-  impl->issued_at = numeric_date(payload->at("iat"));
-  impl->json = json::serialize(*payload);
-  impl->payload = std::move(*payload);
+  impl->expires_at = numeric_date(payload.at("exp"));
+  impl->issued_at = numeric_date(payload.at("iat"));
+  impl->json = std::move(verified->payload);
   return Claims(std::move(impl));
 }
 
 }  // namespace detail
 
+namespace {
+
+// verify() is handed its policy on every call, and a service hands it the same one each time:
+// each thread keeps what it made of the last one (the algorithms parsed, the strings copied)
+// and makes it again only when the policy passed differs.
+const std::expected<jose::JwtPolicy, VerifyError>& jwt_policy_for(const VerifyPolicy& policy) {
+  struct Last {
+    bool valid = false;
+    VerifyPolicy source;
+    std::expected<jose::JwtPolicy, VerifyError> made = std::unexpected(VerifyError::kMalformed);
+  };
+  thread_local Last last;
+  if (last.valid && policy.issuer == last.source.issuer &&
+      policy.audience == last.source.audience && policy.algorithms == last.source.algorithms &&
+      policy.leeway == last.source.leeway) {
+    return last.made;
+  }
+  last.valid = false;
+  if (auto algorithms = detail::parse_algorithms(policy.algorithms)) {
+    last.made = jose::JwtPolicy{
+        .issuer = policy.issuer,
+        .audience = policy.audience.empty() ? std::nullopt : std::optional(policy.audience),
+        .algorithms = std::move(*algorithms),
+        .typ = "at+jwt",
+        .leeway = policy.leeway};
+  } else {
+    last.made = std::unexpected(VerifyError::kAlgorithmNotAllowed);
+  }
+  last.source = policy;
+  last.valid = true;
+  return last.made;
+}
+
+}  // namespace
+
 std::expected<Claims, VerifyError> verify(std::string_view token, const KeySet& keys,
                                           const VerifyPolicy& policy,
                                           std::chrono::system_clock::time_point now) {
-  auto algorithms = detail::parse_algorithms(policy.algorithms);
-  if (!algorithms) return std::unexpected(VerifyError::kAlgorithmNotAllowed);
-  const jose::JwtPolicy jwt_policy{
-      .issuer = policy.issuer,
-      .audience = policy.audience.empty() ? std::nullopt : std::optional(policy.audience),
-      .algorithms = std::move(*algorithms),
-      .typ = "at+jwt",
-      .leeway = policy.leeway};
-  return detail::verify_with(token, keys.impl().keys, jwt_policy, now);
+  const auto& jwt_policy = jwt_policy_for(policy);
+  if (!jwt_policy) return std::unexpected(jwt_policy.error());
+  return detail::verify_with(token, keys.impl().keys, *jwt_policy, now);
 }
 
 }  // namespace tessera

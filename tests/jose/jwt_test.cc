@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstddef>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -82,6 +84,34 @@ class VerifyJwt : public testing::Test {
   KeySet keys_;
   JwtPolicy policy_;
 };
+
+TEST_F(VerifyJwt, WithPayloadReturnsThePayloadTextAsSignedAndTheSameClaims) {
+  const std::string text = "{ \"sub\" : \"al\\u0069ce\",\n \"iss\":\"https:\\/\\/auth.example\"," +
+                           std::string(" \"iat\":") + num(kNow - 60) + ", \"exp\":" +
+                           num(kNow + 840) + " }";
+  alignas(std::max_align_t) unsigned char buffer[2048];
+  boost::json::monotonic_resource memory(buffer, sizeof buffer);
+  const auto verified = verify_jwt_with_payload(token(text), keys_, policy_, kNowTime, &memory);
+  ASSERT_TRUE(Succeeds(verified));
+  EXPECT_EQ(verified->payload, text);
+  EXPECT_EQ(verified->claims.storage().get(), &memory);
+  const auto plain = verify(token(text));
+  ASSERT_TRUE(Succeeds(plain));
+  EXPECT_EQ(verified->claims, *plain);
+  EXPECT_EQ(verified->claims.at("sub"), "alice");
+}
+
+TEST_F(VerifyJwt, WithPayloadRefusesWithTheSameErrorsAsVerifyJwt) {
+  for (const std::string& payload :
+       {claims(R"("sub":"twice")"), std::string("[]"), std::string("{"),
+        std::string(R"({"iss":"https://auth.example"})"), claims().replace(8, 5, "http")}) {
+    const std::string t = token(payload);
+    const auto plain = verify(t);
+    ASSERT_FALSE(plain.has_value()) << payload;
+    EXPECT_TRUE(FailsWith(verify_jwt_with_payload(t, keys_, policy_, kNowTime), plain.error()))
+        << payload;
+  }
+}
 
 TEST_F(VerifyJwt, DefaultPolicyWantsAtJwtWithTenSecondsLeeway) {
   const JwtPolicy policy;

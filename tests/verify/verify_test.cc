@@ -136,6 +136,82 @@ TEST_F(Verify, StringClaimIsEmptyForAnAbsentOrNonStringClaim) {
   EXPECT_EQ(verified->string_claim("sub"), "alice");
 }
 
+// A token over exactly the payload text given, byte for byte.
+std::string token_over_text(std::string_view payload_text) {
+  const jose::EvpKey& key = test::key_for(Algorithm::kEdDSA);
+  const std::string input =
+      test::b64(json::serialize(test::header_of(key))) + "." + test::b64(payload_text);
+  return input + "." + test::b64(key.sign(input).value());
+}
+
+// The claims of Verify::claims() written as a person might: other order, spaces, line breaks,
+// escapes where none are needed, and non-ASCII text both escaped and as UTF-8.
+std::string hand_written_claims() {
+  return "{ \"sid\" : \"s\\u00e9ssion-\xe2\x82\xac\",\n"
+         "  \"sub\":\"al\\u0069ce\", \"iss\":\"https:\\/\\/auth.example.com\",\n"
+         "  \"aud\":[\"other\",\"finance-api\"], \"client_id\":\"finance-app\",\n"
+         "  \"scope\":\"openid  finance:read\", \"iat\":" + std::to_string(kNow - 60) +
+         ", \"exp\":" + std::to_string(kNow + 600) + ".5, \"jti\":\"jti-\\\"1\\\"\",\n"
+         "  \"name\":\"\\ud83d\\ude00 \\t\", \"nested\":{\"deep\":\"x\"} }";
+}
+
+TEST_F(Verify, JsonIsThePayloadExactlyAsTheTokenCarriesIt) {
+  const std::string text = hand_written_claims();
+  const auto verified = verify(token_over_text(text));
+  ASSERT_TRUE(Succeeds(verified));
+  EXPECT_EQ(verified->json(), text);
+  EXPECT_EQ(verified->subject(), "alice");
+  EXPECT_EQ(verified->issuer(), kIssuer);
+  EXPECT_EQ(verified->jti(), "jti-\"1\"");
+  EXPECT_EQ(verified->string_claim("sid"), "s\xc3\xa9ssion-\xe2\x82\xac");
+  EXPECT_EQ(verified->string_claim("name"), "\xf0\x9f\x98\x80 \t");
+  EXPECT_EQ(verified->expires_at(), kNow + 600);
+  EXPECT_EQ(verified->issued_at(), kNow - 60);
+  // Only top-level string members are string claims.
+  EXPECT_EQ(verified->string_claim("deep"), std::nullopt);
+  EXPECT_EQ(verified->string_claim("nested"), std::nullopt);
+  EXPECT_EQ(verified->string_claim("aud"), std::nullopt);
+}
+
+TEST_F(Verify, APayloadSpelledDifferentlyGivesTheSameClaimsAsItsCanonicalForm) {
+  const std::string text = hand_written_claims();
+  const std::string canonical = json::serialize(json::parse(text));
+  ASSERT_NE(text, canonical);
+  const auto raw = verify(token_over_text(text));
+  const auto plain = verify(token_over_text(canonical));
+  ASSERT_TRUE(Succeeds(raw));
+  ASSERT_TRUE(Succeeds(plain));
+  EXPECT_EQ(plain->json(), canonical);
+  EXPECT_EQ(json::parse(raw->json()), json::parse(plain->json()));
+  EXPECT_EQ(raw->subject(), plain->subject());
+  EXPECT_EQ(raw->client_id(), plain->client_id());
+  EXPECT_EQ(raw->issuer(), plain->issuer());
+  EXPECT_EQ(raw->jti(), plain->jti());
+  EXPECT_EQ(raw->scopes(), plain->scopes());
+  EXPECT_EQ(raw->expires_at(), plain->expires_at());
+  EXPECT_EQ(raw->issued_at(), plain->issued_at());
+  for (const char* name : {"sid", "name", "sub", "nested", "exp", "missing"}) {
+    EXPECT_EQ(raw->string_claim(name), plain->string_claim(name)) << name;
+  }
+}
+
+TEST_F(Verify, StringClaimReadsAPayloadLargerThanItsStackBuffer) {
+  json::object payload = claims();
+  for (int i = 0; i < 40; ++i) payload["extra-" + std::to_string(i)] = std::string(40, 'a' + i % 26);
+  payload["last"] = "found";
+  const auto verified = verify(token(payload));
+  ASSERT_TRUE(Succeeds(verified));
+  EXPECT_GT(verified->json().size(), 2000u);
+  EXPECT_EQ(verified->string_claim("last"), "found");
+  EXPECT_EQ(verified->string_claim("extra-27"), std::string(40, 'b'));
+}
+
+TEST_F(Verify, APayloadNamingAClaimTwiceIsMalformed) {
+  std::string text = json::serialize(claims());
+  text.insert(1, R"("sub":"mallory",)");
+  EXPECT_TRUE(FailsWith(verify(token_over_text(text)), VerifyError::kMalformed));
+}
+
 TEST_F(Verify, ScopesSplitOnSingleSpacesSkippingEmptyOnes) {
   json::object payload = claims();
   payload["scope"] = " a  b c ";
@@ -270,6 +346,33 @@ TEST_F(Verify, APolicyListingHS256RefusesEveryToken) {
   EXPECT_TRUE(FailsWith(verify(token(claims())), VerifyError::kAlgorithmNotAllowed));
   policy_.algorithms = {};
   EXPECT_TRUE(FailsWith(verify(token(claims())), VerifyError::kAlgorithmNotAllowed));
+}
+
+TEST_F(Verify, EachCallIsCheckedAgainstThePolicyItPasses) {
+  // verify() keeps what it made of the last policy per thread; a changed one is never missed.
+  const std::string t = token(claims());
+  ASSERT_TRUE(Succeeds(verify(t)));
+  policy_.issuer = "https://other.example.com";
+  EXPECT_TRUE(FailsWith(verify(t), VerifyError::kWrongIssuer));
+  policy_.issuer = std::string(kIssuer);
+  policy_.audience = "other-api";
+  EXPECT_TRUE(FailsWith(verify(t), VerifyError::kWrongAudience));
+  policy_.audience = std::string(kAudience);
+  policy_.algorithms = {"ES256"};
+  EXPECT_TRUE(FailsWith(verify(t), VerifyError::kAlgorithmNotAllowed));
+  policy_.algorithms = {"EdDSA", "HS256"};
+  EXPECT_TRUE(FailsWith(verify(t), VerifyError::kAlgorithmNotAllowed));
+  policy_.algorithms = {"EdDSA"};
+  EXPECT_TRUE(Succeeds(verify(t)));
+  EXPECT_TRUE(FailsWith(verify(t, kNow + 600 + 30), VerifyError::kExpired));
+  policy_.leeway = std::chrono::seconds(31);
+  EXPECT_TRUE(Succeeds(verify(t, kNow + 600 + 30)));
+  // Two policies in turn on one thread.
+  const VerifyPolicy strict{.issuer = std::string(kIssuer), .audience = "other-api"};
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_TRUE(Succeeds(verify(t)));
+    EXPECT_TRUE(FailsWith(tessera::verify(t, keys_, strict, kNowTime), VerifyError::kWrongAudience));
+  }
 }
 
 TEST_F(Verify, AnAlgorithmLeftOffThePolicyIsNotAllowed) {
