@@ -669,8 +669,12 @@ bool EvpKey::verify(std::string_view signing_input, std::string_view signature) 
   }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_size = 0;
-  if (EVP_Digest(signing_input.data(), signing_input.size(), digest, &digest_size, sha256_md(),
-                 nullptr) != 1) {
+  // One digest context per thread, restarted for each token: EVP_Digest would allocate and
+  // free one every time.
+  thread_local const MdCtx digest_ctx(EVP_MD_CTX_new());
+  if (!digest_ctx || EVP_DigestInit_ex2(digest_ctx.get(), sha256_md(), nullptr) != 1 ||
+      EVP_DigestUpdate(digest_ctx.get(), signing_input.data(), signing_input.size()) != 1 ||
+      EVP_DigestFinal_ex(digest_ctx.get(), digest, &digest_size) != 1) {
     ERR_clear_error();
     return false;
   }
