@@ -181,10 +181,12 @@ struct ValueSink {
 // as offsets into `chars` (which may move as it grows).
 class MemberSink {
  public:
+  using Kind = StrictJsonMembers::Kind;
   struct Member {
     std::size_t name_offset, name_size;
-    bool is_string = false;
-    std::size_t value_offset = 0, value_size = 0;
+    Kind kind = Kind::kNull;
+    std::size_t value_offset = 0, value_size = 0;  // a string value's place in `chars`
+    decltype(StrictJsonMembers::Member::number) number{};  // a number value
   };
 
   MemberSink(std::pmr::string& chars, std::pmr::memory_resource* scratch)
@@ -198,11 +200,15 @@ class MemberSink {
   bool is_object = false;
 
   void object_begin() {
+    set_kind(Kind::kObject);
     if (depth_ == 0) is_object = true;
     ++depth_;
   }
   void object_end(std::size_t) { --depth_; }
-  void array_begin() { ++depth_; }
+  void array_begin() {
+    set_kind(Kind::kArray);
+    ++depth_;
+  }
   void array_end(std::size_t) { --depth_; }
   void key_part(json::string_view) {}
   void key(json::string_view, std::string_view whole) {
@@ -217,18 +223,27 @@ class MemberSink {
     if (!at_top()) return;
     chars.append(s.data(), s.size());
     Member& m = members.back();
-    m.is_string = true;
+    m.kind = Kind::kString;
     m.value_offset = m.name_offset + m.name_size;
     m.value_size = chars.size() - m.value_offset;
   }
-  // A member whose value is not a string keeps is_string false.
-  void int64(std::int64_t) {}
-  void uint64(std::uint64_t) {}
-  void dbl(double) {}
-  void boolean(bool) {}
-  void null() {}
+  void int64(std::int64_t i) { set_number(i); }
+  void uint64(std::uint64_t u) { set_number(u); }
+  void dbl(double d) { set_number(d); }
+  void boolean(bool) { set_kind(Kind::kBool); }
+  void null() { set_kind(Kind::kNull); }
 
  private:
+  // The kind of a top-level member's value, told as the value begins.
+  void set_kind(Kind kind) {
+    if (at_top()) members.back().kind = kind;
+  }
+  template <class Number>
+  void set_number(Number n) {
+    if (!at_top()) return;
+    members.back().kind = Kind::kNumber;
+    members.back().number = n;
+  }
   // Directly inside the document's object (not inside a top-level array, nor deeper).
   bool at_top() const { return depth_ == 1 && is_object; }
   std::size_t depth_ = 0;
@@ -294,10 +309,13 @@ std::expected<void, JsonError> StrictJsonMembers::parse(std::string_view text, J
   const std::string_view chars(chars_);
   members_.reserve(sink.members.size());
   for (const MemberSink::Member& m : sink.members) {
-    members_.push_back({.name = chars.substr(m.name_offset, m.name_size),
-                        .string = m.is_string
-                                      ? std::optional(chars.substr(m.value_offset, m.value_size))
-                                      : std::nullopt});
+    members_.push_back(
+        {.name = chars.substr(m.name_offset, m.name_size),
+         .kind = m.kind,
+         .string = m.kind == Kind::kString
+                       ? std::optional(chars.substr(m.value_offset, m.value_size))
+                       : std::nullopt,
+         .number = m.number});
   }
   return {};
 }

@@ -14,12 +14,14 @@
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <expected>
 #include <memory_resource>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace tessera::core {
@@ -48,8 +50,9 @@ std::expected<boost::json::value, JsonError> parse_strict_json(std::string_view 
                                                                boost::json::storage_ptr sp = {});
 
 // The same checks as parse_strict_json, without building a value: what a caller that only
-// reads a few top-level members of an object needs (a JWS header). Keeps the names and the
-// string values of those members; members with other values are listed without one.
+// reads a few top-level members of an object needs (a JWS header, a JWT's claims). Keeps the
+// names of those members, what kind of value each has, and the values that are strings or
+// numbers; arrays, objects, booleans and null are only named.
 //
 //   tessera::core::StrictJsonMembers header;
 //   if (!header.parse(text, {.max_size = 2048, .max_depth = 4}) || !header.is_object()) ...
@@ -59,9 +62,13 @@ std::expected<boost::json::value, JsonError> parse_strict_json(std::string_view 
 // kept in a buffer inside the object (so put it on the stack): no allocation.
 class StrictJsonMembers {
  public:
+  enum class Kind : unsigned char { kString, kNumber, kBool, kNull, kArray, kObject };
   struct Member {
     std::string_view name;
+    Kind kind = Kind::kNull;
     std::optional<std::string_view> string;  // the value, when it is a string
+    // The value when it is a number, of the type parse_strict_json would give it.
+    std::variant<std::monostate, std::int64_t, std::uint64_t, double> number{};
   };
 
   StrictJsonMembers() = default;
@@ -76,7 +83,8 @@ class StrictJsonMembers {
   const Member* find(std::string_view name) const;
 
  private:
-  alignas(std::max_align_t) unsigned char buffer_[512];
+  // Enough for the members of a JWT header or an access token's claims.
+  alignas(std::max_align_t) unsigned char buffer_[1536];
   std::pmr::monotonic_buffer_resource resource_{buffer_, sizeof buffer_};
   std::pmr::string chars_{&resource_};
   std::pmr::vector<Member> members_{&resource_};

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <boost/json/object.hpp>
-#include <boost/json/storage_ptr.hpp>
 #include <chrono>
 #include <expected>
 #include <optional>
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/strict_json.h"
 #include "jose/algorithm.h"
 #include "jose/error.h"
 #include "jose/signing_key.h"
@@ -49,19 +49,12 @@ std::optional<std::int64_t> numeric_date(const boost::json::value& v);
 std::expected<boost::json::object, Error> verify_jwt(std::string_view token, const KeySet& keys,
                                                      const JwtPolicy& policy, core::TimePoint now);
 
-// verify_jwt's checks, for a caller that hands the claims on as text as well (tessera::verify's
-// Claims::json): the payload comes back exactly as the token carries it, never re-serialized,
-// and the claims are allocated from `sp` (a monotonic_resource on a stack buffer suits claims
-// that are read only during the call).
-struct VerifiedJwt {
-  boost::json::object claims;
-  std::string payload;  // the JSON text `claims` was parsed from
-};
-
-std::expected<VerifiedJwt, Error> verify_jwt_with_payload(std::string_view token,
-                                                          const KeySet& keys,
-                                                          const JwtPolicy& policy,
-                                                          core::TimePoint now,
-                                                          boost::json::storage_ptr sp = {});
+// verify_jwt's checks without building a JSON value, for a caller that reads only top-level
+// string and number claims (tessera::verify): `claims` is left holding the payload's top-level
+// members, and the payload text comes back exactly as the token carries it (never
+// re-serialized). The same tokens pass and fail, with the same errors, as with verify_jwt.
+std::expected<std::string, Error> verify_jwt_members(std::string_view token, const KeySet& keys,
+                                                     const JwtPolicy& policy, core::TimePoint now,
+                                                     core::StrictJsonMembers& claims);
 
 }  // namespace tessera::jose

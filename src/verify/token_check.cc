@@ -1,7 +1,7 @@
 // The pure half of tessera::verify: Claims, KeySet and verify() over jose/, without I/O.
 #include <algorithm>
-#include <boost/json/monotonic_resource.hpp>
 #include <cmath>
+#include <variant>
 
 #include "core/strict_json.h"
 #include "jose/jwks.h"
@@ -18,10 +18,6 @@ namespace {
 
 // What jose::verify_jwt allows for a claims set.
 constexpr core::JsonLimits kClaimsLimits{.max_size = jose::kMaxTokenBytes, .max_depth = 8};
-
-// Room for the parsed claims of a usual access token (about 1 KiB of JSON values for 300
-// bytes of text); a larger one spills to the heap.
-constexpr std::size_t kClaimsStackBytes = 4096;
 
 }  // namespace
 
@@ -125,13 +121,13 @@ VerifyError map_error(jose::Error e) {
   return VerifyError::kMalformed;
 }
 
-// A NumericDate that verify_jwt has already accepted (an integer within int64, or a finite
-// double within +-9e18), read as it reads it: rounded down. Going through double would
+// A NumericDate that verify_jwt_members has already accepted (an integer within int64, or a
+// finite double within +-9e18), read as it reads it: rounded down. Going through double would
 // turn an exp of INT64_MAX into an out-of-range conversion.
-std::int64_t numeric_date(const json::value& v) {
-  if (v.is_int64()) return v.get_int64();
-  if (v.is_uint64()) return static_cast<std::int64_t>(v.get_uint64());
-  return static_cast<std::int64_t>(std::floor(v.get_double()));
+std::int64_t numeric_date(const core::StrictJsonMembers::Member& m) {
+  if (const auto* i = std::get_if<std::int64_t>(&m.number)) return *i;
+  if (const auto* u = std::get_if<std::uint64_t>(&m.number)) return static_cast<std::int64_t>(*u);
+  return static_cast<std::int64_t>(std::floor(std::get<double>(m.number)));
 }
 
 }  // namespace
@@ -157,23 +153,21 @@ std::expected<std::vector<jose::Algorithm>, std::string> parse_algorithms(
 std::expected<Claims, VerifyError> verify_with(std::string_view token, const jose::KeySet& keys,
                                                const jose::JwtPolicy& policy,
                                                std::chrono::system_clock::time_point now) {
-  // The claims object lives only in this call; what Claims keeps is copied out of it.
-  alignas(std::max_align_t) unsigned char claims_buffer[kClaimsStackBytes];
-  json::monotonic_resource claims_memory(claims_buffer, sizeof claims_buffer);
-  auto verified = jose::verify_jwt_with_payload(token, keys, policy, now, &claims_memory);
-  if (!verified) return std::unexpected(map_error(verified.error()));
-  const json::object& payload = verified->claims;
+  // The top-level claims, read without building a JSON value; what Claims keeps is copied out.
+  core::StrictJsonMembers claims;
+  auto payload = jose::verify_jwt_members(token, keys, policy, now, claims);
+  if (!payload) return std::unexpected(map_error(payload.error()));
   auto impl = std::make_unique<Claims::Impl>();
   // RFC 9068 section 2.2: sub, client_id and jti are required strings.
   for (auto [name, field] : {std::pair{"sub", &impl->subject}, {"client_id", &impl->client_id},
                              {"jti", &impl->jti}, {"iss", &impl->issuer}}) {
-    const json::value* v = payload.if_contains(name);
-    if (v == nullptr || !v->is_string()) return std::unexpected(VerifyError::kMissingClaim);
-    *field = v->get_string();
+    const core::StrictJsonMembers::Member* m = claims.find(name);
+    if (m == nullptr || !m->string) return std::unexpected(VerifyError::kMissingClaim);
+    *field = *m->string;
   }
-  if (const json::value* scope = payload.if_contains("scope")) {
-    if (!scope->is_string()) return std::unexpected(VerifyError::kMissingClaim);
-    std::string_view text = scope->get_string();
+  if (const core::StrictJsonMembers::Member* scope = claims.find("scope")) {
+    if (!scope->string) return std::unexpected(VerifyError::kMissingClaim);
+    std::string_view text = *scope->string;
     impl->scopes.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), ' ')) + 1);
     while (!text.empty()) {
       const std::size_t space = text.find(' ');
@@ -182,9 +176,9 @@ std::expected<Claims, VerifyError> verify_with(std::string_view token, const jos
       text.remove_prefix(space + 1);
     }
   }
-  impl->expires_at = numeric_date(payload.at("exp"));
-  impl->issued_at = numeric_date(payload.at("iat"));
-  impl->json = std::move(verified->payload);
+  impl->expires_at = numeric_date(*claims.find("exp"));
+  impl->issued_at = numeric_date(*claims.find("iat"));
+  impl->json = std::move(*payload);
   return Claims(std::move(impl));
 }
 

@@ -263,6 +263,8 @@ TEST(StrictJsonMembers, AgreesWithParseStrictJson) {
       R"({"alg":"HS256","x":[{"k":1},{"k":1,"k":2}]})",
       R"({"a":1,"\u0061":2})",
       R"({"k\u0069d":"x\u0079z","n":1,"b":true,"z":null,"o":{"s":"t"},"l":["u"]})",
+      R"({"i":-9223372036854775808,"u":18446744073709551615,"d":1.5e3,"f":-0.25,"e":1E2})",
+      R"({"n":[1,2],"m":{"n":3},"k":1,"l":[{"x":"y"}],"s":"t"})",
       R"({"alg":"HS256"} {})",
       R"({"alg":"HS256",})",
       R"({"alg":"HS256"/* c */})",
@@ -301,6 +303,21 @@ TEST(StrictJsonMembers, AgreesWithParseStrictJson) {
       if (v.is_string()) {
         EXPECT_EQ(*m->string, std::string_view(v.get_string())) << text;
       }
+      using Kind = StrictJsonMembers::Kind;
+      const Kind want = v.is_string()   ? Kind::kString
+                        : v.is_number() ? Kind::kNumber
+                        : v.is_bool()   ? Kind::kBool
+                        : v.is_null()   ? Kind::kNull
+                        : v.is_array()  ? Kind::kArray
+                                        : Kind::kObject;
+      EXPECT_EQ(m->kind, want) << text << " " << name;
+      // The same number, of the same JSON kind (int64, uint64 or double), or none.
+      using Number = decltype(m->number);
+      const Number number = v.is_int64()    ? Number(v.get_int64())
+                            : v.is_uint64() ? Number(v.get_uint64())
+                            : v.is_double() ? Number(v.get_double())
+                                            : Number();
+      EXPECT_TRUE(m->number == number) << text << " " << name;
     }
   }
 }

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstddef>
 #include <chrono>
@@ -16,6 +15,7 @@
 
 #include "core/base64.h"
 #include "core/clock.h"
+#include "core/strict_json.h"
 #include "jose/hmac_key.h"
 #include "jose/jws.h"
 
@@ -85,31 +85,64 @@ class VerifyJwt : public testing::Test {
   JwtPolicy policy_;
 };
 
-TEST_F(VerifyJwt, WithPayloadReturnsThePayloadTextAsSignedAndTheSameClaims) {
+TEST_F(VerifyJwt, MembersReturnsThePayloadTextAsSignedAndItsTopLevelClaims) {
   const std::string text = "{ \"sub\" : \"al\\u0069ce\",\n \"iss\":\"https:\\/\\/auth.example\"," +
                            std::string(" \"iat\":") + num(kNow - 60) + ", \"exp\":" +
-                           num(kNow + 840) + " }";
-  alignas(std::max_align_t) unsigned char buffer[2048];
-  boost::json::monotonic_resource memory(buffer, sizeof buffer);
-  const auto verified = verify_jwt_with_payload(token(text), keys_, policy_, kNowTime, &memory);
-  ASSERT_TRUE(Succeeds(verified));
-  EXPECT_EQ(verified->payload, text);
-  EXPECT_EQ(verified->claims.storage().get(), &memory);
-  const auto plain = verify(token(text));
-  ASSERT_TRUE(Succeeds(plain));
-  EXPECT_EQ(verified->claims, *plain);
-  EXPECT_EQ(verified->claims.at("sub"), "alice");
+                           num(kNow + 840) + ".75, \"o\":{\"sub\":\"x\"} }";
+  core::StrictJsonMembers claims;
+  const auto payload = verify_jwt_members(token(text), keys_, policy_, kNowTime, claims);
+  ASSERT_TRUE(Succeeds(payload));
+  EXPECT_EQ(*payload, text);
+  EXPECT_EQ(claims.find("sub")->string, "alice");
+  EXPECT_EQ(claims.find("iss")->string, kIssuer);
+  EXPECT_TRUE(claims.find("exp")->number == decltype(claims.find("exp")->number)(kNow + 840.75));
+  EXPECT_EQ(claims.find("o")->kind, core::StrictJsonMembers::Kind::kObject);
+  EXPECT_EQ(claims.members().size(), 5u);
 }
 
-TEST_F(VerifyJwt, WithPayloadRefusesWithTheSameErrorsAsVerifyJwt) {
-  for (const std::string& payload :
-       {claims(R"("sub":"twice")"), std::string("[]"), std::string("{"),
-        std::string(R"({"iss":"https://auth.example"})"), claims().replace(8, 5, "http")}) {
-    const std::string t = token(payload);
-    const auto plain = verify(t);
-    ASSERT_FALSE(plain.has_value()) << payload;
-    EXPECT_TRUE(FailsWith(verify_jwt_with_payload(t, keys_, policy_, kNowTime), plain.error()))
-        << payload;
+// verify_jwt_members runs verify_jwt's checks on another representation of the claims: every
+// payload must pass or fail alike, with the same error, with and without an audience.
+TEST_F(VerifyJwt, MembersAcceptsAndRefusesExactlyWhatVerifyJwtDoes) {
+  const std::string payloads[] = {
+      claims(),
+      claims(R"("sub":"twice")"),
+      "[]",
+      "{",
+      R"({"iss":"https://auth.example"})",
+      claims().replace(8, 5, "http"),
+      claims(R"("iss":1)").replace(1, 29, R"("x":0,)"),
+      claims(R"("nbf":)" + num(kNow + 100)),
+      claims(R"("nbf":"soon")"),
+      claims(R"("nbf":null)"),
+      claims(R"("aud":"api")"),
+      claims(R"("aud":"web")"),
+      claims(R"("aud":["web","api"])"),
+      claims(R"("aud":["web","mobile"])"),
+      claims(R"("aud":["api",7])"),
+      claims(R"("aud":[])"),
+      claims(R"("aud":{"api":true})"),
+      claims(R"("aud":true)"),
+      R"({"iss":"https://auth.example","iat":)" + num(kNow) + R"(,"exp":1e300})",
+      R"({"iss":"https://auth.example","iat":)" + num(kNow) + R"(,"exp":18446744073709551615})",
+      R"({"iss":"https://auth.example","iat":)" + num(kNow) + R"(,"exp":9223372036854775807})",
+      R"({"iss":"https://auth.example","iat":)" + num(kNow) + R"(,"exp":[1]})",
+      R"({"iss":"https://auth.example","iat":)" + num(kNow + 3600) + R"(,"exp":1e10})",
+      R"({"iss":"https://auth.example","exp":)" + num(kNow + 60) + "}",
+  };
+  for (const bool with_audience : {false, true}) {
+    if (with_audience) policy_.audience = "api";
+    for (const std::string& payload : payloads) {
+      const std::string t = token(payload);
+      const auto plain = verify(t);
+      core::StrictJsonMembers members;
+      const auto text = verify_jwt_members(t, keys_, policy_, kNowTime, members);
+      ASSERT_EQ(plain.has_value(), text.has_value()) << payload << " audience " << with_audience;
+      if (!plain) {
+        EXPECT_TRUE(FailsWith(text, plain.error())) << payload;
+      } else {
+        EXPECT_EQ(*text, payload);
+      }
+    }
   }
 }
 
