@@ -104,7 +104,7 @@ std::optional<jose::Error> verify_error(const KeyManager& keys, const std::strin
   const jose::Algorithm allowed[] = {alg};
   auto verified = jose::verify_compact(token, *keys.verification_keys(), allowed);
   if (!verified) return verified.error();
-  EXPECT_EQ(verified->payload, kPayload);
+  EXPECT_EQ(verified->payload(), kPayload);
   return std::nullopt;
 }
 
