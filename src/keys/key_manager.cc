@@ -136,9 +136,12 @@ std::expected<KeyInfo, std::string> KeyManager::add_key(
       .alg = alg_name,
       .public_jwk = json::serialize((*key)->public_jwk()),
       .sealed_private = core::base64url_encode(*sealed),
-      // Whole seconds, as stored, so that the timeline computed now and after a reload agree.
+      // Whole seconds, as stored, so that the timeline computed now and after a reload agree;
+      // a delayed activation rounded up, so that a key never signs before its delay is over.
       .created_at = core::TimePoint(std::chrono::seconds(core::unix_seconds(now))),
-      .activates_at = core::TimePoint(std::chrono::seconds(core::unix_seconds(activates))),
+      .activates_at =
+          at_once ? core::TimePoint(std::chrono::seconds(core::unix_seconds(activates)))
+                  : core::TimePoint(std::chrono::ceil<std::chrono::seconds>(activates.time_since_epoch())),
       .retire_at = std::nullopt,
   };
   const std::optional<std::string> newest =
