@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 
@@ -40,7 +41,8 @@ MacCtx make_keyed_ctx(std::string_view secret) {
   return ctx;
 }
 
-// Each thread keeps a working copy of the last key's context and restarts it for every MAC
+// Each thread keeps working copies of the last two keys' contexts (the tokens' key and the
+// verified-secret cache's, in the seed's HS256 mode) and restarts one for every MAC
 // (EVP_MAC_init with no key reuses the key already set): no allocation and no key setup per
 // token. Keys are told apart by a number never reused, not by address.
 bool mac(const EVP_MAC_CTX* keyed, std::uint64_t key_number, std::string_view data,
@@ -49,12 +51,16 @@ bool mac(const EVP_MAC_CTX* keyed, std::uint64_t key_number, std::string_view da
     std::uint64_t key_number = 0;
     MacCtx ctx;
   };
-  thread_local Working working;
-  if (working.key_number != key_number || !working.ctx) {
-    working.ctx.reset(EVP_MAC_CTX_dup(keyed));
-    working.key_number = working.ctx ? key_number : 0;
-    if (!working.ctx) return false;
+  thread_local std::array<Working, 2> slots;  // slots[0]: the one used last
+  if (slots[0].key_number != key_number || !slots[0].ctx) {
+    std::swap(slots[0], slots[1]);
+    if (slots[0].key_number != key_number || !slots[0].ctx) {
+      slots[0].ctx.reset(EVP_MAC_CTX_dup(keyed));
+      slots[0].key_number = slots[0].ctx ? key_number : 0;
+      if (!slots[0].ctx) return false;
+    }
   }
+  Working& working = slots[0];
   EVP_MAC_CTX* ctx = working.ctx.get();
   std::size_t n = 0;
   const bool ok =

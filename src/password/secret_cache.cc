@@ -1,17 +1,26 @@
 #include "password/secret_cache.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <string.h>
 
 #include <cstdlib>
 
 namespace tessera::password {
+namespace {
+
+std::shared_ptr<const jose::HmacKey> make_key(core::Random& random) {
+  std::string secret = core::random_bytes(random, 32);
+  auto key = jose::HmacKey::create(secret);
+  explicit_bzero(secret.data(), secret.size());
+  if (!key) std::abort();  // OpenSSL cannot do HMAC-SHA256: nothing here can work
+  return std::move(*key);
+}
+
+}  // namespace
 
 VerifiedSecretCache::VerifiedSecretCache(const core::Clock& clock, core::Random& random,
                                          std::chrono::seconds lifetime, std::size_t capacity)
-    : clock_(clock), lifetime_(lifetime), capacity_(capacity), key_(core::random_bytes(random, 32)) {}
+    : clock_(clock), lifetime_(lifetime), capacity_(capacity), key_(make_key(random)) {}
 
 std::string VerifiedSecretCache::mac(std::initializer_list<std::string_view> parts) const {
   // Lengths first, so that no two different tuples are fed as the same bytes.
@@ -24,14 +33,12 @@ std::string VerifiedSecretCache::mac(std::initializer_list<std::string_view> par
     input.push_back(':');
     input.append(part);
   }
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-           reinterpret_cast<const unsigned char*>(input.data()), input.size(), out, &n) == nullptr) {
-    std::abort();  // OpenSSL out of memory
-  }
+  // A keyed context prepared once and restarted per MAC (jose::HmacKey): no algorithm fetch
+  // and no key setup per request.
+  auto out = key_->sign(input);
   explicit_bzero(input.data(), input.size());
-  return std::string(reinterpret_cast<char*>(out), n);
+  if (!out) std::abort();  // OpenSSL out of memory
+  return std::move(*out);
 }
 
 bool VerifiedSecretCache::contains(std::string_view id, std::string_view secret,

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <initializer_list>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -26,6 +27,7 @@
 
 #include "core/clock.h"
 #include "core/random.h"
+#include "jose/hmac_key.h"
 
 namespace tessera::password {
 
@@ -55,7 +57,7 @@ class VerifiedSecretCache {
   const core::Clock& clock_;
   const std::chrono::seconds lifetime_;
   const std::size_t capacity_;
-  const std::string key_;
+  const std::shared_ptr<const jose::HmacKey> key_;
   std::mutex mutex_;
   std::unordered_map<std::string, Entry> entries_;  // by the MAC of id and secret
 };
