@@ -1,5 +1,7 @@
 #include "http/form.h"
 
+#include <algorithm>
+
 namespace tessera::http {
 namespace {
 
@@ -23,20 +25,24 @@ std::string_view to_string(FormError e) {
 std::expected<std::string, FormError> form_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+') {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    // Runs of plain characters (a whole token, usually) are copied at once.
+    const std::size_t special = std::min(text.find_first_of("+%", i), text.size());
+    out.append(text.substr(i, special - i));
+    i = special;
+    if (i == text.size()) break;
+    if (text[i] == '+') {
       out.push_back(' ');
-    } else if (c == '%') {
-      if (text.size() - i < 3) return std::unexpected(FormError::kBadEscape);
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::unexpected(FormError::kBadEscape);
-      out.push_back(static_cast<char>(hi << 4 | lo));
-      i += 2;
-    } else {
-      out.push_back(c);
+      ++i;
+      continue;
     }
+    if (text.size() - i < 3) return std::unexpected(FormError::kBadEscape);
+    const int hi = hex_value(text[i + 1]);
+    const int lo = hex_value(text[i + 2]);
+    if (hi < 0 || lo < 0) return std::unexpected(FormError::kBadEscape);
+    out.push_back(static_cast<char>(hi << 4 | lo));
+    i += 3;
   }
   return out;
 }
