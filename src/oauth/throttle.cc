@@ -13,17 +13,14 @@ std::string address_key(std::string_view address) { return "addr:" + std::string
 std::expected<void, OAuthError> LoginThrottle::check(std::string_view account,
                                                      std::string_view address) const {
   const core::TimePoint now = clock_.now();
-  std::optional<core::TimePoint> until;
-  for (const std::string& key : {std::string(account), address_key(address)}) {
-    auto locked = store_.locked_until(key, now);
-    if (!locked) {
-      return std::unexpected(
-          OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
-    }
-    if (*locked && (!until || **locked > *until)) until = *locked;
+  const auto locked = store_.locked_until(account, address_key(address), now);
+  if (!locked) {
+    return std::unexpected(
+        OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
   }
-  if (!until) return {};
-  const auto wait = std::chrono::ceil<std::chrono::seconds>(*until - now);
+  if (!*locked) return {};
+  const core::TimePoint until = **locked;
+  const auto wait = std::chrono::ceil<std::chrono::seconds>(until - now);
   return std::unexpected(OAuthError{ErrorCode::kTooManyAttempts,
                                     "too many failed attempts; try again later",
                                     std::max(wait, std::chrono::seconds(1))});

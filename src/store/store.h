@@ -149,8 +149,10 @@ class ThrottleStore {
  public:
   virtual ~ThrottleStore() = default;
 
-  // When the key is locked at `now`, until when; std::nullopt when it is not.
+  // When `key` or `other` (an account and the address it is tried from) is locked at `now`,
+  // until when the later lock runs; std::nullopt when neither is. One read for both.
   virtual StoreResult<std::optional<core::TimePoint>> locked_until(std::string_view key,
+                                                                  std::string_view other,
                                                                   core::TimePoint now) = 0;
   // Counts a failure at `now` in one transaction: a window older than policy.window starts
   // over; reaching the threshold locks the key for first_lockout * 2^(lockouts in a row),

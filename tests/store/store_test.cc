@@ -599,6 +599,63 @@ TEST_P(StoreTest, UserScopesAreEmptyWhenNoUserHasAny) {
 
 TEST_P(StoreTest, PingSucceedsOnAnOpenStore) { EXPECT_TRUE(store_->ping().has_value()); }
 
+// --- throttles ---------------------------------------------------------------------------
+
+constexpr ThrottlePolicy kThreeStrikes{.threshold = 3,
+                                       .window = minutes(15),
+                                       .first_lockout = minutes(1),
+                                       .max_lockout = hours(1)};
+
+TEST_P(StoreTest, NoKeyIsLockedBeforeAnyFailure) {
+  auto locked = store_->locked_until("user:alice", "addr:10.0.0.1", kStart);
+  ASSERT_TRUE(locked.has_value());
+  EXPECT_FALSE(locked->has_value());
+}
+
+TEST_P(StoreTest, TheThresholdLocksTheKeyAndEitherKeyOfTheQuestionFindsIt) {
+  for (int i = 0; i < 2; ++i) {
+    auto state = store_->record_failure("user:alice", kStart, kThreeStrikes);
+    ASSERT_TRUE(state.has_value());
+    EXPECT_FALSE(state->locked_until.has_value());
+  }
+  auto third = store_->record_failure("user:alice", kStart, kThreeStrikes);
+  ASSERT_TRUE(third.has_value());
+  ASSERT_TRUE(third->locked_until.has_value());
+  EXPECT_EQ(*third->locked_until, kStart + minutes(1));
+  // Asked as the first key or the second, the lock is found; other keys are not locked.
+  EXPECT_EQ(store_->locked_until("user:alice", "addr:10.0.0.1", kStart).value(),
+            std::optional<core::TimePoint>(kStart + minutes(1)));
+  EXPECT_EQ(store_->locked_until("client:x", "user:alice", kStart).value(),
+            std::optional<core::TimePoint>(kStart + minutes(1)));
+  EXPECT_FALSE(store_->locked_until("user:bob", "addr:10.0.0.1", kStart).value().has_value());
+  // Over when the lock runs out.
+  EXPECT_FALSE(
+      store_->locked_until("user:alice", "addr:10.0.0.1", kStart + minutes(1)).value().has_value());
+}
+
+TEST_P(StoreTest, WhenBothKeysAreLockedTheLaterLockIsTheAnswer) {
+  ThrottlePolicy longer = kThreeStrikes;
+  longer.first_lockout = minutes(10);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store_->record_failure("user:alice", kStart, kThreeStrikes).has_value());
+    ASSERT_TRUE(store_->record_failure("addr:10.0.0.1", kStart, longer).has_value());
+  }
+  EXPECT_EQ(store_->locked_until("user:alice", "addr:10.0.0.1", kStart).value(),
+            std::optional<core::TimePoint>(kStart + minutes(10)));
+  EXPECT_EQ(store_->locked_until("addr:10.0.0.1", "user:alice", kStart).value(),
+            std::optional<core::TimePoint>(kStart + minutes(10)));
+}
+
+TEST_P(StoreTest, ClearingFailuresUnlocksOnlyThatKey) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store_->record_failure("user:alice", kStart, kThreeStrikes).has_value());
+    ASSERT_TRUE(store_->record_failure("user:bob", kStart, kThreeStrikes).has_value());
+  }
+  ASSERT_TRUE(store_->clear_failures("user:alice").has_value());
+  EXPECT_FALSE(store_->locked_until("user:alice", "addr:x", kStart).value().has_value());
+  EXPECT_TRUE(store_->locked_until("user:bob", "addr:x", kStart).value().has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends),
                          [](const ::testing::TestParamInfo<Backend>& info) {
                            return info.param.name;

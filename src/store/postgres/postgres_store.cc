@@ -508,10 +508,12 @@ class PostgresStore final : public Store {
   // --- throttles -----------------------------------------------------------------------------
 
   StoreResult<std::optional<core::TimePoint>> locked_until(std::string_view key,
+                                                          std::string_view other,
                                                           core::TimePoint now) override {
     auto r = query("locked_until",
-                   "SELECT locked_until FROM throttles WHERE key = $1 AND locked_until > $2",
-                   {text(key), integer(seconds_of(now))});
+                   "SELECT locked_until FROM throttles WHERE key IN ($1, $2) AND locked_until > $3 "
+                   "ORDER BY locked_until DESC LIMIT 1",
+                   {text(key), text(other), integer(seconds_of(now))});
     if (!r) return std::unexpected(r.error());
     if (r->size() == 0) return std::optional<core::TimePoint>();
     return std::optional<core::TimePoint>(from_seconds(r->int64(0, 0)));

@@ -576,11 +576,13 @@ class SqliteStore final : public Store {
   // --- throttles -----------------------------------------------------------------------
 
   StoreResult<std::optional<core::TimePoint>> locked_until(std::string_view key,
+                                                          std::string_view other,
                                                           core::TimePoint now) override {
     auto conn = pool_.acquire();
     auto stmt = conn->prepare(
-        "SELECT locked_until FROM throttles WHERE key = ?1 AND locked_until > ?2", key,
-        seconds_of(now));
+        "SELECT locked_until FROM throttles WHERE key IN (?1, ?2) AND locked_until > ?3 "
+        "ORDER BY locked_until DESC LIMIT 1",
+        key, other, seconds_of(now));
     if (!stmt) return std::unexpected(unavailable("locked_until", stmt.error()));
     auto row = stmt->step();
     if (!row) return std::unexpected(unavailable("locked_until", row.error()));
