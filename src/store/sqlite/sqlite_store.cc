@@ -578,16 +578,22 @@ class SqliteStore final : public Store {
   StoreResult<std::optional<core::TimePoint>> locked_until(std::string_view key,
                                                           std::string_view other,
                                                           core::TimePoint now) override {
+    // Two primary-key lookups on one connection: measured faster here than any one statement
+    // for both keys (IN builds an ephemeral table; MAX over a UNION ALL a subquery).
     auto conn = pool_.acquire();
-    auto stmt = conn->prepare(
-        "SELECT locked_until FROM throttles WHERE key IN (?1, ?2) AND locked_until > ?3 "
-        "ORDER BY locked_until DESC LIMIT 1",
-        key, other, seconds_of(now));
-    if (!stmt) return std::unexpected(unavailable("locked_until", stmt.error()));
-    auto row = stmt->step();
-    if (!row) return std::unexpected(unavailable("locked_until", row.error()));
-    if (!*row) return std::optional<core::TimePoint>();
-    return std::optional<core::TimePoint>(from_unix_seconds(stmt->column_int64(0)));
+    std::optional<core::TimePoint> until;
+    for (const std::string_view k : {key, other}) {
+      auto stmt = conn->prepare(
+          "SELECT locked_until FROM throttles WHERE key = ?1 AND locked_until > ?2", k,
+          seconds_of(now));
+      if (!stmt) return std::unexpected(unavailable("locked_until", stmt.error()));
+      auto row = stmt->step();
+      if (!row) return std::unexpected(unavailable("locked_until", row.error()));
+      if (!*row) continue;
+      const core::TimePoint t = from_unix_seconds(stmt->column_int64(0));
+      if (!until || t > *until) until = t;
+    }
+    return until;
   }
 
   StoreResult<ThrottleState> record_failure(std::string_view key, core::TimePoint now,
