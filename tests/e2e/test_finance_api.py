@@ -154,8 +154,9 @@ class KeyRotation(_WithTessera):
             token = self.token()
             return token if kid_of(token) == new_kid else None
 
-        # It signs after the publish delay (2 s), which Tessera notices within a second.
-        after = wait_for(token_of_the_new_key, 2 + 1 + 2, "a token signed by the new key")
+        # It signs after the publish delay (2 s, the activation rounded up to a whole second),
+        # which Tessera notices within a second.
+        after = wait_for(token_of_the_new_key, 2 + 1 + 1 + 2, "a token signed by the new key")
         # The new key was published 2 s before it signed; finance-api's cache lives 1 s.
         wait_for(lambda: self.api.get_company(KNOWN, after).status_code == 200, 3,
                  "finance-api accepts the new key's token")

@@ -135,7 +135,8 @@ class RotationWithJose(harness.ServerTestCase):
         rotated = self.server.cli("key", "rotate", "--alg", "PS256")
         self.assertEqual(rotated.returncode, 0, rotated.stderr)
         kid = kid_printed(self, rotated)
-        after = wait_for_token(self, self.base, lambda t: kid_of(t) == kid, 3.5,
+        # The publish delay (1 s, rounded up to a whole second), a poll, and slack.
+        after = wait_for_token(self, self.base, lambda t: kid_of(t) == kid, 1 + 1 + 1 + 1.5,
                                "a PS256 token from %s" % kid)
         for name, token in (("before", before), ("after", after)):
             with self.subTest(token=name):

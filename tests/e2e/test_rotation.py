@@ -22,7 +22,8 @@ LEEWAY = 10     # a retiring key stays published this long past its tokens' expi
 SLACK = 1.5     # scheduling, a slow machine
 
 PUBLISH_DELAY = 2
-TOKEN_TTL = 5   # long enough that T1 is still valid a poll after the new key activates
+ROUNDING = 1    # activation times are whole seconds, rounded up: up to 1 s past the delay
+TOKEN_TTL = 8   # long enough that T1 is still valid a poll after the new key activates
 
 
 def one_line(text):
@@ -64,7 +65,7 @@ class RotateEndToEnd(unittest.TestCase):
         self.assertIn(k1, kids)
 
         # Signing with K2 after the publish delay, never before.
-        deadline = rotate_clock + PUBLISH_DELAY + POLL + SLACK
+        deadline = rotate_clock + PUBLISH_DELAY + ROUNDING + POLL + SLACK
         while True:
             token = self.token()
             if kid_of(token) == k2:
@@ -191,7 +192,7 @@ class AutomaticRotation(harness.ServerTestCase):
         self.assertIn(first[0], kids)
         second = [k for k in kids if k != first[0]][0]
         token = wait_for_token(self, self.base, lambda t: kid_of(t) != first[0],
-                               1 + POLL + SLACK, "a token from the rotated key")
+                               1 + ROUNDING + POLL + SLACK, "a token from the rotated key")
         self.assertIn(kid_of(token), jwks_kids(self.base))
         self.assertEqual(kid_of(token), second)
         verify_with_pyjwt(self, self.base, token)
