@@ -32,11 +32,34 @@ std::string bearer_challenge(std::string_view error, std::string_view descriptio
          std::string(description) + "\"";
 }
 
+// register_routes()'s services over a test world, with the worker pools a fixture gives.
+struct TestServices {
+  TestServices(test::OAuthWorld& world, WorkerPool& credential_pool, WorkerPool& blocking_pool)
+      : services{.token_service = world.service,
+                 .access_tokens = world.tokens,
+                 .userinfo = world.userinfo,
+                 .clients = world.clients,
+                 .introspection = world.introspection,
+                 .revocation = world.revocation,
+                 .store = *world.store,
+                 .keys = world.keys,
+                 .metadata = metadata,
+                 .jwks_max_age = std::chrono::seconds(300),
+                 .credential_pool = credential_pool,
+                 .blocking_pool = blocking_pool} {}
+
+  const oauth::ServerMetadata metadata{{.issuer = std::string(test::kIssuer),
+                                        .grant_types = {"password"},
+                                        .token_endpoint_auth_methods = {"none"},
+                                        .signing_algorithms = {"HS256"}}};
+  const Services services;
+};
+
 class HandlersTest : public ::testing::Test {
  protected:
   HandlersTest() {
     world_.add_user("alice", kPassword, {"a", "b"});
-    register_routes(router_, services_);
+    register_routes(router_, services_.services);
   }
 
   Response dispatch(const Request& req) { return test::dispatch(router_, req); }
@@ -61,22 +84,7 @@ class HandlersTest : public ::testing::Test {
   test::OAuthWorld world_;
   WorkerPool credential_pool_{1, 16};
   WorkerPool blocking_pool_{1, 16};
-  const oauth::ServerMetadata metadata_{{.issuer = std::string(test::kIssuer),
-                                          .grant_types = {"password"},
-                                          .token_endpoint_auth_methods = {"none"},
-                                          .signing_algorithms = {"HS256"}}};
-  const Services services_{.token_service = world_.service,
-                           .access_tokens = world_.tokens,
-                           .userinfo = world_.userinfo,
-                           .clients = world_.clients,
-                           .introspection = world_.introspection,
-                           .revocation = world_.revocation,
-                           .store = *world_.store,
-                           .keys = world_.keys,
-                           .metadata = metadata_,
-                           .jwks_max_age = std::chrono::seconds(300),
-                           .credential_pool = credential_pool_,
-                           .blocking_pool = blocking_pool_};
+  const TestServices services_{world_, credential_pool_, blocking_pool_};
   Router router_;
 };
 
@@ -340,27 +348,12 @@ class SaturatedHandlersTest : public ::testing::Test {
  protected:
   SaturatedHandlersTest() {
     world_.add_user("alice", kPassword, {"a", "b"});
-    register_routes(router_, services_);
+    register_routes(router_, services_.services);
   }
 
   test::OAuthWorld world_;
   WorkerPool full_pool_{1, 0};
-  const oauth::ServerMetadata metadata_{{.issuer = std::string(test::kIssuer),
-                                          .grant_types = {"password"},
-                                          .token_endpoint_auth_methods = {"none"},
-                                          .signing_algorithms = {"HS256"}}};
-  const Services services_{.token_service = world_.service,
-                           .access_tokens = world_.tokens,
-                           .userinfo = world_.userinfo,
-                           .clients = world_.clients,
-                           .introspection = world_.introspection,
-                           .revocation = world_.revocation,
-                           .store = *world_.store,
-                           .keys = world_.keys,
-                           .metadata = metadata_,
-                           .jwks_max_age = std::chrono::seconds(300),
-                           .credential_pool = full_pool_,
-                           .blocking_pool = full_pool_};
+  const TestServices services_{world_, full_pool_, full_pool_};
   Router router_;
 };
 
@@ -411,7 +404,7 @@ class PoolChoiceTest : public ::testing::Test {
   PoolChoiceTest() {
     world_.add_user("alice", kPassword, {"a", "b"});
     world_.add_client("svc", kServiceSecret, {"client_credentials"}, {"a"});
-    register_routes(router_, services_);
+    register_routes(router_, services_.services);
   }
 
   // client_secret_post as svc; `secret` needs no escaping.
@@ -431,22 +424,7 @@ class PoolChoiceTest : public ::testing::Test {
   test::OAuthWorld world_;
   WorkerPool full_pool_{1, 0};
   WorkerPool blocking_pool_{1, 16};
-  const oauth::ServerMetadata metadata_{{.issuer = std::string(test::kIssuer),
-                                          .grant_types = {"password"},
-                                          .token_endpoint_auth_methods = {"none"},
-                                          .signing_algorithms = {"HS256"}}};
-  const Services services_{.token_service = world_.service,
-                           .access_tokens = world_.tokens,
-                           .userinfo = world_.userinfo,
-                           .clients = world_.clients,
-                           .introspection = world_.introspection,
-                           .revocation = world_.revocation,
-                           .store = *world_.store,
-                           .keys = world_.keys,
-                           .metadata = metadata_,
-                           .jwks_max_age = std::chrono::seconds(300),
-                           .credential_pool = full_pool_,
-                           .blocking_pool = blocking_pool_};
+  const TestServices services_{world_, full_pool_, blocking_pool_};
   Router router_;
 };
 
