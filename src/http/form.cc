@@ -25,10 +25,19 @@ std::string_view to_string(FormError e) {
 std::expected<std::string, FormError> form_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
+  // Where the next '+' and the next '%' are (text.size() if nowhere), each found by a memchr
+  // and looked for again only once passed: runs of plain characters (a whole token, usually)
+  // are copied at once. (string_view::find_first_of would call memchr once per character.)
+  const auto next = [text](char c, std::size_t from) {
+    return std::min(text.find(c, from), text.size());
+  };
+  std::size_t plus = next('+', 0);
+  std::size_t percent = next('%', 0);
   std::size_t i = 0;
   while (i < text.size()) {
-    // Runs of plain characters (a whole token, usually) are copied at once.
-    const std::size_t special = std::min(text.find_first_of("+%", i), text.size());
+    if (plus < i) plus = next('+', i);
+    if (percent < i) percent = next('%', i);
+    const std::size_t special = std::min(plus, percent);
     out.append(text.substr(i, special - i));
     i = special;
     if (i == text.size()) break;

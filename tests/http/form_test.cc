@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -137,6 +139,56 @@ TEST(FormDecode, DecodesPlusAndEscapes) {
   const auto decoded = form_decode("a+b%2Bc%25");
   ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(*decoded, "a b+c%");
+}
+
+TEST(FormDecode, DecodesRunsOfPlusesAndEscapesInAnyOrder) {
+  const auto decoded = form_decode("+%41++%42%43+x%2b%2B+");
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(*decoded, " A  BC x++ ");
+}
+
+// Every string of up to six characters over an alphabet of the special characters, hex digits
+// and a plain one decodes as a character-by-character reading of the WHATWG rules says.
+TEST(FormDecode, AgreesWithACharacterByCharacterDecoder) {
+  const auto reference = [](std::string_view text) -> std::optional<std::string> {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '+') {
+        out += ' ';
+      } else if (text[i] != '%') {
+        out += text[i];
+      } else if (i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+                 std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+        out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        return std::nullopt;
+      }
+    }
+    return out;
+  };
+  constexpr std::string_view kAlphabet = "+%4aFx";
+  std::size_t checked = 0;
+  for (std::size_t length = 0; length <= 6; ++length) {
+    std::size_t combinations = 1;
+    for (std::size_t i = 0; i < length; ++i) combinations *= kAlphabet.size();
+    for (std::size_t n = 0; n < combinations; ++n) {
+      std::string text;
+      for (std::size_t k = 0, rest = n; k < length; ++k, rest /= kAlphabet.size()) {
+        text += kAlphabet[rest % kAlphabet.size()];
+      }
+      const auto decoded = form_decode(text);
+      const auto expected = reference(text);
+      ASSERT_EQ(decoded.has_value(), expected.has_value()) << text;
+      if (expected) {
+        ASSERT_EQ(*decoded, *expected) << text;
+      } else {
+        ASSERT_EQ(decoded.error(), FormError::kBadEscape) << text;
+      }
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 55987u);  // 6^0 + 6^1 + ... + 6^6
 }
 
 TEST(FormDecode, LeavesOtherCharactersAlone) {
