@@ -12,12 +12,11 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include <array>
-#include <atomic>
 #include <boost/json/serialize.hpp>
 #include <cstdint>
 
 #include "core/base64.h"
+#include "jose/thread_copies.h"
 
 namespace tessera::jose {
 namespace {
@@ -170,32 +169,12 @@ PkeyCtx make_digest_verify_template(Algorithm alg, EVP_PKEY* pkey) {
   return ctx;
 }
 
-std::uint64_t next_key_number() {
-  static std::atomic<std::uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
-
 // Each thread keeps copies of the verify contexts of the keys it used last, so that a
-// verification sets nothing up (EVP_PKEY_verify keeps no state between calls). Keys are told
-// apart by a number never reused, not by address, so a rotated-out key's context is never
-// taken for its successor's; a copy holds its own reference to the key and is freed when
-// evicted or when the thread ends.
+// verification sets nothing up (EVP_PKEY_verify keeps no state between calls).
 EVP_PKEY_CTX* thread_verify_ctx(std::uint64_t key_number, const EVP_PKEY_CTX* key_template) {
-  struct Slot {
-    std::uint64_t key_number = 0;
-    PkeyCtx ctx;
-  };
-  constexpr std::size_t kSlots = 4;
-  thread_local std::array<Slot, kSlots> slots;
-  thread_local std::size_t next_victim = 0;
-  for (Slot& slot : slots) {
-    if (slot.key_number == key_number && slot.ctx) return slot.ctx.get();
-  }
-  Slot& slot = slots[next_victim];
-  next_victim = (next_victim + 1) % kSlots;
-  slot.ctx.reset(EVP_PKEY_CTX_dup(const_cast<EVP_PKEY_CTX*>(key_template)));
-  slot.key_number = slot.ctx ? key_number : 0;
-  return slot.ctx.get();
+  thread_local ThreadCopies<PkeyCtx, 4> copies;
+  return copies.get(key_number,
+                    [&] { return EVP_PKEY_CTX_dup(const_cast<EVP_PKEY_CTX*>(key_template)); });
 }
 
 MdCtx copy_of(const EVP_MD_CTX* source) {

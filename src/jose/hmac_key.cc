@@ -5,11 +5,10 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include <array>
-#include <atomic>
 #include <cstdint>
 
 #include "core/base64.h"
+#include "jose/thread_copies.h"
 
 namespace tessera::jose {
 namespace {
@@ -44,36 +43,19 @@ MacCtx make_keyed_ctx(std::string_view secret) {
 // Each thread keeps working copies of the last two keys' contexts (the tokens' key and the
 // verified-secret cache's, in the seed's HS256 mode) and restarts one for every MAC
 // (EVP_MAC_init with no key reuses the key already set): no allocation and no key setup per
-// token. Keys are told apart by a number never reused, not by address.
+// token.
 bool mac(const EVP_MAC_CTX* keyed, std::uint64_t key_number, std::string_view data,
          unsigned char (&out)[kMacBytes]) {
-  struct Working {
-    std::uint64_t key_number = 0;
-    MacCtx ctx;
-  };
-  thread_local std::array<Working, 2> slots;  // slots[0]: the one used last
-  if (slots[0].key_number != key_number || !slots[0].ctx) {
-    std::swap(slots[0], slots[1]);
-    if (slots[0].key_number != key_number || !slots[0].ctx) {
-      slots[0].ctx.reset(EVP_MAC_CTX_dup(keyed));
-      slots[0].key_number = slots[0].ctx ? key_number : 0;
-      if (!slots[0].ctx) return false;
-    }
-  }
-  Working& working = slots[0];
-  EVP_MAC_CTX* ctx = working.ctx.get();
+  thread_local ThreadCopies<MacCtx, 2> copies;
+  EVP_MAC_CTX* ctx = copies.get(key_number, [&] { return EVP_MAC_CTX_dup(keyed); });
+  if (ctx == nullptr) return false;
   std::size_t n = 0;
   const bool ok =
       EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 &&
       EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
       EVP_MAC_final(ctx, out, &n, kMacBytes) == 1 && n == kMacBytes;
-  if (!ok) working = Working{};  // start from the keyed context next time
+  if (!ok) copies.forget(key_number);  // start from the keyed context next time
   return ok;
-}
-
-std::uint64_t next_key_number() {
-  static std::atomic<std::uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace
