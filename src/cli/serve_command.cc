@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -18,9 +17,7 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
-#include <memory>
 #include <thread>
-#include <vector>
 
 #include "cli/common.h"
 #include "core/log.h"
@@ -137,31 +134,14 @@ int run_serve(const config::Config& config, Args args) {
   http::WorkerPool credential_pool(cores, 256, /*nice=*/10);
   http::WorkerPool blocking_pool(4, 1024);
 
-  // One io_context per I/O thread, each run by that thread alone (a concurrency hint of 1:
-  // handlers posted from the thread itself skip the queue's lock), so the threads share no
-  // scheduler and a connection, which stays on one, needs no strand. `ioc`, run by this
-  // thread, also runs the acceptor, the timers and the signals.
-  asio::io_context ioc(1);
-  std::vector<std::unique_ptr<asio::io_context>> more_io;
-  std::vector<asio::io_context*> connection_contexts{&ioc};
-  for (unsigned i = 1; i < config.threads; ++i) {
-    connection_contexts.push_back(more_io.emplace_back(std::make_unique<asio::io_context>(1)).get());
-  }
-  // The other threads' io_contexts would return from run() whenever they have no connection.
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
-  for (const auto& context : more_io) keep_running.push_back(asio::make_work_guard(*context));
-  const auto stop_io = [&] {
-    ioc.stop();
-    for (const auto& context : more_io) context->stop();
-  };
-
   // Bind first: a port in use must stop the start before anything is written.
+  asio::io_context ioc(static_cast<int>(config.threads));
   http::Router router;
   http::ServerLimits limits;
   for (const std::string& proxy : config.trusted_proxies) {
     limits.trusted_proxies.push_back(boost::asio::ip::make_address(proxy));
   }
-  http::Server server(ioc, router, std::move(limits), connection_contexts);
+  http::Server server(ioc, router, std::move(limits));
   auto endpoint = server.listen(config.listen.host, config.listen.port);
   if (!endpoint) return fail("TESSERA_LISTEN: " + endpoint.error());
   const bool https = config.tls_cert.has_value();
@@ -320,7 +300,7 @@ int run_serve(const config::Config& config, Args args) {
         core::log(LogLevel::kInfo, "shutting_down", {{"signal", signal}});
         asio::post(maintenance_strand, [&maintenance_timer] { maintenance_timer.cancel(); });
         reload.cancel();
-        server.drain(stop_io);
+        server.drain([&ioc] { ioc.stop(); });
         signals.async_wait([](const boost::system::error_code&, int) {});
       };
   signals.async_wait(on_signal);
@@ -334,7 +314,7 @@ int run_serve(const config::Config& config, Args args) {
   std::cout << "listening on " << url_of(*endpoint, https) << std::endl;
 
   std::vector<std::thread> threads;
-  for (const auto& context : more_io) threads.emplace_back([io = context.get()] { io->run(); });
+  for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
   // Work still on the pools finishes now, while everything it uses is alive; its completions

@@ -41,8 +41,7 @@ using beast::error_code;
 
 // What drain() and the timeout sweep need to reach a connection: its executor, its stream,
 // whether a request is in flight (read whole and not yet answered), and when its current read
-// or write must be done. Touched only by the connection's own handlers (they never run
-// concurrently: one io_context per thread, or a strand), except `deadline`.
+// or write must be done. Touched only on the connection's strand, except `deadline`.
 struct Server::Connection {
   using Clock = std::chrono::steady_clock;
   static constexpr Clock::rep kNever = std::numeric_limits<Clock::rep>::max();
@@ -178,10 +177,8 @@ bool is_expected_close(const error_code& ec) {
 
 }  // namespace
 
-Server::Server(asio::io_context& ioc, const Router& router, ServerLimits limits,
-               std::vector<asio::io_context*> connection_contexts)
+Server::Server(asio::io_context& ioc, const Router& router, ServerLimits limits)
     : ioc_(ioc),
-      connection_contexts_(std::move(connection_contexts)),
       router_(router),
       limits_(limits),
       acceptor_(asio::make_strand(ioc)),
@@ -212,7 +209,7 @@ void Server::start() {
 }
 
 // Once a second: every connection whose read or write is past its deadline has that I/O
-// cancelled, on its own executor, where the session sees it as a timeout. A deadline is one
+// cancelled, on its own strand, where the session sees it as a timeout. A deadline is one
 // atomic store per operation, and timeouts are kept to within a second, where a timer per
 // operation would cost a timer queue insertion and a cancellation for every read and write.
 void Server::sweep() {
@@ -240,16 +237,10 @@ awaitable<void> Server::accept_loop() {
   asio::steady_timer backoff(acceptor_.get_executor());
   while (!draining_) {
     error_code ec;
-    // The next connection's io_context, or its own strand (named, not a temporary: see the
-    // GCC 12 note in session()).
-    const asio::any_io_executor executor =
-        connection_contexts_.empty()
-            ? asio::any_io_executor(asio::make_strand(ioc_))
-            : asio::any_io_executor(
-                  connection_contexts_[next_context_++ % connection_contexts_.size()]
-                      ->get_executor());
+    // Each connection gets its own strand (named: see the GCC 12 note in serve()).
+    const auto strand = asio::make_strand(ioc_);
     tcp::socket socket =
-        co_await acceptor_.async_accept(executor, asio::redirect_error(use_awaitable, ec));
+        co_await acceptor_.async_accept(strand, asio::redirect_error(use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
     if (ec) {
       // Out of file descriptors and the like: say so and try again shortly.
@@ -259,6 +250,7 @@ awaitable<void> Server::accept_loop() {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
+    const auto executor = socket.get_executor();
     asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
   }
 }

@@ -1,14 +1,14 @@
 // The HTTP/1.1 server on Boost.Beast: an accept loop and one coroutine per connection that
 // reads, hands the request to the Router, writes, and goes round again while the connection
 // is kept alive; a sweep once a second cuts off connections past their read, write or idle
-// deadline. Connections are spread over io_contexts that are each run by one thread, so a
-// connection's handlers never run concurrently and need no strand (nor its locking).
+// deadline. The io_context it runs on is run by N threads; each
+// connection lives on its own strand.
 //
-//   Server server(ioc, router, {}, {&ioc, &ioc2});  // connections on ioc and ioc2
+//   Server server(ioc, router);
 //   auto endpoint = server.listen("127.0.0.1", 0);   // port 0: the kernel picks
 //   server.start();
-//   ...                                               // ioc.run() and ioc2.run(), a thread each
-//   server.drain([&] { ioc.stop(); ioc2.stop(); });   // on SIGTERM
+//   ...                                               // ioc.run() on N threads
+//   server.drain([&] { ioc.stop(); });                // on SIGTERM
 //
 // Limits (CONTRACT.md, "Bad input"): headers over 8 KiB get 431, bodies over 64 KiB 413,
 // anything unparsable 400, each closing the connection; a client that stalls while sending a
@@ -56,11 +56,7 @@ struct ServerLimits {
 
 class Server {
  public:
-  // `ioc` runs the acceptor and the timers. Connections go round-robin to
-  // `connection_contexts`, each of which must be run by exactly one thread; empty: every
-  // connection gets its own strand on `ioc` (which may then be run by several threads).
-  Server(boost::asio::io_context& ioc, const Router& router, ServerLimits limits = {},
-         std::vector<boost::asio::io_context*> connection_contexts = {});
+  Server(boost::asio::io_context& ioc, const Router& router, ServerLimits limits = {});
   ~Server();
 
   // Binds and listens; returns the address actually bound (for port 0).
@@ -95,8 +91,6 @@ class Server {
   void finish_drain();
 
   boost::asio::io_context& ioc_;
-  const std::vector<boost::asio::io_context*> connection_contexts_;
-  std::size_t next_context_ = 0;  // touched only by the accept loop
   const Router& router_;
   const ServerLimits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
