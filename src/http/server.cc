@@ -54,6 +54,7 @@ struct Server::Connection {
   std::atomic<Clock::rep> deadline{kNever};
 
   void arm(Clock::time_point at) {
+    timed_out = false;  // a cancellation that came after its I/O had finished
     deadline.store(at.time_since_epoch().count(), std::memory_order_relaxed);
   }
   void disarm() { deadline.store(kNever, std::memory_order_relaxed); }
@@ -182,8 +183,9 @@ Server::Server(asio::io_context& ioc, const Router& router, ServerLimits limits)
       router_(router),
       limits_(limits),
       acceptor_(asio::make_strand(ioc)),
-      drain_timer_(ioc),
-      sweep_timer_(ioc) {}
+      timers_(asio::make_strand(ioc)),
+      drain_timer_(timers_),
+      sweep_timer_(timers_) {}
 
 Server::~Server() = default;
 
@@ -208,8 +210,8 @@ void Server::start() {
   sweep();
 }
 
-// Once a second: every connection whose read or write is past its deadline has that I/O
-// cancelled, on its own strand, where the session sees it as a timeout. A deadline is one
+// Once a second (on the timers' strand): every connection whose read or write is past its
+// deadline has that I/O cancelled, on its own strand, where the session sees it as a timeout. A deadline is one
 // atomic store per operation, and timeouts are kept to within a second, where a timer per
 // operation would cost a timer queue insertion and a cancellation for every read and write.
 void Server::sweep() {
@@ -368,8 +370,10 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
   // When the last request was answered: the idle timeout runs from there.
   auto last = std::chrono::steady_clock::now();
 
-  // Sends `out` whole, within the write timeout (armed only if the send has to wait).
+  // Sends `out` whole, within the write timeout (armed only if the send has to wait). `ec`
+  // is the send's outcome afterwards, whatever it held before (a read error being answered).
   const auto send = [&]() -> awaitable<void> {
+    ec = {};
     std::size_t sent = 0;
     if constexpr (kPlain) {
       sent = lowest.socket().write_some(asio::buffer(out), ec);
@@ -424,8 +428,9 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
       }
       if (parser.is_header_done() && !continue_sent) {
         continue_sent = true;
-        if (expects_continue(parser.get())) {
-          // The client waits for this before it sends the body (RFC 9110 section 10.1.1).
+        if (parser.get().version() >= 11 && expects_continue(parser.get())) {
+          // The client waits for this before it sends the body; an HTTP/1.0 request's
+          // expectation is ignored (RFC 9110 section 10.1.1).
           out = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await send();
           if (ec) break;
@@ -472,7 +477,9 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
       serialize(*res, true, out);
       co_await send();
       log_request(method, path, res->result_int(), start, remote);
-      if (!ec && !https) co_await linger(lowest);
+      // Over TLS too: what the client still sends is read (as TCP bytes, undecrypted) and
+      // dropped, so that its unread bytes do not reset the connection before it reads this.
+      if (!ec) co_await linger(lowest);
       break;
     }
 
@@ -538,11 +545,15 @@ void Server::drain(std::function<void()> done) {
     error_code ec;
     acceptor_.close(ec);
   });
-  drain_timer_.expires_after(limits_.drain_timeout);
-  drain_timer_.async_wait([this](const error_code& ec) {
-    if (ec) return;
-    core::log(core::LogLevel::kWarn, "drain_timeout", {{"seconds", limits_.drain_timeout.count()}});
-    finish_drain();
+  asio::post(timers_, [this] {
+    if (drained_) return;
+    drain_timer_.expires_after(limits_.drain_timeout);
+    drain_timer_.async_wait([this](const error_code& ec) {
+      if (ec) return;
+      core::log(core::LogLevel::kWarn, "drain_timeout",
+                {{"seconds", limits_.drain_timeout.count()}});
+      finish_drain();
+    });
   });
   connection_closed();
 }
@@ -558,8 +569,10 @@ void Server::connection_closed() {
 
 void Server::finish_drain() {
   if (drained_.exchange(true)) return;
-  drain_timer_.cancel();
-  sweep_timer_.cancel();
+  asio::post(timers_, [this] {
+    drain_timer_.cancel();
+    sweep_timer_.cancel();
+  });
   std::function<void()> done;
   {
     std::lock_guard lock(mutex_);

@@ -20,6 +20,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
 #include <cstdint>
@@ -94,6 +95,9 @@ class Server {
   const Router& router_;
   const ServerLimits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  // The drain and sweep timers are armed and cancelled from different threads (the signal
+  // handler, the last connection to close, the sweep itself): only ever on this strand.
+  boost::asio::strand<boost::asio::io_context::executor_type> timers_;
   boost::asio::steady_timer drain_timer_;
   boost::asio::steady_timer sweep_timer_;
 

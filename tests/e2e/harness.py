@@ -132,7 +132,8 @@ class Server:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             with self._stdout_lock:
                 self._stdout_lines.append(line)
-            if line.startswith("listening on http://") and not self._listening.is_set():
+            if (line.startswith("listening on http://") or
+                    line.startswith("listening on https://")) and not self._listening.is_set():
                 self.base = line[len("listening on "):].strip()
                 self.port = int(self.base.rsplit(":", 1)[1])
                 self._listening.set()
@@ -143,7 +144,7 @@ class Server:
         if self.base is None:
             self.kill()
             raise AssertionError(
-                "tessera serve did not print 'listening on http://ADDR:PORT' within %ss "
+                "tessera serve did not print 'listening on http(s)://ADDR:PORT' within %ss "
                 "(exit status %s)\nstdout:\n%s\nstderr:\n%s"
                 % (timeout, self.proc.poll(), self.stdout(), self.stderr()))
 
@@ -254,6 +255,19 @@ def assert_json_error(testcase, response, status, error):
     body = response.json()
     testcase.assertEqual(body.get("error"), error, body)
     return body
+
+
+def make_certificate(directory, name="cert"):
+    """A self-signed P-256 certificate for localhost and 127.0.0.1, valid for a day: the
+    paths of its PEM certificate and key in `directory`."""
+    cert = os.path.join(directory, name + ".pem")
+    key = os.path.join(directory, name + "-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=30)
+    return cert, key
 
 
 # --- Raw sockets ---------------------------------------------------------------------------

@@ -52,16 +52,6 @@ def read_env_file(path):
     return env
 
 
-def make_certificate(directory):
-    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                    "-keyout", key, "-out", cert],
-                   check=True, capture_output=True, timeout=30)
-    return cert, key
-
-
 def render_nginx_conf(directory, https_port, http_port, upstream_ports, cert, key):
     with open(os.path.join(DEPLOY, "nginx.conf")) as f:
         conf = f.read()
@@ -102,7 +92,7 @@ class BehindNginx(unittest.TestCase):
         cls.env_file = read_env_file(os.path.join(DEPLOY, "tessera.env"))
         cls.https_port, cls.http_port = pg_helpers.free_port(), pg_helpers.free_port()
         cls.base = "https://127.0.0.1:%d" % cls.https_port
-        cert, key = make_certificate(cls.dir)
+        cert, key = harness.make_certificate(cls.dir)
         cls.session = requests.Session()
         cls.session.trust_env = False  # REQUESTS_CA_BUNDLE would win over `verify`
         cls.session.verify = cert

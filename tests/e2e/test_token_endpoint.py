@@ -1,5 +1,6 @@
 """POST /token, the password grant: what a client sees on success and on every error."""
 
+import socket
 import statistics
 import time
 
@@ -84,6 +85,28 @@ class PasswordGrantSuccess(harness.ServerTestCase):
             final = conn.read_response()
             self.assertEqual(final.status, 200, final)
             self.assertIn("access_token", final.json())
+        finally:
+            conn.close()
+
+    def test_expect_100_continue_from_http_1_0_is_ignored(self):
+        # RFC 9110 section 10.1.1: a server ignores it in an HTTP/1.0 request, whose client
+        # may not understand an interim answer.
+        body = ("grant_type=password&username=alice&password=" + ADMIN_PASSWORD).encode()
+        conn = harness.RawConnection(self.server.port)
+        try:
+            conn.send(b"POST /token HTTP/1.0\r\nHost: t\r\nExpect: 100-continue\r\n"
+                      b"Content-Type: application/x-www-form-urlencoded\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body))
+            # Nothing comes while the body is awaited (an HTTP/1.1 client would get 100 here).
+            conn.sock.settimeout(1.0)
+            with self.assertRaises(socket.timeout):
+                conn.sock.recv(1)
+            conn.sock.settimeout(HTTP_TIMEOUT)
+            conn.send(body)
+            first = conn.read_response()
+            self.assertIsNotNone(first)
+            self.assertEqual(first.status, 200, first)
+            self.assertIn("access_token", first.json())
         finally:
             conn.close()
 
