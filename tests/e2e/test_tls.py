@@ -32,17 +32,22 @@ def der_of(pem_path):
         return ssl.PEM_cert_to_DER_cert(f.read())
 
 
+def start_with_certificate(cls):
+    """Starts the class's server with a new certificate at cls.cert and cls.key (the paths
+    the server reads) and keeps a copy of that certificate at cls.ca to trust."""
+    cls.dir = harness.make_workdir()
+    cls.cert, cls.key = harness.make_certificate(cls.dir)
+    cls.ca = os.path.join(cls.dir, "trusted.pem")
+    shutil.copyfile(cls.cert, cls.ca)
+    cls.server = harness.Server.start(env={"TESSERA_TLS_CERT": cls.cert,
+                                           "TESSERA_TLS_KEY": cls.key})
+    cls.addClassCleanup(cls.server.close)
+
+
 class Tls(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = harness.make_workdir()
-        cls.cert, cls.key = harness.make_certificate(cls.dir)
-        # The server reads these paths; the test keeps its own copy to trust.
-        cls.ca = os.path.join(cls.dir, "trusted.pem")
-        shutil.copyfile(cls.cert, cls.ca)
-        cls.server = harness.Server.start(env={"TESSERA_TLS_CERT": cls.cert,
-                                               "TESSERA_TLS_KEY": cls.key})
-        cls.addClassCleanup(cls.server.close)
+        start_with_certificate(cls)
 
     def tearDown(self):
         r = requests.get(self.base + "/healthz", verify=self.ca, timeout=HTTP_TIMEOUT)
@@ -115,18 +120,12 @@ class Tls(harness.ServerTestCase):
 class TlsReload(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = harness.make_workdir()
-        cls.cert, cls.key = harness.make_certificate(cls.dir)
-        cls.first = os.path.join(cls.dir, "first.pem")
-        shutil.copyfile(cls.cert, cls.first)
-        cls.server = harness.Server.start(env={"TESSERA_TLS_CERT": cls.cert,
-                                               "TESSERA_TLS_KEY": cls.key})
-        cls.addClassCleanup(cls.server.close)
+        start_with_certificate(cls)
 
     def test_sighup_loads_a_renewed_certificate_for_new_connections(self):
-        before = TlsConnection(self.server.port, self.first)
+        before = TlsConnection(self.server.port, self.ca)
         try:
-            self.assertEqual(before.peer_certificate(), der_of(self.first))
+            self.assertEqual(before.peer_certificate(), der_of(self.ca))
             # Renewal: new files at the configured paths, then SIGHUP.
             renewed_cert, renewed_key = harness.make_certificate(self.dir, "renewed")
             shutil.copyfile(renewed_cert, self.cert)
@@ -144,7 +143,8 @@ class TlsReload(harness.ServerTestCase):
                         break
                 except ssl.SSLError:
                     pass
-                self.assertLess(time.monotonic(), deadline, "the renewed certificate was not served")
+                self.assertLess(time.monotonic(), deadline,
+                                "the renewed certificate was not served")
                 time.sleep(0.1)
             # The connection opened before the reload keeps working.
             before.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
