@@ -183,7 +183,7 @@ int run_serve(const config::Config& config, Args args) {
       key_manager ? static_cast<const jose::KeySource&>(*key_manager) : *static_keys;
 
   password::PasswordHasher hasher(random);
-  oauth::UserAdmin admin(**store, hasher, random);  // bootstrap only: no sessions to end
+  oauth::UserAdmin admin(**store, hasher, random, clock);  // bootstrap only: no sessions to end
   auto bootstrap = admin.bootstrap(config.admin_username, config.admin_password);
   if (!bootstrap) return fail(bootstrap.error());
   if (bootstrap->generated_password) {

@@ -86,7 +86,7 @@ int run_user(const config::Config& config, Args args) {
   // from the store's revocation log within a second.
   oauth::RevocationList revoked(**store, clock);
   const oauth::RefreshTokens refresh(**store, refresh_settings(config), clock, random, revoked);
-  oauth::UserAdmin admin(**store, hasher, random, &refresh);
+  oauth::UserAdmin admin(**store, hasher, random, clock, &refresh);
 
   std::expected<void, std::string> result;
   std::string done;

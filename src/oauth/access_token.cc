@@ -108,7 +108,11 @@ std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> AccessTokens::v
 }
 
 bool AccessTokens::is_revoked(const VerifiedToken& token) const {
-  return revoked_ != nullptr && revoked_->contains(token.jti, token.sid);
+  return revoked_ != nullptr && revoked_->revokes({.jti = token.jti,
+                                                   .sid = token.sid,
+                                                   .sub = token.sub,
+                                                   .client_id = token.client_id,
+                                                   .iat = token.iat});
 }
 
 std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> AccessTokens::verify_claims(
@@ -136,6 +140,11 @@ std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> AccessTokens::v
     verified->sid = v->get_string();
   }
   verified->jti = claims->at("jti").get_string();
+  verified->sub = claims->at("sub").get_string();
+  verified->client_id = claims->at("client_id").get_string();
+  if (const json::value* iat = claims->if_contains("iat")) {
+    verified->iat = jose::numeric_date(*iat).value_or(0);
+  }
   // verify_jwt checked exp is a NumericDate; the entry is good until the leeway runs out.
   verified->valid_until = saturating_add(*jose::numeric_date(claims->at("exp")), policy_.leeway.count());
   verified->json = json::serialize(*claims);

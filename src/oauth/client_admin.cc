@@ -97,7 +97,7 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
 
 std::expected<void, std::string> ClientAdmin::remove(std::string_view id) {
   if (id == kDefaultClientId) return std::unexpected("the built-in client \"default\" cannot be deleted");
-  if (auto ok = clients_.delete_client(id, clock_.now() + access_token_lifetime_); !ok) {
+  if (auto ok = clients_.delete_client(id, clock_.now(), clock_.now() + access_token_lifetime_); !ok) {
     if (ok.error() == store::StoreError::kNotFound) {
       return std::unexpected("client " + std::string(id) + " does not exist");
     }

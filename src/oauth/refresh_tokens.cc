@@ -100,7 +100,9 @@ std::expected<void, OAuthError> RefreshTokens::revoke_family(std::string_view fa
   const core::TimePoint access_tokens_expire = now + settings_.access_token_lifetime;
   auto revoked = store_.revoke_refresh_family(family_id, now, access_tokens_expire);
   if (!revoked) return std::unexpected(unavailable());
-  revoked_.note(store::Revocation::Kind::kFamily, std::string(family_id), access_tokens_expire);
+  revoked_.note({.kind = store::Revocation::Kind::kFamily,
+                 .value = std::string(family_id),
+                 .expires_at = access_tokens_expire});
   if (*revoked) {
     core::audit("refresh_family_revoked",
               {{"family", family_id}, {"reason", reason}});
@@ -108,16 +110,20 @@ std::expected<void, OAuthError> RefreshTokens::revoke_family(std::string_view fa
   return {};
 }
 
-std::expected<std::size_t, OAuthError> RefreshTokens::revoke_families_of(
-    std::string_view subject, std::string_view reason) const {
+std::expected<std::size_t, OAuthError> RefreshTokens::revoke_subject(
+    std::string_view subject, core::TimePoint issued_until, std::string_view reason) const {
   const core::TimePoint now = clock_.now();
-  auto revoked = store_.revoke_refresh_families_of_subject(
-      subject, now, now + settings_.access_token_lifetime);
+  const core::TimePoint access_tokens_expire = now + settings_.access_token_lifetime;
+  auto revoked = store_.revoke_subject(subject, now, issued_until, access_tokens_expire);
   if (!revoked) return std::unexpected(unavailable());
-  if (*revoked > 0) {
-    core::audit("refresh_families_revoked",
-              {{"sub", subject}, {"count", *revoked}, {"reason", reason}});
-  }
+  revoked_.note({.kind = store::Revocation::Kind::kSubject,
+                 .value = std::string(subject),
+                 .expires_at = access_tokens_expire,
+                 .issued_until = issued_until});
+  core::audit("user_tokens_revoked", {{"sub", subject},
+                                      {"refresh_families", *revoked},
+                                      {"issued_until", core::unix_seconds(issued_until)},
+                                      {"reason", reason}});
   return *revoked;
 }
 

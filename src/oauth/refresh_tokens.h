@@ -64,9 +64,13 @@ class RefreshTokens {
   std::expected<void, OAuthError> revoke_family(std::string_view family_id,
                                                 std::string_view reason) const;
 
-  // Revokes every live family of a user (disabled or deleted); returns how many.
-  std::expected<std::size_t, OAuthError> revoke_families_of(std::string_view subject,
-                                                            std::string_view reason) const;
+  // Ends what a user holds: every live refresh family with the access tokens issued from
+  // it, and every other access token issued to them at or before `issued_until`. The
+  // revocation reaches the other processes sharing the database within their next sync.
+  // Returns how many families were live.
+  std::expected<std::size_t, OAuthError> revoke_subject(std::string_view subject,
+                                                        core::TimePoint issued_until,
+                                                        std::string_view reason) const;
 
   // The stored form of a token: base64url(SHA-256(token)).
   static std::string hash(std::string_view token);

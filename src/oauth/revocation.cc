@@ -35,7 +35,7 @@ std::expected<void, OAuthError> Revocation::revoke(std::string_view token,
     return std::unexpected(
         OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
   }
-  revoked_.note(store::Revocation::Kind::kAccessToken, jti, expires);
+  revoked_.note({.kind = store::Revocation::Kind::kAccessToken, .value = jti, .expires_at = expires});
   core::audit("access_token_revoked", {{"jti", jti}, {"client_id", client.id}});
   return {};
 }

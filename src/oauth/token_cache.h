@@ -28,6 +28,9 @@ struct VerifiedToken {
   std::string json;  // the claims serialized, for answers that return them whole
   std::string jti;
   std::string sid;   // empty when the token has none
+  std::string sub;
+  std::string client_id;
+  std::int64_t iat = 0;  // Unix seconds; 0 when the token has none
   std::int64_t valid_until = 0;  // exp plus leeway, Unix seconds
 };
 

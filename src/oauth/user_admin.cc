@@ -114,7 +114,10 @@ std::expected<void, std::string> UserAdmin::set_password(std::string_view name,
     return std::unexpected(store_failure(ok.error(), name));
   }
   core::audit("password_changed", {{"user", name}});
-  return {};
+  // Whoever knew the old password may hold tokens: they end. Tokens are dated in whole
+  // seconds, so those of this very second are spared, lest a login with the new password made
+  // right after this be refused.
+  return end_sessions(name, clock_.now() - std::chrono::seconds(1), "password_changed");
 }
 
 std::expected<void, std::string> UserAdmin::set_disabled(std::string_view name, bool disabled) {
@@ -122,7 +125,7 @@ std::expected<void, std::string> UserAdmin::set_disabled(std::string_view name, 
     return std::unexpected(store_failure(ok.error(), name));
   }
   core::audit(disabled ? "user_disabled" : "user_enabled", {{"user", name}});
-  if (disabled) return end_sessions(name, "user_disabled");
+  if (disabled) return end_sessions(name, clock_.now(), "user_disabled");
   return {};
 }
 
@@ -130,15 +133,16 @@ std::expected<void, std::string> UserAdmin::remove(std::string_view name) {
   if (auto ok = users_.delete_user(name); !ok)
     return std::unexpected(store_failure(ok.error(), name));
   core::audit("user_deleted", {{"user", name}});
-  return end_sessions(name, "user_deleted");
+  return end_sessions(name, clock_.now(), "user_deleted");
 }
 
 std::expected<void, std::string> UserAdmin::end_sessions(std::string_view name,
+                                                         core::TimePoint issued_until,
                                                          std::string_view reason) {
   if (refresh_ == nullptr) return {};
-  if (auto revoked = refresh_->revoke_families_of(name, reason); !revoked) {
+  if (auto revoked = refresh_->revoke_subject(name, issued_until, reason); !revoked) {
     return std::unexpected("user " + std::string(name) +
-                           " changed, but their refresh tokens could not be revoked: the "
+                           " changed, but their tokens could not be revoked: the "
                            "database is unavailable (see the log)");
   }
   return {};

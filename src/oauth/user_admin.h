@@ -1,7 +1,7 @@
 // Managing users: the rules a user name, a password and a scope list must follow, applied
 // in one place for the admin CLI and the bootstrap admin at start.
 //
-//   UserAdmin admin(store, hasher, random);
+//   UserAdmin admin(store, hasher, random, clock, &refresh_tokens);
 //   if (auto ok = admin.add("alice", password, {"finance:read"}); !ok) fail(ok.error());
 //   admin.import("bob", "$2b$12$...", {});   // a hash from the seed's passlib service
 //
@@ -33,10 +33,16 @@ std::optional<std::string> check_new_password(std::string_view password);
 
 class UserAdmin {
  public:
-  // `refresh`, when given, ends the refresh families of users who are disabled or deleted.
+  // `refresh`, when given, ends the sessions (refresh families and access tokens) of users
+  // who are disabled, deleted or given a new password.
   UserAdmin(store::Store& store, const password::PasswordHasher& hasher, core::Random& random,
-            const RefreshTokens* refresh = nullptr)
-      : users_(store), clients_(store), hasher_(hasher), random_(random), refresh_(refresh) {}
+            const core::Clock& clock, const RefreshTokens* refresh = nullptr)
+      : users_(store),
+        clients_(store),
+        hasher_(hasher),
+        random_(random),
+        clock_(clock),
+        refresh_(refresh) {}
 
   std::expected<void, std::string> add(std::string_view name, std::string_view password,
                                        const ScopeSet& scopes);
@@ -44,7 +50,11 @@ class UserAdmin {
   // the next successful login.
   std::expected<void, std::string> import(std::string_view name, std::string_view hash,
                                           const ScopeSet& scopes);
+  // Replaces the password and ends every session of the user: their refresh tokens, and the
+  // access tokens issued to them before this second (a login with the new password in the
+  // same second keeps its token).
   std::expected<void, std::string> set_password(std::string_view name, std::string_view password);
+  // Disabling or removing a user ends every session of theirs: refresh tokens and access tokens.
   std::expected<void, std::string> set_disabled(std::string_view name, bool disabled);
   std::expected<void, std::string> remove(std::string_view name);
   std::expected<std::vector<store::User>, std::string> list();
@@ -62,8 +72,10 @@ class UserAdmin {
                                                   std::optional<std::string> password);
 
  private:
-  // Revokes the user's refresh families (and so the access tokens issued from them).
-  std::expected<void, std::string> end_sessions(std::string_view name, std::string_view reason);
+  // Revokes the user's refresh families and the access tokens issued to them up to
+  // `issued_until`.
+  std::expected<void, std::string> end_sessions(std::string_view name, core::TimePoint issued_until,
+                                                std::string_view reason);
   std::expected<void, std::string> insert(std::string_view name, std::string hash,
                                           const ScopeSet& scopes);
 
@@ -71,6 +83,7 @@ class UserAdmin {
   store::ClientStore& clients_;
   const password::PasswordHasher& hasher_;
   core::Random& random_;
+  const core::Clock& clock_;
   const RefreshTokens* refresh_;
 };
 

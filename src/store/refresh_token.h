@@ -3,8 +3,10 @@
 // family is revoked at once (reuse of a replaced token, revocation, a user disabled).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -34,15 +36,40 @@ struct RefreshTokenState {
   RefreshFamily family;
 };
 
-// An entry of the revocation log that every server instance follows: an access token (by
-// jti) or every access token of a refresh family (by the family id, the tokens' "sid"),
-// kept until `expires_at`, when every token it covers has expired anyway.
+// An entry of the revocation log that every server instance follows, kept until
+// `expires_at`, when every token it covers has expired anyway:
+// - kAccessToken: one access token, by its jti (RFC 7009 revocation);
+// - kFamily: every access token of a refresh family, by the family id (the tokens' "sid");
+// - kSubject: every access token of a user (by "sub") issued at or before `issued_until`
+//   (the user was disabled or deleted, or their password changed);
+// - kClient: every access token of a client (by "client_id") issued at or before
+//   `issued_until` (the client was deleted).
 struct Revocation {
   std::int64_t sequence = 0;  // increasing; set by the store
-  enum class Kind { kAccessToken, kFamily };
+  enum class Kind { kAccessToken, kFamily, kSubject, kClient };
   Kind kind = Kind::kAccessToken;
   std::string value;
   core::TimePoint expires_at;
+  core::TimePoint issued_until{};  // kSubject and kClient only
 };
+
+// The kind as the stores write it.
+constexpr std::string_view revocation_kind_name(Revocation::Kind kind) {
+  switch (kind) {
+    case Revocation::Kind::kAccessToken: return "jti";
+    case Revocation::Kind::kFamily: return "sid";
+    case Revocation::Kind::kSubject: return "sub";
+    case Revocation::Kind::kClient: return "cid";
+  }
+  return "jti";
+}
+
+constexpr std::optional<Revocation::Kind> parse_revocation_kind(std::string_view name) {
+  for (const auto kind : {Revocation::Kind::kAccessToken, Revocation::Kind::kFamily,
+                          Revocation::Kind::kSubject, Revocation::Kind::kClient}) {
+    if (name == revocation_kind_name(kind)) return kind;
+  }
+  return std::nullopt;
+}
 
 }  // namespace tessera::store

@@ -86,9 +86,10 @@ class ClientStore {
   virtual StoreResult<std::vector<ClientRecord>> list_clients() = 0;
   // kAlreadyExists if the id is taken. created_at is set by the store.
   virtual StoreResult<void> add_client(const ClientRecord& client) = 0;
-  // kNotFound if absent. Its refresh families go with it, and are logged as revoked until
-  // `access_tokens_expire` so that the access tokens issued from them stop working too.
-  virtual StoreResult<void> delete_client(std::string_view id,
+  // kNotFound if absent. In one transaction: its refresh families go with it, and are logged
+  // as revoked until `access_tokens_expire`, and so is every access token issued to it at or
+  // before `now` (a kClient revocation), so that none of its tokens works any more.
+  virtual StoreResult<void> delete_client(std::string_view id, core::TimePoint now,
                                           core::TimePoint access_tokens_expire) = 0;
   // Every scope some client may have, sorted, without duplicates.
   virtual StoreResult<std::vector<std::string>> list_client_scopes() = 0;
@@ -113,9 +114,13 @@ class RefreshTokenStore {
   // `access_tokens_expire`. Returns whether it was live.
   virtual StoreResult<bool> revoke_refresh_family(std::string_view family_id, core::TimePoint now,
                                                   core::TimePoint access_tokens_expire) = 0;
-  // The same for every live family of a user; returns how many.
-  virtual StoreResult<std::size_t> revoke_refresh_families_of_subject(
-      std::string_view subject, core::TimePoint now, core::TimePoint access_tokens_expire) = 0;
+  // Ends what a user holds, in one transaction: revokes every live family of `subject` as
+  // revoke_refresh_family does, and logs a kSubject revocation of every access token issued
+  // to them at or before `issued_until`, until `access_tokens_expire`. Returns how many
+  // families were live.
+  virtual StoreResult<std::size_t> revoke_subject(std::string_view subject, core::TimePoint now,
+                                                  core::TimePoint issued_until,
+                                                  core::TimePoint access_tokens_expire) = 0;
 
   // Logs an access-token revocation (by jti) until the token's expiry. Revoking twice is fine.
   virtual StoreResult<void> revoke_access_token(std::string_view jti, core::TimePoint expires_at) = 0;

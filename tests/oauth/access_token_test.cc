@@ -274,8 +274,9 @@ TEST_F(AccessTokensTest, ACachedTokenIsRefusedOnceRevoked) {
       {.subject = "alice", .client_id = "default", .audience = "", .scope = {}, .session_id = "fam"});
   ASSERT_TRUE(issued.has_value());
   ASSERT_TRUE(world.tokens.verify_shared(issued->access_token).has_value());
-  world.revoked.note(store::Revocation::Kind::kAccessToken, issued->jti,
-                     world.clock.now() + std::chrono::hours(1));
+  world.revoked.note({.kind = store::Revocation::Kind::kAccessToken,
+                      .value = issued->jti,
+                      .expires_at = world.clock.now() + std::chrono::hours(1)});
   const auto by_jti = world.tokens.verify_shared(issued->access_token);
   ASSERT_FALSE(by_jti.has_value());
   EXPECT_EQ(by_jti.error(), jose::Error::kRevoked);
@@ -284,10 +285,51 @@ TEST_F(AccessTokensTest, ACachedTokenIsRefusedOnceRevoked) {
       {.subject = "bob", .client_id = "default", .audience = "", .scope = {}, .session_id = "fam2"});
   ASSERT_TRUE(other.has_value());
   ASSERT_TRUE(world.tokens.verify_shared(other->access_token).has_value());
-  world.revoked.note(store::Revocation::Kind::kFamily, "fam2", world.clock.now() + std::chrono::hours(1));
+  world.revoked.note({.kind = store::Revocation::Kind::kFamily,
+                      .value = "fam2",
+                      .expires_at = world.clock.now() + std::chrono::hours(1)});
   const auto by_sid = world.tokens.verify_shared(other->access_token);
   ASSERT_FALSE(by_sid.has_value());
   EXPECT_EQ(by_sid.error(), jose::Error::kRevoked);
+}
+
+// A user disabled or deleted, or a client deleted: every token issued up to then is refused,
+// cached or not, while one issued afterwards (the user enabled again) is taken.
+TEST_F(AccessTokensTest, ASubjectOrClientRevocationRefusesTokensIssuedUpToItsTime) {
+  test::OAuthWorld world;
+  const auto issue = [&](std::string subject, std::string client) {
+    auto issued = world.tokens.issue(
+        {.subject = std::move(subject), .client_id = std::move(client), .audience = "", .scope = {}});
+    if (!issued) throw std::runtime_error("cannot issue");
+    return issued->access_token;
+  };
+  const std::string alice = issue("alice", "web");
+  const std::string bob = issue("bob", "web");
+  const std::string service = issue("billing", "billing");
+  for (const auto& token : {alice, bob, service}) {
+    ASSERT_TRUE(world.tokens.verify_shared(token).has_value());
+  }
+  const auto expires = world.clock.now() + std::chrono::hours(1);
+  world.revoked.note({.kind = store::Revocation::Kind::kSubject,
+                      .value = "alice",
+                      .expires_at = expires,
+                      .issued_until = world.clock.now()});
+  world.revoked.note({.kind = store::Revocation::Kind::kClient,
+                      .value = "billing",
+                      .expires_at = expires,
+                      .issued_until = world.clock.now()});
+  for (const auto& token : {alice, service}) {
+    const auto refused = world.tokens.verify_shared(token);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error(), jose::Error::kRevoked);
+  }
+  EXPECT_TRUE(world.tokens.verify_shared(bob).has_value()) << "another user of the same client";
+
+  world.clock.advance(std::chrono::seconds(1));
+  EXPECT_TRUE(world.tokens.verify_shared(issue("alice", "web")).has_value())
+      << "issued after the cutoff";
+  EXPECT_TRUE(world.tokens.verify_shared(issue("billing", "billing")).has_value())
+      << "a client of the same id made again";
 }
 
 // Keys that change under the verifier, as rotation and retirement change them.

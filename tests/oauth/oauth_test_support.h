@@ -210,7 +210,7 @@ struct OAuthWorld {
         secret_cache(clock, random),
         clients(*store, hasher, secret_cache),
         service(clients),
-        admin(*store, hasher, random, &refresh),
+        admin(*store, hasher, random, clock, &refresh),
         client_admin(*store, hasher, random, clock, std::chrono::seconds(15 * 60 + 10)),
         userinfo(*store),
         introspection(tokens, refresh, *store, *store, std::string(kIssuer)),

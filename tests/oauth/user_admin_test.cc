@@ -279,6 +279,81 @@ TEST_F(UserAdminTest, SetPasswordReplacesTheHash) {
   EXPECT_FALSE(password_is("alice", "old password"));
 }
 
+// What a user's login gave: the access token and the refresh token (the default client has
+// the refresh grant).
+struct Login {
+  std::string access_token;
+  std::string refresh_token;
+};
+
+Login login(test::OAuthWorld& world, std::string_view name, std::string_view password) {
+  auto response = world.service.handle(test::form(
+      {{"grant_type", "password"}, {"username", std::string(name)}, {"password", std::string(password)}}));
+  if (!response || !response->refresh_token) throw std::runtime_error("login failed: " + describe(response));
+  return {response->access_token, *response->refresh_token};
+}
+
+std::expected<TokenResponse, OAuthError> refresh(test::OAuthWorld& world, const Login& login) {
+  return world.service.handle(
+      test::form({{"grant_type", "refresh_token"}, {"refresh_token", login.refresh_token}}));
+}
+
+// Whoever learnt the old password may have logged in with it: a new password ends that.
+TEST_F(UserAdminTest, SetPasswordEndsTheRefreshTokensAndAccessTokensOfTheUser) {
+  world_.add_user("alice", "old password");
+  world_.add_user("bob", "bobs password");
+  const Login stolen = login(world_, "alice", "old password");
+  const Login bobs = login(world_, "bob", "bobs password");
+  world_.clock.advance(std::chrono::seconds(5));
+
+  ASSERT_TRUE(world_.admin.set_password("alice", "new password").has_value());
+
+  EXPECT_TRUE(fails_with(refresh(world_, stolen), ErrorCode::kInvalidGrant,
+                         "the refresh token is invalid"));
+  const auto access = world_.tokens.verify(stolen.access_token);
+  ASSERT_FALSE(access.has_value());
+  EXPECT_EQ(access.error(), jose::Error::kRevoked);
+  // Another user keeps theirs; a login with the new password, even in the same second, works.
+  EXPECT_TRUE(refresh(world_, bobs).has_value());
+  const Login fresh = login(world_, "alice", "new password");
+  EXPECT_TRUE(world_.tokens.verify(fresh.access_token).has_value());
+  EXPECT_TRUE(refresh(world_, fresh).has_value());
+}
+
+// A token from a client without the refresh grant has no family to revoke; it must end too.
+TEST_F(UserAdminTest, DisablingOrRemovingAUserRefusesEveryAccessTokenOfTheirs) {
+  for (const bool remove : {false, true}) {
+    world_.add_user("carol", "carols password");
+    const Login carol = login(world_, "carol", "carols password");
+    auto lone = world_.tokens.issue({.subject = "carol", .client_id = "no-refresh", .audience = "", .scope = {}});
+    ASSERT_TRUE(lone.has_value());
+    ASSERT_TRUE(world_.tokens.verify(lone->access_token).has_value());
+
+    ASSERT_TRUE((remove ? world_.admin.remove("carol") : world_.admin.set_disabled("carol", true))
+                    .has_value());
+
+    for (const std::string& token : {carol.access_token, lone->access_token}) {
+      const auto verified = world_.tokens.verify(token);
+      ASSERT_FALSE(verified.has_value()) << (remove ? "removed" : "disabled");
+      EXPECT_EQ(verified.error(), jose::Error::kRevoked);
+    }
+    EXPECT_FALSE(refresh(world_, carol).has_value());
+    if (!remove) {
+      ASSERT_TRUE(world_.admin.remove("carol").has_value());
+    }
+    world_.clock.advance(std::chrono::seconds(1));
+  }
+}
+
+TEST_F(UserAdminTest, EnablingAUserAgainLetsTheirNewTokensWork) {
+  world_.add_user("dave", "daves password");
+  ASSERT_TRUE(world_.admin.set_disabled("dave", true).has_value());
+  world_.clock.advance(std::chrono::seconds(1));
+  ASSERT_TRUE(world_.admin.set_disabled("dave", false).has_value());
+  const Login dave = login(world_, "dave", "daves password");
+  EXPECT_TRUE(world_.tokens.verify(dave.access_token).has_value());
+}
+
 TEST_F(UserAdminTest, SetPasswordOfAnUnknownUserFails) {
   const auto changed = world_.admin.set_password("bob", "new password");
   ASSERT_FALSE(changed.has_value());

@@ -180,6 +180,53 @@ TEST_F(SqliteStoreTest, AVersion1DatabaseIsMigratedAndKeepsItsUsers) {
   EXPECT_EQ(raw.query("SELECT kid FROM signing_keys"), "kid-a");
 }
 
+// Version 5 rebuilt the revocation log to admit user and client revocations: its entries and
+// its sequence numbers must survive, or a follower that has seen sequence n would skip the
+// next revocations.
+TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+  }
+  {
+    // Back to the version 4 table, with three entries logged and the newest one purged.
+    RawDb raw(path_);
+    raw.exec(R"sql(
+      DROP TABLE revocations;
+      CREATE TABLE revocations (
+        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('jti', 'sid')),
+        value TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO revocations (kind, value, expires_at) VALUES ('jti', 'j1', 1700000900);
+      INSERT INTO revocations (kind, value, expires_at) VALUES ('sid', 'f1', 1700000900);
+      INSERT INTO revocations (kind, value, expires_at) VALUES ('jti', 'gone', 1700000900);
+      DELETE FROM revocations WHERE value = 'gone';
+      PRAGMA user_version = 4;
+    )sql");
+  }
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RawDb(path_).query("PRAGMA user_version"), std::to_string(sqlite_schema_version()));
+  auto log = store->revocations_since(0, clock_.now());
+  ASSERT_TRUE(log.has_value());
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ((*log)[0].sequence, 1);
+  EXPECT_EQ((*log)[0].kind, Revocation::Kind::kAccessToken);
+  EXPECT_EQ((*log)[0].value, "j1");
+  EXPECT_EQ((*log)[1].sequence, 2);
+  EXPECT_EQ((*log)[1].kind, Revocation::Kind::kFamily);
+  // The next entry comes after every sequence ever handed out, the purged one included.
+  ASSERT_TRUE(store->revoke_subject("alice", clock_.now(), clock_.now(),
+                                    clock_.now() + std::chrono::minutes(20)).has_value());
+  auto next = store->revocations_since(2, clock_.now());
+  ASSERT_TRUE(next.has_value());
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ((*next)[0].sequence, 4);
+  EXPECT_EQ((*next)[0].kind, Revocation::Kind::kSubject);
+}
+
 TEST_F(SqliteStoreTest, TheMigrationIsLoggedWithItsVersions) {
   {
     RawDb raw(path_);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -654,6 +655,114 @@ TEST_P(StoreTest, ClearingFailuresUnlocksOnlyThatKey) {
   ASSERT_TRUE(store_->clear_failures("user:alice").has_value());
   EXPECT_FALSE(store_->locked_until("user:alice", "addr:x", kStart).value().has_value());
   EXPECT_TRUE(store_->locked_until("user:bob", "addr:x", kStart).value().has_value());
+}
+
+// --- the revocation log -------------------------------------------------------------------
+
+// The log from the start, as a follower that has seen nothing reads it.
+std::vector<Revocation> log_of(Store& store, core::TimePoint now) {
+  auto log = store.revocations_since(0, now);
+  if (!log) ADD_FAILURE() << "revocations_since failed: " << to_string(log.error());
+  return log ? *log : std::vector<Revocation>{};
+}
+
+void add_family(Store& store, const std::string& id, const std::string& client,
+                const std::string& subject) {
+  const RefreshFamily family{.id = id, .client_id = client, .subject = subject, .created_at = kStart,
+                             .revoked_at = std::nullopt};
+  const RefreshTokenRecord first{.token_hash = "hash-of-" + id,
+                                 .family_id = id,
+                                 .scopes = {},
+                                 .issued_at = kStart,
+                                 .expires_at = kStart + hours(24),
+                                 .used_at = std::nullopt};
+  ASSERT_TRUE(store.add_refresh_family(family, first).has_value());
+}
+
+TEST_P(StoreTest, RevokingASubjectRevokesItsFamiliesAndLogsItsAccessTokensUpToATime) {
+  add_family(*store_, "fam-a1", "web", "alice");
+  add_family(*store_, "fam-a2", "app", "alice");
+  add_family(*store_, "fam-b", "web", "bob");
+  const core::TimePoint until = kStart + seconds(5);
+  auto revoked = store_->revoke_subject("alice", kStart + seconds(6), until, kStart + minutes(20));
+  ASSERT_TRUE(revoked.has_value());
+  EXPECT_EQ(*revoked, 2u);
+
+  std::vector<std::string> sids;
+  std::vector<Revocation> subjects;
+  for (const Revocation& r : log_of(*store_, kStart)) {
+    EXPECT_EQ(r.expires_at, kStart + minutes(20));
+    if (r.kind == Revocation::Kind::kFamily) sids.push_back(r.value);
+    if (r.kind == Revocation::Kind::kSubject) subjects.push_back(r);
+  }
+  std::sort(sids.begin(), sids.end());
+  EXPECT_THAT(sids, ElementsAre("fam-a1", "fam-a2"));
+  ASSERT_EQ(subjects.size(), 1u);
+  EXPECT_EQ(subjects[0].value, "alice");
+  EXPECT_EQ(subjects[0].issued_until, until);
+
+  auto state = store_->find_refresh_token("hash-of-fam-a1");
+  ASSERT_TRUE(state.has_value() && state->has_value());
+  EXPECT_TRUE((*state)->family.revoked_at.has_value());
+  auto other = store_->find_refresh_token("hash-of-fam-b");
+  ASSERT_TRUE(other.has_value() && other->has_value());
+  EXPECT_FALSE((*other)->family.revoked_at.has_value()) << "another user's family";
+}
+
+// A user with no refresh family (a client without the refresh grant) still has access tokens.
+TEST_P(StoreTest, RevokingASubjectWithoutFamiliesStillLogsItsAccessTokens) {
+  auto revoked = store_->revoke_subject("carol", kStart, kStart, kStart + minutes(20));
+  ASSERT_TRUE(revoked.has_value());
+  EXPECT_EQ(*revoked, 0u);
+  const auto log = log_of(*store_, kStart);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].kind, Revocation::Kind::kSubject);
+  EXPECT_EQ(log[0].value, "carol");
+  EXPECT_EQ(log[0].issued_until, kStart);
+}
+
+TEST_P(StoreTest, DeletingAClientLogsItsFamiliesAndEveryAccessTokenIssuedToIt) {
+  ASSERT_TRUE(store_->add_client(ClientRecord{.id = "billing",
+                                                .secret_hash = std::nullopt,
+                                                .grants = {"client_credentials"},
+                                                .scopes = {},
+                                                .audience = "",
+                                                .created_at = kStart})
+                  .has_value());
+  add_family(*store_, "fam-billing", "billing", "alice");
+  ASSERT_TRUE(store_->delete_client("billing", kStart + seconds(3), kStart + minutes(20)).has_value());
+
+  bool family = false;
+  bool client = false;
+  for (const Revocation& r : log_of(*store_, kStart)) {
+    if (r.kind == Revocation::Kind::kFamily && r.value == "fam-billing") family = true;
+    if (r.kind == Revocation::Kind::kClient && r.value == "billing") {
+      client = true;
+      EXPECT_EQ(r.issued_until, kStart + seconds(3));
+      EXPECT_EQ(r.expires_at, kStart + minutes(20));
+    }
+  }
+  EXPECT_TRUE(family);
+  EXPECT_TRUE(client);
+  EXPECT_EQ(store_->delete_client("billing", kStart, kStart).error(), StoreError::kNotFound);
+}
+
+TEST_P(StoreTest, TheRevocationLogKeepsEveryKindInOrderAndDropsExpiredEntries) {
+  ASSERT_TRUE(store_->revoke_access_token("jti-1", kStart + minutes(1)).has_value());
+  ASSERT_TRUE(store_->revoke_subject("dave", kStart, kStart, kStart + minutes(30)).has_value());
+  const auto log = log_of(*store_, kStart);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].kind, Revocation::Kind::kAccessToken);
+  EXPECT_EQ(log[0].value, "jti-1");
+  EXPECT_EQ(log[1].kind, Revocation::Kind::kSubject);
+  EXPECT_LT(log[0].sequence, log[1].sequence);
+  // Past the first entry's expiry only the second is returned, and a purge removes the first.
+  EXPECT_EQ(log_of(*store_, kStart + minutes(2)).size(), 1u);
+  ASSERT_TRUE(store_->purge_expired(kStart + minutes(2)).has_value());
+  auto after = store_->revocations_since(0, kStart);
+  ASSERT_TRUE(after.has_value());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].value, "dave");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends),

@@ -89,6 +89,13 @@ constexpr std::string_view kMigrations[] = {
         locked_until BIGINT
       );
     )sql",
+    // 5: revocations of every access token of a user or a client issued up to a time.
+    R"sql(
+      ALTER TABLE revocations DROP CONSTRAINT revocations_kind_check;
+      ALTER TABLE revocations ADD CONSTRAINT revocations_kind_check
+        CHECK (kind IN ('jti', 'sid', 'sub', 'cid'));
+      ALTER TABLE revocations ADD COLUMN issued_until BIGINT;
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -358,7 +365,7 @@ class PostgresStore final : public Store {
                        text(client.audience), integer(now_seconds())}));
   }
 
-  StoreResult<void> delete_client(std::string_view id,
+  StoreResult<void> delete_client(std::string_view id, core::TimePoint now,
                                   core::TimePoint access_tokens_expire) override {
     constexpr std::string_view kOp = "delete_client";
     return in_transaction(kOp, [&](PgConnection& conn) -> StoreResult<void> {
@@ -370,6 +377,12 @@ class PostgresStore final : public Store {
           "FROM refresh_families WHERE client_id = $1 AND revoked_at IS NULL",
           {text(id), integer(seconds_of(access_tokens_expire))});
       if (!logged) return std::unexpected(unavailable(kOp, logged.error()));
+      // And every access token issued to it, from a family or not (client_credentials).
+      auto tokens = conn.exec(
+          "INSERT INTO revocations (kind, value, expires_at, issued_until) "
+          "VALUES ('cid', $1, $2, $3)",
+          {text(id), integer(seconds_of(access_tokens_expire)), integer(seconds_of(now))});
+      if (!tokens) return std::unexpected(unavailable(kOp, tokens.error()));
       auto families = conn.exec("DELETE FROM refresh_families WHERE client_id = $1", {text(id)});
       if (!families) return std::unexpected(unavailable(kOp, families.error()));
       return {};
@@ -450,13 +463,13 @@ class PostgresStore final : public Store {
     return *n > 0;
   }
 
-  StoreResult<std::size_t> revoke_refresh_families_of_subject(
-      std::string_view subject, core::TimePoint now,
-      core::TimePoint access_tokens_expire) override {
-    return revoke_families("revoke_refresh_families_of_subject",
+  StoreResult<std::size_t> revoke_subject(std::string_view subject, core::TimePoint now,
+                                          core::TimePoint issued_until,
+                                          core::TimePoint access_tokens_expire) override {
+    return revoke_families("revoke_subject",
                            "UPDATE refresh_families SET revoked_at = $2 WHERE subject = $1 "
                            "AND revoked_at IS NULL RETURNING id",
-                           subject, now, access_tokens_expire);
+                           subject, now, access_tokens_expire, issued_until);
   }
 
   StoreResult<void> revoke_access_token(std::string_view jti, core::TimePoint expires_at) override {
@@ -468,18 +481,20 @@ class PostgresStore final : public Store {
   StoreResult<std::vector<Revocation>> revocations_since(std::int64_t after,
                                                          core::TimePoint now) override {
     auto r = query("revocations_since",
-                   "SELECT sequence, kind, value, expires_at FROM revocations "
-                   "WHERE sequence > $1 AND expires_at > $2 ORDER BY sequence",
+                   "SELECT sequence, kind, value, expires_at, COALESCE(issued_until, 0) "
+                   "FROM revocations WHERE sequence > $1 AND expires_at > $2 ORDER BY sequence",
                    {integer(std::max<std::int64_t>(0, after - kRevocationMargin)),
                     integer(seconds_of(now))});
     if (!r) return std::unexpected(r.error());
     std::vector<Revocation> out;
     for (int i = 0; i < r->size(); ++i) {
-      out.push_back(Revocation{.sequence = r->int64(i, 0),
-                               .kind = r->text(i, 1) == "sid" ? Revocation::Kind::kFamily
-                                                              : Revocation::Kind::kAccessToken,
-                               .value = r->text(i, 2),
-                               .expires_at = from_seconds(r->int64(i, 3))});
+      // The CHECK constraint admits only the kinds parse_revocation_kind knows.
+      out.push_back(Revocation{
+          .sequence = r->int64(i, 0),
+          .kind = parse_revocation_kind(r->text(i, 1)).value_or(Revocation::Kind::kAccessToken),
+          .value = r->text(i, 2),
+          .expires_at = from_seconds(r->int64(i, 3)),
+          .issued_until = from_seconds(r->int64(i, 4))});
     }
     return out;
   }
@@ -662,10 +677,13 @@ class PostgresStore final : public Store {
     return {};
   }
 
-  // Revokes what `update_sql` (RETURNING id) matches for $1 and logs each family, together.
-  StoreResult<std::size_t> revoke_families(std::string_view operation, std::string_view update_sql,
-                                           std::string_view key, core::TimePoint now,
-                                           core::TimePoint access_tokens_expire) {
+  // Revokes what `update_sql` (RETURNING id) matches for $1 and logs each family, together;
+  // with `subject_tokens_until`, also logs a kSubject revocation of `key`'s access tokens
+  // issued up to then.
+  StoreResult<std::size_t> revoke_families(
+      std::string_view operation, std::string_view update_sql, std::string_view key,
+      core::TimePoint now, core::TimePoint access_tokens_expire,
+      std::optional<core::TimePoint> subject_tokens_until = std::nullopt) {
     return in_transaction(operation, [&](PgConnection& conn) -> StoreResult<std::size_t> {
       auto revoked = conn.exec(update_sql, {text(key), integer(seconds_of(now))});
       if (!revoked) return std::unexpected(unavailable(operation, revoked.error()));
@@ -673,6 +691,14 @@ class PostgresStore final : public Store {
         auto logged = conn.exec(
             "INSERT INTO revocations (kind, value, expires_at) VALUES ('sid', $1, $2)",
             {text(revoked->text(i, 0)), integer(seconds_of(access_tokens_expire))});
+        if (!logged) return std::unexpected(unavailable(operation, logged.error()));
+      }
+      if (subject_tokens_until) {
+        auto logged = conn.exec(
+            "INSERT INTO revocations (kind, value, expires_at, issued_until) "
+            "VALUES ('sub', $1, $2, $3)",
+            {text(key), integer(seconds_of(access_tokens_expire)),
+             integer(seconds_of(*subject_tokens_until))});
         if (!logged) return std::unexpected(unavailable(operation, logged.error()));
       }
       return static_cast<std::size_t>(revoked->size());

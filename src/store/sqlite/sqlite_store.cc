@@ -112,6 +112,28 @@ constexpr std::string_view kMigrations[] = {
         locked_until INTEGER
       ) STRICT;
     )sql",
+    // 5: revocations of every access token of a user or a client issued up to a time. SQLite
+    // cannot change a CHECK constraint in place: the table is rebuilt, keeping each entry's
+    // sequence and the AUTOINCREMENT counter, so that no follower of the log misses one.
+    R"sql(
+      CREATE TABLE revocations_v5 (
+        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('jti', 'sid', 'sub', 'cid')),
+        value TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        issued_until INTEGER
+      ) STRICT;
+      INSERT INTO revocations_v5 (sequence, kind, value, expires_at)
+        SELECT sequence, kind, value, expires_at FROM revocations;
+      INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'revocations_v5', seq FROM sqlite_sequence
+        WHERE name = 'revocations' AND NOT EXISTS (SELECT 1 FROM revocations_v5);
+      UPDATE sqlite_sequence SET seq = (SELECT MAX(seq) FROM sqlite_sequence
+                                        WHERE name IN ('revocations', 'revocations_v5'))
+        WHERE name = 'revocations_v5';
+      DROP TABLE revocations;
+      ALTER TABLE revocations_v5 RENAME TO revocations;
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -392,7 +414,7 @@ class SqliteStore final : public Store {
     return {};
   }
 
-  StoreResult<void> delete_client(std::string_view id,
+  StoreResult<void> delete_client(std::string_view id, core::TimePoint now,
                                   core::TimePoint access_tokens_expire) override {
     constexpr std::string_view kOp = "delete_client";
     std::lock_guard writer(write_mutex_);
@@ -408,6 +430,14 @@ class SqliteStore final : public Store {
             "INSERT INTO revocations (kind, value, expires_at) SELECT 'sid', id, ?2 "
             "FROM refresh_families WHERE client_id = ?1 AND revoked_at IS NULL",
             id, seconds_of(access_tokens_expire));
+        !logged) {
+      return std::unexpected(unavailable(kOp, logged.error()));
+    }
+    // And every access token issued to it, from a family or not (client_credentials).
+    if (auto logged = conn->run(
+            "INSERT INTO revocations (kind, value, expires_at, issued_until) "
+            "VALUES ('cid', ?1, ?2, ?3)",
+            id, seconds_of(access_tokens_expire), seconds_of(now));
         !logged) {
       return std::unexpected(unavailable(kOp, logged.error()));
     }
@@ -510,13 +540,13 @@ class SqliteStore final : public Store {
     return *revoked > 0;
   }
 
-  StoreResult<std::size_t> revoke_refresh_families_of_subject(
-      std::string_view subject, core::TimePoint now,
-      core::TimePoint access_tokens_expire) override {
+  StoreResult<std::size_t> revoke_subject(std::string_view subject, core::TimePoint now,
+                                          core::TimePoint issued_until,
+                                          core::TimePoint access_tokens_expire) override {
     return revoke_families(
-        "revoke_refresh_families_of_subject",
+        "revoke_subject",
         "SELECT id FROM refresh_families WHERE subject = ?1 AND revoked_at IS NULL", subject, now,
-        access_tokens_expire);
+        access_tokens_expire, issued_until);
   }
 
   StoreResult<void> revoke_access_token(std::string_view jti, core::TimePoint expires_at) override {
@@ -531,7 +561,7 @@ class SqliteStore final : public Store {
                                                          core::TimePoint now) override {
     auto conn = pool_.acquire();
     auto stmt = conn->prepare(
-        "SELECT sequence, kind, value, expires_at FROM revocations "
+        "SELECT sequence, kind, value, expires_at, COALESCE(issued_until, 0) FROM revocations "
         "WHERE sequence > ?1 AND expires_at > ?2 ORDER BY sequence",
         after, seconds_of(now));
     if (!stmt) return std::unexpected(unavailable("revocations_since", stmt.error()));
@@ -540,11 +570,13 @@ class SqliteStore final : public Store {
       auto row = stmt->step();
       if (!row) return std::unexpected(unavailable("revocations_since", row.error()));
       if (!*row) return out;
-      out.push_back(Revocation{.sequence = stmt->column_int64(0),
-                               .kind = stmt->column_text(1) == "sid" ? Revocation::Kind::kFamily
-                                                                     : Revocation::Kind::kAccessToken,
-                               .value = stmt->column_text(2),
-                               .expires_at = from_unix_seconds(stmt->column_int64(3))});
+      // The CHECK constraint admits only the kinds parse_revocation_kind knows.
+      out.push_back(Revocation{
+          .sequence = stmt->column_int64(0),
+          .kind = parse_revocation_kind(stmt->column_text(1)).value_or(Revocation::Kind::kAccessToken),
+          .value = stmt->column_text(2),
+          .expires_at = from_unix_seconds(stmt->column_int64(3)),
+          .issued_until = from_unix_seconds(stmt->column_int64(4))});
     }
   }
 
@@ -700,10 +732,12 @@ class SqliteStore final : public Store {
   }
 
   // Revokes the live families `select_sql` finds (by ?1) and logs each as a kFamily
-  // revocation, in one transaction. Returns how many.
-  StoreResult<std::size_t> revoke_families(std::string_view operation, std::string_view select_sql,
-                                           std::string_view key, core::TimePoint now,
-                                           core::TimePoint access_tokens_expire) {
+  // revocation, in one transaction; with `subject_tokens_until`, also logs a kSubject
+  // revocation of `key`'s access tokens issued up to then. Returns how many families.
+  StoreResult<std::size_t> revoke_families(
+      std::string_view operation, std::string_view select_sql, std::string_view key,
+      core::TimePoint now, core::TimePoint access_tokens_expire,
+      std::optional<core::TimePoint> subject_tokens_until = std::nullopt) {
     std::lock_guard writer(write_mutex_);
     auto conn = pool_.acquire();
     auto tx = Transaction::begin_immediate(*conn);
@@ -726,6 +760,13 @@ class SqliteStore final : public Store {
       auto logged = conn->run(
           "INSERT INTO revocations (kind, value, expires_at) VALUES ('sid', ?1, ?2)", id,
           seconds_of(access_tokens_expire));
+      if (!logged) return std::unexpected(unavailable(operation, logged.error()));
+    }
+    if (subject_tokens_until) {
+      auto logged = conn->run(
+          "INSERT INTO revocations (kind, value, expires_at, issued_until) "
+          "VALUES ('sub', ?1, ?2, ?3)",
+          key, seconds_of(access_tokens_expire), seconds_of(*subject_tokens_until));
       if (!logged) return std::unexpected(unavailable(operation, logged.error()));
     }
     if (auto committed = tx->commit(); !committed) {
