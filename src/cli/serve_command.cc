@@ -138,6 +138,7 @@ int run_serve(const config::Config& config, Args args) {
   asio::io_context ioc(static_cast<int>(config.threads));
   http::Router router;
   http::ServerLimits limits;
+  limits.max_connections_per_address = config.max_connections_per_address;
   for (const std::string& proxy : config.trusted_proxies) {
     limits.trusted_proxies.push_back(boost::asio::ip::make_address(proxy));
   }
@@ -236,7 +237,8 @@ int run_serve(const config::Config& config, Args args) {
                                  .metadata = metadata,
                                  .jwks_max_age = jwks_max_age(config.key_publish_delay),
                                  .credential_pool = credential_pool,
-                                 .blocking_pool = blocking_pool});
+                                 .blocking_pool = blocking_pool,
+                                 .metrics_token = config.metrics_token});
 
   // Every second, off the I/O threads: the stored keys (a `key rotate` by the CLI, a
   // scheduled rotation) and the revocation log (revocations by the CLI or, later, by other

@@ -47,10 +47,13 @@ constexpr std::string_view kKeys[] = {
     "allow_insecure_http",
     "database_pool",
     "trusted_proxies",
+    "max_connections_per_address",
+    "metrics_token",
 };
 
 // Settings that hold secrets: they must not sit in a file others can read.
-constexpr std::string_view kSecretKeys[] = {"secret_key", "key_encryption_key", "admin_password"};
+constexpr std::string_view kSecretKeys[] = {"secret_key", "key_encryption_key", "admin_password",
+                                            "metrics_token"};
 
 std::string env_name(std::string_view key) {
   std::string name = "TESSERA_";
@@ -218,7 +221,8 @@ std::expected<Config, std::string> build(const RawValues& raw) {
                             {"tls_cert", &c.tls_cert},
                             {"tls_key", &c.tls_key},
                             {"admin_username", &c.admin_username},
-                            {"admin_password", &c.admin_password}}) {
+                            {"admin_password", &c.admin_password},
+                            {"metrics_token", &c.metrics_token}}) {
     auto v = non_empty(key);
     if (!v) return std::unexpected(v.error());
     *field = *v;
@@ -244,6 +248,17 @@ std::expected<Config, std::string> build(const RawValues& raw) {
     auto v = parse_number<unsigned>(*r, 1, 256);
     if (!v) return std::unexpected(v.error());
     c.database_pool = *v;
+  }
+  if (c.metrics_token && (c.metrics_token->size() < 16 || c.metrics_token->size() > 512 ||
+                         core::has_control_character(*c.metrics_token) ||
+                         c.metrics_token->find(' ') != std::string::npos)) {
+    return std::unexpected(fail(*get("metrics_token"),
+                                "must be 16 to 512 characters without spaces or control characters"));
+  }
+  if (const Raw* r = get("max_connections_per_address")) {
+    auto v = parse_number<unsigned>(*r, 1, 10000);
+    if (!v) return std::unexpected(v.error());
+    c.max_connections_per_address = *v;
   }
   if (c.key_encryption_key && c.key_encryption_key->size() < 32) {
     return std::unexpected(fail(*get("key_encryption_key"), "must be at least 32 bytes"));

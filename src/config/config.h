@@ -56,6 +56,13 @@ struct Config {
   // Reverse proxies (IP addresses) whose X-Forwarded-For is believed for the client address
   // that brute-force counters and logs use. Empty: the peer's address is the client's.
   std::vector<std::string> trusted_proxies;
+  // Connections one client address may hold open at once (trusted proxies are not counted),
+  // out of the 10,000 the server takes in all: generous for browsers and load tests behind
+  // one address, yet no single address can take every slot.
+  unsigned max_connections_per_address = 1024;
+  // When set, GET /metrics needs "Authorization: Bearer <this>": for a server whose /metrics
+  // no proxy guards. Unset: /metrics is open, as Prometheus scrapers expect by default.
+  std::optional<std::string> metrics_token;
   std::optional<std::string> admin_username;
   std::optional<std::string> admin_password;
   // I/O threads: one per core.

@@ -18,6 +18,7 @@ std::string_view to_string(FormError e) {
   switch (e) {
     case FormError::kBadEscape: return "the form has a malformed percent-escape";
     case FormError::kTooManyFields: return "the form has too many fields";
+    case FormError::kNulByte: return "the form has a NUL byte";
   }
   return "the form is malformed";
 }
@@ -53,6 +54,9 @@ std::expected<std::string, FormError> form_decode(std::string_view text) {
     out.push_back(static_cast<char>(hi << 4 | lo));
     i += 3;
   }
+  // No name, password, token or identifier has a NUL; C strings further on (libpq's) would
+  // end at it, so that "admin\0x" could be read as "admin".
+  if (out.find('\0') != std::string::npos) return std::unexpected(FormError::kNulByte);
   return out;
 }
 

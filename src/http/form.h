@@ -6,7 +6,8 @@
 //   // [("grant_type","password"), ("username","alice"), ("password","p@ss")]
 //
 // '+' is a space; %XX must be two hex digits (a bad escape is an error, not kept as text, so
-// a mangled password is refused instead of checked); other bytes pass as they are. Pairs
+// a mangled password is refused instead of checked); a NUL byte is an error; other bytes pass
+// as they are. Pairs
 // keep their order and repetitions; deciding what a repetition means is the caller's.
 #pragma once
 
@@ -21,6 +22,7 @@ namespace tessera::http {
 enum class FormError {
   kBadEscape,      // '%' not followed by two hex digits
   kTooManyFields,  // more than kMaxFormFields pairs
+  kNulByte,        // a NUL byte, raw or as %00, in a name or a value
 };
 
 std::string_view to_string(FormError e);

@@ -8,6 +8,7 @@
 #include "core/metrics.h"
 #include "http/form.h"
 #include "http/response.h"
+#include "password/password_hasher.h"
 
 namespace tessera::http {
 namespace {
@@ -222,7 +223,14 @@ class Endpoints {
   }
 
   // GET /metrics: Prometheus text format. Some gauges read the database: the blocking pool.
-  awaitable<Response> metrics(const Request&, const RequestContext&) const {
+  awaitable<Response> metrics(const Request& req, const RequestContext&) const {
+    if (s_.metrics_token) {
+      const auto token = bearer_token(req);
+      if (!token) co_return bearer_error_response(token.error(), "the metrics token is required");
+      if (!password::constant_time_equals(*token, *s_.metrics_token)) {
+        co_return bearer_error_response(BearerError::kInvalidToken, "not the metrics token");
+      }
+    }
     auto text = co_await s_.blocking_pool.run([] { return core::metrics().render(); });
     if (!text) co_return unavailable_response();
     Response res{Status::ok, 11};

@@ -6,6 +6,8 @@
 #include "http/router.h"
 #include "http/worker_pool.h"
 #include <chrono>
+#include <optional>
+#include <string>
 
 #include "jose/key_source.h"
 #include "oauth/access_token.h"
@@ -37,6 +39,8 @@ struct Services {
   WorkerPool& credential_pool;
   // Short database work, the client requests whose secret is remembered as verified among it.
   WorkerPool& blocking_pool;
+  // When set, GET /metrics answers only "Authorization: Bearer <this>".
+  std::optional<std::string> metrics_token = std::nullopt;
 };
 
 void register_routes(Router& router, const Services& services);

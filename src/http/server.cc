@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "http/forwarded.h"
+#include "http/request_head.h"
 #include "http/response.h"
 
 namespace tessera::http {
@@ -279,23 +280,34 @@ awaitable<void> Server::linger(beast::tcp_stream& stream) {
 awaitable<void> Server::serve(tcp::socket socket) {
   auto connection = std::make_shared<Connection>();
   connection->executor = socket.get_executor();
+  error_code ec;
+  std::string remote;
+  std::optional<asio::ip::address> peer;
+  {
+    const auto endpoint = socket.remote_endpoint(ec);
+    remote = ec ? "-" : endpoint.address().to_string();
+    if (!ec) peer = endpoint.address();
+  }
+  // A reverse proxy carries many clients' connections: its address is not capped.
+  const bool capped = peer && std::find(limits_.trusted_proxies.begin(),
+                                        limits_.trusted_proxies.end(),
+                                        *peer) == limits_.trusted_proxies.end();
   std::size_t open = 0;
+  std::size_t from_peer = 0;
   {
     std::lock_guard lock(mutex_);
     connections_.insert(connection);
     open = connections_.size();
-  }
-  error_code ec;
-  std::string remote;
-  {
-    const auto endpoint = socket.remote_endpoint(ec);
-    remote = ec ? "-" : endpoint.address().to_string();
+    if (capped) from_peer = ++per_address_[*peer];
   }
   const auto tls = tls_.load();
   try {
     if (open > limits_.max_connections) {
       // Past the cap: a plain, immediate refusal rather than a silent stall.
-      co_await refuse(socket, remote);
+      co_await refuse(socket, remote, "too many connections");
+    } else if (from_peer > limits_.max_connections_per_address) {
+      // One address cannot take every slot from the others.
+      co_await refuse(socket, remote, "too many connections from this address");
     } else if (tls) {
       beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
       connection->stream = &beast::get_lowest_layer(stream);
@@ -324,6 +336,10 @@ awaitable<void> Server::serve(tcp::socket socket) {
   {
     std::lock_guard lock(mutex_);
     connections_.erase(connection);
+    if (capped) {
+      const auto slot = per_address_.find(*peer);
+      if (--slot->second == 0) per_address_.erase(slot);
+    }
   }
   connection_closed();
 }
@@ -340,9 +356,9 @@ std::string Server::client_of(const Request& request, const std::string& peer) c
   return client_address(peer, forwarded, limits_.trusted_proxies);
 }
 
-awaitable<void> Server::refuse(tcp::socket& socket, const std::string& remote) {
-  core::log(core::LogLevel::kWarn, "connection_refused",
-            {{"remote", remote}, {"reason", "too many connections"}});
+awaitable<void> Server::refuse(tcp::socket& socket, const std::string& remote,
+                               std::string_view reason) {
+  core::log(core::LogLevel::kWarn, "connection_refused", {{"remote", remote}, {"reason", reason}});
   Response res = unavailable_response();
   res.keep_alive(false);
   beast::tcp_stream stream(std::move(socket));
@@ -410,10 +426,15 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
     parser.body_limit(limits_.body_bytes);
-    parser.eager(true);
+    // The head alone first, so that it is checked (and counted, for trailer fields) before
+    // any of the body is parsed; then the body, as much at once as has arrived.
+    parser.eager(false);
     // Parse what has arrived; read more only when the parser needs it (what Beast's
     // http::async_read does, without its two completions per request).
     bool continue_sent = false;
+    // Set once the head is parsed and checked (request_head.h): how many fields it had.
+    std::optional<std::size_t> head_fields;
+    std::optional<HeadRefusal> refusal;
     for (;;) {
       if (buffer.size() != 0) {
         const std::size_t used = parser.put(buffer.data(), ec);
@@ -422,6 +443,12 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
           ec = {};
         } else if (ec) {
           break;
+        }
+        if (!head_fields && parser.is_header_done()) {
+          head_fields = field_count(parser.get());
+          refusal = check_request_head(parser.get());
+          if (refusal) break;
+          parser.eager(true);
         }
         if (parser.is_done()) break;
         if (used != 0 && buffer.size() != 0) continue;
@@ -462,8 +489,12 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
     }
     connection.idle = false;
     connection.disarm();
-    if (ec) {
-      std::optional<Response> res = read_error_response(ec);
+    if (!ec && !refusal && head_fields && parser.is_done() && parser.chunked() &&
+        field_count(parser.get()) != *head_fields) {
+      refusal = HeadRefusal::kTrailerFields;
+    }
+    if (ec || refusal) {
+      std::optional<Response> res = refusal ? refusal_response(*refusal) : read_error_response(ec);
       if (!res) {
         if (ec == beast::error::timeout) {
           core::log(core::LogLevel::kInfo, "request_timeout", {{"remote", remote}});
@@ -477,10 +508,13 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
       serialize(*res, true, out);
       co_await send();
       log_request(method, path, res->result_int(), start, remote);
+      if constexpr (!kPlain) {
+        if (!ec) co_await close_notify(stream, connection);
+      }
       // Over TLS too: what the client still sends is read (as TCP bytes, undecrypted) and
       // dropped, so that its unread bytes do not reset the connection before it reads this.
       if (!ec) co_await linger(lowest);
-      break;
+      co_return;
     }
 
     Request request = parser.release();
@@ -525,7 +559,23 @@ awaitable<void> Server::session(Stream& stream, Connection& connection, const st
     core::log(core::LogLevel::kDebug, "connection_error",
               {{"remote", remote}, {"error", ec.message()}});
   }
+  if constexpr (!kPlain) {
+    if (!ec) co_await close_notify(stream, connection);
+  }
   lowest.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+// RFC 8446 section 6.1: a TLS connection the server closes ends with close_notify, so that
+// the client can tell the end of the data from a truncation (OpenSSL's "unexpected eof while
+// reading"). Sent without waiting for the client's own close_notify: the state says one came,
+// so SSL_shutdown writes the alert and is done; within the write timeout.
+awaitable<void> Server::close_notify(beast::ssl_stream<beast::tcp_stream>& stream,
+                                     Connection& connection) {
+  ::SSL_set_shutdown(stream.native_handle(), SSL_RECEIVED_SHUTDOWN);
+  connection.arm(std::chrono::steady_clock::now() + limits_.write_timeout);
+  error_code ec;
+  co_await stream.async_shutdown(asio::redirect_error(use_awaitable, ec));
+  connection.disarm();
 }
 
 void Server::set_tls(std::shared_ptr<asio::ssl::context> context) { tls_.store(std::move(context)); }

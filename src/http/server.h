@@ -22,6 +22,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -29,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -49,6 +51,8 @@ struct ServerLimits {
   std::chrono::seconds drain_timeout{20};
   // Connections open at once; past it a new one gets 503 and is closed at once.
   std::size_t max_connections = 10000;
+  // The same from one client address (trusted proxies are not counted).
+  std::size_t max_connections_per_address = 1024;
   // Requests on one connection; the last one's answer says Connection: close.
   std::size_t max_requests_per_connection = 10000;
   // Reverse proxies whose X-Forwarded-For names the client (http/forwarded.h); empty: none.
@@ -83,8 +87,10 @@ class Server {
   boost::asio::awaitable<void> session(Stream& stream, Connection& connection,
                                        const std::string& remote, bool https);
   boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket& socket,
-                                      const std::string& remote);
+                                      const std::string& remote, std::string_view reason);
   boost::asio::awaitable<void> linger(boost::beast::tcp_stream& stream);
+  boost::asio::awaitable<void> close_notify(
+      boost::beast::ssl_stream<boost::beast::tcp_stream>& stream, Connection& connection);
   // The client's address: the peer's, or the one its trusted proxy forwards.
   std::string client_of(const Request& request, const std::string& peer) const;
   void sweep();
@@ -103,6 +109,8 @@ class Server {
 
   std::mutex mutex_;
   std::unordered_set<std::shared_ptr<Connection>> connections_;
+  // Open connections per client address, trusted proxies not counted.
+  std::unordered_map<boost::asio::ip::address, std::size_t> per_address_;
   std::atomic<bool> draining_{false};
   std::function<void()> on_drained_;
   std::atomic<bool> drained_{false};

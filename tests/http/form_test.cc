@@ -71,8 +71,16 @@ TEST(ParseForm, RawNonAsciiBytesPassAsTheyAre) {
   EXPECT_THAT(parsed("a=\xc3\xa4\xff"), ElementsAre(Pair("a", "\xc3\xa4\xff")));
 }
 
-TEST(ParseForm, PercentZeroZeroDecodesToNul) {
-  EXPECT_THAT(parsed("password=ab%00cd"), ElementsAre(Pair("password", "ab\0cd"s)));
+// No identifier, password or token has a NUL, and a C string further on would end at it
+// ("admin%00x" read as "admin" by libpq).
+TEST(ParseForm, NulBytesAreRefusedEscapedOrRaw) {
+  for (const std::string& body : {"username=admin%00x"s, "password=ab%00cd"s, "a%00b=1"s,
+                                  "username=admin\0x"s, "x=1&client_id=%00"s}) {
+    const auto pairs = parse_form(body);
+    ASSERT_FALSE(pairs.has_value()) << ::testing::PrintToString(body);
+    EXPECT_EQ(pairs.error(), FormError::kNulByte);
+  }
+  EXPECT_EQ(form_decode("a%00").error(), FormError::kNulByte);
 }
 
 TEST(ParseForm, EmptyValueIsKept) {
@@ -208,6 +216,7 @@ TEST(FormDecode, RefusesBadEscapes) {
 TEST(FormError, HasAReadableDescription) {
   EXPECT_EQ(to_string(FormError::kBadEscape), "the form has a malformed percent-escape");
   EXPECT_EQ(to_string(FormError::kTooManyFields), "the form has too many fields");
+  EXPECT_EQ(to_string(FormError::kNulByte), "the form has a NUL byte");
 }
 
 }  // namespace

@@ -312,19 +312,30 @@ TEST_F(HandlersTest, UserinfoWithoutATokenIs401) {
   EXPECT_EQ(res[field::www_authenticate], "Bearer");
 }
 
-// A still-unexpired token of a user who is gone gets nothing (userinfo.h).
+// Deleting or disabling a user revokes their tokens (user_admin.h).
 TEST_F(HandlersTest, UserinfoForADeletedUsersTokenIs401InvalidToken) {
   const std::string token = alice_token();
   ASSERT_TRUE(world_.admin.remove("alice").has_value());
   const Response res = get("/userinfo", "Bearer " + token);
   EXPECT_EQ(res.result(), Status::unauthorized);
   EXPECT_EQ(res[field::www_authenticate],
-            bearer_challenge("invalid_token", "the token's user is not active"));
+            bearer_challenge("invalid_token", "token has been revoked"));
 }
 
 TEST_F(HandlersTest, UserinfoForADisabledUsersTokenIs401InvalidToken) {
   const std::string token = alice_token();
   ASSERT_TRUE(world_.admin.set_disabled("alice", true).has_value());
+  const Response res = get("/userinfo", "Bearer " + token);
+  EXPECT_EQ(res.result(), Status::unauthorized);
+  EXPECT_EQ(res[field::www_authenticate],
+            bearer_challenge("invalid_token", "token has been revoked"));
+}
+
+// Before the revocation reaches this process (made by another one, not yet synced), the
+// user's record alone refuses the token (userinfo.h).
+TEST_F(HandlersTest, UserinfoForAUserDisabledElsewhereIs401InvalidToken) {
+  const std::string token = alice_token();
+  ASSERT_TRUE(world_.store->set_user_disabled("alice", true).has_value());
   const Response res = get("/userinfo", "Bearer " + token);
   EXPECT_EQ(res.result(), Status::unauthorized);
   EXPECT_EQ(res[field::www_authenticate],
