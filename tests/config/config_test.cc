@@ -479,10 +479,41 @@ TEST_F(LoadConfig, DatabasePoolIsAWholeNumberFrom1To256) {
   EXPECT_EQ(error(), "TESSERA_DATABASE_POOL: expected a whole number from 1 to 256");
 }
 
+TEST_F(LoadConfig, MaxConnectionsPerAddressDefaultsTo1024AndIsBounded) {
+  EXPECT_EQ(loaded().max_connections_per_address, 1024u);
+  env_ = {{"TESSERA_MAX_CONNECTIONS_PER_ADDRESS", "64"}};
+  EXPECT_EQ(loaded().max_connections_per_address, 64u);
+  for (const char* bad : {"0", "10001", "many", "-1"}) {
+    env_ = {{"TESSERA_MAX_CONNECTIONS_PER_ADDRESS", bad}};
+    EXPECT_EQ(error(), "TESSERA_MAX_CONNECTIONS_PER_ADDRESS: expected a whole number from 1 to 10000")
+        << bad;
+  }
+}
+
+TEST_F(LoadConfig, MetricsTokenIsUnsetByDefaultAndMustBeLongEnough) {
+  EXPECT_FALSE(loaded().metrics_token.has_value());
+  env_ = {{"TESSERA_METRICS_TOKEN", "scrape-token-0123456789"}};
+  EXPECT_EQ(loaded().metrics_token, "scrape-token-0123456789");
+  for (const char* bad : {"short", "has a space in it ok", "line\nbreak-0123456789"}) {
+    env_ = {{"TESSERA_METRICS_TOKEN", bad}};
+    EXPECT_EQ(error(), "TESSERA_METRICS_TOKEN: must be 16 to 512 characters without spaces or "
+                       "control characters")
+        << bad;
+    EXPECT_EQ(error().find(bad), std::string::npos) << "a secret is never quoted";
+  }
+  // A file holding it is a file holding a secret.
+  const std::string path = toml("metrics_token = \"scrape-token-0123456789\"\n", 0644);
+  env_ = {};
+  const Config config = loaded(path);
+  ASSERT_EQ(config.warnings.size(), 1u);
+  EXPECT_NE(config.warnings[0].find("holds secrets"), std::string::npos);
+}
+
 TEST_F(LoadConfig, RefusesEmptyValues) {
   for (const std::string_view variable :
        {"TESSERA_DATABASE", "TESSERA_SECRET_KEY", "TESSERA_KEY_ENCRYPTION_KEY", "TESSERA_TLS_CERT",
-        "TESSERA_TLS_KEY", "TESSERA_ADMIN_USERNAME", "TESSERA_ADMIN_PASSWORD"}) {
+        "TESSERA_TLS_KEY", "TESSERA_ADMIN_USERNAME", "TESSERA_ADMIN_PASSWORD",
+        "TESSERA_METRICS_TOKEN"}) {
     env_ = {{std::string(variable), ""}};
     EXPECT_EQ(error(), std::string(variable) + ": must not be empty");
   }
@@ -534,7 +565,7 @@ TEST_F(LoadConfig, AsksTheEnvironmentOnlyForTesseraVariables) {
         return std::nullopt;
       });
   ASSERT_TRUE(config.has_value()) << config.error();
-  EXPECT_EQ(asked.size(), 19u);
+  EXPECT_EQ(asked.size(), 21u);
   for (const std::string& name : asked) EXPECT_TRUE(name.starts_with("TESSERA_")) << name;
   for (const std::string_view name :
        {"TESSERA_LISTEN", "TESSERA_ISSUER", "TESSERA_DATABASE", "TESSERA_SIGNING_ALG",
