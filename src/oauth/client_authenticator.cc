@@ -45,10 +45,10 @@ std::expected<Client, OAuthError> ClientAuthenticator::authenticate(
 
 bool ClientAuthenticator::may_hash(const ClientCredentials& basic, const Parameters& params) const {
   const auto credentials = presented(basic, params);
-  // The same rules as check(): no secret, or one sent for the built-in public client, is
-  // answered without hashing.
+  // The same rules as check(): a request without a secret is answered without hashing; one
+  // with a secret costs a hash whoever it names (a dummy one for an unknown or public client).
   if (!credentials || !credentials->secret || credentials->secret->empty() ||
-      credentials->id.empty() || credentials->id == kDefaultClientId) {
+      credentials->id.empty()) {
     return false;
   }
   return !cache_.remembers(credentials->id, *credentials->secret, kHashFreeMargin);
@@ -71,8 +71,13 @@ std::expected<Client, OAuthError> ClientAuthenticator::check(const ClientCredent
     return default_client();
   }
   if (credentials.id == kDefaultClientId) {
-    // A public client has no secret; one that sends a secret is not who it claims.
-    if (credentials.secret) return std::unexpected(invalid_client());
+    // A public client has no secret; one that sends a secret is not who it claims. The hash
+    // a real secret would cost is spent all the same, as for every refusal of a secret
+    // below: how long the answer takes must not tell which clients exist or are public.
+    if (credentials.secret) {
+      hasher_.dummy_verify(*credentials.secret);
+      return std::unexpected(invalid_client());
+    }
     return default_client();
   }
   // A locked client or address is answered at once, before any hashing.
@@ -81,6 +86,7 @@ std::expected<Client, OAuthError> ClientAuthenticator::check(const ClientCredent
     if (auto open = throttle_->check(account, remote); !open) return std::unexpected(open.error());
   }
   const auto refuse = [&](std::string_view reason) {
+    if (reason != "wrong_secret" && credentials.secret) hasher_.dummy_verify(*credentials.secret);
     core::audit("client_authentication_failed",
                 {{"client_id", credentials.id}, {"reason", reason}, {"remote", remote}});
     if (throttle_ != nullptr) throttle_->failed(account, remote);

@@ -37,6 +37,8 @@ class ClientAuthenticator {
   // `basic`: what the Authorization header carried (method kSecretBasic), or nothing.
   // invalid_request when two methods are used at once (RFC 6749 section 2.3); invalid_client
   // for an unknown client, a wrong or missing secret, or a secret sent by a public client.
+  // A refused secret always costs one hash, a dummy one when there is no stored hash to
+  // check it against, so that the time taken does not tell which client ids exist.
   // `remote`: the request's address, for throttling.
   std::expected<Client, OAuthError> authenticate(const ClientCredentials& basic,
                                                  const Parameters& params,

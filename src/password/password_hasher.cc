@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/base64.h"
+#include "core/metrics.h"
 
 namespace tessera::password {
 namespace {
@@ -284,6 +285,10 @@ std::expected<std::string, HashError> PasswordHasher::hash(std::string_view pass
 std::expected<bool, HashError> PasswordHasher::verify(std::string_view password,
                                                       std::string_view stored) const {
   if (password.size() > kMaxPasswordBytes) return std::unexpected(HashError::kPasswordTooLong);
+  static core::Counter& verifications = core::metrics().counter(
+      "tessera_password_verifications_total",
+      "Password and client-secret hashes checked, those spent on unknown names included");
+  verifications.inc();
   switch (scheme_of(stored)) {
     case Scheme::kArgon2id:
       if (auto parsed = parse_argon2id(stored); !parsed) return std::unexpected(parsed.error());

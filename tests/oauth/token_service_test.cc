@@ -10,6 +10,7 @@
 #include <atomic>
 #include <string>
 
+#include "core/metrics.h"
 #include "oauth/oauth_test_support.h"
 
 namespace tessera::oauth {
@@ -154,6 +155,25 @@ TEST_F(TokenServiceTest, BasicWithAnEmptyPasswordAuthenticatesAPublicClient) {
   ASSERT_TRUE(response.has_value()) << describe(response);
 }
 
+// Each refusal of a presented secret costs one hash, whether the client is unknown, public
+// or confidential with another secret: the time taken does not tell which ids exist.
+TEST_F(TokenServiceTest, EveryRefusedSecretCostsOneHash) {
+  world_.add_client("billing", "the-right-secret", {"client_credentials"});
+  world_.add_client("spa", "", {"refresh_token"});
+  const core::Counter& hashes = core::metrics().counter(
+      "tessera_password_verifications_total",
+      "Password and client-secret hashes checked, those spent on unknown names included");
+  for (const char* id : {"nobody", "default", "spa", "billing"}) {
+    TokenRequest request = form({{"grant_type", "client_credentials"}});
+    request.credentials = basic(id, "a-wrong-secret");
+    const auto before = hashes.value();
+    EXPECT_TRUE(fails_with(world_.service.handle(request), ErrorCode::kInvalidClient,
+                           kClientAuthFailed))
+        << id;
+    EXPECT_EQ(hashes.value() - before, 1u) << id;
+  }
+}
+
 TEST_F(TokenServiceTest, BasicCredentialsForAnUnknownClientAreInvalidClient) {
   TokenRequest request = alice_with({});
   request.credentials = basic("other", "s3cret");
@@ -254,9 +274,15 @@ TEST_F(TokenServiceMayHashTest, RequestsWithoutASecretToCheckNeedNoHash) {
                                              {"client_id", "default"}})));
   EXPECT_FALSE(world_.service.may_hash(form({{"grant_type", "urn:unknown"}})));
   EXPECT_FALSE(world_.service.may_hash(form({})));
-  EXPECT_FALSE(world_.service.may_hash(form({{"grant_type", "client_credentials"},
-                                             {"client_id", "default"},
-                                             {"client_secret", "x"}})));
+}
+
+// A refused secret costs a hash like a checked one (client_authenticator.h): the hint says so.
+TEST_F(TokenServiceMayHashTest, ASecretForAPublicOrUnknownClientMayHash) {
+  for (const char* id : {"default", "nobody"}) {
+    EXPECT_TRUE(world_.service.may_hash(
+        form({{"grant_type", "client_credentials"}, {"client_id", id}, {"client_secret", "x"}})))
+        << id;
+  }
 }
 
 TEST_F(TokenServiceMayHashTest, ASecretNeedsNoHashOnlyOnceItVerified) {
