@@ -317,6 +317,49 @@ bool push_bn(OSSL_PARAM_BLD* bld, const char* name, const std::string& value,
   return true;
 }
 
+// Whether a 32-byte Ed25519 public key is one a signature cannot be forged under. RFC 8032
+// section 5.1.3 reads the low 255 bits as y, which must be below p = 2^255 - 19, or the
+// encoding is not canonical. The eight points of small order (orders 1, 2, 4 and 8) have y = 0,
+// 1, p - 1 or one of the two values below, with either sign of x; under such a key a
+// signature verifies without the private key (tests/data/jwk_degenerate_keys.py derives them).
+bool is_sound_ed25519_public_key(std::string_view raw) {
+  static constexpr unsigned char kP[32] = {
+      0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
+  static constexpr unsigned char kSmallOrderY[][32] = {
+      {0},
+      {1},
+      {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+      {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
+       0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+      {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
+       0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a}};
+  if (raw.size() != kEd25519Bytes) return false;
+  unsigned char y[kEd25519Bytes];
+  std::memcpy(y, raw.data(), sizeof y);
+  y[kEd25519Bytes - 1] &= 0x7f;  // the sign of x
+  // Little-endian: compare from the most significant byte down.
+  for (int i = kEd25519Bytes - 1; i >= 0; --i) {
+    if (y[i] < kP[i]) break;
+    if (y[i] > kP[i] || i == 0) return false;  // y > p, or y == p
+  }
+  for (const auto& small : kSmallOrderY) {
+    if (std::memcmp(y, small, sizeof y) == 0) return false;
+  }
+  return true;
+}
+
+// NIST SP 800-56B Rev. 2 section 6.2.1: the public exponent is odd and 2^16 < e < 2^256. A
+// small e (e = 1 makes a signature of its own padded digest) or an even one gives no RSA
+// signature; the public exponent of every RSA key made in practice is 65537.
+bool is_sound_rsa_exponent(std::string_view e) {
+  while (!e.empty() && e.front() == '\0') e.remove_prefix(1);
+  if (e.empty() || e.size() > 32 || (static_cast<unsigned char>(e.back()) & 1) == 0) return false;
+  // Odd and above 2^16 means at least 65537: three bytes or more, the first of them nonzero.
+  return e.size() >= 3;
+}
+
 std::expected<Pkey, std::string> okp_key(const json::object& jwk) {
   const json::value* crv = jwk.if_contains("crv");
   if (crv == nullptr || !crv->is_string() || crv->get_string() != "Ed25519") {
@@ -326,6 +369,9 @@ std::expected<Pkey, std::string> okp_key(const json::object& jwk) {
   if (!x) return std::unexpected(x.error());
   auto d = member(jwk, "d", kEd25519Bytes, false);
   if (!d) return std::unexpected(d.error());
+  if (!is_sound_ed25519_public_key(**x)) {
+    return std::unexpected("\"x\" is a point of small order or not a canonical encoding");
+  }
   if (!*d) {
     Pkey pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes(**x), (*x)->size()));
     if (!pkey) return std::unexpected("\"x\" is not an Ed25519 public key");
@@ -377,6 +423,9 @@ std::expected<Pkey, std::string> rsa_key(const json::object& jwk) {
   if (!n) return std::unexpected(n.error());
   auto e = member(jwk, "e", 0, true);
   if (!e) return std::unexpected(e.error());
+  if (!is_sound_rsa_exponent(**e)) {
+    return std::unexpected("\"e\" must be an odd exponent from 65537 to 2^256");
+  }
   auto d = member(jwk, "d", 0, false);
   if (!d) return std::unexpected(d.error());
   ParamBld bld(OSSL_PARAM_BLD_new());

@@ -107,6 +107,11 @@ asio::awaitable<FetchResult> get(const Target& target, std::chrono::seconds time
 
 bool is_http_url(std::string_view url) { return parse_target(url).has_value(); }
 
+bool is_https_url(std::string_view url) {
+  const auto target = parse_target(url);
+  return target && target->https;
+}
+
 std::expected<FetchResult, std::string> http_get(std::string_view url, std::chrono::seconds timeout,
                                                  std::size_t max_body_bytes) {
   auto target = parse_target(url);

@@ -25,5 +25,7 @@ std::expected<FetchResult, std::string> http_get(std::string_view url,
 
 // Whether `url` is an absolute http(s) URL with a host.
 bool is_http_url(std::string_view url);
+// Whether it is one with the https scheme.
+bool is_https_url(std::string_view url);
 
 }  // namespace tessera::detail

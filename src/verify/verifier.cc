@@ -81,6 +81,10 @@ std::chrono::seconds Verifier::Impl::fetch_once(std::chrono::seconds& backoff) {
       return fail(url + ": names issuer " + std::string(issuer->get_string()));
     }
     if (!detail::is_http_url(uri->get_string())) return fail(url + ": jwks_uri is not an http(s) URL");
+    // Keys fetched in clear would let anyone on the path plant their own.
+    if (detail::is_https_url(options.issuer) && !detail::is_https_url(uri->get_string())) {
+      return fail(url + ": jwks_uri is not https, though the issuer is");
+    }
     jwks_uri = uri->get_string();
   }
   auto got = detail::http_get(jwks_uri, options.fetch_timeout, kMaxDocumentBytes);
@@ -137,6 +141,13 @@ std::expected<std::unique_ptr<Verifier>, std::string> Verifier::create(VerifierO
   }
   if (!options.jwks_uri.empty() && !detail::is_http_url(options.jwks_uri)) {
     return std::unexpected("jwks_uri must be an http(s) URL, not '" + options.jwks_uri + "'");
+  }
+  // An issuer reached over https has its keys fetched over https too: a JWKS in clear text
+  // would let anyone on the network path plant a key and forge tokens.
+  if (!options.jwks_uri.empty() && detail::is_https_url(options.issuer) &&
+      !detail::is_https_url(options.jwks_uri)) {
+    return std::unexpected("jwks_uri must be https when the issuer is, not '" + options.jwks_uri +
+                           "'");
   }
   auto algorithms = detail::parse_algorithms(options.algorithms);
   if (!algorithms) return std::unexpected(algorithms.error());

@@ -398,6 +398,28 @@ TEST(EvpKeyFromJwk, RefusesEachUnusableJwkWithItsExactReason) {
   }
 }
 
+// Keys that parse but under which signatures can be forged (tests/data/jwk_degenerate_keys.py):
+// Ed25519 points of small order or non-canonical encodings, RSA exponents other than odd ones
+// from 65537 up. Any of them in a JWKS would let whoever put it there forge tokens.
+TEST(EvpKeyFromJwk, RefusesDegeneratePublicKeys) {
+  const auto degenerate = read_vectors("jwk_degenerate_keys.txt");
+  ASSERT_EQ(degenerate.size(), 18u);
+  for (const auto& [name, text] : degenerate) {
+    const json::object jwk = json_object(text);
+    const std::string_view expected =
+        name.starts_with("rsa") ? "\"e\" must be an odd exponent from 65537 to 2^256"
+                                : "\"x\" is a point of small order or not a canonical encoding";
+    EXPECT_TRUE(RefusedWith(EvpKey::from_jwk(jwk), expected)) << name;
+    for (const Algorithm alg : kAsymmetric) {
+      EXPECT_FALSE(EvpKey::from_jwk(without(jwk, {"alg"}), alg).has_value()) << name;
+    }
+  }
+  // The same modulus with the usual exponent is a sound key: the exponent alone was refused.
+  json::object rsa = json_object(degenerate.at("rsa_e_1"));
+  rsa["e"] = "AQAB";
+  EXPECT_TRUE(EvpKey::from_jwk(rsa).has_value());
+}
+
 TEST(EvpKeyFromJwk, RefusesBase64InTheStandardAlphabet) {
   // 0xff... encodes to '/' and '+' in standard base64 and to '_' and '-' in base64url.
   const std::string x = b64(std::string(32, '\xfb'));

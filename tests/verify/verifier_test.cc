@@ -86,6 +86,18 @@ TEST(VerifierCreate, RefusesAJwksUriThatIsNotAnHttpUrl) {
       "jwks_uri must be an http(s) URL, not 'file:///etc/jwks'"));
 }
 
+// A JWKS fetched in clear text for an https issuer would let anyone on the path plant a key.
+TEST(VerifierCreate, RefusesAPlainHttpJwksUriForAnHttpsIssuer) {
+  EXPECT_TRUE(RefusedWith(Verifier::create({.issuer = "https://auth.example.com",
+                                            .jwks_uri = "http://auth.example.com/jwks"}),
+                          "jwks_uri must be https when the issuer is, not "
+                          "'http://auth.example.com/jwks'"));
+  // An http issuer (development on loopback) may name an http JWKS.
+  EXPECT_TRUE(Verifier::create({.issuer = "http://127.0.0.1:9", .jwks_uri = "http://127.0.0.1:9/jwks",
+                                .fetch_timeout = std::chrono::seconds(1)})
+                  .has_value());
+}
+
 TEST(VerifierCreate, RefusesHS256) {
   EXPECT_TRUE(RefusedWith(
       Verifier::create({.issuer = "https://auth.example.com", .algorithms = {"EdDSA", "HS256"}}),

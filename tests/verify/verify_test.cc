@@ -9,10 +9,13 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "jose/digest.h"
 #include "verify/verify_test_support.h"
 
 namespace tessera {
@@ -539,6 +542,60 @@ TEST(KeySet, FromJwksSkipsKeysItCannotUse) {
       verify(test::sign(test::key_for(Algorithm::kEdDSA), payload), *keys, policy, kNowTime)));
   EXPECT_TRUE(FailsWith(
       verify(test::sign(test::key_for(Algorithm::kES256), payload), *keys, policy, kNowTime),
+      VerifyError::kUnknownKey));
+}
+
+// A JWKS holding a key under which signatures can be forged (tests/data/jwk_degenerate_keys.py):
+// the key is skipped, so a token "signed" without any private key does not verify.
+TEST(KeySet, AForgedTokenUnderADegenerateKeyInTheJwksDoesNotVerify) {
+  std::map<std::string, std::string> degenerate;
+  {
+    std::ifstream in(std::string(TESSERA_TEST_DATA) + "/jwk_degenerate_keys.txt");
+    ASSERT_TRUE(in.is_open());
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line.front() == '#') continue;
+      const auto eq = line.find('=');
+      degenerate[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+  }
+  const VerifyPolicy policy{.issuer = std::string(kIssuer)};
+  const std::string payload =
+      test::b64(json::serialize(test::access_claims(kIssuer, kAudience, kNow)));
+  const auto forge = [&](std::string_view jwk_text, std::string_view alg,
+                         const auto& make_signature) {
+    json::object jwk = json::parse(jwk_text).as_object();
+    jwk["kid"] = "planted";
+    const std::string input =
+        test::b64(json::serialize(json::object{{"alg", alg}, {"typ", "at+jwt"}, {"kid", "planted"}})) +
+        "." + payload;
+    const auto keys = KeySet::from_jwks(json::serialize(json::object{{"keys", json::array{jwk}}}));
+    EXPECT_TRUE(Accepted(keys));
+    EXPECT_EQ(keys->size(), 0u) << jwk_text;
+    return verify(input + "." + test::b64(make_signature(input)), *keys, policy, kNowTime);
+  };
+  // Ed25519 with A the identity: R = the identity and S = 0 satisfy [S]B = R + [k]A for any
+  // message.
+  EXPECT_TRUE(FailsWith(forge(degenerate.at("ed25519_order_1_0"), "EdDSA",
+                              [](const std::string&) {
+                                std::string sig(64, '\0');
+                                sig[0] = 1;
+                                return sig;
+                              }),
+                        VerifyError::kUnknownKey));
+  // RSA with e = 1: the signature is the PKCS#1 v1.5 encoding of the digest itself (RFC 8017
+  // section 9.2), which s^e mod n gives back unchanged.
+  EXPECT_TRUE(FailsWith(
+      forge(degenerate.at("rsa_e_1"), "RS256",
+            [](const std::string& input) {
+              static constexpr unsigned char kSha256Info[] = {
+                  0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                  0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+              const std::string digest_info =
+                  std::string(reinterpret_cast<const char*>(kSha256Info), sizeof kSha256Info) +
+                  jose::sha256(input);
+              return std::string("\x00\x01", 2) + std::string(256 - 3 - digest_info.size(), '\xff') +
+                     std::string(1, '\0') + digest_info;
+            }),
       VerifyError::kUnknownKey));
 }
 
