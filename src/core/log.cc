@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+
+#include "core/text.h"
 
 namespace tessera::core {
 namespace {
@@ -58,6 +61,11 @@ void log(LogLevel level, std::string_view event, boost::json::object fields) {
   line["event"] = event;
   for (auto& field : fields) line[field.key()] = std::move(field.value());
   std::string text = boost::json::serialize(line);
+  // Boost.JSON escapes control characters but passes other bytes as they are: a value from a
+  // request (a user name sent as %FF) must not make the line unreadable to a strict parser.
+  if (std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    text = replace_invalid_utf8(text);
+  }
   text.push_back('\n');
   // A short write to a pipe or terminal is not retried: losing the tail of a log line is
   // better than blocking a request on a stalled reader.

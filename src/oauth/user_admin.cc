@@ -1,6 +1,7 @@
 #include "oauth/user_admin.h"
 
 #include "core/log.h"
+#include "core/text.h"
 
 namespace tessera::oauth {
 namespace {
@@ -14,34 +15,17 @@ std::string store_failure(store::StoreError e, std::string_view name) {
   return "the database is unavailable";
 }
 
-// Length of the UTF-8 sequence starting with `lead`, or 0 if it cannot start one.
-int utf8_length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if (lead >= 0xc2 && lead <= 0xdf) return 2;
-  if (lead >= 0xe0 && lead <= 0xef) return 3;
-  if (lead >= 0xf0 && lead <= 0xf4) return 4;
-  return 0;
-}
-
 bool is_valid_utf8_without_controls(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
-    const auto lead = static_cast<unsigned char>(s[i]);
-    const int n = utf8_length(lead);
-    if (n == 0 || i + static_cast<std::size_t>(n) > s.size()) return false;
-    if (n == 1 && (lead <= 0x20 || lead == 0x7f)) return false;
-    std::uint32_t cp = n == 1 ? lead : lead & (0x7f >> n);
-    for (int k = 1; k < n; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-      if ((c & 0xc0) != 0x80) return false;
-      cp = cp << 6 | (c & 0x3f);
-    }
-    // Overlong forms, surrogates, C1 controls and no-break/other spaces are refused.
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0xa0) || cp == 0x2028 ||
-        cp == 0x2029 || cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200b) || cp == 0xfeff) {
+    const auto c = core::decode_utf8(s, i);
+    if (!c) return false;  // overlong forms and surrogates included
+    const char32_t cp = c->code_point;
+    // ASCII controls and space, C1 controls, and no-break and other spaces are refused.
+    if (cp <= 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0xa0) || cp == 0x2028 || cp == 0x2029 ||
+        cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200b) || cp == 0xfeff) {
       return false;
     }
-    i += static_cast<std::size_t>(n);
+    i += c->length;
   }
   return true;
 }
