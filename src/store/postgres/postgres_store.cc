@@ -1,6 +1,7 @@
 #include "store/postgres/postgres_store.h"
 
 #include <algorithm>
+#include <cctype>
 #include <iterator>
 #include <vector>
 
@@ -752,24 +753,91 @@ std::expected<void, std::string> migrate(PgConnection& conn) {
 
 int postgres_schema_version() { return kSchemaVersion; }
 
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Whether a connection parameter's name, percent-decoded as libpq decodes URI parameters,
+// names a secret: the password, or the passphrase of the client key.
+bool names_a_secret(std::string_view key) {
+  std::string decoded;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    if (key[i] == '%' && i + 2 < key.size() && hex_digit(key[i + 1]) >= 0 &&
+        hex_digit(key[i + 2]) >= 0) {
+      decoded.push_back(static_cast<char>(hex_digit(key[i + 1]) << 4 | hex_digit(key[i + 2])));
+      i += 2;
+    } else {
+      decoded.push_back(key[i]);
+    }
+  }
+  std::transform(decoded.begin(), decoded.end(), decoded.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return decoded == "password" || decoded == "sslpassword";
+}
+
+}  // namespace
+
 std::string redact_database_url(std::string_view url) {
   std::string out(url);
-  // The password of a URI's user info: postgresql://user:PASSWORD@host/db.
   const auto scheme = out.find("://");
-  const auto at = out.find('@', scheme == std::string::npos ? 0 : scheme + 3);
-  if (scheme != std::string::npos && at != std::string::npos) {
-    const auto colon = out.find(':', scheme + 3);
-    if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  if (scheme == std::string::npos) {
+    // A keyword/value string: "host=db password = 'a b' user=x". Each value after a secret's
+    // name, quoted or not, goes.
+    for (std::size_t i = 0; i < out.size();) {
+      const auto eq = out.find('=', i);
+      if (eq == std::string::npos) break;
+      std::size_t key_end = eq;
+      while (key_end > i && std::isspace(static_cast<unsigned char>(out[key_end - 1]))) --key_end;
+      std::size_t key_start = key_end;
+      while (key_start > i && !std::isspace(static_cast<unsigned char>(out[key_start - 1]))) --key_start;
+      std::size_t value = eq + 1;
+      while (value < out.size() && std::isspace(static_cast<unsigned char>(out[value]))) ++value;
+      std::size_t value_end = value;
+      if (value_end < out.size() && out[value_end] == '\'') {
+        for (++value_end; value_end < out.size() && out[value_end] != '\''; ++value_end) {
+          if (out[value_end] == '\\') ++value_end;
+        }
+        value_end = std::min(value_end + 1, out.size());
+      } else {
+        while (value_end < out.size() && !std::isspace(static_cast<unsigned char>(out[value_end]))) {
+          ++value_end;
+        }
+      }
+      if (names_a_secret(std::string_view(out).substr(key_start, key_end - key_start))) {
+        out.replace(value, value_end - value, "***");
+        value_end = value + 3;
+      }
+      i = value_end;
+    }
+    return out;
   }
-  // password=... as a URI parameter (?password=...&) or a key=value setting (password=... ).
-  for (std::size_t from = 0;;) {
-    const auto key = out.find("password=", from);
-    if (key == std::string::npos) break;
-    const auto value = key + 9;
-    auto end = out.find_first_of("& ", value);
-    if (end == std::string::npos) end = out.size();
-    out.replace(value, end - value, "***");
-    from = value + 3;
+  // The password of the URI's user info: postgresql://user:PASSWORD@host/db. libpq ends the
+  // user info at the first '@'; an unencoded '@' in the password would move it, so everything
+  // up to the last '@' of the authority goes.
+  const std::size_t authority = scheme + 3;
+  const std::size_t authority_end = std::min(out.find_first_of("/?#", authority), out.size());
+  const auto at = out.rfind('@', authority_end == 0 ? 0 : authority_end - 1);
+  if (at != std::string::npos && at >= authority) {
+    const auto colon = out.find(':', authority);
+    if (colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  // Parameters: ?password=...&sslpassword=..., their names percent-encoded or not.
+  const auto query = out.find('?', authority);
+  if (query == std::string::npos) return out;
+  for (std::size_t i = query + 1; i < out.size();) {
+    std::size_t end = std::min(out.find_first_of("&#", i), out.size());
+    const auto eq = out.find('=', i);
+    if (eq < end && names_a_secret(std::string_view(out).substr(i, eq - i))) {
+      out.replace(eq + 1, end - eq - 1, "***");
+      end = eq + 4;
+    }
+    if (end >= out.size() || out[end] == '#') break;
+    i = end + 1;
   }
   return out;
 }
