@@ -40,4 +40,8 @@ class ManualClock final : public Clock {
 // Seconds since the Unix epoch, as JWT NumericDate values are written (RFC 7519 section 2).
 std::int64_t unix_seconds(TimePoint t);
 
+// Milliseconds since the Unix epoch, and back: for times kept finer than a second.
+std::int64_t unix_milliseconds(TimePoint t);
+TimePoint from_unix_milliseconds(std::int64_t ms);
+
 }  // namespace tessera::core

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/base64.h"
 #include "core/metrics.h"
 #include "jose/jws.h"
 
@@ -26,9 +27,46 @@ AccessTokens::AccessTokens(const jose::KeySource& keys, AccessTokenSettings sett
       random_(random),
       revoked_(revoked) {}
 
+namespace {
+
+constexpr std::size_t kJtiTimeBytes = 6;     // milliseconds since 1970: until the year 10889
+constexpr std::size_t kJtiRandomBytes = 12;  // 96 random bits: unique within a millisecond
+
+}  // namespace
+
+// The jti is ours to shape (RFC 7519 section 4.1.7: unique, and opaque to everyone else): it
+// carries the issue time to the millisecond, where "iat" has whole seconds only, so that a
+// revocation of "every token of this user up to now" spares a token issued a moment later
+// in the same second (a user enabled again and signing in at once).
+std::string make_jti(std::int64_t issued_ms, core::Random& random) {
+  std::string bytes(kJtiTimeBytes, '\0');
+  for (std::size_t i = 0; i < kJtiTimeBytes; ++i) {
+    bytes[kJtiTimeBytes - 1 - i] = static_cast<char>((issued_ms >> (8 * i)) & 0xff);
+  }
+  bytes += core::random_bytes(random, kJtiRandomBytes);
+  return core::base64url_encode(bytes);
+}
+
+std::int64_t issued_at_ms(std::string_view jti, std::int64_t iat) {
+  // Any other token (an older one, or one minted by another holder of the HS256 secret) is
+  // taken as issued at the start of its second: revocations up to that second cover it.
+  const std::int64_t start_of_second = iat > std::numeric_limits<std::int64_t>::max() / 1000
+                                           ? std::numeric_limits<std::int64_t>::max()
+                                           : iat * 1000;
+  const auto bytes = core::base64url_decode(jti);
+  if (!bytes || bytes->size() != kJtiTimeBytes + kJtiRandomBytes) return start_of_second;
+  std::int64_t ms = 0;
+  for (std::size_t i = 0; i < kJtiTimeBytes; ++i) {
+    ms = ms << 8 | static_cast<unsigned char>((*bytes)[i]);
+  }
+  // Believed only when it agrees with the signed "iat".
+  return ms / 1000 == iat ? ms : start_of_second;
+}
+
 std::expected<IssuedToken, jose::Error> AccessTokens::issue(const TokenSubject& subject) const {
-  const std::int64_t now = core::unix_seconds(clock_.now());
-  std::string jti = core::random_token(random_, 16);
+  const auto issued = std::chrono::time_point_cast<std::chrono::milliseconds>(clock_.now());
+  const std::int64_t now = core::unix_seconds(issued);
+  std::string jti = make_jti(issued.time_since_epoch().count(), random_);
   json::object claims;
   claims.reserve(8);
   claims["iss"] = settings_.issuer;
@@ -112,7 +150,7 @@ bool AccessTokens::is_revoked(const VerifiedToken& token) const {
                                                    .sid = token.sid,
                                                    .sub = token.sub,
                                                    .client_id = token.client_id,
-                                                   .iat = token.iat});
+                                                   .issued_ms = token.issued_ms});
 }
 
 std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> AccessTokens::verify_claims(
@@ -142,9 +180,9 @@ std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> AccessTokens::v
   verified->jti = claims->at("jti").get_string();
   verified->sub = claims->at("sub").get_string();
   verified->client_id = claims->at("client_id").get_string();
-  if (const json::value* iat = claims->if_contains("iat")) {
-    verified->iat = jose::numeric_date(*iat).value_or(0);
-  }
+  std::int64_t iat = 0;
+  if (const json::value* v = claims->if_contains("iat")) iat = jose::numeric_date(*v).value_or(0);
+  verified->issued_ms = issued_at_ms(verified->jti, iat);
   // verify_jwt checked exp is a NumericDate; the entry is good until the leeway runs out.
   verified->valid_until = saturating_add(*jose::numeric_date(claims->at("exp")), policy_.leeway.count());
   verified->json = json::serialize(*claims);

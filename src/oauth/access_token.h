@@ -50,6 +50,12 @@ struct IssuedToken {
   std::string jti;
 };
 
+// The jti of a token issued at `issued_ms` (Unix milliseconds): the time, then random bytes.
+std::string make_jti(std::int64_t issued_ms, core::Random& random);
+// When a token with this jti and "iat" was issued, in Unix milliseconds: from the jti when it
+// is one make_jti made and agrees with `iat`, else the start of the `iat` second.
+std::int64_t issued_at_ms(std::string_view jti, std::int64_t iat);
+
 class AccessTokens {
  public:
   // `revoked`, when given, is consulted by verify(): a revoked token is kRevoked.

@@ -122,7 +122,7 @@ std::expected<std::size_t, OAuthError> RefreshTokens::revoke_subject(
                  .issued_until = issued_until});
   core::audit("user_tokens_revoked", {{"sub", subject},
                                       {"refresh_families", *revoked},
-                                      {"issued_until", core::unix_seconds(issued_until)},
+                                      {"issued_until_ms", core::unix_milliseconds(issued_until)},
                                       {"reason", reason}});
   return *revoked;
 }

@@ -27,7 +27,8 @@ bool RevocationList::revokes(const TokenIdentity& token) const {
   for (const auto& [map, key] : {std::pair{&snapshot->subjects, token.sub},
                                  std::pair{&snapshot->clients, token.client_id}}) {
     if (const Cutoff* cutoff = find(*map, key);
-        cutoff != nullptr && token.iat <= core::unix_seconds(cutoff->issued_until)) {
+        cutoff != nullptr &&
+        token.issued_ms <= core::unix_milliseconds(cutoff->issued_until)) {
       return true;
     }
   }

@@ -40,7 +40,7 @@ class RevocationList {
     std::string_view sid;
     std::string_view sub;
     std::string_view client_id;
-    std::int64_t iat = 0;  // Unix seconds
+    std::int64_t issued_ms = 0;  // Unix milliseconds
   };
   bool revokes(const TokenIdentity& token) const;
 

@@ -98,10 +98,8 @@ std::expected<void, std::string> UserAdmin::set_password(std::string_view name,
     return std::unexpected(store_failure(ok.error(), name));
   }
   core::audit("password_changed", {{"user", name}});
-  // Whoever knew the old password may hold tokens: they end. Tokens are dated in whole
-  // seconds, so those of this very second are spared, lest a login with the new password made
-  // right after this be refused.
-  return end_sessions(name, clock_.now() - std::chrono::seconds(1), "password_changed");
+  // Whoever knew the old password may hold tokens: they end.
+  return end_sessions(name, clock_.now(), "password_changed");
 }
 
 std::expected<void, std::string> UserAdmin::set_disabled(std::string_view name, bool disabled) {

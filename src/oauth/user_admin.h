@@ -51,8 +51,7 @@ class UserAdmin {
   std::expected<void, std::string> import(std::string_view name, std::string_view hash,
                                           const ScopeSet& scopes);
   // Replaces the password and ends every session of the user: their refresh tokens, and the
-  // access tokens issued to them before this second (a login with the new password in the
-  // same second keeps its token).
+  // access tokens issued to them until now.
   std::expected<void, std::string> set_password(std::string_view name, std::string_view password);
   // Disabling or removing a user ends every session of theirs: refresh tokens and access tokens.
   std::expected<void, std::string> set_disabled(std::string_view name, bool disabled);

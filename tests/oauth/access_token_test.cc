@@ -190,8 +190,8 @@ TEST_F(AccessTokensTest, TwoTokensHaveDifferentJtis) {
   ASSERT_TRUE(first.has_value() && second.has_value());
   EXPECT_NE(first->jti, second->jti);
   EXPECT_NE(first->access_token, second->access_token);
-  // 16 random bytes, base64url without padding.
-  EXPECT_EQ(first->jti.size(), 22u);
+  // The issue time (6 bytes) and 12 random bytes, base64url without padding.
+  EXPECT_EQ(first->jti.size(), 24u);
 }
 
 // RFC 8725 section 3.11: a JWT of another type, signed by the same key, is not an access token.
@@ -330,6 +330,39 @@ TEST_F(AccessTokensTest, ASubjectOrClientRevocationRefusesTokensIssuedUpToItsTim
       << "issued after the cutoff";
   EXPECT_TRUE(world.tokens.verify_shared(issue("billing", "billing")).has_value())
       << "a client of the same id made again";
+}
+
+// Tokens are dated to the millisecond by their jti: a cutoff spares a token issued a moment
+// after it in the same second (a user enabled again signing in at once), and catches one
+// issued a moment before.
+TEST_F(AccessTokensTest, ASubjectRevocationIsExactToTheMillisecond) {
+  test::OAuthWorld world;
+  world.clock.advance(std::chrono::milliseconds(400));
+  auto before = world.tokens.issue({.subject = "alice", .client_id = "web", .audience = "", .scope = {}});
+  world.clock.advance(std::chrono::milliseconds(1));
+  world.revoked.note({.kind = store::Revocation::Kind::kSubject,
+                      .value = "alice",
+                      .expires_at = world.clock.now() + std::chrono::hours(1),
+                      .issued_until = world.clock.now()});
+  world.clock.advance(std::chrono::milliseconds(1));
+  auto after = world.tokens.issue({.subject = "alice", .client_id = "web", .audience = "", .scope = {}});
+  ASSERT_TRUE(before.has_value() && after.has_value());
+  ASSERT_EQ(segment(before->access_token, 1).at("iat"), segment(after->access_token, 1).at("iat"))
+      << "the same second";
+  EXPECT_EQ(world.tokens.verify(before->access_token).error(), jose::Error::kRevoked);
+  EXPECT_TRUE(world.tokens.verify(after->access_token).has_value());
+}
+
+TEST(IssuedAtMs, ReadsTheTimeFromOurJtiAndFallsBackToTheStartOfTheSecond) {
+  core::SystemRandom random;
+  const std::string jti = make_jti(1700000000123, random);
+  EXPECT_EQ(jti.size(), 24u);
+  EXPECT_NE(make_jti(1700000000123, random), jti) << "random after the time";
+  EXPECT_EQ(issued_at_ms(jti, 1700000000), 1700000000123);
+  // A jti that disagrees with the signed iat, or is not ours, counts from the second's start.
+  EXPECT_EQ(issued_at_ms(jti, 1700000001), 1700000001000);
+  EXPECT_EQ(issued_at_ms("some-other-issuers-jti", 1700000000), 1700000000000);
+  EXPECT_EQ(issued_at_ms(core::random_token(random, 16), 1700000000), 1700000000000);
 }
 
 // Keys that change under the verifier, as rotation and retirement change them.

@@ -95,7 +95,7 @@ constexpr std::string_view kMigrations[] = {
       ALTER TABLE revocations DROP CONSTRAINT revocations_kind_check;
       ALTER TABLE revocations ADD CONSTRAINT revocations_kind_check
         CHECK (kind IN ('jti', 'sid', 'sub', 'cid'));
-      ALTER TABLE revocations ADD COLUMN issued_until BIGINT;
+      ALTER TABLE revocations ADD COLUMN issued_until_ms BIGINT;  -- Unix milliseconds
     )sql",
 };
 
@@ -380,9 +380,9 @@ class PostgresStore final : public Store {
       if (!logged) return std::unexpected(unavailable(kOp, logged.error()));
       // And every access token issued to it, from a family or not (client_credentials).
       auto tokens = conn.exec(
-          "INSERT INTO revocations (kind, value, expires_at, issued_until) "
+          "INSERT INTO revocations (kind, value, expires_at, issued_until_ms) "
           "VALUES ('cid', $1, $2, $3)",
-          {text(id), integer(seconds_of(access_tokens_expire)), integer(seconds_of(now))});
+          {text(id), integer(seconds_of(access_tokens_expire)), integer(core::unix_milliseconds(now))});
       if (!tokens) return std::unexpected(unavailable(kOp, tokens.error()));
       auto families = conn.exec("DELETE FROM refresh_families WHERE client_id = $1", {text(id)});
       if (!families) return std::unexpected(unavailable(kOp, families.error()));
@@ -482,7 +482,7 @@ class PostgresStore final : public Store {
   StoreResult<std::vector<Revocation>> revocations_since(std::int64_t after,
                                                          core::TimePoint now) override {
     auto r = query("revocations_since",
-                   "SELECT sequence, kind, value, expires_at, COALESCE(issued_until, 0) "
+                   "SELECT sequence, kind, value, expires_at, COALESCE(issued_until_ms, 0) "
                    "FROM revocations WHERE sequence > $1 AND expires_at > $2 ORDER BY sequence",
                    {integer(std::max<std::int64_t>(0, after - kRevocationMargin)),
                     integer(seconds_of(now))});
@@ -495,7 +495,7 @@ class PostgresStore final : public Store {
           .kind = parse_revocation_kind(r->text(i, 1)).value_or(Revocation::Kind::kAccessToken),
           .value = r->text(i, 2),
           .expires_at = from_seconds(r->int64(i, 3)),
-          .issued_until = from_seconds(r->int64(i, 4))});
+          .issued_until = core::from_unix_milliseconds(r->int64(i, 4))});
     }
     return out;
   }
@@ -696,10 +696,10 @@ class PostgresStore final : public Store {
       }
       if (subject_tokens_until) {
         auto logged = conn.exec(
-            "INSERT INTO revocations (kind, value, expires_at, issued_until) "
+            "INSERT INTO revocations (kind, value, expires_at, issued_until_ms) "
             "VALUES ('sub', $1, $2, $3)",
             {text(key), integer(seconds_of(access_tokens_expire)),
-             integer(seconds_of(*subject_tokens_until))});
+             integer(core::unix_milliseconds(*subject_tokens_until))});
         if (!logged) return std::unexpected(unavailable(operation, logged.error()));
       }
       return static_cast<std::size_t>(revoked->size());

@@ -121,7 +121,7 @@ constexpr std::string_view kMigrations[] = {
         kind TEXT NOT NULL CHECK (kind IN ('jti', 'sid', 'sub', 'cid')),
         value TEXT NOT NULL,
         expires_at INTEGER NOT NULL,
-        issued_until INTEGER
+        issued_until_ms INTEGER  -- Unix milliseconds
       ) STRICT;
       INSERT INTO revocations_v5 (sequence, kind, value, expires_at)
         SELECT sequence, kind, value, expires_at FROM revocations;
@@ -435,9 +435,9 @@ class SqliteStore final : public Store {
     }
     // And every access token issued to it, from a family or not (client_credentials).
     if (auto logged = conn->run(
-            "INSERT INTO revocations (kind, value, expires_at, issued_until) "
+            "INSERT INTO revocations (kind, value, expires_at, issued_until_ms) "
             "VALUES ('cid', ?1, ?2, ?3)",
-            id, seconds_of(access_tokens_expire), seconds_of(now));
+            id, seconds_of(access_tokens_expire), core::unix_milliseconds(now));
         !logged) {
       return std::unexpected(unavailable(kOp, logged.error()));
     }
@@ -561,7 +561,7 @@ class SqliteStore final : public Store {
                                                          core::TimePoint now) override {
     auto conn = pool_.acquire();
     auto stmt = conn->prepare(
-        "SELECT sequence, kind, value, expires_at, COALESCE(issued_until, 0) FROM revocations "
+        "SELECT sequence, kind, value, expires_at, COALESCE(issued_until_ms, 0) FROM revocations "
         "WHERE sequence > ?1 AND expires_at > ?2 ORDER BY sequence",
         after, seconds_of(now));
     if (!stmt) return std::unexpected(unavailable("revocations_since", stmt.error()));
@@ -576,7 +576,7 @@ class SqliteStore final : public Store {
           .kind = parse_revocation_kind(stmt->column_text(1)).value_or(Revocation::Kind::kAccessToken),
           .value = stmt->column_text(2),
           .expires_at = from_unix_seconds(stmt->column_int64(3)),
-          .issued_until = from_unix_seconds(stmt->column_int64(4))});
+          .issued_until = core::from_unix_milliseconds(stmt->column_int64(4))});
     }
   }
 
@@ -764,9 +764,9 @@ class SqliteStore final : public Store {
     }
     if (subject_tokens_until) {
       auto logged = conn->run(
-          "INSERT INTO revocations (kind, value, expires_at, issued_until) "
+          "INSERT INTO revocations (kind, value, expires_at, issued_until_ms) "
           "VALUES ('sub', ?1, ?2, ?3)",
-          key, seconds_of(access_tokens_expire), seconds_of(*subject_tokens_until));
+          key, seconds_of(access_tokens_expire), core::unix_milliseconds(*subject_tokens_until));
       if (!logged) return std::unexpected(unavailable(operation, logged.error()));
     }
     if (auto committed = tx->commit(); !committed) {
