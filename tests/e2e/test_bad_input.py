@@ -109,6 +109,57 @@ class BadInput(harness.ServerTestCase):
         self.assertIsNotNone(raw)
         self.assertEqual((raw.version, raw.status), ("HTTP/1.1", 200), raw)
 
+    # RFC 9112 section 6.1. The audit: "Transfer-Encoding: identity" without a length was read
+    # as no body, so the body was parsed as a second request (400, then 200 for the hidden one).
+    def test_a_transfer_coding_other_than_chunked_is_501_and_nothing_hidden_is_served(self):
+        hidden = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+        for coding in (b"identity", b"gzip, chunked", b"chunked, gzip", b"deflate"):
+            with self.subTest(coding=coding):
+                conn = harness.RawConnection(self.server.port)
+                try:
+                    conn.send(b"POST /token HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: " + coding +
+                              b"\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n" +
+                              hidden)
+                    raw = conn.read_response()
+                    self.assert_json_4xx_5xx(raw)
+                    self.assertEqual(raw.status, 501, raw)
+                    self.assertEqual(raw.headers.get("connection"), "close", raw)
+                    self.assertIsNone(conn.read_response(), "the hidden request was answered")
+                finally:
+                    conn.close()
+
+    def test_chunked_twice_or_on_http_1_0_is_400(self):
+        for head in (b"POST /token HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, chunked\r\n",
+                     b"POST /token HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"):
+            with self.subTest(head=head):
+                raw = harness.raw_request(self.server.port, head + b"\r\n0\r\n\r\n")
+                self.assert_json_4xx_5xx(raw)
+                self.assertEqual(raw.status, 400, raw)
+
+    # RFC 9112 section 3.2: exactly one valid Host on HTTP/1.1.
+    def test_a_missing_repeated_or_malformed_host_is_400(self):
+        for headers in (b"", b"Host: a\r\nHost: b\r\n", b"Host: user@evil.example\r\n",
+                        b"Host: a b\r\n", b"Host: a/b\r\n"):
+            with self.subTest(headers=headers):
+                raw = harness.raw_request(self.server.port,
+                                          b"GET /healthz HTTP/1.1\r\n" + headers + b"\r\n")
+                self.assert_json_4xx_5xx(raw)
+                self.assertEqual(raw.status, 400, raw)
+                self.assertEqual(raw.headers.get("connection"), "close", raw)
+        # HTTP/1.0 may leave it out.
+        raw = harness.raw_request(self.server.port, b"GET /healthz HTTP/1.0\r\n\r\n")
+        self.assertEqual(raw.status, 200, raw)
+
+    # PostgreSQL's C strings would end "admin\0x" at the NUL.
+    def test_a_nul_byte_in_a_form_is_400(self):
+        for body in ("grant_type=password&username=admin%00x&password=p",
+                     "grant_type=client_credentials&client_id=a%00b&client_secret=s"):
+            with self.subTest(body=body):
+                r = requests.post(self.base + "/token", data=body, timeout=HTTP_TIMEOUT,
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+                harness.assert_json_error(self, r, 400, "invalid_request")
+                self.assertEqual(r.json()["error_description"], "the form has a NUL byte")
+
     def test_absolute_form_request_target_is_served(self):
         # RFC 9112 section 3.2.2: a server MUST accept the absolute-form.
         raw = harness.raw_request(self.server.port,

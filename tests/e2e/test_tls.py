@@ -112,6 +112,30 @@ class Tls(harness.ServerTestCase):
         raw = self.raw(b"GET /healthz HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n")
         self.assert_json_error(raw, 400)
 
+    # RFC 8446 section 6.1: the server's close comes with close_notify, so a strict client
+    # can tell the end of the answer from a truncation ("unexpected eof while reading").
+    def test_a_connection_the_server_closes_ends_with_close_notify(self):
+        for request in (b"GET /healthz HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n",
+                        b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"):
+            with self.subTest(request=request):
+                context = ssl.create_default_context(cafile=self.ca)
+                # Python's default forgives a missing close_notify; a strict client does not.
+                context.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+                sock = context.wrap_socket(harness.connect(self.server.port),
+                                           server_hostname="localhost",
+                                           suppress_ragged_eofs=False)
+                try:
+                    sock.sendall(request)
+                    received = b""
+                    while True:
+                        chunk = sock.recv(65536)  # SSLEOFError without close_notify
+                        if not chunk:
+                            break
+                        received += chunk
+                finally:
+                    sock.close()
+                self.assertTrue(received.startswith(b"HTTP/1.1 "), received)
+
     def test_plain_http_to_the_tls_port_gets_no_http_answer(self):
         raw = harness.raw_request(self.server.port, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
         self.assertIsNone(raw)
