@@ -157,7 +157,7 @@ struct World {
   oauth::LoginThrottle throttle{*store, throttle_clock};
   oauth::ClientAuthenticator clients{*store, hasher, secret_cache, &throttle};
   oauth::TokenService service{clients};
-  oauth::UserAdmin admin{*store, hasher, random, &refresh};
+  oauth::UserAdmin admin{*store, hasher, random, clock, &refresh};
   oauth::ClientAdmin client_admin{*store, hasher, random, clock, std::chrono::seconds(15 * 60 + 10)};
   oauth::UserInfo userinfo{*store};
   oauth::Introspection introspection{tokens, refresh, *store, *store, std::string(kIssuer)};
