@@ -26,7 +26,7 @@
 #include "jose/hmac_key.h"
 #include "jose/key_source.h"
 #include "oauth/access_token.h"
-#include "oauth/client_admin.h"
+#include "admin/client_admin.h"
 #include "oauth/client_authenticator.h"
 #include "oauth/throttle.h"
 #include "password/secret_cache.h"
@@ -152,7 +152,7 @@ void BM_AuthenticateRememberedClient_Sqlite(benchmark::State& state) {
     auto store = store::open_sqlite_store({.path = dir + "/tessera.db"}, clock);
     if (!store) die(store.error());
     const password::PasswordHasher hasher(random, {.memory_kib = 256, .iterations = 1, .parallelism = 1});
-    oauth::ClientAdmin admin(**store, hasher, random, clock, std::chrono::seconds(910));
+    admin::ClientAdmin admin(**store, hasher, random, clock, std::chrono::seconds(910));
     const std::string secret = "bench-secret-0123456789";
     if (!admin.add({.id = "svc", .is_public = false, .secret = secret,
                     .grants = {"client_credentials"}, .scopes = oauth::ScopeSet{"read"},
@@ -160,8 +160,8 @@ void BM_AuthenticateRememberedClient_Sqlite(benchmark::State& state) {
       die("client add failed");
     }
     password::VerifiedSecretCache cache(clock, random, std::chrono::hours(1));
-    const oauth::LoginThrottle throttle(**store, clock);
-    const oauth::ClientAuthenticator clients(**store, hasher, cache,
+    const oauth::LoginThrottle throttle((*store)->throttles(), clock);
+    const oauth::ClientAuthenticator clients((*store)->clients(), hasher, cache,
                                              state.range(0) != 0 ? &throttle : nullptr);
     const oauth::ClientCredentials basic{.method = oauth::ClientCredentials::Method::kSecretBasic,
                                          .id = "svc",

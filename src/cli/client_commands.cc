@@ -6,7 +6,7 @@
 #include "cli/common.h"
 #include "cli/terminal.h"
 #include "oauth/client.h"
-#include "oauth/client_admin.h"
+#include "admin/client_admin.h"
 #include "password/password_hasher.h"
 
 namespace tessera::cli {
@@ -27,7 +27,7 @@ std::string joined(const std::vector<std::string>& items) {
   return out.empty() ? "-" : out;
 }
 
-int list(oauth::ClientAdmin& admin) {
+int list(admin::ClientAdmin& admin) {
   auto clients = admin.list();
   if (!clients) return fail(clients.error());
   std::size_t width = std::string_view(oauth::kDefaultClientId).size();
@@ -52,7 +52,7 @@ int list(oauth::ClientAdmin& admin) {
 
 int run_client(const config::Config& config, Args args) {
   const std::string action = args.positional("client command (add, list, delete)");
-  oauth::NewClient client;
+  admin::NewClient client;
   bool secret_from_stdin = false;
   if (action == "add") {
     secret_from_stdin = args.flag("secret-stdin");
@@ -77,7 +77,7 @@ int run_client(const config::Config& config, Args args) {
   }
   args.done();
   if (action == "add") {
-    if (auto bad = oauth::check_client_id(client.id)) return fail(*bad);
+    if (auto bad = admin::check_client_id(client.id)) return fail(*bad);
     if (secret_from_stdin) {
       auto secret = read_secret_from_stdin(password::kMaxPasswordBytes);
       if (!secret) return fail(secret.error());
@@ -90,7 +90,7 @@ int run_client(const config::Config& config, Args args) {
   auto store = open_store(config, clock);
   if (!store) return fail(store.error());
   password::PasswordHasher hasher(random);
-  oauth::ClientAdmin admin(**store, hasher, random, clock, config.access_token_ttl + kTokenLeeway);
+  admin::ClientAdmin admin(**store, hasher, random, clock, config.access_token_ttl + kTokenLeeway);
 
   if (action == "list") return list(admin);
   if (action == "delete") {

@@ -90,7 +90,7 @@ std::expected<std::unique_ptr<store::Store>, std::string> open_store(const confi
 }
 
 std::expected<std::unique_ptr<keys::KeyManager>, std::string> open_key_manager(
-    const config::Config& config, store::Store& store, const core::Clock& clock,
+    const config::Config& config, store::KeyStore& store, const core::Clock& clock,
     core::Random& random) {
   auto existing = store.list_signing_keys();
   if (!existing) return std::unexpected("the database is unavailable (see the log)");

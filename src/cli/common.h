@@ -63,7 +63,7 @@ inline constexpr std::chrono::seconds kTokenLeeway{10};
 // The key manager for the configured database, with the key-encryption key beside it (or from
 // TESSERA_KEY_ENCRYPTION_KEY) and the configured rotation policy.
 std::expected<std::unique_ptr<keys::KeyManager>, std::string> open_key_manager(
-    const config::Config& config, store::Store& store, const core::Clock& clock,
+    const config::Config& config, store::KeyStore& store, const core::Clock& clock,
     core::Random& random);
 
 // Refresh-token lifetimes from the configuration.

@@ -62,7 +62,7 @@ int run_key(const config::Config& config, Args args) {
   core::SystemRandom random;
   auto store = open_store(config, clock);
   if (!store) return fail(store.error());
-  auto manager = open_key_manager(config, **store, clock, random);
+  auto manager = open_key_manager(config, (*store)->keys(), clock, random);
   if (!manager) return fail(manager.error());
 
   if (action == "list") return list(**manager);

@@ -33,7 +33,7 @@
 #include "oauth/introspection.h"
 #include "oauth/revocation.h"
 #include "password/secret_cache.h"
-#include "oauth/user_admin.h"
+#include "admin/user_admin.h"
 #include "store/postgres/postgres_store.h"
 
 namespace tessera::cli {
@@ -175,7 +175,7 @@ int run_serve(const config::Config& config, Args args) {
     if (!key) return fail("TESSERA_SECRET_KEY: " + key.error());
     static_keys = std::make_unique<jose::StaticKeySource>(std::move(*key));
   } else {
-    auto manager = open_key_manager(config, **store, clock, random);
+    auto manager = open_key_manager(config, (*store)->keys(), clock, random);
     if (!manager) return fail(manager.error());
     if (auto started = (*manager)->start(); !started) return fail(started.error());
     key_manager = std::move(*manager);
@@ -184,7 +184,7 @@ int run_serve(const config::Config& config, Args args) {
       key_manager ? static_cast<const jose::KeySource&>(*key_manager) : *static_keys;
 
   password::PasswordHasher hasher(random);
-  oauth::UserAdmin admin(**store, hasher, random, clock);  // bootstrap only: no sessions to end
+  admin::UserAdmin admin(**store, hasher, random, clock);  // bootstrap only: no sessions to end
   auto bootstrap = admin.bootstrap(config.admin_username, config.admin_password);
   if (!bootstrap) return fail(bootstrap.error());
   if (bootstrap->generated_password) {
@@ -193,7 +193,7 @@ int run_serve(const config::Config& config, Args args) {
               << " (shown once; change it with tessera user passwd)" << std::endl;
   }
 
-  oauth::RevocationList revoked(**store, clock);
+  oauth::RevocationList revoked((*store)->revocations(), clock);
   if (auto synced = revoked.sync(); !synced) return fail(synced.error());
   oauth::AccessTokens access_tokens(keys,
                                     {.issuer = issuer,
@@ -201,19 +201,19 @@ int run_serve(const config::Config& config, Args args) {
                                      .algorithms = accepted_algorithms(config.signing_alg),
                                      .leeway = kTokenLeeway},
                                     clock, random, &revoked);
-  const oauth::RefreshTokens refresh_tokens(**store, refresh_settings(config), clock, random, revoked);
+  const oauth::RefreshTokens refresh_tokens((*store)->refresh_tokens(), refresh_settings(config), clock, random, revoked);
   password::VerifiedSecretCache secret_cache(clock, random);
-  const oauth::LoginThrottle throttle(**store, clock);
-  const oauth::ClientAuthenticator clients(**store, hasher, secret_cache, &throttle);
+  const oauth::LoginThrottle throttle((*store)->throttles(), clock);
+  const oauth::ClientAuthenticator clients((*store)->clients(), hasher, secret_cache, &throttle);
   oauth::TokenService token_service(clients);
   token_service.add(
-      std::make_unique<oauth::PasswordGrant>(**store, hasher, access_tokens, &refresh_tokens, &throttle));
+      std::make_unique<oauth::PasswordGrant>((*store)->users(), hasher, access_tokens, &refresh_tokens, &throttle));
   token_service.add(std::make_unique<oauth::ClientCredentialsGrant>(access_tokens));
   token_service.add(
-      std::make_unique<oauth::RefreshTokenGrant>(**store, refresh_tokens, access_tokens));
-  const oauth::UserInfo userinfo(**store);
-  const oauth::Introspection introspection(access_tokens, refresh_tokens, **store, **store, issuer);
-  const oauth::Revocation revocation(access_tokens, refresh_tokens, **store, revoked, clock);
+      std::make_unique<oauth::RefreshTokenGrant>((*store)->users(), refresh_tokens, access_tokens));
+  const oauth::UserInfo userinfo((*store)->users());
+  const oauth::Introspection introspection(access_tokens, refresh_tokens, (*store)->users(), (*store)->clients(), issuer);
+  const oauth::Revocation revocation(access_tokens, refresh_tokens, (*store)->revocations(), revoked, clock);
   std::vector<std::string> grant_types;
   for (const auto grant : token_service.grant_types()) grant_types.emplace_back(grant);
   std::vector<std::string> algorithms;
@@ -225,6 +225,7 @@ int run_serve(const config::Config& config, Args args) {
        .grant_types = grant_types,
        .token_endpoint_auth_methods = {"client_secret_basic", "client_secret_post", "none"},
        .signing_algorithms = algorithms});
+  const oauth::Discovery discovery(metadata, (*store)->users(), (*store)->clients());
   register_gauges(**store, key_manager.get(), clock);
   http::register_routes(router, {.token_service = token_service,
                                  .access_tokens = access_tokens,
@@ -232,9 +233,9 @@ int run_serve(const config::Config& config, Args args) {
                                  .clients = clients,
                                  .introspection = introspection,
                                  .revocation = revocation,
-                                 .store = **store,
                                  .keys = keys,
-                                 .metadata = metadata,
+                                 .discovery = discovery,
+                                 .database_answers = [&store] { return (*store)->ping().has_value(); },
                                  .jwks_max_age = jwks_max_age(config.key_publish_delay),
                                  .credential_pool = credential_pool,
                                  .blocking_pool = blocking_pool,
@@ -266,8 +267,15 @@ int run_serve(const config::Config& config, Args args) {
               core::log(LogLevel::kWarn, "revocations_not_synced", {{"detail", synced.error()}});
             }
             if (purge) {
-              if (auto purged = (*store)->purge_expired(clock.now()); purged && *purged > 0) {
-                core::log(LogLevel::kInfo, "expired_records_purged", {{"count", *purged}});
+              const auto now = clock.now();
+              std::size_t purged = 0;
+              for (auto n : {(*store)->refresh_tokens().purge_expired(now),
+                             (*store)->revocations().purge_expired(now),
+                             (*store)->throttles().purge_idle(now)}) {
+                if (n) purged += *n;
+              }
+              if (purged > 0) {
+                core::log(LogLevel::kInfo, "expired_records_purged", {{"count", purged}});
               }
             }
             return true;

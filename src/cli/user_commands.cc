@@ -5,7 +5,7 @@
 
 #include "cli/common.h"
 #include "cli/terminal.h"
-#include "oauth/user_admin.h"
+#include "admin/user_admin.h"
 #include "password/password_hasher.h"
 
 namespace tessera::cli {
@@ -20,7 +20,7 @@ std::string format_date(core::TimePoint t) {
   return buf;
 }
 
-int list(oauth::UserAdmin& admin) {
+int list(admin::UserAdmin& admin) {
   auto users = admin.list();
   if (!users) return fail(users.error());
   std::size_t width = 4;
@@ -68,7 +68,7 @@ int run_user(const config::Config& config, Args args) {
     scopes = std::move(*parsed);
   }
   if (action == "add" || action == "passwd") {
-    if (auto bad = oauth::check_user_name(name)) return fail(*bad);
+    if (auto bad = admin::check_user_name(name)) return fail(*bad);
   }
   std::string password;
   if ((action == "add" && !hash) || action == "passwd") {
@@ -76,7 +76,7 @@ int run_user(const config::Config& config, Args args) {
                            : prompt_new_secret("password", password::kMaxPasswordBytes);
     if (!read) return fail(read.error());
     password = std::move(*read);
-    if (auto bad = oauth::check_new_password(password)) return fail(*bad);
+    if (auto bad = admin::check_new_password(password)) return fail(*bad);
   }
 
   auto store = open_store(config, clock);
@@ -84,9 +84,9 @@ int run_user(const config::Config& config, Args args) {
   password::PasswordHasher hasher(random);
   // Disabling or deleting a user ends their refresh tokens; the running server learns of it
   // from the store's revocation log within a second.
-  oauth::RevocationList revoked(**store, clock);
-  const oauth::RefreshTokens refresh(**store, refresh_settings(config), clock, random, revoked);
-  oauth::UserAdmin admin(**store, hasher, random, clock, &refresh);
+  oauth::RevocationList revoked((*store)->revocations(), clock);
+  const oauth::RefreshTokens refresh((*store)->refresh_tokens(), refresh_settings(config), clock, random, revoked);
+  admin::UserAdmin admin(**store, hasher, random, clock, &refresh);
 
   std::expected<void, std::string> result;
   std::string done;

@@ -214,7 +214,7 @@ class Endpoints {
 
   // GET /healthz: 200 when the database answers, else 503.
   awaitable<Response> healthz(const Request&, const RequestContext&) const {
-    auto result = co_await s_.blocking_pool.run([&] { return s_.store.ping().has_value(); });
+    auto result = co_await s_.blocking_pool.run([&] { return s_.database_answers(); });
     json::object body;
     const bool ok = result && *result;
     // CONTRACT.md: exactly {"status":"ok"}, 503 when the database does not answer.
@@ -254,13 +254,10 @@ class Endpoints {
   awaitable<Response> metadata(bool openid) const {
     // The scopes come from the users and clients now in the database.
     auto result = co_await s_.blocking_pool.run([&] {
-      auto scopes = s_.store.list_user_scopes();
-      auto client_scopes = s_.store.list_client_scopes();
-      if (!scopes || !client_scopes) return unavailable_response();
-      scopes->insert(scopes->end(), client_scopes->begin(), client_scopes->end());
-      *scopes = oauth::make_scope_set(std::move(*scopes));
-      Response res = json_response(
-          Status::ok, openid ? s_.metadata.openid(*scopes) : s_.metadata.oauth(*scopes));
+      auto document = s_.discovery.document(openid ? oauth::Discovery::Form::kOpenId
+                                                   : oauth::Discovery::Form::kOAuth);
+      if (!document) return unavailable_response();
+      Response res = json_response(Status::ok, *document);
       res.set(bhttp::field::cache_control, "public, max-age=60");
       return res;
     });

@@ -6,6 +6,7 @@
 #include "http/router.h"
 #include "http/worker_pool.h"
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -17,7 +18,6 @@
 #include "oauth/revocation.h"
 #include "oauth/token_service.h"
 #include "oauth/userinfo.h"
-#include "store/store.h"
 
 namespace tessera::http {
 
@@ -28,9 +28,10 @@ struct Services {
   const oauth::ClientAuthenticator& clients;
   const oauth::Introspection& introspection;
   const oauth::Revocation& revocation;
-  store::Store& store;
   const jose::KeySource& keys;
-  const oauth::ServerMetadata& metadata;
+  const oauth::Discovery& discovery;
+  // Whether the database answers now (blocking; for /healthz).
+  std::function<bool()> database_answers;
   // Cache lifetime of the JWKS: shorter than the publish delay, so that a cache holds every
   // key before it signs (CONTRACT.md, TESSERA_KEY_PUBLISH_DELAY).
   std::chrono::seconds jwks_max_age{300};

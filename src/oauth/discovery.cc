@@ -1,5 +1,7 @@
 #include "oauth/discovery.h"
 
+#include "oauth/scope.h"
+
 namespace tessera::oauth {
 
 namespace json = boost::json;
@@ -53,6 +55,18 @@ json::object ServerMetadata::openid(const std::vector<std::string>& scopes) cons
   doc["claims_supported"] = json::array{"sub", "preferred_username", "scope", "iss", "aud",
                                          "exp", "iat"};
   return doc;
+}
+
+std::expected<json::object, OAuthError> Discovery::document(Form form) const {
+  auto scopes = users_.list_user_scopes();
+  auto client_scopes = clients_.list_client_scopes();
+  if (!scopes || !client_scopes) {
+    return std::unexpected(
+        OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
+  }
+  scopes->insert(scopes->end(), client_scopes->begin(), client_scopes->end());
+  const ScopeSet all = make_scope_set(std::move(*scopes));
+  return form == Form::kOpenId ? metadata_.openid(all) : metadata_.oauth(all);
 }
 
 }  // namespace tessera::oauth

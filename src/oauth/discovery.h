@@ -8,9 +8,13 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <expected>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "oauth/errors.h"
+#include "store/store.h"
 
 namespace tessera::oauth {
 
@@ -34,6 +38,23 @@ class ServerMetadata {
  private:
   MetadataSettings settings_;
   boost::json::object base_;
+};
+
+// The metadata documents as they are now: their scopes_supported are the scopes the users and
+// clients in the store may have. Blocking (it reads the store).
+class Discovery {
+ public:
+  Discovery(const ServerMetadata& metadata, store::UserStore& users, store::ClientStore& clients)
+      : metadata_(metadata), users_(users), clients_(clients) {}
+
+  enum class Form { kOAuth, kOpenId };
+  // temporarily_unavailable when the database cannot answer.
+  std::expected<boost::json::object, OAuthError> document(Form form) const;
+
+ private:
+  const ServerMetadata& metadata_;
+  store::UserStore& users_;
+  store::ClientStore& clients_;
 };
 
 }  // namespace tessera::oauth

@@ -20,7 +20,7 @@ namespace tessera::oauth {
 class Revocation {
  public:
   Revocation(const AccessTokens& access, const RefreshTokens& refresh,
-             store::RefreshTokenStore& store, RevocationList& revoked, const core::Clock& clock)
+             store::RevocationLog& store, RevocationList& revoked, const core::Clock& clock)
       : access_(access), refresh_(refresh), store_(store), revoked_(revoked), clock_(clock) {}
 
   // temporarily_unavailable only when the database cannot take the revocation.
@@ -29,7 +29,7 @@ class Revocation {
  private:
   const AccessTokens& access_;
   const RefreshTokens& refresh_;
-  store::RefreshTokenStore& store_;
+  store::RevocationLog& store_;
   RevocationList& revoked_;
   const core::Clock& clock_;
 };

@@ -4,8 +4,8 @@
 
 namespace tessera::oauth {
 
-RevocationList::RevocationList(store::RefreshTokenStore& store, const core::Clock& clock)
-    : store_(store), clock_(clock), snapshot_(std::make_shared<const Snapshot>()) {}
+RevocationList::RevocationList(store::RevocationLog& log, const core::Clock& clock)
+    : store_(log), clock_(clock), snapshot_(std::make_shared<const Snapshot>()) {}
 
 namespace {
 

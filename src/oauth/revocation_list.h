@@ -28,7 +28,7 @@ namespace tessera::oauth {
 
 class RevocationList {
  public:
-  RevocationList(store::RefreshTokenStore& store, const core::Clock& clock);
+  RevocationList(store::RevocationLog& log, const core::Clock& clock);
 
   // Reads revocations logged since the last sync. Blocking.
   std::expected<void, std::string> sync();
@@ -66,7 +66,7 @@ class RevocationList {
 
   void publish(Snapshot next);
 
-  store::RefreshTokenStore& store_;
+  store::RevocationLog& store_;
   const core::Clock& clock_;
   std::mutex mutex_;  // writers: sync() and note()
   Snapshot current_;  // guarded by mutex_; copied into snapshot_ on change

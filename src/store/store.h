@@ -1,10 +1,12 @@
-// The storage interface: everything Tessera keeps lives behind it. Callers (oauth/, cli/)
-// see plain records and StoreError values, never SQL; sqlite/ implements it today and a
-// PostgreSQL implementation can follow without touching callers.
+// The storage interfaces: everything Tessera keeps lives behind them, one interface per kind
+// of record (users, clients, signing keys, refresh tokens, the revocation log, throttle
+// counters), gathered by Store. Callers (oauth/, admin/, keys/) take the one interface they
+// need and see plain records and StoreError values, never SQL; sqlite/ and postgres/ implement
+// every interface, and the composition root (app/) alone picks one.
 //
 //   auto store = tessera::store::open_sqlite_store({.path = "data/tessera.db"}, clock);
 //   if (!store) die(store.error());
-//   auto user = (*store)->find_user("alice");   // expected<optional<User>, StoreError>
+//   auto user = (*store)->users().find_user("alice");   // expected<optional<User>, StoreError>
 //
 // Every method is blocking and thread-safe; callers run them off the I/O threads. Failures
 // of the database itself (locked, read-only, disk full, I/O error) are logged once by the
@@ -23,6 +25,7 @@
 #include "store/client.h"
 #include "store/refresh_token.h"
 #include "store/signing_key.h"
+#include "store/throttle.h"
 #include "store/user.h"
 
 namespace tessera::store {
@@ -122,6 +125,18 @@ class RefreshTokenStore {
                                                   core::TimePoint issued_until,
                                                   core::TimePoint access_tokens_expire) = 0;
 
+  // Deletes refresh tokens past their expiry at `now`, and families left without a token.
+  // Returns how many rows went.
+  virtual StoreResult<std::size_t> purge_expired(core::TimePoint now) = 0;
+};
+
+// The log of revocations that every server process follows (refresh_token.h, Revocation).
+// Entries of the other kinds are written by RefreshTokenStore and ClientStore, in the same
+// transaction as the change they record.
+class RevocationLog {
+ public:
+  virtual ~RevocationLog() = default;
+
   // Logs an access-token revocation (by jti) until the token's expiry. Revoking twice is fine.
   virtual StoreResult<void> revoke_access_token(std::string_view jti, core::TimePoint expires_at) = 0;
   // Revocations logged after `after` (a sequence number; 0 for all) that have not expired at
@@ -129,27 +144,13 @@ class RefreshTokenStore {
   // returns a margin of entries at or below `after`, so none is missed; callers de-duplicate.
   virtual StoreResult<std::vector<Revocation>> revocations_since(std::int64_t after,
                                                                  core::TimePoint now) = 0;
-  // Deletes what can no longer matter at `now`: expired revocations, and refresh tokens and
-  // families past their expiry. Returns how many rows went.
+  // Deletes the entries expired at `now`; returns how many.
   virtual StoreResult<std::size_t> purge_expired(core::TimePoint now) = 0;
 };
 
 // Failed credential checks per key ("user:alice", "client:billing", "addr:192.0.2.7"), for
-// throttling guessers. The counting policy is the caller's; the store makes each update atomic
-// so that several server processes share the counters.
-struct ThrottleState {
-  std::int64_t failures = 0;  // in the current window
-  std::int64_t lockouts = 0;  // in a row, since the last success
-  std::optional<core::TimePoint> locked_until;
-};
-
-struct ThrottlePolicy {
-  std::int64_t threshold;           // failures within `window` that lock the key
-  std::chrono::seconds window;
-  std::chrono::seconds first_lockout;  // doubled with each lockout in a row
-  std::chrono::seconds max_lockout;
-};
-
+// throttling guessers. The counting rules are count_failure's (throttle.h); the store makes
+// each update atomic so that several server processes share the counters.
 class ThrottleStore {
  public:
   virtual ~ThrottleStore() = default;
@@ -159,21 +160,28 @@ class ThrottleStore {
   virtual StoreResult<std::optional<core::TimePoint>> locked_until(std::string_view key,
                                                                   std::string_view other,
                                                                   core::TimePoint now) = 0;
-  // Counts a failure at `now` in one transaction: a window older than policy.window starts
-  // over; reaching the threshold locks the key for first_lockout * 2^(lockouts in a row),
-  // at most max_lockout, and starts a new window. Returns the state after the update.
+  // Counts a failure at `now` by count_failure's rules, in one transaction with the read of
+  // the key's counters. Returns what the failure did.
   virtual StoreResult<ThrottleState> record_failure(std::string_view key, core::TimePoint now,
                                                     const ThrottlePolicy& policy) = 0;
   // A success forgets the key's failures and lockouts.
   virtual StoreResult<void> clear_failures(std::string_view key) = 0;
+  // Deletes counters idle for a day and not locked at `now`; returns how many.
+  virtual StoreResult<std::size_t> purge_idle(core::TimePoint now) = 0;
 };
 
-class Store : public UserStore,
-              public KeyStore,
-              public ClientStore,
-              public RefreshTokenStore,
-              public ThrottleStore {
+// Every interface of one database.
+class Store {
  public:
+  virtual ~Store() = default;
+
+  virtual UserStore& users() = 0;
+  virtual ClientStore& clients() = 0;
+  virtual KeyStore& keys() = 0;
+  virtual RefreshTokenStore& refresh_tokens() = 0;
+  virtual RevocationLog& revocations() = 0;
+  virtual ThrottleStore& throttles() = 0;
+
   // Whether the database answers a trivial query now (for /healthz).
   virtual StoreResult<void> ping() = 0;
 

@@ -48,7 +48,7 @@
 #include "jose/hmac_key.h"
 #include "jose/key_source.h"
 #include "oauth/access_token.h"
-#include "oauth/client_admin.h"
+#include "admin/client_admin.h"
 #include "oauth/client_authenticator.h"
 #include "oauth/discovery.h"
 #include "oauth/grants/client_credentials.h"
@@ -60,7 +60,7 @@
 #include "oauth/revocation_list.h"
 #include "oauth/throttle.h"
 #include "oauth/token_service.h"
-#include "oauth/user_admin.h"
+#include "admin/user_admin.h"
 #include "oauth/userinfo.h"
 #include "password/password_hasher.h"
 #include "password/secret_cache.h"
@@ -116,9 +116,9 @@ std::unique_ptr<store::Store> open_store(const TempDir& dir, const core::Clock& 
 struct World {
   World() {
     core::set_log_level(core::LogLevel::kError);
-    service.add(std::make_unique<oauth::PasswordGrant>(*store, hasher, tokens, &refresh, &throttle));
+    service.add(std::make_unique<oauth::PasswordGrant>(store->users(), hasher, tokens, &refresh, &throttle));
     service.add(std::make_unique<oauth::ClientCredentialsGrant>(tokens));
-    service.add(std::make_unique<oauth::RefreshTokenGrant>(*store, refresh, tokens));
+    service.add(std::make_unique<oauth::RefreshTokenGrant>(store->users(), refresh, tokens));
     must(admin.add("alice", "correct horse", {"a", "b", "finance:read"}), "add alice");
     // A bcrypt hash from passlib (tests/data/passlib_bcrypt_hashes.txt), upgraded on login.
     must(admin.import("bob", "$2b$04$hNketuXRTBMILA7VB4lCueFzvIyNc0Q4YAmZ4PHSlOkBlP.Z8sYBq", {"a"}),
@@ -143,7 +143,7 @@ struct World {
   std::unique_ptr<store::Store> store = open_store(dir, clock);
   password::PasswordHasher hasher{random, kTinyArgon2};
   jose::StaticKeySource keys{*must(jose::HmacKey::create(kSecret), "HmacKey::create")};
-  oauth::RevocationList revoked{*store, clock};
+  oauth::RevocationList revoked{store->revocations(), clock};
   oauth::AccessTokens tokens{keys,
                              {.issuer = std::string(kIssuer),
                               .ttl = std::chrono::seconds(15 * 60),
@@ -152,21 +152,22 @@ struct World {
                              clock,
                              random,
                              &revoked};
-  oauth::RefreshTokens refresh{*store, oauth::RefreshSettings{}, clock, random, revoked};
+  oauth::RefreshTokens refresh{store->refresh_tokens(), oauth::RefreshSettings{}, clock, random, revoked};
   password::VerifiedSecretCache secret_cache{clock, random};
-  oauth::LoginThrottle throttle{*store, throttle_clock};
-  oauth::ClientAuthenticator clients{*store, hasher, secret_cache, &throttle};
+  oauth::LoginThrottle throttle{store->throttles(), throttle_clock};
+  oauth::ClientAuthenticator clients{store->clients(), hasher, secret_cache, &throttle};
   oauth::TokenService service{clients};
-  oauth::UserAdmin admin{*store, hasher, random, clock, &refresh};
-  oauth::ClientAdmin client_admin{*store, hasher, random, clock, std::chrono::seconds(15 * 60 + 10)};
-  oauth::UserInfo userinfo{*store};
-  oauth::Introspection introspection{tokens, refresh, *store, *store, std::string(kIssuer)};
-  oauth::Revocation revocation{tokens, refresh, *store, revoked, clock};
+  admin::UserAdmin admin{*store, hasher, random, clock, &refresh};
+  admin::ClientAdmin client_admin{*store, hasher, random, clock, std::chrono::seconds(15 * 60 + 10)};
+  oauth::UserInfo userinfo{store->users()};
+  oauth::Introspection introspection{tokens, refresh, store->users(), store->clients(), std::string(kIssuer)};
+  oauth::Revocation revocation{tokens, refresh, store->revocations(), revoked, clock};
   oauth::ServerMetadata metadata{{.issuer = std::string(kIssuer),
                                   .grant_types = {"password", "client_credentials", "refresh_token"},
                                   .token_endpoint_auth_methods = {"client_secret_basic",
                                                                   "client_secret_post", "none"},
                                   .signing_algorithms = {"HS256"}}};
+  oauth::Discovery discovery{metadata, store->users(), store->clients()};
   http::WorkerPool credential_pool{1, 16};
   http::WorkerPool blocking_pool{1, 16};
   http::Services services{.token_service = service,
@@ -175,9 +176,9 @@ struct World {
                           .clients = clients,
                           .introspection = introspection,
                           .revocation = revocation,
-                          .store = *store,
                           .keys = keys,
-                          .metadata = metadata,
+                          .discovery = discovery,
+                          .database_answers = [this] { return store->ping().has_value(); },
                           .jwks_max_age = std::chrono::seconds(300),
                           .credential_pool = credential_pool,
                           .blocking_pool = blocking_pool};

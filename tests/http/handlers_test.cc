@@ -35,15 +35,16 @@ std::string bearer_challenge(std::string_view error, std::string_view descriptio
 // register_routes()'s services over a test world, with the worker pools a fixture gives.
 struct TestServices {
   TestServices(test::OAuthWorld& world, WorkerPool& credential_pool, WorkerPool& blocking_pool)
-      : services{.token_service = world.service,
+      : discovery(metadata, world.store->users(), world.store->clients()),
+        services{.token_service = world.service,
                  .access_tokens = world.tokens,
                  .userinfo = world.userinfo,
                  .clients = world.clients,
                  .introspection = world.introspection,
                  .revocation = world.revocation,
-                 .store = *world.store,
                  .keys = world.keys,
-                 .metadata = metadata,
+                 .discovery = discovery,
+                 .database_answers = [&world] { return world.store->ping().has_value(); },
                  .jwks_max_age = std::chrono::seconds(300),
                  .credential_pool = credential_pool,
                  .blocking_pool = blocking_pool} {}
@@ -52,6 +53,7 @@ struct TestServices {
                                         .grant_types = {"password"},
                                         .token_endpoint_auth_methods = {"none"},
                                         .signing_algorithms = {"HS256"}}};
+  const oauth::Discovery discovery;
   const Services services;
 };
 
@@ -335,7 +337,7 @@ TEST_F(HandlersTest, UserinfoForADisabledUsersTokenIs401InvalidToken) {
 // user's record alone refuses the token (userinfo.h).
 TEST_F(HandlersTest, UserinfoForAUserDisabledElsewhereIs401InvalidToken) {
   const std::string token = alice_token();
-  ASSERT_TRUE(world_.store->set_user_disabled("alice", true).has_value());
+  ASSERT_TRUE(world_.store->users().set_user_disabled("alice", true).has_value());
   const Response res = get("/userinfo", "Bearer " + token);
   EXPECT_EQ(res.result(), Status::unauthorized);
   EXPECT_EQ(res[field::www_authenticate],

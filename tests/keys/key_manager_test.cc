@@ -142,7 +142,7 @@ class KeyManagerTest : public ::testing::Test {
   }
 
   KeyManager& manager(const std::string& secret = kSecret, store::Store* store = nullptr) {
-    managers_.push_back(std::make_unique<KeyManager>(store ? *store : *store_, sealer(secret),
+    managers_.push_back(std::make_unique<KeyManager>((store ? *store : *store_).keys(), sealer(secret),
                                                      kPolicy, clock_, random_));
     return *managers_.back();
   }
@@ -162,7 +162,7 @@ class KeyManagerTest : public ::testing::Test {
   }
 
   std::vector<store::SigningKeyRecord> stored() {
-    auto keys = store_->list_signing_keys();
+    auto keys = store_->keys().list_signing_keys();
     EXPECT_TRUE(keys.has_value());
     return keys ? *keys : std::vector<store::SigningKeyRecord>{};
   }
@@ -383,7 +383,7 @@ TEST_F(KeyManagerTest, ARotationThatLosesARaceToAnotherProcessTriesAgainAndIsSto
   KeyManager& rival = in_another_process();
   std::vector<std::string> rival_kids;
   RacingKeyStore racing(
-      *store_, [&] { rival_kids.push_back(rotate(rival).kid); }, 2);
+      store_->keys(), [&] { rival_kids.push_back(rotate(rival).kid); }, 2);
   KeyManager keys(racing, sealer(kSecret), kPolicy, clock_, random_);
 
   const KeyInfo info = rotate(keys);
@@ -400,7 +400,7 @@ TEST_F(KeyManagerTest, ARotationThatLosesEveryRaceFailsAndReportsNoKey) {
   started();
   KeyManager& rival = in_another_process();
   RacingKeyStore racing(
-      *store_, [&] { rotate(rival); }, 1000);
+      store_->keys(), [&] { rotate(rival); }, 1000);
   KeyManager keys(racing, sealer(kSecret), kPolicy, clock_, random_);
 
   auto info = keys.rotate(std::nullopt);
@@ -413,7 +413,7 @@ TEST_F(KeyManagerTest, ARotationThatLosesEveryRaceFailsAndReportsNoKey) {
 TEST_F(KeyManagerTest, AStartThatLosesTheFirstKeyToAnotherProcessSignsWithTheOthersKey) {
   KeyManager& rival = in_another_process();
   RacingKeyStore racing(
-      *store_, [&] { ASSERT_TRUE(rival.start().has_value()); }, 1);
+      store_->keys(), [&] { ASSERT_TRUE(rival.start().has_value()); }, 1);
   KeyManager keys(racing, sealer(kSecret), kPolicy, clock_, random_);
 
   ::testing::internal::CaptureStderr();
@@ -663,7 +663,7 @@ TEST_F(KeyManagerTest, RotatingWithAnotherKekIsRefusedWhileAPendingKeyIsSealedWi
   // The signing key is out of the way; the pending one is not.
   const std::string active = signing_kid(first);
   const KeyInfo pending = rotate(first);
-  ASSERT_TRUE(store_->set_signing_key_retire_at(active, kT0).has_value());
+  ASSERT_TRUE(store_->keys().set_signing_key_retire_at(active, kT0).has_value());
 
   auto info = manager(kOtherSecret).rotate(std::nullopt);
   ASSERT_FALSE(info.has_value());

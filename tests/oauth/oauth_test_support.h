@@ -30,7 +30,7 @@
 #include "core/random.h"
 #include "jose/hmac_key.h"
 #include "jose/key_source.h"
-#include "oauth/client_admin.h"
+#include "admin/client_admin.h"
 #include "oauth/grants/client_credentials.h"
 #include "oauth/grants/refresh_token.h"
 #include "oauth/introspection.h"
@@ -43,7 +43,7 @@
 #include "oauth/errors.h"
 #include "oauth/grants/password.h"
 #include "oauth/token_service.h"
-#include "oauth/user_admin.h"
+#include "admin/user_admin.h"
 #include "oauth/userinfo.h"
 #include "password/password_hasher.h"
 #include "store/sqlite/sqlite_store.h"
@@ -204,22 +204,22 @@ struct OAuthWorld {
       : store(open_store(dir, clock)),
         key(make_hmac_key(kSecret)),
         keys(key),
-        revoked(*store, clock),
+        revoked(store->revocations(), clock),
         tokens(keys, token_settings(), clock, random, &revoked),
-        refresh(*store, oauth::RefreshSettings{}, clock, random, revoked),
+        refresh(store->refresh_tokens(), oauth::RefreshSettings{}, clock, random, revoked),
         secret_cache(clock, random),
-        clients(*store, hasher, secret_cache),
+        clients(store->clients(), hasher, secret_cache),
         service(clients),
         admin(*store, hasher, random, clock, &refresh),
         client_admin(*store, hasher, random, clock, std::chrono::seconds(15 * 60 + 10)),
-        userinfo(*store),
-        introspection(tokens, refresh, *store, *store, std::string(kIssuer)),
-        revocation(tokens, refresh, *store, revoked, clock) {
+        userinfo(store->users()),
+        introspection(tokens, refresh, store->users(), store->clients(), std::string(kIssuer)),
+        revocation(tokens, refresh, store->revocations(), revoked, clock) {
     // Login failures log at info; keep the test output to what matters.
     core::set_log_level(core::LogLevel::kWarn);
-    service.add(std::make_unique<oauth::PasswordGrant>(*store, hasher, tokens, &refresh));
+    service.add(std::make_unique<oauth::PasswordGrant>(store->users(), hasher, tokens, &refresh));
     service.add(std::make_unique<oauth::ClientCredentialsGrant>(tokens));
-    service.add(std::make_unique<oauth::RefreshTokenGrant>(*store, refresh, tokens));
+    service.add(std::make_unique<oauth::RefreshTokenGrant>(store->users(), refresh, tokens));
   }
 
   void add_user(std::string_view name, std::string_view password,
@@ -230,7 +230,7 @@ struct OAuthWorld {
   // A confidential client with `secret`, or a public one when `secret` is empty.
   void add_client(std::string_view id, std::string_view secret, std::vector<std::string> grants,
                   const oauth::ScopeSet& scopes = {}, std::string audience = "") {
-    oauth::NewClient client{.id = std::string(id),
+    admin::NewClient client{.id = std::string(id),
                             .is_public = secret.empty(),
                             .secret = secret.empty() ? std::nullopt
                                                      : std::optional<std::string>(secret),
@@ -241,7 +241,7 @@ struct OAuthWorld {
   }
 
   std::string stored_hash(std::string_view name) {
-    auto user = store->find_user(name);
+    auto user = store->users().find_user(name);
     if (!user || !*user) throw std::runtime_error("no user " + std::string(name));
     return (*user)->password_hash;
   }
@@ -259,8 +259,8 @@ struct OAuthWorld {
   password::VerifiedSecretCache secret_cache;
   oauth::ClientAuthenticator clients;
   oauth::TokenService service;
-  oauth::UserAdmin admin;
-  oauth::ClientAdmin client_admin;
+  admin::UserAdmin admin;
+  admin::ClientAdmin client_admin;
   oauth::UserInfo userinfo;
   oauth::Introspection introspection;
   oauth::Revocation revocation;

@@ -215,7 +215,7 @@ TEST_F(PasswordGrantTest, Argon2idHashWithOtherParametersIsRehashed) {
 // ordinary failed-login answer and the process carries on.
 TEST_F(PasswordGrantTest, UnusableStoredHashIsInvalidGrant) {
   ASSERT_TRUE(world_.store
-                  ->add_user({.name = "mallory",
+                  ->users().add_user({.name = "mallory",
                               .password_hash = "not a password hash",
                               .scopes = {},
                               .disabled = false})

@@ -124,7 +124,7 @@ TEST_F(SqliteStoreTest, AnEmptyExistingFileIsMigrated) {
   { std::ofstream touch(path_); }
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_TRUE(store->add_user(alice()).has_value());
+  EXPECT_TRUE(store->users().add_user(alice()).has_value());
   EXPECT_EQ(RawDb(path_).query("PRAGMA user_version"), std::to_string(sqlite_schema_version()));
 }
 
@@ -157,7 +157,7 @@ TEST_F(SqliteStoreTest, AVersion1DatabaseIsMigratedAndKeepsItsUsers) {
       raw.query(
           "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'signing_keys'"),
       "1");
-  auto found = store->find_user("alice");
+  auto found = store->users().find_user("alice");
   ASSERT_TRUE(found.has_value() && found->has_value());
   EXPECT_EQ((*found)->password_hash, "$argon2id$v=19$old-hash");
   EXPECT_THAT((*found)->scopes, ::testing::ElementsAre("read", "write"));
@@ -166,7 +166,7 @@ TEST_F(SqliteStoreTest, AVersion1DatabaseIsMigratedAndKeepsItsUsers) {
   EXPECT_EQ((*found)->updated_at, sys_seconds{seconds{1600000100}});
 
   // The new table works.
-  auto keys = store->list_signing_keys();
+  auto keys = store->keys().list_signing_keys();
   ASSERT_TRUE(keys.has_value());
   EXPECT_TRUE(keys->empty());
   const SigningKeyRecord key{.kid = "kid-a",
@@ -176,7 +176,7 @@ TEST_F(SqliteStoreTest, AVersion1DatabaseIsMigratedAndKeepsItsUsers) {
                              .created_at = sys_seconds{seconds{1700000000}},
                              .activates_at = sys_seconds{seconds{1700000000}},
                              .retire_at = std::nullopt};
-  EXPECT_EQ(store->add_signing_key(key, std::nullopt), true);
+  EXPECT_EQ(store->keys().add_signing_key(key, std::nullopt), true);
   EXPECT_EQ(raw.query("SELECT kid FROM signing_keys"), "kid-a");
 }
 
@@ -209,7 +209,7 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
   auto store = open();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(RawDb(path_).query("PRAGMA user_version"), std::to_string(sqlite_schema_version()));
-  auto log = store->revocations_since(0, clock_.now());
+  auto log = store->revocations().revocations_since(0, clock_.now());
   ASSERT_TRUE(log.has_value());
   ASSERT_EQ(log->size(), 2u);
   EXPECT_EQ((*log)[0].sequence, 1);
@@ -218,9 +218,9 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
   EXPECT_EQ((*log)[1].sequence, 2);
   EXPECT_EQ((*log)[1].kind, Revocation::Kind::kFamily);
   // The next entry comes after every sequence ever handed out, the purged one included.
-  ASSERT_TRUE(store->revoke_subject("alice", clock_.now(), clock_.now(),
+  ASSERT_TRUE(store->refresh_tokens().revoke_subject("alice", clock_.now(), clock_.now(),
                                     clock_.now() + std::chrono::minutes(20)).has_value());
-  auto next = store->revocations_since(2, clock_.now());
+  auto next = store->revocations().revocations_since(2, clock_.now());
   ASSERT_TRUE(next.has_value());
   ASSERT_EQ(next->size(), 1u);
   EXPECT_EQ((*next)[0].sequence, 4);
@@ -248,12 +248,12 @@ TEST_F(SqliteStoreTest, ReopeningKeepsTheSchemaVersionAndTheData) {
   {
     auto store = open();
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->add_user(alice()).has_value());
+    ASSERT_TRUE(store->users().add_user(alice()).has_value());
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
 
-  auto found = store->find_user("alice");
+  auto found = store->users().find_user("alice");
   ASSERT_TRUE(found.has_value() && found->has_value());
   EXPECT_EQ((*found)->password_hash, alice().password_hash);
   EXPECT_EQ(RawDb(path_).query("PRAGMA user_version"), std::to_string(sqlite_schema_version()));
@@ -262,7 +262,7 @@ TEST_F(SqliteStoreTest, ReopeningKeepsTheSchemaVersionAndTheData) {
 TEST_F(SqliteStoreTest, TheDatabaseAndItsWalFilesAreReadableByTheOwnerOnly) {
   auto store = open();
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->add_user(alice()).has_value());
+  ASSERT_TRUE(store->users().add_user(alice()).has_value());
 
   EXPECT_EQ(file_mode(path_), 0600u);
   // While the store is open, its write-ahead log and shared-memory index exist too.
@@ -336,7 +336,7 @@ TEST_F(SqliteStoreTest, ProcessesOpeningANewFileAtOnceAllSucceed) {
       if (ok) {
         User user = alice();
         user.name = "child-" + std::to_string(i);
-        ok = (*store)->add_user(user).has_value();
+        ok = (*store)->users().add_user(user).has_value();
       }
       ::_exit(ok ? 0 : 1);
     }
@@ -358,7 +358,7 @@ TEST_F(SqliteStoreTest,
        AWriteWhileAnotherConnectionHoldsTheWriteLockFailsWithUnavailableAndKeepsData) {
   auto store = open({.path = path_, .busy_timeout = milliseconds(50)});
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->add_user(alice()).has_value());
+  ASSERT_TRUE(store->users().add_user(alice()).has_value());
 
   RawDb other(path_);
   other.exec("BEGIN EXCLUSIVE");
@@ -366,8 +366,8 @@ TEST_F(SqliteStoreTest,
   bob.name = "bob";
   bob.password_hash = "$argon2id$v=19$bobs-hash";
   ::testing::internal::CaptureStderr();
-  const auto added = store->add_user(bob);
-  const auto changed = store->set_password_hash("alice", "$argon2id$v=19$other-hash");
+  const auto added = store->users().add_user(bob);
+  const auto changed = store->users().set_password_hash("alice", "$argon2id$v=19$other-hash");
   const std::string log = ::testing::internal::GetCapturedStderr();
 
   EXPECT_EQ(added, std::unexpected(StoreError::kUnavailable));
@@ -380,14 +380,14 @@ TEST_F(SqliteStoreTest,
   EXPECT_THAT(log, Not(HasSubstr("argon2id")));
 
   // WAL readers are not blocked by the writer.
-  auto found = store->find_user("alice");
+  auto found = store->users().find_user("alice");
   ASSERT_TRUE(found.has_value() && found->has_value());
   EXPECT_EQ((*found)->password_hash, alice().password_hash);
   EXPECT_TRUE(store->ping().has_value());
 
   other.exec("ROLLBACK");
-  EXPECT_TRUE(store->add_user(bob).has_value());
-  auto users = store->list_users();
+  EXPECT_TRUE(store->users().add_user(bob).has_value());
+  auto users = store->users().list_users();
   ASSERT_TRUE(users.has_value());
   EXPECT_EQ(users->size(), 2u);
 }
@@ -426,14 +426,14 @@ TEST_F(SqliteStoreTest, APoolOfNoConnectionsIsRefused) {
 TEST_F(SqliteStoreTest, OneConnectionServesManyThreadsInTurn) {
   auto store = open({.path = path_, .connections = 1});
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->add_user(alice()).has_value());
+  ASSERT_TRUE(store->users().add_user(alice()).has_value());
   std::vector<int> failures(4, 0);
   {
     std::vector<std::jthread> threads;
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&, t] {
         for (int i = 0; i < 200; ++i) {
-          auto found = store->find_user("alice");
+          auto found = store->users().find_user("alice");
           if (!found || !*found) ++failures[t];
         }
       });

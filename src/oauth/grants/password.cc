@@ -1,7 +1,7 @@
 #include "oauth/grants/password.h"
 
 #include "core/log.h"
-#include "oauth/user_admin.h"
+#include "oauth/limits.h"
 
 namespace tessera::oauth {
 namespace {

@@ -1,9 +1,9 @@
-#include "oauth/user_admin.h"
+#include "admin/user_admin.h"
 
 #include "core/log.h"
 #include "core/text.h"
 
-namespace tessera::oauth {
+namespace tessera::admin {
 namespace {
 
 std::string store_failure(store::StoreError e, std::string_view name) {
@@ -49,7 +49,7 @@ std::optional<std::string> check_new_password(std::string_view password) {
 }
 
 std::expected<void, std::string> UserAdmin::add(std::string_view name, std::string_view password,
-                                                const ScopeSet& scopes) {
+                                                const oauth::ScopeSet& scopes) {
   if (auto bad = check_user_name(name)) return std::unexpected(*bad);
   if (auto bad = check_new_password(password)) return std::unexpected(*bad);
   auto hash = hasher_.hash(password);
@@ -58,7 +58,7 @@ std::expected<void, std::string> UserAdmin::add(std::string_view name, std::stri
 }
 
 std::expected<void, std::string> UserAdmin::import(std::string_view name, std::string_view hash,
-                                                   const ScopeSet& scopes) {
+                                                   const oauth::ScopeSet& scopes) {
   if (auto bad = check_user_name(name)) return std::unexpected(*bad);
   if (auto ok = password::check_importable(hash); !ok) {
     return std::unexpected(
@@ -69,18 +69,18 @@ std::expected<void, std::string> UserAdmin::import(std::string_view name, std::s
 }
 
 std::expected<void, std::string> UserAdmin::insert(std::string_view name, std::string hash,
-                                                   const ScopeSet& scopes) {
+                                                   const oauth::ScopeSet& scopes) {
   // A client_credentials token's "sub" is the client id: a user of the same name would be
   // indistinguishable from that client at /userinfo and introspection (RFC 9700 4.15).
   auto client = clients_.find_client(name);
   if (!client) return std::unexpected(store_failure(client.error(), name));
   if (*client) return std::unexpected("a client is named " + std::string(name) + "; user and client names must differ");
   for (const std::string& scope : scopes) {
-    if (!is_scope_token(scope)) return std::unexpected("'" + scope + "' is not a scope token");
+    if (!oauth::is_scope_token(scope)) return std::unexpected("'" + scope + "' is not a scope token");
   }
   store::User user{.name = std::string(name),
                    .password_hash = std::move(hash),
-                   .scopes = make_scope_set(scopes),
+                   .scopes = oauth::make_scope_set(scopes),
                    .disabled = false,
                    .created_at = {},
                    .updated_at = {}};
@@ -165,4 +165,4 @@ std::expected<UserAdmin::Bootstrap, std::string> UserAdmin::bootstrap(
   return result;
 }
 
-}  // namespace tessera::oauth
+}  // namespace tessera::admin

@@ -1,4 +1,4 @@
-#include "oauth/client_admin.h"
+#include "admin/client_admin.h"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 #include "core/text.h"
 #include "oauth/client.h"
 
-namespace tessera::oauth {
+namespace tessera::admin {
 namespace {
 
 constexpr std::size_t kMaxAudienceBytes = 512;
@@ -20,7 +20,7 @@ std::optional<std::string> check_client_id(std::string_view id) {
   if (!std::all_of(id.begin(), id.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
     return "a client id is printable ASCII without spaces";
   }
-  if (id == kDefaultClientId) return "\"default\" is the built-in public client";
+  if (id == oauth::kDefaultClientId) return "\"default\" is the built-in public client";
   return std::nullopt;
 }
 
@@ -32,7 +32,7 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
                               : std::vector<std::string>{"client_credentials"};
   }
   for (const std::string& grant : grants) {
-    if (!is_grant_type(grant)) {
+    if (!oauth::is_grant_type(grant)) {
       return std::unexpected("'" + core::printable(grant) +
                              "' is not a grant type (password, client_credentials, refresh_token)");
     }
@@ -44,7 +44,7 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
     return std::unexpected("a public client cannot have the client_credentials grant");
   }
   for (const std::string& scope : client.scopes) {
-    if (!is_scope_token(scope)) return std::unexpected("'" + core::printable(scope) + "' is not a scope token");
+    if (!oauth::is_scope_token(scope)) return std::unexpected("'" + core::printable(scope) + "' is not a scope token");
   }
   if (client.audience.size() > kMaxAudienceBytes || core::has_control_character(client.audience)) {
     return std::unexpected("an audience is at most 512 bytes without control characters");
@@ -81,7 +81,7 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
   const store::ClientRecord record{.id = client.id,
                                    .secret_hash = std::move(secret_hash),
                                    .grants = grants,
-                                   .scopes = make_scope_set(client.scopes),
+                                   .scopes = oauth::make_scope_set(client.scopes),
                                    .audience = client.audience,
                                    .created_at = {}};
   if (auto ok = clients_.add_client(record); !ok) {
@@ -96,7 +96,7 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
 }
 
 std::expected<void, std::string> ClientAdmin::remove(std::string_view id) {
-  if (id == kDefaultClientId) return std::unexpected("the built-in client \"default\" cannot be deleted");
+  if (id == oauth::kDefaultClientId) return std::unexpected("the built-in client \"default\" cannot be deleted");
   if (auto ok = clients_.delete_client(id, clock_.now(), clock_.now() + access_token_lifetime_); !ok) {
     if (ok.error() == store::StoreError::kNotFound) {
       return std::unexpected("client " + std::string(id) + " does not exist");
@@ -113,4 +113,4 @@ std::expected<std::vector<store::ClientRecord>, std::string> ClientAdmin::list()
   return std::move(*clients);
 }
 
-}  // namespace tessera::oauth
+}  // namespace tessera::admin

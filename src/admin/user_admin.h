@@ -15,14 +15,15 @@
 #include <vector>
 
 #include "core/random.h"
+#include "oauth/limits.h"
 #include "oauth/refresh_tokens.h"
 #include "oauth/scope.h"
 #include "password/password_hasher.h"
 #include "store/store.h"
 
-namespace tessera::oauth {
+namespace tessera::admin {
 
-inline constexpr std::size_t kMaxUserNameBytes = 128;
+using oauth::kMaxUserNameBytes;
 inline constexpr std::size_t kMinPasswordBytes = 8;
 
 // 1 to 128 bytes of valid UTF-8 without spaces or control characters.
@@ -36,20 +37,20 @@ class UserAdmin {
   // `refresh`, when given, ends the sessions (refresh families and access tokens) of users
   // who are disabled, deleted or given a new password.
   UserAdmin(store::Store& store, const password::PasswordHasher& hasher, core::Random& random,
-            const core::Clock& clock, const RefreshTokens* refresh = nullptr)
-      : users_(store),
-        clients_(store),
+            const core::Clock& clock, const oauth::RefreshTokens* refresh = nullptr)
+      : users_(store.users()),
+        clients_(store.clients()),
         hasher_(hasher),
         random_(random),
         clock_(clock),
         refresh_(refresh) {}
 
   std::expected<void, std::string> add(std::string_view name, std::string_view password,
-                                       const ScopeSet& scopes);
+                                       const oauth::ScopeSet& scopes);
   // Adds a user with an existing bcrypt or argon2id hash, verified as it is and upgraded on
   // the next successful login.
   std::expected<void, std::string> import(std::string_view name, std::string_view hash,
-                                          const ScopeSet& scopes);
+                                          const oauth::ScopeSet& scopes);
   // Replaces the password and ends every session of the user: their refresh tokens, and the
   // access tokens issued to them until now.
   std::expected<void, std::string> set_password(std::string_view name, std::string_view password);
@@ -76,14 +77,14 @@ class UserAdmin {
   std::expected<void, std::string> end_sessions(std::string_view name, core::TimePoint issued_until,
                                                 std::string_view reason);
   std::expected<void, std::string> insert(std::string_view name, std::string hash,
-                                          const ScopeSet& scopes);
+                                          const oauth::ScopeSet& scopes);
 
   store::UserStore& users_;
   store::ClientStore& clients_;
   const password::PasswordHasher& hasher_;
   core::Random& random_;
   const core::Clock& clock_;
-  const RefreshTokens* refresh_;
+  const oauth::RefreshTokens* refresh_;
 };
 
-}  // namespace tessera::oauth
+}  // namespace tessera::admin

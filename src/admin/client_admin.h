@@ -18,13 +18,14 @@
 
 #include "core/clock.h"
 #include "core/random.h"
+#include "oauth/limits.h"
 #include "oauth/scope.h"
 #include "password/password_hasher.h"
 #include "store/store.h"
 
-namespace tessera::oauth {
+namespace tessera::admin {
 
-inline constexpr std::size_t kMaxClientIdBytes = 128;
+using oauth::kMaxClientIdBytes;
 inline constexpr std::size_t kMinClientSecretBytes = 16;
 
 // 1 to 128 printable ASCII characters without spaces (RFC 6749 Appendix A.1 allows VSCHAR; a
@@ -39,7 +40,7 @@ struct NewClient {
   // Empty: client_credentials for a confidential client, password and refresh_token for a
   // public one (CONTRACT.md).
   std::vector<std::string> grants;
-  ScopeSet scopes;
+  oauth::ScopeSet scopes;
   std::string audience;
 };
 
@@ -47,7 +48,7 @@ class ClientAdmin {
  public:
   ClientAdmin(store::Store& store, const password::PasswordHasher& hasher, core::Random& random,
               const core::Clock& clock, std::chrono::seconds access_token_lifetime)
-      : clients_(store), users_(store), hasher_(hasher), random_(random), clock_(clock),
+      : clients_(store.clients()), users_(store.users()), hasher_(hasher), random_(random), clock_(clock),
         access_token_lifetime_(access_token_lifetime) {}
 
   struct Added {
@@ -68,4 +69,4 @@ class ClientAdmin {
   const std::chrono::seconds access_token_lifetime_;
 };
 
-}  // namespace tessera::oauth
+}  // namespace tessera::admin

@@ -1,7 +1,6 @@
 // UserAdmin: the rules for names and passwords, the admin commands, the bootstrap user at
-// start; and UserInfo, which reads the same users for /userinfo (tests/oauth has no file of
-// its own for it, and what it checks is the user lifecycle these tests drive).
-#include "oauth/user_admin.h"
+// start, and the sessions a change of a user ends.
+#include "admin/user_admin.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,11 +9,15 @@
 #include <string>
 
 #include "oauth/oauth_test_support.h"
-#include "oauth/userinfo.h"
 #include "store/store_result_printer.h"
 
-namespace tessera::oauth {
+namespace tessera::admin {
 namespace {
+
+using oauth::ErrorCode;
+using oauth::OAuthError;
+using oauth::TokenResponse;
+using oauth::fails_with;
 
 using ::testing::ElementsAre;
 using ::testing::Optional;
@@ -111,7 +114,7 @@ class UserAdminTest : public ::testing::Test {
 
   // Throws when the store cannot answer, so that "absent" is never a database failure.
   bool user_exists(std::string_view name) {
-    auto user = world_.store->find_user(name);
+    auto user = world_.store->users().find_user(name);
     if (!user) throw std::runtime_error("the store failed");
     return user->has_value();
   }
@@ -122,7 +125,7 @@ class UserAdminTest : public ::testing::Test {
 TEST_F(UserAdminTest, AddStoresAnArgon2idHashThatVerifies) {
   const auto added = world_.admin.add("alice", "correct horse", {"a", "b"});
   ASSERT_TRUE(added.has_value()) << describe(added);
-  const auto user = world_.store->find_user("alice");
+  const auto user = world_.store->users().find_user("alice");
   ASSERT_TRUE(user.has_value() && user->has_value());
   EXPECT_TRUE((*user)->password_hash.starts_with("$argon2id$")) << (*user)->password_hash;
   EXPECT_THAT((*user)->scopes, ElementsAre("a", "b"));
@@ -155,7 +158,7 @@ TEST_F(UserAdminTest, AddRefusesBadNamesAndStoresNothing) {
     ASSERT_FALSE(added.has_value()) << ::testing::PrintToString(name);
     EXPECT_EQ(added.error(), message) << ::testing::PrintToString(name);
   }
-  EXPECT_THAT(world_.store->has_users(), Optional(false));
+  EXPECT_THAT(world_.store->users().has_users(), Optional(false));
 }
 
 TEST_F(UserAdminTest, AddRefusesBadPasswords) {
@@ -169,13 +172,13 @@ TEST_F(UserAdminTest, AddRefusesBadPasswords) {
     ASSERT_FALSE(added.has_value()) << password.size() << " bytes";
     EXPECT_EQ(added.error(), message);
   }
-  EXPECT_THAT(world_.store->has_users(), Optional(false));
+  EXPECT_THAT(world_.store->users().has_users(), Optional(false));
   EXPECT_TRUE(world_.admin.add("alice", "12345678", {}).has_value());
 }
 
 TEST_F(UserAdminTest, AddStoresScopesSortedWithoutDuplicates) {
   ASSERT_TRUE(world_.admin.add("alice", "correct horse", {"b", "a", "b"}).has_value());
-  const auto user = world_.store->find_user("alice");
+  const auto user = world_.store->users().find_user("alice");
   ASSERT_TRUE(user.has_value() && user->has_value());
   EXPECT_EQ((*user)->scopes, (std::vector<std::string>{"a", "b"}));
 }
@@ -186,7 +189,7 @@ TEST_F(UserAdminTest, AddRefusesAScopeThatIsNotAScopeToken) {
     ASSERT_FALSE(added.has_value()) << bad;
     EXPECT_EQ(added.error(), "'" + std::string(bad) + "' is not a scope token");
   }
-  EXPECT_THAT(world_.store->has_users(), Optional(false));
+  EXPECT_THAT(world_.store->users().has_users(), Optional(false));
 }
 
 // RFC 9700 section 4.15: a client_credentials token's sub is the client id, so no user may
@@ -249,7 +252,7 @@ TEST_F(UserAdminTest, ImportRefusesJunk) {
     ASSERT_FALSE(imported.has_value()) << junk;
     EXPECT_EQ(imported.error(), expected) << junk;
   }
-  EXPECT_THAT(world_.store->has_users(), Optional(false));
+  EXPECT_THAT(world_.store->users().has_users(), Optional(false));
 }
 
 // A bcrypt cost of 31 would make every login of that user take minutes.
@@ -373,9 +376,9 @@ TEST_F(UserAdminTest, SetPasswordChecksThePassword) {
 TEST_F(UserAdminTest, SetDisabledTogglesTheFlag) {
   ASSERT_TRUE(world_.admin.add("alice", "password", {}).has_value());
   ASSERT_TRUE(world_.admin.set_disabled("alice", true).has_value());
-  EXPECT_TRUE((*world_.store->find_user("alice"))->disabled);
+  EXPECT_TRUE((*world_.store->users().find_user("alice"))->disabled);
   ASSERT_TRUE(world_.admin.set_disabled("alice", false).has_value());
-  EXPECT_FALSE((*world_.store->find_user("alice"))->disabled);
+  EXPECT_FALSE((*world_.store->users().find_user("alice"))->disabled);
 }
 
 TEST_F(UserAdminTest, DisablingOrRemovingAnUnknownUserFails) {
@@ -484,47 +487,8 @@ TEST_F(UserAdminTest, BootstrapRefusesABadGivenPassword) {
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error(),
             "cannot create the bootstrap user root: a password must be at least 8 characters");
-  EXPECT_THAT(world_.store->has_users(), Optional(false));
-}
-
-class UserInfoTest : public UserAdminTest {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(world_.admin.add("alice", "password", {"a", "b"}).has_value());
-  }
-  const boost::json::object claims_{{"sub", "alice"}, {"scope", "a"}, {"client_id", "default"}};
-};
-
-TEST_F(UserInfoTest, ExistingUserGetsSubAndPreferredUsername) {
-  const auto info = world_.userinfo.lookup(claims_);
-  ASSERT_TRUE(info.has_value());
-  const boost::json::object expected{
-      {"sub", "alice"}, {"preferred_username", "alice"}, {"scope", "a"}};
-  EXPECT_EQ(*info, expected) << boost::json::serialize(*info);
-}
-
-TEST_F(UserInfoTest, DisabledUserIsNoSuchUser) {
-  ASSERT_TRUE(world_.admin.set_disabled("alice", true).has_value());
-  const auto info = world_.userinfo.lookup(claims_);
-  ASSERT_FALSE(info.has_value());
-  EXPECT_EQ(info.error(), UserInfoError::kNoSuchUser);
-}
-
-TEST_F(UserInfoTest, DeletedUserIsNoSuchUser) {
-  ASSERT_TRUE(world_.admin.remove("alice").has_value());
-  const auto info = world_.userinfo.lookup(claims_);
-  ASSERT_FALSE(info.has_value());
-  EXPECT_EQ(info.error(), UserInfoError::kNoSuchUser);
-}
-
-TEST_F(UserInfoTest, ClaimsWithoutAStringSubjectAreNoSuchUser) {
-  for (const boost::json::object& claims :
-       {boost::json::object{{"scope", "a"}}, boost::json::object{{"sub", 7}}}) {
-    const auto info = world_.userinfo.lookup(claims);
-    ASSERT_FALSE(info.has_value()) << boost::json::serialize(claims);
-    EXPECT_EQ(info.error(), UserInfoError::kNoSuchUser);
-  }
+  EXPECT_THAT(world_.store->users().has_users(), Optional(false));
 }
 
 }  // namespace
-}  // namespace tessera::oauth
+}  // namespace tessera::admin

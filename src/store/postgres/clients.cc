@@ -1,0 +1,75 @@
+#include "store/postgres/tables.h"
+#include "store/word_list.h"
+
+namespace tessera::store::postgres {
+namespace {
+
+constexpr std::string_view kClientColumns =
+    "SELECT id, secret_hash, grants, scopes, audience, created_at FROM clients";
+
+ClientRecord read_client(const PgResult& r, int row) {
+  ClientRecord client{.id = r.text(row, 0),
+                      .secret_hash = std::nullopt,
+                      .grants = split_words(r.text(row, 2)),
+                      .scopes = split_words(r.text(row, 3)),
+                      .audience = r.text(row, 4),
+                      .created_at = from_seconds(r.int64(row, 5))};
+  if (!r.is_null(row, 1)) client.secret_hash = r.text(row, 1);
+  return client;
+}
+
+}  // namespace
+
+StoreResult<std::optional<ClientRecord>> PgClients::find_client(std::string_view id) {
+  auto r = db_.query("find_client", std::string(kClientColumns) + " WHERE id = $1", {text(id)});
+  if (!r) return std::unexpected(r.error());
+  if (r->size() == 0) return std::optional<ClientRecord>();
+  return read_client(*r, 0);
+}
+
+StoreResult<std::vector<ClientRecord>> PgClients::list_clients() {
+  auto r = db_.query("list_clients", std::string(kClientColumns) + " ORDER BY id COLLATE \"C\"", {});
+  if (!r) return std::unexpected(r.error());
+  std::vector<ClientRecord> clients;
+  for (int i = 0; i < r->size(); ++i) clients.push_back(read_client(*r, i));
+  return clients;
+}
+
+StoreResult<void> PgClients::add_client(const ClientRecord& client) {
+  return done(db_.query("add_client",
+                    "INSERT INTO clients (id, secret_hash, grants, scopes, audience, created_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6)",
+                    {text(client.id), client.secret_hash ? text(*client.secret_hash) : null(),
+                     text(join_words(client.grants)), text(join_words(client.scopes)),
+                     text(client.audience), integer(db_.now_seconds())}));
+}
+
+StoreResult<void> PgClients::delete_client(std::string_view id, core::TimePoint now,
+                                core::TimePoint access_tokens_expire) {
+  constexpr std::string_view kOp = "delete_client";
+  return db_.in_transaction(kOp, [&](PgConnection& conn) -> StoreResult<void> {
+    auto deleted = conn.exec("DELETE FROM clients WHERE id = $1", {text(id)});
+    if (!deleted) return std::unexpected(unavailable(kOp, deleted.error()));
+    if (deleted->affected() == 0) return std::unexpected(StoreError::kNotFound);
+    auto logged = conn.exec(
+        "INSERT INTO revocations (kind, value, expires_at) SELECT 'sid', id, $2 "
+        "FROM refresh_families WHERE client_id = $1 AND revoked_at IS NULL",
+        {text(id), integer(seconds_of(access_tokens_expire))});
+    if (!logged) return std::unexpected(unavailable(kOp, logged.error()));
+    // And every access token issued to it, from a family or not (client_credentials).
+    auto tokens = conn.exec(
+        "INSERT INTO revocations (kind, value, expires_at, issued_until_ms) "
+        "VALUES ('cid', $1, $2, $3)",
+        {text(id), integer(seconds_of(access_tokens_expire)), integer(core::unix_milliseconds(now))});
+    if (!tokens) return std::unexpected(unavailable(kOp, tokens.error()));
+    auto families = conn.exec("DELETE FROM refresh_families WHERE client_id = $1", {text(id)});
+    if (!families) return std::unexpected(unavailable(kOp, families.error()));
+    return {};
+  });
+}
+
+StoreResult<std::vector<std::string>> PgClients::list_client_scopes() {
+  return db_.distinct_words("list_client_scopes", "SELECT DISTINCT scopes FROM clients WHERE scopes <> ''");
+}
+
+}  // namespace tessera::store::postgres

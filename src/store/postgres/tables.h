@@ -1,0 +1,109 @@
+// The PostgreSQL store's implementation of each storage interface (store.h), one class a table
+// family, each in its own file, all over one shared Database. Internal to store/sqlite:
+// open_sqlite_store() (sqlite_store.h) puts them together.
+#pragma once
+
+#include "store/postgres/database.h"
+#include "store/store.h"
+
+namespace tessera::store::postgres {
+
+class PgUsers final : public UserStore {
+ public:
+  explicit PgUsers(Database& db) : db_(db) {}
+  StoreResult<std::optional<User>> find_user(std::string_view name) override;
+  StoreResult<std::vector<User>> list_users() override;
+  StoreResult<bool> has_users() override;
+  StoreResult<std::vector<std::string>> list_user_scopes() override;
+  StoreResult<void> add_user(const User& user) override;
+  StoreResult<void> set_user_disabled(std::string_view name, bool disabled) override;
+  StoreResult<void> set_user_scopes(std::string_view name,
+                                    const std::vector<std::string>& scopes) override;
+  StoreResult<void> set_password_hash(std::string_view name, std::string_view hash) override;
+  StoreResult<bool> replace_password_hash(std::string_view name, std::string_view old_hash,
+                                          std::string_view new_hash) override;
+  StoreResult<void> delete_user(std::string_view name) override;
+
+ private:
+  Database& db_;
+};
+
+class PgClients final : public ClientStore {
+ public:
+  explicit PgClients(Database& db) : db_(db) {}
+  StoreResult<std::optional<ClientRecord>> find_client(std::string_view id) override;
+  StoreResult<std::vector<ClientRecord>> list_clients() override;
+  StoreResult<void> add_client(const ClientRecord& client) override;
+  StoreResult<void> delete_client(std::string_view id, core::TimePoint now,
+                                  core::TimePoint access_tokens_expire) override;
+  StoreResult<std::vector<std::string>> list_client_scopes() override;
+
+ private:
+  Database& db_;
+};
+
+class PgKeys final : public KeyStore {
+ public:
+  explicit PgKeys(Database& db) : db_(db) {}
+  StoreResult<std::vector<SigningKeyRecord>> list_signing_keys() override;
+  StoreResult<bool> add_signing_key(const SigningKeyRecord& key,
+                                    const std::optional<std::string>& expected_newest) override;
+  StoreResult<void> set_signing_key_retire_at(std::string_view kid, core::TimePoint at) override;
+
+ private:
+  Database& db_;
+};
+
+class PgRefreshTokens final : public RefreshTokenStore {
+ public:
+  explicit PgRefreshTokens(Database& db) : db_(db) {}
+  StoreResult<void> add_refresh_family(const RefreshFamily& family,
+                                       const RefreshTokenRecord& first) override;
+  StoreResult<std::optional<RefreshTokenState>> find_refresh_token(
+      std::string_view token_hash) override;
+  StoreResult<bool> rotate_refresh_token(std::string_view used_hash, const RefreshTokenRecord& next,
+                                         core::TimePoint now) override;
+  StoreResult<bool> revoke_refresh_family(std::string_view family_id, core::TimePoint now,
+                                          core::TimePoint access_tokens_expire) override;
+  StoreResult<std::size_t> revoke_subject(std::string_view subject, core::TimePoint now,
+                                          core::TimePoint issued_until,
+                                          core::TimePoint access_tokens_expire) override;
+  StoreResult<std::size_t> purge_expired(core::TimePoint now) override;
+
+ private:
+  StoreResult<std::size_t> revoke_families(std::string_view operation, std::string_view select_sql,
+                                           std::string_view key, core::TimePoint now,
+                                           core::TimePoint access_tokens_expire,
+                                           std::optional<core::TimePoint> subject_tokens_until);
+
+  Database& db_;
+};
+
+class PgRevocations final : public RevocationLog {
+ public:
+  explicit PgRevocations(Database& db) : db_(db) {}
+  StoreResult<void> revoke_access_token(std::string_view jti, core::TimePoint expires_at) override;
+  StoreResult<std::vector<Revocation>> revocations_since(std::int64_t after,
+                                                         core::TimePoint now) override;
+  StoreResult<std::size_t> purge_expired(core::TimePoint now) override;
+
+ private:
+  Database& db_;
+};
+
+class PgThrottles final : public ThrottleStore {
+ public:
+  explicit PgThrottles(Database& db) : db_(db) {}
+  StoreResult<std::optional<core::TimePoint>> locked_until(std::string_view key,
+                                                          std::string_view other,
+                                                          core::TimePoint now) override;
+  StoreResult<ThrottleState> record_failure(std::string_view key, core::TimePoint now,
+                                            const ThrottlePolicy& policy) override;
+  StoreResult<void> clear_failures(std::string_view key) override;
+  StoreResult<std::size_t> purge_idle(core::TimePoint now) override;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace tessera::store::postgres

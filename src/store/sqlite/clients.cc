@@ -1,0 +1,89 @@
+#include "store/sqlite/tables.h"
+#include "store/word_list.h"
+
+namespace tessera::store::sqlite {
+namespace {
+
+constexpr std::string_view kColumns =
+    "SELECT id, secret_hash, grants, scopes, audience, created_at FROM clients ";
+
+ClientRecord read_client(const Statement& row) {
+  ClientRecord client{
+      .id = row.column_text(0),
+      .secret_hash = std::nullopt,
+      .grants = split_words(row.column_text(2)),
+      .scopes = split_words(row.column_text(3)),
+      .audience = row.column_text(4),
+      .created_at = from_unix_seconds(row.column_int64(5)),
+  };
+  if (!row.column_is_null(1)) client.secret_hash = row.column_text(1);
+  return client;
+}
+
+}  // namespace
+
+StoreResult<std::optional<ClientRecord>> SqliteClients::find_client(std::string_view id) {
+  auto conn = db_.read();
+  auto stmt = conn->prepare(std::string(kColumns) + "WHERE id = ?1", id);
+  if (!stmt) return std::unexpected(unavailable("find_client", stmt.error()));
+  auto row = stmt->step();
+  if (!row) return std::unexpected(unavailable("find_client", row.error()));
+  if (!*row) return std::optional<ClientRecord>();
+  return read_client(*stmt);
+}
+
+StoreResult<std::vector<ClientRecord>> SqliteClients::list_clients() {
+  auto conn = db_.read();
+  auto stmt = conn->prepare(std::string(kColumns) + "ORDER BY id");
+  if (!stmt) return std::unexpected(unavailable("list_clients", stmt.error()));
+  std::vector<ClientRecord> clients;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(unavailable("list_clients", row.error()));
+    if (!*row) return clients;
+    clients.push_back(read_client(*stmt));
+  }
+}
+
+StoreResult<void> SqliteClients::add_client(const ClientRecord& client) {
+  auto added = db_.write("add_client",
+                         "INSERT INTO clients (id, secret_hash, grants, scopes, audience, "
+                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                         client.id, client.secret_hash, join_words(client.grants),
+                         join_words(client.scopes), client.audience, db_.now_seconds());
+  if (!added) return std::unexpected(added.error());
+  return {};
+}
+
+StoreResult<void> SqliteClients::delete_client(std::string_view id, core::TimePoint now,
+                                               core::TimePoint access_tokens_expire) {
+  constexpr std::string_view kOp = "delete_client";
+  return db_.transact(kOp, [&](SqliteConnection& conn) -> StoreResult<void> {
+    auto deleted = conn.run("DELETE FROM clients WHERE id = ?1", id);
+    if (!deleted) return std::unexpected(unavailable(kOp, deleted.error()));
+    if (*deleted == 0) return std::unexpected(StoreError::kNotFound);
+    // Its live families are logged as revoked, for the access tokens issued from them, and
+    // so is every access token issued to it, from a family or not (client_credentials).
+    // Then the families go, and the cascade takes their refresh tokens.
+    auto families_logged = conn.run(
+        "INSERT INTO revocations (kind, value, expires_at) SELECT 'sid', id, ?2 "
+        "FROM refresh_families WHERE client_id = ?1 AND revoked_at IS NULL",
+        id, seconds_of(access_tokens_expire));
+    if (!families_logged) return std::unexpected(unavailable(kOp, families_logged.error()));
+    auto tokens_logged = conn.run(
+        "INSERT INTO revocations (kind, value, expires_at, issued_until_ms) "
+        "VALUES ('cid', ?1, ?2, ?3)",
+        id, seconds_of(access_tokens_expire), core::unix_milliseconds(now));
+    if (!tokens_logged) return std::unexpected(unavailable(kOp, tokens_logged.error()));
+    auto families = conn.run("DELETE FROM refresh_families WHERE client_id = ?1", id);
+    if (!families) return std::unexpected(unavailable(kOp, families.error()));
+    return {};
+  });
+}
+
+StoreResult<std::vector<std::string>> SqliteClients::list_client_scopes() {
+  return db_.distinct_words("list_client_scopes",
+                            "SELECT DISTINCT scopes FROM clients WHERE scopes != ''");
+}
+
+}  // namespace tessera::store::sqlite
