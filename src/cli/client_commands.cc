@@ -1,6 +1,5 @@
 // tessera client add|list|delete
 #include <cstdio>
-#include <ctime>
 #include <iostream>
 
 #include "cli/common.h"
@@ -11,15 +10,6 @@
 
 namespace tessera::cli {
 namespace {
-
-std::string format_date(core::TimePoint t) {
-  const std::time_t secs = static_cast<std::time_t>(core::unix_seconds(t));
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
@@ -43,7 +33,7 @@ int list(admin::ClientAdmin& admin) {
   row(oauth::kDefaultClientId, "public", "password refresh_token", "(every scope)", "-", "(built-in)");
   for (const auto& c : *clients) {
     row(c.id, c.secret_hash ? "confidential" : "public", joined(c.grants), joined(c.scopes),
-        c.audience.empty() ? "-" : c.audience, format_date(c.created_at));
+        c.audience.empty() ? "-" : c.audience, core::format_utc(c.created_at));
   }
   return kExitOk;
 }

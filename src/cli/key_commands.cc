@@ -1,21 +1,11 @@
 // tessera key rotate|list|retire
 #include <cstdio>
-#include <ctime>
 #include <iostream>
 
 #include "cli/common.h"
 
 namespace tessera::cli {
 namespace {
-
-std::string format_time(core::TimePoint t) {
-  const std::time_t secs = static_cast<std::time_t>(core::unix_seconds(t));
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 int list(keys::KeyManager& manager) {
   auto keys = manager.list();
@@ -27,8 +17,8 @@ int list(keys::KeyManager& manager) {
   for (const auto& k : *keys) {
     std::printf("%-*s  %-5s  %-8s  %-20s  %-20s  %s\n", static_cast<int>(width), k.kid.c_str(),
                 k.alg.c_str(), std::string(keys::to_string(k.status)).c_str(),
-                format_time(k.created_at).c_str(), format_time(k.activates_at).c_str(),
-                k.retires_at ? format_time(*k.retires_at).c_str() : "-");
+                core::format_utc(k.created_at).c_str(), core::format_utc(k.activates_at).c_str(),
+                k.retires_at ? core::format_utc(*k.retires_at).c_str() : "-");
   }
   return kExitOk;
 }
@@ -70,7 +60,7 @@ int run_key(const config::Config& config, Args args) {
     auto key = (*manager)->rotate(alg);
     if (!key) return fail(key.error());
     std::cout << "key " << key->kid << " (" << key->alg << ") added: published now, signs from "
-              << format_time(key->activates_at) << "\n";
+              << core::format_utc(key->activates_at) << "\n";
     return kExitOk;
   }
   auto retired = (*manager)->retire(kid);

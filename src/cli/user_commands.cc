@@ -1,6 +1,5 @@
 // tessera user add|list|disable|enable|delete|passwd
 #include <cstdio>
-#include <ctime>
 #include <iostream>
 
 #include "cli/common.h"
@@ -11,15 +10,6 @@
 namespace tessera::cli {
 namespace {
 
-std::string format_date(core::TimePoint t) {
-  const std::time_t secs = static_cast<std::time_t>(core::unix_seconds(t));
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 int list(admin::UserAdmin& admin) {
   auto users = admin.list();
   if (!users) return fail(users.error());
@@ -29,7 +19,7 @@ int list(admin::UserAdmin& admin) {
               "SCOPES");
   for (const auto& u : *users) {
     std::printf("%-*s  %-8s  %-20s  %s\n", static_cast<int>(width), u.name.c_str(),
-                u.disabled ? "disabled" : "enabled", format_date(u.created_at).c_str(),
+                u.disabled ? "disabled" : "enabled", core::format_utc(u.created_at).c_str(),
                 oauth::format_scope(u.scopes).c_str());
   }
   return kExitOk;

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <cstdint>
 
 namespace tessera::core {
@@ -39,6 +40,10 @@ class ManualClock final : public Clock {
 
 // Seconds since the Unix epoch, as JWT NumericDate values are written (RFC 7519 section 2).
 std::int64_t unix_seconds(TimePoint t);
+
+// RFC 3339 in UTC, as logs and the admin commands show times: "2026-11-26T22:01:49Z", or
+// "2026-11-26T22:01:49.123Z" with milliseconds.
+std::string format_utc(TimePoint t, bool milliseconds = false);
 
 // Milliseconds since the Unix epoch, and back: for times kept finer than a second.
 std::int64_t unix_milliseconds(TimePoint t);

@@ -7,8 +7,8 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 
+#include "core/clock.h"
 #include "core/text.h"
 
 namespace tessera::core {
@@ -24,19 +24,6 @@ constexpr std::string_view level_name(LogLevel level) {
     case LogLevel::kError: return "error";
   }
   return "info";
-}
-
-// RFC 3339 UTC time with milliseconds. (GCC 12 has no <format>.)
-std::string format_time(std::chrono::system_clock::time_point now) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
-  const std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms.count() % 1000));
-  return buf;
 }
 
 }  // namespace
@@ -56,7 +43,7 @@ void log(LogLevel level, std::string_view event, boost::json::object fields) {
   if (!log_enabled(level)) return;
   boost::json::object line;
   line.reserve(fields.size() + 3);
-  line["time"] = format_time(std::chrono::system_clock::now());
+  line["time"] = format_utc(std::chrono::system_clock::now(), /*milliseconds=*/true);
   line["level"] = level_name(level);
   line["event"] = event;
   for (auto& field : fields) line[field.key()] = std::move(field.value());

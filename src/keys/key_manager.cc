@@ -30,15 +30,6 @@ std::string associated_data(std::string_view kid, std::string_view alg) {
   return "tessera signing key|" + std::string(kid) + "|" + std::string(alg);
 }
 
-std::string iso_time(core::TimePoint t) {
-  const std::time_t secs = static_cast<std::time_t>(core::unix_seconds(t));
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 constexpr int kAttempts = 3;
 
 }  // namespace
@@ -151,7 +142,7 @@ std::expected<KeyInfo, std::string> KeyManager::add_key(
   if (!*added) return std::unexpected("another process added a signing key at the same time");
   cache_[record.kid] = *key;
   core::audit("signing_key_added",
-            {{"kid", record.kid}, {"alg", alg_name}, {"signs_from", iso_time(record.activates_at)}});
+            {{"kid", record.kid}, {"alg", alg_name}, {"signs_from", core::format_utc(record.activates_at)}});
   return KeyInfo{.kid = record.kid,
                  .alg = record.alg,
                  .status = at_once ? KeyStatus::kActive : KeyStatus::kPending,
