@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/database.h"
+#include "app/settings.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
 #include "oauth/client.h"
@@ -77,10 +79,11 @@ int run_client(const config::Config& config, Args args) {
 
   core::SystemClock clock;
   core::SystemRandom random;
-  auto store = open_store(config, clock);
+  auto store = app::open_store(config, clock);
   if (!store) return fail(store.error());
   password::PasswordHasher hasher(random);
-  admin::ClientAdmin admin(**store, hasher, random, clock, config.access_token_ttl + kTokenLeeway);
+  admin::ClientAdmin admin(**store, hasher, random, clock,
+                           app::derive_settings(config).access_token_lifetime);
 
   if (action == "list") return list(admin);
   if (action == "delete") {

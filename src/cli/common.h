@@ -1,5 +1,5 @@
-// What every subcommand shares: its arguments, the configuration, the store, and the exit
-// codes of CONTRACT.md (0 success, 1 a user error with one line on stderr, 2 usage).
+// What every subcommand shares: its arguments, the configuration, and the exit codes of
+// docs/reference.md (0 success, 1 a user error with one line on stderr, 2 usage).
 #pragma once
 
 #include <expected>
@@ -11,11 +11,6 @@
 #include <vector>
 
 #include "config/config.h"
-#include "core/clock.h"
-#include "core/random.h"
-#include "keys/key_manager.h"
-#include "oauth/refresh_tokens.h"
-#include "store/store.h"
 
 namespace tessera::cli {
 
@@ -50,24 +45,6 @@ class Args {
 
 // Prints "tessera: <message>" on stderr and returns kExitError.
 int fail(std::string_view message);
-
-// Opens (and migrates) the configured database, creating its directory (mode 0700) when
-// needed. The error is one line.
-std::expected<std::unique_ptr<store::Store>, std::string> open_store(const config::Config& config,
-                                                                     const core::Clock& clock);
-
-// How long a token may still be presented after it was signed, beyond its TTL: the leeway
-// every verifier here allows for clock differences.
-inline constexpr std::chrono::seconds kTokenLeeway{10};
-
-// The key manager for the configured database, with the key-encryption key beside it (or from
-// TESSERA_KEY_ENCRYPTION_KEY) and the configured rotation policy.
-std::expected<std::unique_ptr<keys::KeyManager>, std::string> open_key_manager(
-    const config::Config& config, store::KeyStore& store, const core::Clock& clock,
-    core::Random& random);
-
-// Refresh-token lifetimes from the configuration.
-oauth::RefreshSettings refresh_settings(const config::Config& config);
 
 int run_serve(const config::Config& config, Args args);
 int run_client(const config::Config& config, Args args);

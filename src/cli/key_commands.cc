@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/database.h"
+#include "app/settings.h"
 #include "cli/common.h"
 
 namespace tessera::cli {
@@ -50,9 +52,10 @@ int run_key(const config::Config& config, Args args) {
 
   core::SystemClock clock;
   core::SystemRandom random;
-  auto store = open_store(config, clock);
+  auto store = app::open_store(config, clock);
   if (!store) return fail(store.error());
-  auto manager = open_key_manager(config, (*store)->keys(), clock, random);
+  auto manager = app::open_key_manager(config, app::derive_settings(config).keys,
+                                       (*store)->keys(), clock, random);
   if (!manager) return fail(manager.error());
 
   if (action == "list") return list(**manager);

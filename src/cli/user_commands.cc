@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/database.h"
+#include "app/settings.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
 #include "admin/user_admin.h"
@@ -69,13 +71,13 @@ int run_user(const config::Config& config, Args args) {
     if (auto bad = admin::check_new_password(password)) return fail(*bad);
   }
 
-  auto store = open_store(config, clock);
+  auto store = app::open_store(config, clock);
   if (!store) return fail(store.error());
   password::PasswordHasher hasher(random);
   // Disabling or deleting a user ends their refresh tokens; the running server learns of it
   // from the store's revocation log within a second.
   oauth::RevocationList revoked((*store)->revocations(), clock);
-  const oauth::RefreshTokens refresh((*store)->refresh_tokens(), refresh_settings(config), clock, random, revoked);
+  const oauth::RefreshTokens refresh((*store)->refresh_tokens(), app::derive_settings(config).refresh, clock, random, revoked);
   admin::UserAdmin admin(**store, hasher, random, clock, &refresh);
 
   std::expected<void, std::string> result;

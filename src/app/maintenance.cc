@@ -1,0 +1,63 @@
+#include "app/maintenance.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.h"
+
+namespace tessera::app {
+
+namespace asio = boost::asio;
+
+Maintenance::Maintenance(asio::io_context& ioc, http::WorkerPool& pool, Work work,
+                         MaintenanceSettings settings)
+    : pool_(pool), work_(work), settings_(settings), strand_(asio::make_strand(ioc)),
+      timer_(strand_) {}
+
+void Maintenance::start() { asio::co_spawn(strand_, loop(), asio::detached); }
+
+void Maintenance::stop() {
+  asio::post(strand_, [this] { timer_.cancel(); });
+}
+
+asio::awaitable<void> Maintenance::loop() {
+  auto next_purge = std::chrono::steady_clock::now();
+  for (;;) {
+    timer_.expires_after(settings_.interval);
+    boost::system::error_code ec;
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    const bool purge = std::chrono::steady_clock::now() >= next_purge;
+    if (purge) next_purge = std::chrono::steady_clock::now() + settings_.purge_interval;
+    co_await pool_.run([this, purge] {
+      run_once(purge);
+      return true;
+    });
+  }
+}
+
+void Maintenance::run_once(bool purge) {
+  if (work_.keys != nullptr) {
+    if (auto refreshed = work_.keys->refresh(); !refreshed) {
+      core::log(core::LogLevel::kWarn, "signing_keys_not_refreshed",
+                {{"detail", refreshed.error()}});
+    }
+  }
+  if (auto synced = work_.revocations.sync(); !synced) {
+    core::log(core::LogLevel::kWarn, "revocations_not_synced", {{"detail", synced.error()}});
+  }
+  if (!purge) return;
+  const core::TimePoint now = work_.clock.now();
+  std::size_t purged = 0;
+  for (const auto& n : {work_.store.refresh_tokens().purge_expired(now),
+                        work_.store.revocations().purge_expired(now),
+                        work_.store.throttles().purge_idle(now)}) {
+    if (n) purged += *n;
+  }
+  if (purged > 0) core::log(core::LogLevel::kInfo, "expired_records_purged", {{"count", purged}});
+}
+
+}  // namespace tessera::app
