@@ -166,10 +166,10 @@ void BM_AuthenticateRememberedClient_Sqlite(benchmark::State& state) {
     const oauth::ClientCredentials basic{.method = oauth::ClientCredentials::Method::kSecretBasic,
                                          .id = "svc",
                                          .secret = secret};
-    const oauth::Parameters params;
-    if (!clients.authenticate(basic, params, "127.0.0.1")) die("authenticate failed");
+    const auto presented = clients.read(basic, oauth::Parameters());
+    if (!presented || !clients.authenticate(*presented, "127.0.0.1")) die("authenticate failed");
     for (auto _ : state) {
-      auto client = clients.authenticate(basic, params, "127.0.0.1");
+      auto client = clients.authenticate(*presented, "127.0.0.1");
       if (!client) die("authenticate failed");
       benchmark::DoNotOptimize(client);
     }

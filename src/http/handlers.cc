@@ -120,8 +120,11 @@ class Endpoints {
     oauth::TokenRequest request{.params = std::move(form->params),
                                 .credentials = std::move(form->basic),
                                 .remote_address = ctx.remote_address};
-    auto result = co_await pool_for(s_.token_service.may_hash(request)).run([&] {
-      auto response = s_.token_service.handle(request);
+    // What needs no store and no hash is answered here, on the I/O thread.
+    const auto plan = s_.token_service.plan(request);
+    if (!plan) co_return oauth_error_response(plan.error());
+    auto result = co_await pool_for(plan->may_hash).run([&] {
+      auto response = s_.token_service.exchange(request, *plan);
       if (!response) return oauth_error_response(response.error());
       Response res = json_response(Status::ok, token_body(*response));
       res.set(bhttp::field::pragma, "no-cache");
@@ -135,9 +138,10 @@ class Endpoints {
   awaitable<Response> introspect(const Request& req, const RequestContext& ctx) const {
     auto form = decode_form(req);
     if (!form) co_return std::move(form.error());
-    auto result = co_await pool_for(s_.clients.may_hash(form->basic, form->params)).run([&] {
-      auto client =
-          s_.clients.authenticate_confidential(form->basic, form->params, ctx.remote_address);
+    const auto presented = s_.clients.read(form->basic, form->params);
+    if (!presented) co_return oauth_error_response(presented.error());
+    auto result = co_await pool_for(presented->may_hash).run([&] {
+      auto client = s_.clients.authenticate_confidential(*presented, ctx.remote_address);
       if (!client) return oauth_error_response(client.error());
       const auto token = form->params.get("token");
       if (!token) return oauth_error_response(oauth::invalid_request("token is required"));
@@ -153,8 +157,10 @@ class Endpoints {
   awaitable<Response> revoke(const Request& req, const RequestContext& ctx) const {
     auto form = decode_form(req);
     if (!form) co_return std::move(form.error());
-    auto result = co_await pool_for(s_.clients.may_hash(form->basic, form->params)).run([&] {
-      auto client = s_.clients.authenticate(form->basic, form->params, ctx.remote_address);
+    const auto presented = s_.clients.read(form->basic, form->params);
+    if (!presented) co_return oauth_error_response(presented.error());
+    auto result = co_await pool_for(presented->may_hash).run([&] {
+      auto client = s_.clients.authenticate(*presented, ctx.remote_address);
       if (!client) return oauth_error_response(client.error());
       const auto token = form->params.get("token");
       if (!token) return oauth_error_response(oauth::invalid_request("token is required"));

@@ -13,9 +13,10 @@ OAuthError unavailable() {
 
 }  // namespace
 
-std::expected<ClientCredentials, OAuthError> ClientAuthenticator::presented(
-    const ClientCredentials& basic, const Parameters& params) {
+std::expected<PresentedClient, OAuthError> ClientAuthenticator::read(
+    const ClientCredentials& basic, const Parameters& params) const {
   using Method = ClientCredentials::Method;
+  ClientCredentials credentials;
   if (basic.method == Method::kSecretBasic) {
     // RFC 6749 section 2.3: a client uses one authentication method per request.
     if (params.get("client_secret")) {
@@ -25,48 +26,39 @@ std::expected<ClientCredentials, OAuthError> ClientAuthenticator::presented(
     if (const auto id = params.get("client_id"); id && *id != basic.id) {
       return std::unexpected(invalid_request("client_id does not match the Authorization header"));
     }
-    return basic;
+    credentials = basic;
+  } else {
+    if (const auto id = params.get("client_id")) credentials.id = *id;
+    if (const auto secret = params.get("client_secret")) {
+      credentials.method = Method::kSecretPost;
+      credentials.secret = std::string(*secret);
+    }
   }
-  ClientCredentials credentials;
-  if (const auto id = params.get("client_id")) credentials.id = *id;
-  if (const auto secret = params.get("client_secret")) {
-    credentials.method = Method::kSecretPost;
-    credentials.secret = std::string(*secret);
-  }
-  return credentials;
+  // Libraries (oauthlib among them) send a public client as Basic with an empty password:
+  // an empty secret is no secret.
+  if (credentials.secret && credentials.secret->empty()) credentials.secret.reset();
+  const bool hashes = may_hash(credentials);
+  return PresentedClient{.credentials = std::move(credentials), .may_hash = hashes};
 }
 
-std::expected<Client, OAuthError> ClientAuthenticator::authenticate(
-    const ClientCredentials& basic, const Parameters& params, std::string_view remote) const {
-  auto credentials = presented(basic, params);
-  if (!credentials) return std::unexpected(std::move(credentials.error()));
-  return check(*credentials, remote);
-}
-
-bool ClientAuthenticator::may_hash(const ClientCredentials& basic, const Parameters& params) const {
-  const auto credentials = presented(basic, params);
-  // The same rules as check(): a request without a secret is answered without hashing; one
-  // with a secret costs a hash whoever it names (a dummy one for an unknown or public client).
-  if (!credentials || !credentials->secret || credentials->secret->empty() ||
-      credentials->id.empty()) {
-    return false;
-  }
-  return !cache_.remembers(credentials->id, *credentials->secret, kHashFreeMargin);
+bool ClientAuthenticator::may_hash(const ClientCredentials& credentials) const {
+  // The same rules as authenticate(): a request without a secret is answered without hashing;
+  // one with a secret costs a hash whoever it names (a dummy one for an unknown or public
+  // client), unless it verified recently.
+  if (!credentials.secret || credentials.id.empty()) return false;
+  return !cache_.remembers(credentials.id, *credentials.secret, kHashFreeMargin);
 }
 
 std::expected<Client, OAuthError> ClientAuthenticator::authenticate_confidential(
-    const ClientCredentials& basic, const Parameters& params, std::string_view remote) const {
-  auto client = authenticate(basic, params, remote);
+    const PresentedClient& presented, std::string_view remote) const {
+  auto client = authenticate(presented, remote);
   if (client && client->is_public) return std::unexpected(invalid_client());
   return client;
 }
 
-std::expected<Client, OAuthError> ClientAuthenticator::check(const ClientCredentials& given,
-                                                              std::string_view remote) const {
-  // Libraries (oauthlib among them) send a public client as Basic with an empty password:
-  // an empty secret is no secret.
-  ClientCredentials credentials = given;
-  if (credentials.secret && credentials.secret->empty()) credentials.secret.reset();
+std::expected<Client, OAuthError> ClientAuthenticator::authenticate(
+    const PresentedClient& presented, std::string_view remote) const {
+  const ClientCredentials& credentials = presented.credentials;
   if (credentials.method == ClientCredentials::Method::kNone && credentials.id.empty()) {
     return default_client();
   }

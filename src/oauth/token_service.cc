@@ -2,11 +2,10 @@
 
 namespace tessera::oauth {
 
-std::expected<TokenResponse, OAuthError> TokenService::handle(const TokenRequest& request) const {
+std::expected<TokenPlan, OAuthError> TokenService::plan(const TokenRequest& request) const {
   if (const auto repeated = request.params.duplicate()) {
     return std::unexpected(invalid_request(*repeated + " is repeated"));
   }
-
   const auto grant_type = requested_grant_type(request.params);
   if (!grant_type) return std::unexpected(grant_type.error());
   const Grant* grant = find(*grant_type);
@@ -14,22 +13,30 @@ std::expected<TokenResponse, OAuthError> TokenService::handle(const TokenRequest
     return std::unexpected(
         OAuthError{ErrorCode::kUnsupportedGrantType, "this grant_type is not supported"});
   }
-
-  auto client = clients_.authenticate(request.credentials, request.params, request.remote_address);
+  auto client = clients_.read(request.credentials, request.params);
   if (!client) return std::unexpected(client.error());
-  if (!client->allows_grant(*grant_type)) {
+  const bool may_hash = grant->hashes_passwords() || client->may_hash;
+  return TokenPlan{.grant = grant,
+                   .grant_type = *grant_type,
+                   .client = std::move(*client),
+                   .may_hash = may_hash};
+}
+
+std::expected<TokenResponse, OAuthError> TokenService::exchange(const TokenRequest& request,
+                                                               const TokenPlan& plan) const {
+  auto client = clients_.authenticate(plan.client, request.remote_address);
+  if (!client) return std::unexpected(client.error());
+  if (!client->allows_grant(plan.grant_type)) {
     return std::unexpected(
         OAuthError{ErrorCode::kUnauthorizedClient, "the client may not use this grant_type"});
   }
-  return grant->exchange(request, *client);
+  return plan.grant->exchange(request, *client);
 }
 
-bool TokenService::may_hash(const TokenRequest& request) const {
-  const auto grant_type = requested_grant_type(request.params);
-  if (!grant_type) return false;
-  const Grant* grant = find(*grant_type);
-  if (grant == nullptr) return false;
-  return grant->hashes_passwords() || clients_.may_hash(request.credentials, request.params);
+std::expected<TokenResponse, OAuthError> TokenService::handle(const TokenRequest& request) const {
+  auto planned = plan(request);
+  if (!planned) return std::unexpected(planned.error());
+  return exchange(request, *planned);
 }
 
 std::expected<std::string_view, OAuthError> TokenService::requested_grant_type(

@@ -1,16 +1,17 @@
-// The token endpoint as a pipeline of named steps (RFC 6749 section 3.2):
+// The token endpoint as a pipeline of named steps (RFC 6749 section 3.2). plan(), from memory
+// and on the I/O thread:
 //   1. refuse repeated parameters;
 //   2. find the grant type (the seed's clients send username and password without one);
-//   3. authenticate the client;
-//   4. check that the client may use the grant;
-//   5. let the grant exchange the request for tokens.
+//   3. read the client's credentials, and whether answering may hash;
+// then exchange(), blocking (grants hash passwords and query the store), on a worker pool:
+//   4. authenticate the client;
+//   5. check that the client may use the grant;
+//   6. let the grant exchange the request for tokens.
 //
 //   TokenService service(clients);
 //   service.add(std::make_unique<PasswordGrant>(users, hasher, tokens));
-//   auto response = service.handle(request);   // expected<TokenResponse, OAuthError>
-//
-// Blocking (grants hash passwords and query the store): the HTTP layer runs it on a worker
-// pool, the lower-priority one when may_hash() says the request may hash.
+//   auto plan = service.plan(request);                 // errors here need no worker
+//   auto response = service.exchange(request, *plan);  // on the pool plan->may_hash picks
 #pragma once
 
 #include <expected>
@@ -22,19 +23,30 @@
 
 namespace tessera::oauth {
 
+// What plan() learnt of a request: everything exchange() needs that takes no I/O.
+struct TokenPlan {
+  const Grant* grant = nullptr;
+  std::string_view grant_type;
+  PresentedClient client;
+  // Whether exchange() may hash a password or a client secret: the password grant always may;
+  // other grants when the client's secret is not remembered as recently verified. A hint for
+  // scheduling, never a decision: exchange() checks everything itself.
+  bool may_hash = false;
+};
+
 class TokenService {
  public:
   explicit TokenService(const ClientAuthenticator& clients) : clients_(clients) {}
 
   void add(std::unique_ptr<Grant> grant) { grants_.push_back(std::move(grant)); }
 
+  // Steps 1 to 3. Thread-safe, no I/O.
+  std::expected<TokenPlan, OAuthError> plan(const TokenRequest& request) const;
+  // Steps 4 to 6, for a plan of this request. Blocking.
+  std::expected<TokenResponse, OAuthError> exchange(const TokenRequest& request,
+                                                    const TokenPlan& plan) const;
+  // Both, one after the other.
   std::expected<TokenResponse, OAuthError> handle(const TokenRequest& request) const;
-
-  // Whether handle(request) may hash a password or a client secret: the password grant
-  // always may; other grants when the client's secret is not remembered as recently verified
-  // (ClientAuthenticator::may_hash). From memory alone, thread-safe; a hint for scheduling,
-  // never a decision: handle() checks everything itself.
-  bool may_hash(const TokenRequest& request) const;
 
   // The registered grant_type values, in registration order (for discovery metadata).
   std::vector<std::string_view> grant_types() const;

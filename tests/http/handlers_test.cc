@@ -431,7 +431,9 @@ class PoolChoiceTest : public ::testing::Test {
     const oauth::ClientCredentials basic{.method = oauth::ClientCredentials::Method::kSecretBasic,
                                          .id = "svc",
                                          .secret = std::string(kServiceSecret)};
-    ASSERT_TRUE(world_.clients.authenticate(basic, oauth::Parameters()).has_value());
+    const auto presented = world_.clients.read(basic, oauth::Parameters());
+    ASSERT_TRUE(presented.has_value());
+    ASSERT_TRUE(world_.clients.authenticate(*presented).has_value());
   }
 
   test::OAuthWorld world_;

@@ -243,11 +243,40 @@ TEST_F(TokenServiceTest, ClientIsAuthenticatedBeforeThePasswordIsChecked) {
   EXPECT_TRUE(fails_with(response, ErrorCode::kInvalidClient, kClientAuthFailed));
 }
 
-// may_hash(): the HTTP layer's hint for choosing the pool. It must say "may hash" whenever
-// handle() might hash, and handle() must stay right whatever it said.
+// plan() answers from memory what needs neither the store nor a hash, on the I/O thread.
+TEST_F(TokenServiceTest, PlanRefusesWhatNeedsNoStoreNorHash) {
+  EXPECT_TRUE(fails_with(world_.service.plan(form({{"grant_type", "password"}, {"grant_type", "x"}})),
+                         ErrorCode::kInvalidRequest, "grant_type is repeated"));
+  EXPECT_TRUE(fails_with(world_.service.plan(form({})), ErrorCode::kInvalidRequest,
+                         "grant_type is required"));
+  EXPECT_TRUE(fails_with(world_.service.plan(form({{"grant_type", "urn:unknown"}})),
+                         ErrorCode::kUnsupportedGrantType, "this grant_type is not supported"));
+  TokenRequest two_methods = form({{"grant_type", "client_credentials"}, {"client_secret", "s"}});
+  two_methods.credentials = basic("svc", "s");
+  EXPECT_TRUE(fails_with(world_.service.plan(two_methods), ErrorCode::kInvalidRequest,
+                         "use one client authentication method, not two"));
+}
+
+TEST_F(TokenServiceTest, APlanNamesTheGrantAndTheClientForTheExchange) {
+  const TokenRequest request = alice_with({{"client_id", "default"}});
+  const auto plan = world_.service.plan(request);
+  ASSERT_TRUE(plan.has_value()) << describe(plan);
+  EXPECT_EQ(plan->grant_type, "password");
+  EXPECT_EQ(plan->client.credentials.id, "default");
+  EXPECT_TRUE(world_.service.exchange(request, *plan).has_value());
+}
+
+// TokenPlan::may_hash: the HTTP layer's hint for choosing the pool. It must say "may hash"
+// whenever exchange() might hash, and exchange() must stay right whatever it said. A request
+// plan() refuses needs no pool at all.
 class TokenServiceMayHashTest : public TokenServiceTest {
  protected:
   static constexpr std::string_view kServiceSecret = "service-secret-0123456789";
+
+  bool may_hash(const TokenRequest& request) const {
+    const auto plan = world_.service.plan(request);
+    return plan.has_value() && plan->may_hash;
+  }
 
   void SetUp() override {
     TokenServiceTest::SetUp();
@@ -262,54 +291,54 @@ class TokenServiceMayHashTest : public TokenServiceTest {
 };
 
 TEST_F(TokenServiceMayHashTest, ThePasswordGrantAlwaysMayHash) {
-  EXPECT_TRUE(world_.service.may_hash(alice_with({})));
-  EXPECT_TRUE(world_.service.may_hash(form({{"username", "alice"}, {"password", "x"}})));
+  EXPECT_TRUE(may_hash(alice_with({})));
+  EXPECT_TRUE(may_hash(form({{"username", "alice"}, {"password", "x"}})));
   ASSERT_TRUE(world_.service.handle(alice_with({})).has_value());
-  EXPECT_TRUE(world_.service.may_hash(alice_with({})));
+  EXPECT_TRUE(may_hash(alice_with({})));
 }
 
 TEST_F(TokenServiceMayHashTest, RequestsWithoutASecretToCheckNeedNoHash) {
-  EXPECT_FALSE(world_.service.may_hash(form({{"grant_type", "refresh_token"},
+  EXPECT_FALSE(may_hash(form({{"grant_type", "refresh_token"},
                                              {"refresh_token", "x"},
                                              {"client_id", "default"}})));
-  EXPECT_FALSE(world_.service.may_hash(form({{"grant_type", "urn:unknown"}})));
-  EXPECT_FALSE(world_.service.may_hash(form({})));
+  EXPECT_FALSE(may_hash(form({{"grant_type", "urn:unknown"}})));
+  EXPECT_FALSE(may_hash(form({})));
 }
 
 // A refused secret costs a hash like a checked one (client_authenticator.h): the hint says so.
 TEST_F(TokenServiceMayHashTest, ASecretForAPublicOrUnknownClientMayHash) {
   for (const char* id : {"default", "nobody"}) {
-    EXPECT_TRUE(world_.service.may_hash(
+    EXPECT_TRUE(may_hash(
         form({{"grant_type", "client_credentials"}, {"client_id", id}, {"client_secret", "x"}})))
         << id;
   }
 }
 
 TEST_F(TokenServiceMayHashTest, ASecretNeedsNoHashOnlyOnceItVerified) {
-  EXPECT_TRUE(world_.service.may_hash(service_request(kServiceSecret)));
+  EXPECT_TRUE(may_hash(service_request(kServiceSecret)));
   ASSERT_TRUE(world_.service.handle(service_request(kServiceSecret)).has_value());
-  EXPECT_FALSE(world_.service.may_hash(service_request(kServiceSecret)));
+  EXPECT_FALSE(may_hash(service_request(kServiceSecret)));
   // The same secret sent in the form is the same pair.
-  EXPECT_FALSE(world_.service.may_hash(form({{"grant_type", "client_credentials"},
+  EXPECT_FALSE(may_hash(form({{"grant_type", "client_credentials"},
                                              {"client_id", "svc"},
                                              {"client_secret", std::string(kServiceSecret)}})));
   // Only successes are remembered: a wrong secret always hashes.
   const TokenRequest wrong = service_request("service-secret-0123456788");
-  EXPECT_TRUE(world_.service.may_hash(wrong));
+  EXPECT_TRUE(may_hash(wrong));
   EXPECT_TRUE(fails_with(world_.service.handle(wrong), ErrorCode::kInvalidClient,
                          kClientAuthFailed));
-  EXPECT_TRUE(world_.service.may_hash(wrong));
+  EXPECT_TRUE(may_hash(wrong));
 }
 
 TEST_F(TokenServiceMayHashTest, ARememberedSecretAboutToRunOutMayHash) {
   ASSERT_TRUE(world_.service.handle(service_request(kServiceSecret)).has_value());
   world_.clock.advance(std::chrono::seconds(60) - ClientAuthenticator::kHashFreeMargin);
-  EXPECT_TRUE(world_.service.may_hash(service_request(kServiceSecret)));
+  EXPECT_TRUE(may_hash(service_request(kServiceSecret)));
   ASSERT_TRUE(world_.service.handle(service_request(kServiceSecret)).has_value());
   world_.clock.advance(ClientAuthenticator::kHashFreeMargin);
   // Run out: hashed again, and remembered again.
   ASSERT_TRUE(world_.service.handle(service_request(kServiceSecret)).has_value());
-  EXPECT_FALSE(world_.service.may_hash(service_request(kServiceSecret)));
+  EXPECT_FALSE(may_hash(service_request(kServiceSecret)));
 }
 
 // The hint is taken before the store is read; the check against the stored hash still runs,
@@ -318,11 +347,11 @@ TEST_F(TokenServiceMayHashTest, AReplacedSecretIsRefusedThoughTheHintSaidNoHash)
   ASSERT_TRUE(world_.service.handle(service_request(kServiceSecret)).has_value());
   ASSERT_TRUE(world_.client_admin.remove("svc").has_value());
   world_.add_client("svc", "another-secret-0123456789", {"client_credentials"}, {"a"});
-  EXPECT_FALSE(world_.service.may_hash(service_request(kServiceSecret)));
+  EXPECT_FALSE(may_hash(service_request(kServiceSecret)));
   EXPECT_TRUE(fails_with(world_.service.handle(service_request(kServiceSecret)),
                          ErrorCode::kInvalidClient, kClientAuthFailed));
   // The stale entry is gone: the old secret now counts as one to hash.
-  EXPECT_TRUE(world_.service.may_hash(service_request(kServiceSecret)));
+  EXPECT_TRUE(may_hash(service_request(kServiceSecret)));
   EXPECT_TRUE(world_.service.handle(service_request("another-secret-0123456789")).has_value());
 }
 
