@@ -5,6 +5,7 @@ wrk against each for every row, and prints a Markdown table with the ratios.
 
     /usr/bin/python3 bench/macro.py                 # every row, 10 s per wrk run
     /usr/bin/python3 bench/macro.py --rows me_one,start --duration 5
+    /usr/bin/python3 bench/macro.py --baseline /tmp/tessera-old    # two builds side by side
 
 One server is measured at a time (nginx's floor stays up, idle, between its turns); wrk (-t1
 -c32 unless a row says otherwise) shares the machine's cores with it, as in the peers' README.
@@ -117,7 +118,8 @@ class Process:
 
 
 class Tessera(Process):
-    def __init__(self, workdir, extra=None):
+    def __init__(self, workdir, extra=None, binary=None):
+        self.binary = binary or TESSERA
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                "TESSERA_LISTEN": "127.0.0.1:0",
                "TESSERA_DATABASE": os.path.join(workdir, "tessera.db"),
@@ -127,7 +129,7 @@ class Tessera(Process):
         env.update(extra or {})
         self.env = env
         self.started = time.monotonic()
-        super().__init__("tessera", [TESSERA, "serve"], env=env)
+        super().__init__("tessera", [self.binary, "serve"], env=env)
         line = self.proc.stdout.readline().decode()
         while line and not line.startswith("listening on "):
             line = self.proc.stdout.readline().decode()
@@ -137,7 +139,7 @@ class Tessera(Process):
         self.base = line.split()[-1]
 
     def cli(self, *args):
-        return subprocess.run([TESSERA, *args], env=self.env, capture_output=True, text=True,
+        return subprocess.run([self.binary, *args], env=self.env, capture_output=True, text=True,
                               check=True).stdout
 
 
@@ -206,7 +208,7 @@ class Bench:
         return Tessera(tempfile.mkdtemp(dir=self.workdir, prefix="t"), extra)
 
     def add_bench_client(self, server):
-        subprocess.run([TESSERA, "client", "add", T_CLIENT, "--grant", "client_credentials",
+        subprocess.run([server.binary, "client", "add", T_CLIENT, "--grant", "client_credentials",
                         "--scope", "read", "--secret-stdin"], env=server.env,
                        input=CLIENT_SECRET + "\n", capture_output=True, text=True, check=True)
 
@@ -530,6 +532,44 @@ def b64(text):
     return base64.b64encode(text.encode()).decode()
 
 
+def compare_builds(bench, baseline):
+    """Two builds of Tessera side by side (--baseline BIN against TESSERA_BIN, build/tessera by
+    default): for /users/me with one token and for /introspect, a wrk run against each build
+    in turn, `rounds` times, and the median of each with their ratio. Both servers stay up for
+    the whole run, so that each round meets the machine in the same state for both."""
+    print("| what | baseline | this build | ratio |")
+    print("|---|---|---|---|")
+    servers = {"baseline": Tessera(tempfile.mkdtemp(dir=bench.workdir), binary=baseline),
+               "this build": Tessera(tempfile.mkdtemp(dir=bench.workdir))}
+    try:
+        runs = {}
+        for name, t in servers.items():
+            bench.add_bench_client(t)
+            me = bench.password_token(t)
+            r = requests.post(t.base + "/token", data={"grant_type": "client_credentials"},
+                              auth=(T_CLIENT, CLIENT_SECRET), timeout=30)
+            opaque = r.json()["access_token"]
+            runs[name] = {
+                "GET /users/me, one token": lambda t=t, me=me: wrk(
+                    t.base + "/users/me", bench.duration, auth="Bearer " + me),
+                "POST /introspect": lambda t=t, opaque=opaque: wrk(
+                    t.base + "/introspect", bench.duration, method="POST", body="token=" + opaque,
+                    ctype="application/x-www-form-urlencoded",
+                    auth="Basic " + b64(T_CLIENT + ":" + CLIENT_SECRET))}
+        for row in runs["baseline"]:
+            results = {name: [] for name in servers}
+            for _ in range(bench.rounds):
+                for name in servers:
+                    results[name].append(runs[name][row]()["rps"])
+            a = statistics.median(results["baseline"])
+            b = statistics.median(results["this build"])
+            print("| %s | %.0f req/s | %.0f req/s | %s (%s) |"
+                  % (row, a, b, ratio(b, a), bench.round_note()), flush=True)
+    finally:
+        for t in servers.values():
+            t.stop()
+
+
 ROWS = ["me_one", "me_distinct", "client_credentials", "introspect", "verify", "storm", "start",
         "memory", "logins"]
 
@@ -540,6 +580,9 @@ def main():
     parser.add_argument("--rows", default=",".join(ROWS))
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternating rounds for the rows measured against nginx's floor")
+    parser.add_argument("--baseline", metavar="BIN",
+                        help="instead of the goal table, compare this build of tessera with "
+                             "TESSERA_BIN (build/tessera) on /users/me and /introspect")
     args = parser.parse_args()
     rows = args.rows.split(",")
     for tool in ("wrk", "openssl"):
@@ -547,6 +590,12 @@ def main():
             sys.exit("macro.py needs %s" % tool)
     bench = Bench(args.duration, max(1, args.rounds))
     print("# %s, %d cores, wrk -t1 -c32 -d%ds" % (time.strftime("%Y-%m-%d"), CORES, args.duration))
+    if args.baseline:
+        try:
+            compare_builds(bench, args.baseline)
+        finally:
+            shutil.rmtree(bench.workdir, ignore_errors=True)
+        return
     speed = openssl_speed()
     print("openssl speed (one core, verifies/s): " +
           ", ".join("%s %.0f" % (k, v[1]) for k, v in speed.items()))

@@ -176,101 +176,136 @@ std::expected<std::chrono::seconds, std::string> parse_ttl(const Raw& raw) {
   return *d;
 }
 
-std::expected<Config, std::string> build(const RawValues& raw) {
-  Config c;
-  c.threads = std::max(1u, std::thread::hardware_concurrency());
-  const auto get = [&](std::string_view key) -> const Raw* {
-    const auto it = raw.find(std::string(key));
-    return it == raw.end() ? nullptr : &it->second;
-  };
-  const auto non_empty =
-      [&](std::string_view key) -> std::expected<std::optional<std::string>, std::string> {
-    const Raw* r = get(key);
-    if (r == nullptr) return std::nullopt;
-    if (r->value.empty()) return std::unexpected(fail(*r, "must not be empty"));
-    return r->value;
-  };
+// Builds a Config from the raw values, one group of settings at a time, in the order their
+// errors are reported.
+class Builder {
+ public:
+  explicit Builder(const RawValues& raw) : raw_(raw) {
+    c_.threads = std::max(1u, std::thread::hardware_concurrency());
+  }
 
-  if (const Raw* r = get("listen")) {
-    auto v = parse_listen(*r);
-    if (!v) return std::unexpected(v.error());
-    c.listen = *v;
-  }
-  if (const Raw* r = get("issuer")) {
-    auto v = parse_issuer(*r, c.warnings);
-    if (!v) return std::unexpected(v.error());
-    c.issuer = *v;
-  }
-  if (const Raw* r = get("database")) {
-    if (r->value.empty()) return std::unexpected(fail(*r, "must not be empty"));
-    if (core::has_control_character(r->value)) {
-      return std::unexpected(fail(*r, "must not contain control characters"));
+  std::expected<Config, std::string> build() {
+    using Step = std::expected<void, std::string> (Builder::*)();
+    for (const Step step : {&Builder::where, &Builder::secrets, &Builder::signing, &Builder::limits,
+                            &Builder::network, &Builder::durations, &Builder::runtime}) {
+      if (auto done = (this->*step)(); !done) return std::unexpected(done.error());
     }
-    c.database = r->value;
+    return std::move(c_);
   }
-  if (const Raw* r = get("signing_alg")) {
-    const auto alg = jose::parse_algorithm(r->value);
-    if (!alg || *alg == jose::Algorithm::kPS256) {
+
+ private:
+  using Result = std::expected<void, std::string>;
+
+  const Raw* get(std::string_view key) const {
+    const auto it = raw_.find(std::string(key));
+    return it == raw_.end() ? nullptr : &it->second;
+  }
+
+  // Where the server listens, what it calls itself, where it keeps its data.
+  Result where() {
+    if (const Raw* r = get("listen")) {
+      auto v = parse_listen(*r);
+      if (!v) return std::unexpected(v.error());
+      c_.listen = *v;
+    }
+    if (const Raw* r = get("issuer")) {
+      auto v = parse_issuer(*r, c_.warnings);
+      if (!v) return std::unexpected(v.error());
+      c_.issuer = *v;
+    }
+    if (const Raw* r = get("database")) {
+      if (r->value.empty()) return std::unexpected(fail(*r, "must not be empty"));
+      if (core::has_control_character(r->value)) {
+        return std::unexpected(fail(*r, "must not contain control characters"));
+      }
+      c_.database = r->value;
+    }
+    if (const Raw* r = get("signing_alg")) {
+      const auto alg = jose::parse_algorithm(r->value);
+      if (!alg || *alg == jose::Algorithm::kPS256) {
+        return std::unexpected(fail(
+            *r, "'" + core::printable(r->value) + "' is not one of EdDSA, ES256, RS256, HS256"));
+      }
+      c_.signing_alg = *alg;
+    }
+    return {};
+  }
+
+  // Settings that are strings when set, and never empty.
+  Result secrets() {
+    for (auto [key, field] : {std::pair{"secret_key", &c_.secret_key},
+                              {"key_encryption_key", &c_.key_encryption_key},
+                              {"tls_cert", &c_.tls_cert},
+                              {"tls_key", &c_.tls_key},
+                              {"admin_username", &c_.admin_username},
+                              {"admin_password", &c_.admin_password},
+                              {"metrics_token", &c_.metrics_token}}) {
+      const Raw* r = get(key);
+      if (r == nullptr) continue;
+      if (r->value.empty()) return std::unexpected(fail(*r, "must not be empty"));
+      *field = r->value;
+    }
+    return {};
+  }
+
+  // The keys that sign: the HS256 secret, or asymmetric keys sealed by the key-encryption key.
+  Result signing() {
+    if (c_.signing_alg == jose::Algorithm::kHS256) {
+      if (!c_.secret_key) {
+        return std::unexpected("TESSERA_SECRET_KEY: required when TESSERA_SIGNING_ALG is HS256");
+      }
+      if (c_.secret_key->size() < 32) {
+        return std::unexpected(fail(*get("secret_key"), "must be at least 32 bytes for HS256"));
+      }
+    } else if (c_.secret_key) {
+      c_.warnings.push_back(
+          "TESSERA_SECRET_KEY is set but unused: the signing algorithm is not HS256");
+    }
+    if (c_.uses_postgresql() && !c_.key_encryption_key &&
+        c_.signing_alg != jose::Algorithm::kHS256) {
+      // Each instance would otherwise make its own key file and could open none of the
+      // others' keys.
       return std::unexpected(
-          fail(*r, "'" + core::printable(r->value) + "' is not one of EdDSA, ES256, RS256, HS256"));
+          "TESSERA_KEY_ENCRYPTION_KEY: required with a PostgreSQL database, so that every "
+          "instance opens the same signing keys");
     }
-    c.signing_alg = *alg;
+    return {};
   }
-  for (auto [key, field] : {std::pair{"secret_key", &c.secret_key},
-                            {"key_encryption_key", &c.key_encryption_key},
-                            {"tls_cert", &c.tls_cert},
-                            {"tls_key", &c.tls_key},
-                            {"admin_username", &c.admin_username},
-                            {"admin_password", &c.admin_password},
-                            {"metrics_token", &c.metrics_token}}) {
-    auto v = non_empty(key);
-    if (!v) return std::unexpected(v.error());
-    *field = *v;
-  }
-  if (c.signing_alg == jose::Algorithm::kHS256) {
-    if (!c.secret_key)
-      return std::unexpected("TESSERA_SECRET_KEY: required when TESSERA_SIGNING_ALG is HS256");
-    if (c.secret_key->size() < 32) {
-      return std::unexpected(fail(*get("secret_key"), "must be at least 32 bytes for HS256"));
+
+  Result limits() {
+    if (const Raw* r = get("database_pool")) {
+      auto v = parse_number<unsigned>(*r, 1, 256);
+      if (!v) return std::unexpected(v.error());
+      c_.database_pool = *v;
     }
-  } else if (c.secret_key) {
-    c.warnings.push_back(
-        "TESSERA_SECRET_KEY is set but unused: the signing algorithm is not HS256");
+    if (c_.metrics_token && (c_.metrics_token->size() < 16 || c_.metrics_token->size() > 512 ||
+                             core::has_control_character(*c_.metrics_token) ||
+                             c_.metrics_token->find(' ') != std::string::npos)) {
+      return std::unexpected(fail(
+          *get("metrics_token"), "must be 16 to 512 characters without spaces or control characters"));
+    }
+    if (const Raw* r = get("max_connections_per_address")) {
+      auto v = parse_number<unsigned>(*r, 1, 10000);
+      if (!v) return std::unexpected(v.error());
+      c_.max_connections_per_address = *v;
+    }
+    if (c_.key_encryption_key && c_.key_encryption_key->size() < 32) {
+      return std::unexpected(fail(*get("key_encryption_key"), "must be at least 32 bytes"));
+    }
+    return {};
   }
-  if (c.uses_postgresql() && !c.key_encryption_key && c.signing_alg != jose::Algorithm::kHS256) {
-    // Each instance would otherwise make its own key file and could open none of the
-    // others' keys.
-    return std::unexpected(
-        "TESSERA_KEY_ENCRYPTION_KEY: required with a PostgreSQL database, so that every "
-        "instance opens the same signing keys");
-  }
-  if (const Raw* r = get("database_pool")) {
-    auto v = parse_number<unsigned>(*r, 1, 256);
-    if (!v) return std::unexpected(v.error());
-    c.database_pool = *v;
-  }
-  if (c.metrics_token && (c.metrics_token->size() < 16 || c.metrics_token->size() > 512 ||
-                         core::has_control_character(*c.metrics_token) ||
-                         c.metrics_token->find(' ') != std::string::npos)) {
-    return std::unexpected(fail(*get("metrics_token"),
-                                "must be 16 to 512 characters without spaces or control characters"));
-  }
-  if (const Raw* r = get("max_connections_per_address")) {
-    auto v = parse_number<unsigned>(*r, 1, 10000);
-    if (!v) return std::unexpected(v.error());
-    c.max_connections_per_address = *v;
-  }
-  if (c.key_encryption_key && c.key_encryption_key->size() < 32) {
-    return std::unexpected(fail(*get("key_encryption_key"), "must be at least 32 bytes"));
-  }
-  if (c.tls_cert.has_value() != c.tls_key.has_value()) {
-    return std::unexpected("TESSERA_TLS_CERT and TESSERA_TLS_KEY: set both or neither");
-  }
-  if (const Raw* r = get("allow_insecure_http")) {
-    if (r->value != "0" && r->value != "1") return std::unexpected(fail(*r, "must be 0 or 1"));
-    c.allow_insecure_http = r->value == "1";
-  }
-  if (const Raw* r = get("trusted_proxies")) {
+
+  // TLS, plain HTTP beyond loopback, and the proxies whose X-Forwarded-For is believed.
+  Result network() {
+    if (c_.tls_cert.has_value() != c_.tls_key.has_value()) {
+      return std::unexpected("TESSERA_TLS_CERT and TESSERA_TLS_KEY: set both or neither");
+    }
+    if (const Raw* r = get("allow_insecure_http")) {
+      if (r->value != "0" && r->value != "1") return std::unexpected(fail(*r, "must be 0 or 1"));
+      c_.allow_insecure_http = r->value == "1";
+    }
+    const Raw* r = get("trusted_proxies");
+    if (r == nullptr) return {};
     std::string_view rest = r->value;
     while (!rest.empty()) {
       const auto comma = rest.find(',');
@@ -283,42 +318,54 @@ std::expected<Config, std::string> build(const RawValues& raw) {
         return std::unexpected(fail(*r, "'" + core::printable(entry) +
                                             "' is not an IP address (a comma-separated list)"));
       }
-      c.trusted_proxies.push_back(std::move(entry));
+      c_.trusted_proxies.push_back(std::move(entry));
     }
+    return {};
   }
-  for (auto [key, field] : {std::pair{"access_token_ttl", &c.access_token_ttl},
-                            {"refresh_token_ttl", &c.refresh_token_ttl},
-                            {"key_rotation", &c.key_rotation},
-                            {"key_publish_delay", &c.key_publish_delay}}) {
-    if (const Raw* r = get(key)) {
-      auto v = parse_ttl(*r);
-      if (!v) return std::unexpected(v.error());
-      *field = *v;
+
+  Result durations() {
+    for (auto [key, field] : {std::pair{"access_token_ttl", &c_.access_token_ttl},
+                              {"refresh_token_ttl", &c_.refresh_token_ttl},
+                              {"key_rotation", &c_.key_rotation},
+                              {"key_publish_delay", &c_.key_publish_delay}}) {
+      if (const Raw* r = get(key)) {
+        auto v = parse_ttl(*r);
+        if (!v) return std::unexpected(v.error());
+        *field = *v;
+      }
     }
-  }
-  if (c.key_rotation <= c.key_publish_delay) {
-    return std::unexpected(
-        "TESSERA_KEY_ROTATION: must be longer than TESSERA_KEY_PUBLISH_DELAY, or keys would "
-        "be replaced before they sign");
-  }
-  if (c.access_token_ttl > kMaxAccessTokenTtl) {
-    return std::unexpected(fail(*get("access_token_ttl"),
-                                "must be at most 1d: access tokens are meant to be short-lived"));
-  }
-  if (const Raw* r = get("threads")) {
-    auto v = parse_number<unsigned>(*r, 1, 256);
-    if (!v) return std::unexpected(v.error());
-    c.threads = *v;
-  }
-  if (const Raw* r = get("log")) {
-    const auto level = core::parse_log_level(r->value);
-    if (!level)
+    if (c_.key_rotation <= c_.key_publish_delay) {
       return std::unexpected(
-          fail(*r, "'" + core::printable(r->value) + "' is not one of debug, info, warn, error"));
-    c.log = *level;
+          "TESSERA_KEY_ROTATION: must be longer than TESSERA_KEY_PUBLISH_DELAY, or keys would "
+          "be replaced before they sign");
+    }
+    if (c_.access_token_ttl > kMaxAccessTokenTtl) {
+      return std::unexpected(fail(*get("access_token_ttl"),
+                                  "must be at most 1d: access tokens are meant to be short-lived"));
+    }
+    return {};
   }
-  return c;
-}
+
+  Result runtime() {
+    if (const Raw* r = get("threads")) {
+      auto v = parse_number<unsigned>(*r, 1, 256);
+      if (!v) return std::unexpected(v.error());
+      c_.threads = *v;
+    }
+    if (const Raw* r = get("log")) {
+      const auto level = core::parse_log_level(r->value);
+      if (!level) {
+        return std::unexpected(
+            fail(*r, "'" + core::printable(r->value) + "' is not one of debug, info, warn, error"));
+      }
+      c_.log = *level;
+    }
+    return {};
+  }
+
+  const RawValues& raw_;
+  Config c_;
+};
 
 }  // namespace
 
@@ -341,7 +388,7 @@ std::expected<Config, std::string> load_config(const std::optional<std::string>&
     const std::string name = env_name(key);
     if (auto v = env(name)) raw[std::string(key)] = Raw{std::move(*v), name};
   }
-  auto config = build(raw);
+  auto config = Builder(raw).build();
   if (config) config->warnings.insert(config->warnings.begin(), warnings.begin(), warnings.end());
   return config;
 }

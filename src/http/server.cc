@@ -165,6 +165,26 @@ void serialize(const Response& res, bool with_body, std::string& out) {
   if (with_body) out += res.body();
 }
 
+// Whether a session runs over plain TCP (else TLS).
+template <class Stream>
+constexpr bool kPlain = std::is_same_v<Stream, beast::tcp_stream>;
+
+// The headers every answer gets: its version, keep-alive, request id, HSTS over HTTPS, its
+// length, and for HEAD the GET answer's headers without the body.
+void prepare_response(Response& response, unsigned version, bool keep_alive, const std::string& id,
+                      bool https, bool head) {
+  response.version(version);
+  response.keep_alive(keep_alive);
+  response.set("X-Request-Id", id);
+  if (https) set_hsts(response);
+  response.prepare_payload();
+  if (head) {
+    const auto length = response.payload_size();
+    response.body().clear();
+    if (length) response.content_length(*length);
+  }
+}
+
 bool expects_continue(const Request& req) {
   const std::string_view expect = req[bhttp::field::expect];
   return expect.size() == 12 && strncasecmp(expect.data(), "100-continue", 12) == 0;
@@ -368,201 +388,260 @@ awaitable<void> Server::refuse(tcp::socket& socket, const std::string& remote,
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
 }
 
+// What one connection carries from request to request.
+struct Server::SessionIo {
+  explicit SessionIo(const ServerLimits& limits)
+      : buffer(limits.header_bytes + limits.body_bytes + 4096),
+        last(std::chrono::steady_clock::now()) {}
+  beast::flat_buffer buffer;
+  std::string out;  // the response being sent, reused
+  std::size_t served = 0;
+  // When the last answer went out: the idle timeout runs from there.
+  std::chrono::steady_clock::time_point last;
+};
+
+// How reading one request ended (the request itself stays in the parser).
+struct Server::ReadOutcome {
+  enum class Kind { kRequest, kRefused, kClosed };
+  Kind kind = Kind::kClosed;
+  std::optional<Response> refusal;  // kRefused: the 4xx or 501 to send before closing
+  std::string_view method = "-";    // kRefused, for the log (in the parser, or static)
+  std::string_view path = "-";
+  std::chrono::steady_clock::time_point start;
+  error_code ec;  // kClosed: why
+};
+
+// One connection, in named steps: read a request (read_request), dispatch it to the router,
+// send the answer (send), record it, and go round again while the connection is kept alive;
+// then close (close).
 template <class Stream>
 awaitable<void> Server::session(Stream& stream, Connection& connection, const std::string& remote,
                                 bool https) {
-  // Plain TCP: responses are first sent with a non-blocking send, which almost always takes
-  // the whole response, so no asynchronous operation (and no round trip through the
-  // scheduler) is needed for them.
-  constexpr bool kPlain = std::is_same_v<Stream, beast::tcp_stream>;
   auto& lowest = beast::get_lowest_layer(stream);
   // Timeouts come from the sweep (Server::sweep), not from a timer per operation.
   lowest.expires_never();
   error_code ec;
-  if constexpr (kPlain) lowest.socket().non_blocking(true, ec);
-  beast::flat_buffer buffer(limits_.header_bytes + limits_.body_bytes + 4096);
-  std::string out;
-  std::size_t served = 0;
-  // When the last request was answered: the idle timeout runs from there.
-  auto last = std::chrono::steady_clock::now();
-
-  // Sends `out` whole, within the write timeout (armed only if the send has to wait). `ec`
-  // is the send's outcome afterwards, whatever it held before (a read error being answered).
-  const auto send = [&]() -> awaitable<void> {
-    ec = {};
-    std::size_t sent = 0;
-    if constexpr (kPlain) {
-      sent = lowest.socket().write_some(asio::buffer(out), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        ec = {};
-        sent = 0;
-      }
-    }
-    if (!ec && sent < out.size()) {
-      connection.arm(std::chrono::steady_clock::now() + limits_.write_timeout);
-      co_await asio::async_write(stream, asio::buffer(out.data() + sent, out.size() - sent),
-                                 asio::redirect_error(use_awaitable, ec));
-      ec = connection.reason(ec);
-    }
-    connection.disarm();
-  };
-
+  // Plain TCP: responses are first sent with a non-blocking send (send()).
+  if constexpr (kPlain<Stream>) lowest.socket().non_blocking(true, ec);
+  SessionIo io(limits_);
   while (!draining_) {
-    // Until a whole request is in, the connection has nothing in flight: drain() may cut
-    // it off, whether it idles between requests or is slow to send one.
-    connection.idle = true;
-    if (buffer.size() == 0) {
-      connection.arm(last + limits_.idle_timeout);
-      const std::size_t n = co_await stream.async_read_some(
-          buffer.prepare(4096), asio::redirect_error(use_awaitable, ec));
-      ec = connection.reason(ec);
-      if (ec) break;
-      buffer.commit(n);
+    RequestParser parser;
+    ReadOutcome read = co_await read_request(stream, connection, io, parser);
+    if (read.kind == ReadOutcome::Kind::kClosed) {
+      ec = read.ec;
+      break;
     }
-    const auto start = std::chrono::steady_clock::now();
-    // The whole request, headers and body, must arrive within read_timeout: a client that
-    // trickles bytes (slowloris) is cut off. Armed before each further read.
-    const auto read_deadline = start + limits_.read_timeout;
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
-    parser.body_limit(limits_.body_bytes);
-    // The head alone first, so that it is checked (and counted, for trailer fields) before
-    // any of the body is parsed; then the body, as much at once as has arrived.
-    parser.eager(false);
-    // Parse what has arrived; read more only when the parser needs it (what Beast's
-    // http::async_read does, without its two completions per request).
-    bool continue_sent = false;
-    // Set once the head is parsed and checked (request_head.h): how many fields it had.
-    std::optional<std::size_t> head_fields;
-    std::optional<HeadRefusal> refusal;
-    for (;;) {
-      if (buffer.size() != 0) {
-        const std::size_t used = parser.put(buffer.data(), ec);
-        buffer.consume(used);
-        if (ec == bhttp::error::need_more) {
-          ec = {};
-        } else if (ec) {
-          break;
-        }
-        if (!head_fields && parser.is_header_done()) {
-          head_fields = field_count(parser.get());
-          refusal = check_request_head(parser.get());
-          if (refusal) break;
-          parser.eager(true);
-        }
-        if (parser.is_done()) break;
-        if (used != 0 && buffer.size() != 0) continue;
-      }
-      if (parser.is_header_done() && !continue_sent) {
-        continue_sent = true;
-        if (parser.get().version() >= 11 && expects_continue(parser.get())) {
-          // The client waits for this before it sends the body; an HTTP/1.0 request's
-          // expectation is ignored (RFC 9110 section 10.1.1).
-          out = "HTTP/1.1 100 Continue\r\n\r\n";
-          co_await send();
-          if (ec) break;
-        }
-      }
-      const std::size_t room = buffer.max_size() - buffer.size();
-      if (room == 0) {
-        ec = bhttp::error::buffer_overflow;
-        break;
-      }
-      connection.arm(read_deadline);
-      const std::size_t n = co_await stream.async_read_some(
-          buffer.prepare(std::min<std::size_t>(room, 16 * 1024)),
-          asio::redirect_error(use_awaitable, ec));
-      ec = connection.reason(ec);
-      if (ec == asio::error::eof) {
-        // The client closed: the end of a request it had started is a partial message.
-        ec = {};
-        if (parser.got_some()) {
-          parser.put_eof(ec);
-          if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
-        } else {
-          ec = bhttp::error::end_of_stream;
-        }
-        break;
-      }
-      if (ec) break;
-      buffer.commit(n);
-    }
-    connection.idle = false;
-    connection.disarm();
-    if (!ec && !refusal && head_fields && parser.is_done() && parser.chunked() &&
-        field_count(parser.get()) != *head_fields) {
-      refusal = HeadRefusal::kTrailerFields;
-    }
-    if (ec || refusal) {
-      std::optional<Response> res = refusal ? refusal_response(*refusal) : read_error_response(ec);
-      if (!res) {
-        if (ec == beast::error::timeout) {
-          core::log(core::LogLevel::kInfo, "request_timeout", {{"remote", remote}});
-        }
-        break;
-      }
-      const std::string method(parser.is_header_done() ? parser.get().method_string() : "-");
-      const std::string path(parser.is_header_done() ? path_of(parser.get().target()) : "-");
-      res->keep_alive(false);
-      if (https) set_hsts(*res);
-      serialize(*res, true, out);
-      co_await send();
-      log_request(method, path, res->result_int(), start, remote);
-      if constexpr (!kPlain) {
-        if (!ec) co_await close_notify(stream, connection);
-      }
-      // Over TLS too: what the client still sends is read (as TCP bytes, undecrypted) and
-      // dropped, so that its unread bytes do not reset the connection before it reads this.
-      if (!ec) co_await linger(lowest);
+    if (read.kind == ReadOutcome::Kind::kRefused) {
+      co_await refuse_request(stream, connection, io, read, remote, https);
       co_return;
     }
-
-    Request request = parser.release();
+    const Request& request = parser.get();
     const std::string id = request_id(request);
-    Response response;
     // Named, not a temporary: GCC 12 mishandles temporaries with destructors inside a
     // co_await expression (frees them twice).
     const RequestContext context{.remote_address = client_of(request, remote)};
+    Response response;
     try {
       response = co_await router_.dispatch(request, context);
     } catch (const std::exception& e) {
-      core::log(core::LogLevel::kError, "handler_failed",
-                {{"path", path_of(request.target())}, {"error", e.what()}});
-      response = error_response(Status::internal_server_error, "server_error", "internal error");
+      response = handler_failed(request, e);
     }
-    ++served;
+    ++io.served;
     const bool keep_alive =
-        request.keep_alive() && !draining_ && served < limits_.max_requests_per_connection;
-    response.version(request.version());
-    response.keep_alive(keep_alive);
-    response.set("X-Request-Id", id);
-    if (https) set_hsts(response);
-    response.prepare_payload();
+        request.keep_alive() && !draining_ && io.served < limits_.max_requests_per_connection;
     const bool head = request.method() == bhttp::verb::head;
-    if (head) {
-      // The headers of the GET answer, Content-Length included, and no body.
-      const auto length = response.payload_size();
-      response.body().clear();
-      if (length) response.content_length(*length);
-    }
-    serialize(response, !head, out);
-    co_await send();
-    const std::string_view path = path_of(request.target());
-    last = std::chrono::steady_clock::now();
-    metrics_.observe(router_.route_label(path), response.result_int(), last - start);
-    log_request(request.method_string(), path, response.result_int(), start,
-                context.remote_address, id);
+    prepare_response(response, request.version(), keep_alive, id, https, head);
+    serialize(response, !head, io.out);
+    ec = co_await send(stream, connection, io.out);
+    io.last = std::chrono::steady_clock::now();
+    record(request, response.result_int(), read.start, io.last, context.remote_address, id);
     if (ec || !keep_alive) break;
   }
+  co_await close(stream, connection, ec, remote);
+}
+
+// Reads one request: waits for its first byte within the idle timeout, then parses what has
+// arrived and reads more only when the parser needs it (what Beast's http::async_read does,
+// without its two completions per request). The whole request must arrive within the read
+// timeout, so that a client that trickles bytes (slowloris) is cut off. The head is parsed and
+// checked before any of the body (request_head.h).
+template <class Stream>
+awaitable<Server::ReadOutcome> Server::read_request(Stream& stream, Connection& connection,
+                                                    SessionIo& io, RequestParser& parser) {
+  ReadOutcome outcome;
+  // Until a whole request is in, the connection has nothing in flight: drain() may cut it
+  // off, whether it idles between requests or is slow to send one.
+  connection.idle = true;
+  error_code ec;
+  if (io.buffer.size() == 0) {
+    connection.arm(io.last + limits_.idle_timeout);
+    const std::size_t n = co_await stream.async_read_some(io.buffer.prepare(4096),
+                                                          asio::redirect_error(use_awaitable, ec));
+    outcome.ec = connection.reason(ec);
+    if (outcome.ec) co_return std::move(outcome);
+    io.buffer.commit(n);
+  }
+  outcome.start = std::chrono::steady_clock::now();
+  const auto read_deadline = outcome.start + limits_.read_timeout;
+  parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
+  parser.body_limit(limits_.body_bytes);
+  parser.eager(false);  // the head alone first; eager once it is checked
+  std::optional<std::size_t> head_fields;  // how many the head had, once checked
+  bool continue_sent = false;
+  for (;;) {
+    if (io.buffer.size() != 0) {
+      const std::size_t used = parser.put(io.buffer.data(), ec);
+      io.buffer.consume(used);
+      if (ec == bhttp::error::need_more) ec = {};
+      if (ec) break;
+      if (!head_fields && parser.is_header_done()) {
+        head_fields = field_count(parser.get());
+        if (auto refused = check_request_head(parser.get())) {
+          outcome.refusal = refusal_response(*refused);
+          break;
+        }
+        parser.eager(true);
+      }
+      if (parser.is_done()) break;
+      if (used != 0 && io.buffer.size() != 0) continue;
+    }
+    if (parser.is_header_done() && !continue_sent) {
+      continue_sent = true;
+      // The client waits for this before it sends the body; an HTTP/1.0 request's expectation
+      // is ignored (RFC 9110 section 10.1.1).
+      if (parser.get().version() >= 11 && expects_continue(parser.get())) {
+        io.out = "HTTP/1.1 100 Continue\r\n\r\n";
+        ec = co_await send(stream, connection, io.out);
+        if (ec) break;
+      }
+    }
+    ec = co_await read_more(stream, connection, io, parser, read_deadline);
+    if (ec) break;
+  }
+  connection.idle = false;
+  connection.disarm();
+  finish_read(parser, head_fields, ec, outcome);
+  co_return std::move(outcome);
+}
+
+// Reads more of a request into `io.buffer` within its deadline. The client closing midway
+// is a partial message; closing before a byte, the end of the stream.
+template <class Stream>
+awaitable<error_code> Server::read_more(Stream& stream, Connection& connection, SessionIo& io,
+                                        RequestParser& parser,
+                                        std::chrono::steady_clock::time_point deadline) {
+  const std::size_t room = io.buffer.max_size() - io.buffer.size();
+  if (room == 0) co_return error_code(bhttp::error::buffer_overflow);
+  connection.arm(deadline);
+  error_code ec;
+  const std::size_t n = co_await stream.async_read_some(
+      io.buffer.prepare(std::min<std::size_t>(room, 16 * 1024)),
+      asio::redirect_error(use_awaitable, ec));
+  ec = connection.reason(ec);
+  if (ec == asio::error::eof) {
+    ec = {};
+    if (!parser.got_some()) co_return error_code(bhttp::error::end_of_stream);
+    parser.put_eof(ec);
+    if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+    co_return ec;
+  }
+  if (!ec) io.buffer.commit(n);
+  co_return ec;
+}
+
+// What the parse loop ended with: a request (in the parser), a refusal to answer (a refused
+// head, trailer fields, or a read error that has an answer), or a close.
+void Server::finish_read(RequestParser& parser, std::optional<std::size_t> head_fields,
+                         const error_code& ec, ReadOutcome& outcome) {
+  if (!ec && !outcome.refusal && head_fields && parser.is_done() && parser.chunked() &&
+      field_count(parser.get()) != *head_fields) {
+    outcome.refusal = refusal_response(HeadRefusal::kTrailerFields);
+  }
+  if (ec && !outcome.refusal) outcome.refusal = read_error_response(ec);
+  if (outcome.refusal) {
+    outcome.kind = ReadOutcome::Kind::kRefused;
+    if (parser.is_header_done()) {
+      outcome.method = parser.get().method_string();
+      outcome.path = path_of(parser.get().target());
+    }
+    return;
+  }
+  outcome.ec = ec;
+  outcome.kind = ec ? ReadOutcome::Kind::kClosed : ReadOutcome::Kind::kRequest;
+}
+
+// Sends `out` whole, within the write timeout (armed only if the send has to wait). Plain TCP
+// tries a non-blocking send first, which almost always takes the whole response, so that no
+// asynchronous operation (and no round trip through the scheduler) is needed.
+template <class Stream>
+awaitable<error_code> Server::send(Stream& stream, Connection& connection, const std::string& out) {
+  error_code ec;
+  std::size_t sent = 0;
+  if constexpr (kPlain<Stream>) {
+    sent = beast::get_lowest_layer(stream).socket().write_some(asio::buffer(out), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      sent = 0;
+    }
+  }
+  if (!ec && sent < out.size()) {
+    connection.arm(std::chrono::steady_clock::now() + limits_.write_timeout);
+    co_await asio::async_write(stream, asio::buffer(out.data() + sent, out.size() - sent),
+                               asio::redirect_error(use_awaitable, ec));
+    ec = connection.reason(ec);
+  }
+  connection.disarm();
+  co_return ec;
+}
+
+// A handler that threw: logged, and answered 500; the connection goes on.
+Response Server::handler_failed(const Request& request, const std::exception& e) {
+  core::log(core::LogLevel::kError, "handler_failed",
+            {{"path", path_of(request.target())}, {"error", e.what()}});
+  return error_response(Status::internal_server_error, "server_error", "internal error");
+}
+
+// An answered request: its route's metrics and its one log line.
+void Server::record(const Request& request, unsigned status,
+                    std::chrono::steady_clock::time_point start,
+                    std::chrono::steady_clock::time_point end, const std::string& remote,
+                    const std::string& id) {
+  const std::string_view path = path_of(request.target());
+  metrics_.observe(router_.route_label(path), status, end - start);
+  log_request(request.method_string(), path, status, start, remote, id);
+}
+
+// Answers a request that could not be read (or whose head is refused), and closes: after it,
+// where the next request would begin is unknown.
+template <class Stream>
+awaitable<void> Server::refuse_request(Stream& stream, Connection& connection, SessionIo& io,
+                                       ReadOutcome& read, const std::string& remote, bool https) {
+  Response& res = *read.refusal;
+  res.keep_alive(false);
+  if (https) set_hsts(res);
+  serialize(res, true, io.out);
+  const error_code ec = co_await send(stream, connection, io.out);
+  log_request(read.method, read.path, res.result_int(), read.start, remote);
+  if (ec) co_return;
+  if constexpr (!kPlain<Stream>) co_await close_notify(stream, connection);
+  // Over TLS too: what the client still sends is read (as TCP bytes, undecrypted) and dropped,
+  // so that its unread bytes do not reset the connection before it reads this.
+  co_await linger(beast::get_lowest_layer(stream));
+}
+
+// The end of a connection: over TLS a close_notify first, unless the connection failed.
+template <class Stream>
+awaitable<void> Server::close(Stream& stream, Connection& connection, error_code ec,
+                              const std::string& remote) {
   connection.disarm();
   if (ec && !is_expected_close(ec)) {
     core::log(core::LogLevel::kDebug, "connection_error",
               {{"remote", remote}, {"error", ec.message()}});
   }
-  if constexpr (!kPlain) {
+  if constexpr (!kPlain<Stream>) {
     if (!ec) co_await close_notify(stream, connection);
   }
-  lowest.socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
 // RFC 8446 section 6.1: a TLS connection the server closes ends with close_notify, so that

@@ -22,6 +22,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstdint>
@@ -29,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -83,9 +86,36 @@ class Server {
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  struct SessionIo;
+  struct ReadOutcome;
+  using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+
   template <class Stream>
   boost::asio::awaitable<void> session(Stream& stream, Connection& connection,
                                        const std::string& remote, bool https);
+  template <class Stream>
+  boost::asio::awaitable<ReadOutcome> read_request(Stream& stream, Connection& connection,
+                                                   SessionIo& io, RequestParser& parser);
+  template <class Stream>
+  boost::asio::awaitable<boost::beast::error_code> read_more(
+      Stream& stream, Connection& connection, SessionIo& io, RequestParser& parser,
+      std::chrono::steady_clock::time_point deadline);
+  static void finish_read(RequestParser& parser, std::optional<std::size_t> head_fields,
+                          const boost::beast::error_code& ec, ReadOutcome& outcome);
+  template <class Stream>
+  boost::asio::awaitable<boost::beast::error_code> send(Stream& stream, Connection& connection,
+                                                        const std::string& out);
+  static Response handler_failed(const Request& request, const std::exception& e);
+  void record(const Request& request, unsigned status, std::chrono::steady_clock::time_point start,
+              std::chrono::steady_clock::time_point end, const std::string& remote,
+              const std::string& id);
+  template <class Stream>
+  boost::asio::awaitable<void> refuse_request(Stream& stream, Connection& connection,
+                                              SessionIo& io, ReadOutcome& read,
+                                              const std::string& remote, bool https);
+  template <class Stream>
+  boost::asio::awaitable<void> close(Stream& stream, Connection& connection,
+                                     boost::beast::error_code ec, const std::string& remote);
   boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket& socket,
                                       const std::string& remote, std::string_view reason);
   boost::asio::awaitable<void> linger(boost::beast::tcp_stream& stream);
