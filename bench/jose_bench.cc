@@ -14,7 +14,6 @@
 #include <openssl/rsa.h>
 
 #include <boost/json/monotonic_resource.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <memory>

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "admin/client_admin.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
@@ -26,12 +27,11 @@
 #include "jose/hmac_key.h"
 #include "jose/key_source.h"
 #include "oauth/access_token.h"
-#include "admin/client_admin.h"
 #include "oauth/client_authenticator.h"
 #include "oauth/throttle.h"
+#include "password/password_hasher.h"
 #include "password/secret_cache.h"
 #include "store/sqlite/sqlite_store.h"
-#include "password/password_hasher.h"
 
 namespace {
 
@@ -151,11 +151,15 @@ void BM_AuthenticateRememberedClient_Sqlite(benchmark::State& state) {
     core::SystemRandom random;
     auto store = store::open_sqlite_store({.path = dir + "/tessera.db"}, clock);
     if (!store) die(store.error());
-    const password::PasswordHasher hasher(random, {.memory_kib = 256, .iterations = 1, .parallelism = 1});
+    const password::PasswordHasher hasher(random,
+                                          {.memory_kib = 256, .iterations = 1, .parallelism = 1});
     admin::ClientAdmin admin(**store, hasher, random, clock, std::chrono::seconds(910));
     const std::string secret = "bench-secret-0123456789";
-    if (!admin.add({.id = "svc", .is_public = false, .secret = secret,
-                    .grants = {"client_credentials"}, .scopes = oauth::ScopeSet{"read"},
+    if (!admin.add({.id = "svc",
+                    .is_public = false,
+                    .secret = secret,
+                    .grants = {"client_credentials"},
+                    .scopes = oauth::ScopeSet{"read"},
                     .audience = ""})) {
       die("client add failed");
     }
@@ -163,9 +167,8 @@ void BM_AuthenticateRememberedClient_Sqlite(benchmark::State& state) {
     const oauth::LoginThrottle throttle((*store)->throttles(), clock);
     const oauth::ClientAuthenticator clients((*store)->clients(), hasher, cache,
                                              state.range(0) != 0 ? &throttle : nullptr);
-    const oauth::ClientCredentials basic{.method = oauth::ClientCredentials::Method::kSecretBasic,
-                                         .id = "svc",
-                                         .secret = secret};
+    const oauth::ClientCredentials basic{
+        .method = oauth::ClientCredentials::Method::kSecretBasic, .id = "svc", .secret = secret};
     const auto presented = clients.read(basic, oauth::Parameters());
     if (!presented || !clients.authenticate(*presented, "127.0.0.1")) die("authenticate failed");
     for (auto _ : state) {

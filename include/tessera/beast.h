@@ -63,9 +63,9 @@ inline Response bearer_error(unsigned version, boost::beast::http::status status
 }
 
 template <class Body, class Fields>
-std::expected<Claims, Response> authorize(
-    const Verifier& verifier, const boost::beast::http::request<Body, Fields>& request,
-    std::string_view required_scope = {}) {
+std::expected<Claims, Response> authorize(const Verifier& verifier,
+                                          const boost::beast::http::request<Body, Fields>& request,
+                                          std::string_view required_scope = {}) {
   namespace http = boost::beast::http;
   const auto token = bearer_token(request[http::field::authorization]);
   if (!token) {

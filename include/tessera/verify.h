@@ -41,13 +41,13 @@ enum class VerifyError {
   kForbiddenHeader,      // "jku", "x5u", "jwk", "x5c" or "crit": refused, never followed
   kUnknownKey,           // no cached key has the token's kid and algorithm
   kBadSignature,
-  kWrongType,            // "typ" is not at+jwt
-  kMissingClaim,         // a required claim is absent or of the wrong type
+  kWrongType,     // "typ" is not at+jwt
+  kMissingClaim,  // a required claim is absent or of the wrong type
   kExpired,
-  kNotYetValid,          // "nbf" or "iat" in the future
+  kNotYetValid,  // "nbf" or "iat" in the future
   kWrongIssuer,
   kWrongAudience,
-  kKeysUnavailable,      // the JWKS has not been fetched yet
+  kKeysUnavailable,  // the JWKS has not been fetched yet
 };
 
 // A short phrase, safe to put in a WWW-Authenticate error_description.
@@ -56,10 +56,10 @@ std::string_view to_string(VerifyError error);
 // The verified claims of an access token.
 class Claims {
  public:
-  const std::string& subject() const;    // "sub": a user name, or a client id
-  const std::string& client_id() const;  // "client_id"
-  const std::string& issuer() const;     // "iss"
-  const std::string& jti() const;        // "jti"
+  const std::string& subject() const;              // "sub": a user name, or a client id
+  const std::string& client_id() const;            // "client_id"
+  const std::string& issuer() const;               // "iss"
+  const std::string& jti() const;                  // "jti"
   const std::vector<std::string>& scopes() const;  // "scope", split on spaces
   bool has_scope(std::string_view scope) const;
   std::int64_t expires_at() const;  // "exp", Unix seconds

@@ -40,11 +40,13 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
   std::sort(grants.begin(), grants.end());
   grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
   // RFC 6749 section 4.4: the client credentials grant is for confidential clients only.
-  if (client.is_public && std::find(grants.begin(), grants.end(), "client_credentials") != grants.end()) {
+  if (client.is_public &&
+      std::find(grants.begin(), grants.end(), "client_credentials") != grants.end()) {
     return std::unexpected("a public client cannot have the client_credentials grant");
   }
   for (const std::string& scope : client.scopes) {
-    if (!oauth::is_scope_token(scope)) return std::unexpected("'" + core::printable(scope) + "' is not a scope token");
+    if (!oauth::is_scope_token(scope))
+      return std::unexpected("'" + core::printable(scope) + "' is not a scope token");
   }
   if (client.audience.size() > kMaxAudienceBytes || core::has_control_character(client.audience)) {
     return std::unexpected("an audience is at most 512 bytes without control characters");
@@ -90,14 +92,15 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
     }
     return std::unexpected(unavailable());
   }
-  core::audit("client_added",
-            {{"client_id", client.id}, {"public", client.is_public}});
+  core::audit("client_added", {{"client_id", client.id}, {"public", client.is_public}});
   return added;
 }
 
 std::expected<void, std::string> ClientAdmin::remove(std::string_view id) {
-  if (id == oauth::kDefaultClientId) return std::unexpected("the built-in client \"default\" cannot be deleted");
-  if (auto ok = clients_.delete_client(id, clock_.now(), clock_.now() + access_token_lifetime_); !ok) {
+  if (id == oauth::kDefaultClientId)
+    return std::unexpected("the built-in client \"default\" cannot be deleted");
+  if (auto ok = clients_.delete_client(id, clock_.now(), clock_.now() + access_token_lifetime_);
+      !ok) {
     if (ok.error() == store::StoreError::kNotFound) {
       return std::unexpected("client " + std::string(id) + " does not exist");
     }

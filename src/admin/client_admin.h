@@ -48,7 +48,11 @@ class ClientAdmin {
  public:
   ClientAdmin(store::Store& store, const password::PasswordHasher& hasher, core::Random& random,
               const core::Clock& clock, std::chrono::seconds access_token_lifetime)
-      : clients_(store.clients()), users_(store.users()), hasher_(hasher), random_(random), clock_(clock),
+      : clients_(store.clients()),
+        users_(store.users()),
+        hasher_(hasher),
+        random_(random),
+        clock_(clock),
         access_token_lifetime_(access_token_lifetime) {}
 
   struct Added {

@@ -74,9 +74,12 @@ std::expected<void, std::string> UserAdmin::insert(std::string_view name, std::s
   // indistinguishable from that client at /userinfo and introspection (RFC 9700 4.15).
   auto client = clients_.find_client(name);
   if (!client) return std::unexpected(store_failure(client.error(), name));
-  if (*client) return std::unexpected("a client is named " + std::string(name) + "; user and client names must differ");
+  if (*client)
+    return std::unexpected("a client is named " + std::string(name) +
+                           "; user and client names must differ");
   for (const std::string& scope : scopes) {
-    if (!oauth::is_scope_token(scope)) return std::unexpected("'" + scope + "' is not a scope token");
+    if (!oauth::is_scope_token(scope))
+      return std::unexpected("'" + scope + "' is not a scope token");
   }
   store::User user{.name = std::string(name),
                    .password_hash = std::move(hash),

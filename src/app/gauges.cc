@@ -17,19 +17,21 @@ void register_gauges(store::Store& store, keys::KeyManager* key_manager, const c
                   {{{"state", "idle"}}, static_cast<double>(stats.size - stats.in_use)}};
   });
   if (key_manager != nullptr) {
-    core::metrics().gauge("tessera_signing_key_age_seconds", "Age of each published signing key",
-                          [key_manager, &clock] {
-                            Series series;
-                            auto keys = key_manager->list();
-                            if (!keys) return series;
-                            for (const auto& k : *keys) {
-                              if (k.status == keys::KeyStatus::kRetired) continue;
-                              series.push_back(
-                                  {{{"kid", k.kid}, {"alg", k.alg}, {"status", std::string(keys::to_string(k.status))}},
-                                   std::chrono::duration<double>(clock.now() - k.created_at).count()});
-                            }
-                            return series;
-                          });
+    core::metrics().gauge(
+        "tessera_signing_key_age_seconds", "Age of each published signing key",
+        [key_manager, &clock] {
+          Series series;
+          auto keys = key_manager->list();
+          if (!keys) return series;
+          for (const auto& k : *keys) {
+            if (k.status == keys::KeyStatus::kRetired) continue;
+            series.push_back({{{"kid", k.kid},
+                               {"alg", k.alg},
+                               {"status", std::string(keys::to_string(k.status))}},
+                              std::chrono::duration<double>(clock.now() - k.created_at).count()});
+          }
+          return series;
+        });
   }
   core::metrics().gauge("tessera_process_resident_memory_bytes", "Resident memory", [] {
     long pages = 0;
@@ -42,9 +44,9 @@ void register_gauges(store::Store& store, keys::KeyManager* key_manager, const c
   });
   static const auto started = std::chrono::steady_clock::now();
   core::metrics().gauge("tessera_uptime_seconds", "Seconds since the server started", [] {
-    return Series{{{}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}};
+    return Series{
+        {{}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}};
   });
 }
-
 
 }  // namespace tessera::app

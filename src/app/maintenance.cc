@@ -14,7 +14,10 @@ namespace asio = boost::asio;
 
 Maintenance::Maintenance(asio::io_context& ioc, http::WorkerPool& pool, Work work,
                          MaintenanceSettings settings)
-    : pool_(pool), work_(work), settings_(settings), strand_(asio::make_strand(ioc)),
+    : pool_(pool),
+      work_(work),
+      settings_(settings),
+      strand_(asio::make_strand(ioc)),
       timer_(strand_) {}
 
 void Maintenance::start() { asio::co_spawn(strand_, loop(), asio::detached); }
@@ -52,9 +55,9 @@ void Maintenance::run_once(bool purge) {
   if (!purge) return;
   const core::TimePoint now = work_.clock.now();
   std::size_t purged = 0;
-  for (const auto& n : {work_.store.refresh_tokens().purge_expired(now),
-                        work_.store.revocations().purge_expired(now),
-                        work_.store.throttles().purge_idle(now)}) {
+  for (const auto& n :
+       {work_.store.refresh_tokens().purge_expired(now),
+        work_.store.revocations().purge_expired(now), work_.store.throttles().purge_idle(now)}) {
     if (n) purged += *n;
   }
   if (purged > 0) core::log(core::LogLevel::kInfo, "expired_records_purged", {{"count", purged}});

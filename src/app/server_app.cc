@@ -54,8 +54,8 @@ struct ServerApp::Components {
   Components(ServerApp& app, const jose::KeySource& keys, oauth::AccessTokenSettings access)
       : revoked(app.store_->revocations(), app.clock_),
         access_tokens(keys, std::move(access), app.clock_, app.random_, &revoked),
-        refresh_tokens(app.store_->refresh_tokens(), app.settings_.refresh, app.clock_,
-                       app.random_, revoked),
+        refresh_tokens(app.store_->refresh_tokens(), app.settings_.refresh, app.clock_, app.random_,
+                       revoked),
         hasher(app.random_),
         secret_cache(app.clock_, app.random_),
         throttle(app.store_->throttles(), app.clock_),
@@ -69,7 +69,8 @@ struct ServerApp::Components {
     token_service.add(std::make_unique<oauth::PasswordGrant>(users, hasher, access_tokens,
                                                              &refresh_tokens, &throttle));
     token_service.add(std::make_unique<oauth::ClientCredentialsGrant>(access_tokens));
-    token_service.add(std::make_unique<oauth::RefreshTokenGrant>(users, refresh_tokens, access_tokens));
+    token_service.add(
+        std::make_unique<oauth::RefreshTokenGrant>(users, refresh_tokens, access_tokens));
     std::vector<std::string> grant_types;
     for (const auto grant : token_service.grant_types()) grant_types.emplace_back(grant);
     metadata = std::make_unique<oauth::ServerMetadata>(oauth::MetadataSettings{
@@ -179,8 +180,8 @@ std::expected<void, std::string> ServerApp::open_state() {
 }
 
 void ServerApp::build() {
-  const jose::KeySource& keys = key_manager_ ? static_cast<const jose::KeySource&>(*key_manager_)
-                                             : *static_keys_;
+  const jose::KeySource& keys =
+      key_manager_ ? static_cast<const jose::KeySource&>(*key_manager_) : *static_keys_;
   oauth::AccessTokenSettings access = settings_.access_tokens;
   access.issuer = issuer_;
   components_ = std::make_unique<Components>(*this, keys, std::move(access));
@@ -205,10 +206,8 @@ void ServerApp::build() {
                                   .metrics_token = config_.metrics_token});
   maintenance_ = std::make_unique<Maintenance>(
       ioc_, blocking_pool_,
-      Maintenance::Work{.keys = key_manager_.get(),
-                        .revocations = c.revoked,
-                        .store = *store_,
-                        .clock = clock_},
+      Maintenance::Work{
+          .keys = key_manager_.get(), .revocations = c.revoked, .store = *store_, .clock = clock_},
       settings_.maintenance);
 }
 

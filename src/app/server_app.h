@@ -30,7 +30,8 @@ namespace tessera::app {
 
 class ServerApp {
  public:
-  static std::expected<std::unique_ptr<ServerApp>, std::string> create(const config::Config& config);
+  static std::expected<std::unique_ptr<ServerApp>, std::string> create(
+      const config::Config& config);
   ~ServerApp();
   ServerApp(const ServerApp&) = delete;
   ServerApp& operator=(const ServerApp&) = delete;

@@ -36,8 +36,8 @@ Settings derive_settings(const config::Config& config) {
             .publish_delay = config.key_publish_delay,
             .rotation = config.key_rotation,
             .token_lifetime = s.access_token_lifetime};
-  s.jwks_max_age = std::clamp(config.key_publish_delay / 2, std::chrono::seconds(1),
-                              std::chrono::seconds(300));
+  s.jwks_max_age =
+      std::clamp(config.key_publish_delay / 2, std::chrono::seconds(1), std::chrono::seconds(300));
   s.server.max_connections_per_address = config.max_connections_per_address;
   for (const std::string& proxy : config.trusted_proxies) {
     // config/ checked that each is an IP address.

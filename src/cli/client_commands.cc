@@ -2,12 +2,12 @@
 #include <cstdio>
 #include <iostream>
 
+#include "admin/client_admin.h"
 #include "app/database.h"
 #include "app/settings.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
 #include "oauth/client.h"
-#include "admin/client_admin.h"
 #include "password/password_hasher.h"
 
 namespace tessera::cli {
@@ -25,14 +25,16 @@ int list(admin::ClientAdmin& admin) {
   std::size_t width = std::string_view(oauth::kDefaultClientId).size();
   for (const auto& c : *clients) width = std::max(width, c.id.size());
   const auto row = [&](std::string_view id, std::string_view type, std::string_view grants,
-                       std::string_view scopes, std::string_view audience, std::string_view created) {
+                       std::string_view scopes, std::string_view audience,
+                       std::string_view created) {
     std::printf("%-*s  %-12s  %-40s  %-24s  %-24s  %s\n", static_cast<int>(width),
                 std::string(id).c_str(), std::string(type).c_str(), std::string(grants).c_str(),
                 std::string(scopes).c_str(), std::string(audience).c_str(),
                 std::string(created).c_str());
   };
   row("ID", "TYPE", "GRANTS", "SCOPES", "AUDIENCE", "CREATED");
-  row(oauth::kDefaultClientId, "public", "password refresh_token", "(every scope)", "-", "(built-in)");
+  row(oauth::kDefaultClientId, "public", "password refresh_token", "(every scope)", "-",
+      "(built-in)");
   for (const auto& c : *clients) {
     row(c.id, c.secret_hash ? "confidential" : "public", joined(c.grants), joined(c.scopes),
         c.audience.empty() ? "-" : c.audience, core::format_utc(c.created_at));
@@ -93,7 +95,8 @@ int run_client(const config::Config& config, Args args) {
   }
   auto added = admin.add(client);
   if (!added) return fail(added.error());
-  std::cout << "client " << client.id << " added (" << (client.is_public ? "public" : "confidential")
+  std::cout << "client " << client.id << " added ("
+            << (client.is_public ? "public" : "confidential")
             << "; grants: " << joined(added->grants) << ")\n";
   if (added->generated_secret) {
     std::cout << "client secret: " << *added->generated_secret << " (shown once)\n";

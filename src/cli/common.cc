@@ -2,7 +2,6 @@
 
 #include <iostream>
 
-
 namespace tessera::cli {
 
 std::string Args::positional(std::string_view what) {

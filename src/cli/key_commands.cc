@@ -54,8 +54,8 @@ int run_key(const config::Config& config, Args args) {
   core::SystemRandom random;
   auto store = app::open_store(config, clock);
   if (!store) return fail(store.error());
-  auto manager = app::open_key_manager(config, app::derive_settings(config).keys,
-                                       (*store)->keys(), clock, random);
+  auto manager = app::open_key_manager(config, app::derive_settings(config).keys, (*store)->keys(),
+                                       clock, random);
   if (!manager) return fail(manager.error());
 
   if (action == "list") return list(**manager);

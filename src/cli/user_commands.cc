@@ -2,11 +2,11 @@
 #include <cstdio>
 #include <iostream>
 
+#include "admin/user_admin.h"
 #include "app/database.h"
 #include "app/settings.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
-#include "admin/user_admin.h"
 #include "password/password_hasher.h"
 
 namespace tessera::cli {
@@ -77,7 +77,8 @@ int run_user(const config::Config& config, Args args) {
   // Disabling or deleting a user ends their refresh tokens; the running server learns of it
   // from the store's revocation log within a second.
   oauth::RevocationList revoked((*store)->revocations(), clock);
-  const oauth::RefreshTokens refresh((*store)->refresh_tokens(), app::derive_settings(config).refresh, clock, random, revoked);
+  const oauth::RefreshTokens refresh((*store)->refresh_tokens(),
+                                     app::derive_settings(config).refresh, clock, random, revoked);
   admin::UserAdmin admin(**store, hasher, random, clock, &refresh);
 
   std::expected<void, std::string> result;

@@ -281,8 +281,9 @@ class Builder {
     if (c_.metrics_token && (c_.metrics_token->size() < 16 || c_.metrics_token->size() > 512 ||
                              core::has_control_character(*c_.metrics_token) ||
                              c_.metrics_token->find(' ') != std::string::npos)) {
-      return std::unexpected(fail(
-          *get("metrics_token"), "must be 16 to 512 characters without spaces or control characters"));
+      return std::unexpected(
+          fail(*get("metrics_token"),
+               "must be 16 to 512 characters without spaces or control characters"));
     }
     if (const Raw* r = get("max_connections_per_address")) {
       auto v = parse_number<unsigned>(*r, 1, 10000);
@@ -315,8 +316,8 @@ class Builder {
       unsigned char buf[16];
       if (::inet_pton(AF_INET, entry.c_str(), buf) != 1 &&
           ::inet_pton(AF_INET6, entry.c_str(), buf) != 1) {
-        return std::unexpected(fail(*r, "'" + core::printable(entry) +
-                                            "' is not an IP address (a comma-separated list)"));
+        return std::unexpected(fail(
+            *r, "'" + core::printable(entry) + "' is not an IP address (a comma-separated list)"));
       }
       c_.trusted_proxies.push_back(std::move(entry));
     }

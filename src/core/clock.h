@@ -7,8 +7,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <string>
 #include <cstdint>
+#include <string>
 
 namespace tessera::core {
 

@@ -50,7 +50,8 @@ void log(LogLevel level, std::string_view event, boost::json::object fields) {
   std::string text = boost::json::serialize(line);
   // Boost.JSON escapes control characters but passes other bytes as they are: a value from a
   // request (a user name sent as %FF) must not make the line unreadable to a strict parser.
-  if (std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+  if (std::any_of(text.begin(), text.end(),
+                  [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
     text = replace_invalid_utf8(text);
   }
   text.push_back('\n');

@@ -16,10 +16,14 @@ std::string render_labels(const Labels& labels, std::string_view extra_name = {}
     out.append(name);
     out += "=\"";
     for (const char c : value) {
-      if (c == '\\') out += "\\\\";
-      else if (c == '"') out += "\\\"";
-      else if (c == '\n') out += "\\n";
-      else out.push_back(c);
+      if (c == '\\')
+        out += "\\\\";
+      else if (c == '"')
+        out += "\\\"";
+      else if (c == '\n')
+        out += "\\n";
+      else
+        out.push_back(c);
     }
     out.push_back('"');
   };
@@ -64,10 +68,12 @@ Histogram::Snapshot Histogram::snapshot() const {
 }
 
 std::vector<double> latency_buckets() {
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
-Counter& MetricsRegistry::counter(std::string_view name, std::string_view help, const Labels& labels) {
+Counter& MetricsRegistry::counter(std::string_view name, std::string_view help,
+                                  const Labels& labels) {
   std::lock_guard lock(mutex_);
   auto& family = families_[std::string(name)];
   family.help = help;

@@ -185,7 +185,7 @@ class MemberSink {
   struct Member {
     std::size_t name_offset, name_size;
     Kind kind = Kind::kNull;
-    std::size_t value_offset = 0, value_size = 0;  // a string value's place in `chars`
+    std::size_t value_offset = 0, value_size = 0;          // a string value's place in `chars`
     decltype(StrictJsonMembers::Member::number) number{};  // a number value
   };
 
@@ -309,13 +309,12 @@ std::expected<void, JsonError> StrictJsonMembers::parse(std::string_view text, J
   const std::string_view chars(chars_);
   members_.reserve(sink.members.size());
   for (const MemberSink::Member& m : sink.members) {
-    members_.push_back(
-        {.name = chars.substr(m.name_offset, m.name_size),
-         .kind = m.kind,
-         .string = m.kind == Kind::kString
-                       ? std::optional(chars.substr(m.value_offset, m.value_size))
-                       : std::nullopt,
-         .number = m.number});
+    members_.push_back({.name = chars.substr(m.name_offset, m.name_size),
+                        .kind = m.kind,
+                        .string = m.kind == Kind::kString
+                                      ? std::optional(chars.substr(m.value_offset, m.value_size))
+                                      : std::nullopt,
+                        .number = m.number});
   }
   return {};
 }

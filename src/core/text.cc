@@ -37,10 +37,14 @@ std::optional<Utf8Char> decode_utf8(std::string_view text, std::size_t at) {
   const auto lead = static_cast<unsigned char>(text[at]);
   std::size_t n = 0;
   if (lead < 0x80) return Utf8Char{lead, 1};
-  if (lead >= 0xc2 && lead <= 0xdf) n = 2;
-  else if (lead >= 0xe0 && lead <= 0xef) n = 3;
-  else if (lead >= 0xf0 && lead <= 0xf4) n = 4;
-  else return std::nullopt;  // a continuation byte, an overlong 2-byte lead, or beyond U+10FFFF
+  if (lead >= 0xc2 && lead <= 0xdf)
+    n = 2;
+  else if (lead >= 0xe0 && lead <= 0xef)
+    n = 3;
+  else if (lead >= 0xf0 && lead <= 0xf4)
+    n = 4;
+  else
+    return std::nullopt;  // a continuation byte, an overlong 2-byte lead, or beyond U+10FFFF
   if (text.size() - at < n) return std::nullopt;
   char32_t cp = lead & (0x7f >> n);
   for (std::size_t k = 1; k < n; ++k) {

@@ -30,7 +30,8 @@ std::string client_address(std::string_view peer, std::string_view x_forwarded_f
   std::string_view rest = x_forwarded_for;
   while (is_trusted(current, trusted_proxies) && !rest.empty()) {
     const auto comma = rest.rfind(',');
-    const std::string_view entry = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+    const std::string_view entry =
+        trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
     const auto next = boost::asio::ip::make_address(entry, ec);
     if (ec) break;

@@ -87,7 +87,8 @@ std::expected<FormRequest, Response> decode_form(const Request& req) {
   }
   oauth::Parameters params(std::move(*pairs));
   if (const auto repeated = params.duplicate()) {
-    return std::unexpected(oauth_error_response(oauth::invalid_request(*repeated + " is repeated")));
+    return std::unexpected(
+        oauth_error_response(oauth::invalid_request(*repeated + " is repeated")));
   }
   auto basic = basic_credentials(req);
   if (!basic) return std::unexpected(oauth_error_response(basic.error()));

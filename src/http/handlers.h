@@ -3,13 +3,13 @@
 // register_routes(); CONTRACT.md lists what each endpoint does.
 #pragma once
 
-#include "http/router.h"
-#include "http/worker_pool.h"
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 
+#include "http/router.h"
+#include "http/worker_pool.h"
 #include "jose/key_source.h"
 #include "oauth/access_token.h"
 #include "oauth/client_authenticator.h"

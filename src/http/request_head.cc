@@ -87,8 +87,7 @@ Response refusal_response(HeadRefusal refusal) {
       return error_response(Status::not_implemented, "not_implemented",
                             "the only transfer coding understood is chunked");
     case HeadRefusal::kBadTransferEncoding:
-      return error_response(Status::bad_request, "invalid_request",
-                            "malformed Transfer-Encoding");
+      return error_response(Status::bad_request, "invalid_request", "malformed Transfer-Encoding");
     case HeadRefusal::kBadHost:
       return error_response(Status::bad_request, "invalid_request",
                             "an HTTP/1.1 request needs exactly one valid Host header");

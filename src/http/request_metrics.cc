@@ -12,9 +12,10 @@ RequestMetrics::Series& RequestMetrics::series(std::string_view route) {
   if (const auto it = index->find(route.data()); it != index->end()) return *it->second;
   auto series = std::make_unique<Series>();
   series->route = route;
-  series->latency = &core::metrics().histogram(
-      "tessera_http_request_duration_seconds", "Time from the first byte of a request to its answer",
-      {{"route", series->route}}, core::latency_buckets());
+  series->latency =
+      &core::metrics().histogram("tessera_http_request_duration_seconds",
+                                 "Time from the first byte of a request to its answer",
+                                 {{"route", series->route}}, core::latency_buckets());
   auto next = std::make_shared<Index>(*index);
   (*next)[route.data()] = series.get();
   all_.push_back(std::move(series));

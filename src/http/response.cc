@@ -44,7 +44,8 @@ Response oauth_error_response(const oauth::OAuthError& error) {
     res.set(bhttp::field::www_authenticate, "Basic realm=\"tessera\"");
   }
   if (error.code == ErrorCode::kTemporarilyUnavailable) res.set(bhttp::field::retry_after, "1");
-  if (error.retry_after) res.set(bhttp::field::retry_after, std::to_string(error.retry_after->count()));
+  if (error.retry_after)
+    res.set(bhttp::field::retry_after, std::to_string(error.retry_after->count()));
   res.set(bhttp::field::pragma, "no-cache");
   return res;
 }

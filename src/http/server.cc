@@ -4,10 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
-#include <limits>
-#include <type_traits>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -23,6 +19,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cctype>
+#include <limits>
+#include <type_traits>
 
 #include "core/log.h"
 #include "core/random.h"
@@ -82,8 +81,7 @@ std::string_view path_of(std::string_view target) {
 // process (a random prefix drawn at start, and a counter), not a secret.
 std::string request_id(const Request& request) {
   const std::string_view given = request["X-Request-Id"];
-  if (!given.empty() && given.size() <= 128 &&
-      std::all_of(given.begin(), given.end(), [](char c) {
+  if (!given.empty() && given.size() <= 128 && std::all_of(given.begin(), given.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
                c == ':';
       })) {
@@ -232,9 +230,10 @@ void Server::start() {
 }
 
 // Once a second (on the timers' strand): every connection whose read or write is past its
-// deadline has that I/O cancelled, on its own strand, where the session sees it as a timeout. A deadline is one
-// atomic store per operation, and timeouts are kept to within a second, where a timer per
-// operation would cost a timer queue insertion and a cancellation for every read and write.
+// deadline has that I/O cancelled, on its own strand, where the session sees it as a timeout. A
+// deadline is one atomic store per operation, and timeouts are kept to within a second, where a
+// timer per operation would cost a timer queue insertion and a cancellation for every read and
+// write.
 void Server::sweep() {
   sweep_timer_.expires_after(std::chrono::seconds(1));
   sweep_timer_.async_wait([this](const error_code& ec) {
@@ -290,8 +289,8 @@ awaitable<void> Server::linger(beast::tcp_stream& stream) {
   std::array<char, 16 * 1024> sink;
   std::size_t drained = 0;
   while (drained < kMaxLingerBytes) {
-    const std::size_t n =
-        co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+    const std::size_t n = co_await stream.async_read_some(asio::buffer(sink),
+                                                          asio::redirect_error(use_awaitable, ec));
     if (ec) break;
     drained += n;
   }
@@ -309,9 +308,9 @@ awaitable<void> Server::serve(tcp::socket socket) {
     if (!ec) peer = endpoint.address();
   }
   // A reverse proxy carries many clients' connections: its address is not capped.
-  const bool capped = peer && std::find(limits_.trusted_proxies.begin(),
-                                        limits_.trusted_proxies.end(),
-                                        *peer) == limits_.trusted_proxies.end();
+  const bool capped =
+      peer && std::find(limits_.trusted_proxies.begin(), limits_.trusted_proxies.end(), *peer) ==
+                  limits_.trusted_proxies.end();
   std::size_t open = 0;
   std::size_t from_peer = 0;
   {
@@ -485,7 +484,7 @@ awaitable<Server::ReadOutcome> Server::read_request(Stream& stream, Connection& 
   const auto read_deadline = outcome.start + limits_.read_timeout;
   parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
   parser.body_limit(limits_.body_bytes);
-  parser.eager(false);  // the head alone first; eager once it is checked
+  parser.eager(false);                     // the head alone first; eager once it is checked
   std::optional<std::size_t> head_fields;  // how many the head had, once checked
   bool continue_sent = false;
   for (;;) {
@@ -534,9 +533,9 @@ awaitable<error_code> Server::read_more(Stream& stream, Connection& connection, 
   if (room == 0) co_return error_code(bhttp::error::buffer_overflow);
   connection.arm(deadline);
   error_code ec;
-  const std::size_t n = co_await stream.async_read_some(
-      io.buffer.prepare(std::min<std::size_t>(room, 16 * 1024)),
-      asio::redirect_error(use_awaitable, ec));
+  const std::size_t n =
+      co_await stream.async_read_some(io.buffer.prepare(std::min<std::size_t>(room, 16 * 1024)),
+                                      asio::redirect_error(use_awaitable, ec));
   ec = connection.reason(ec);
   if (ec == asio::error::eof) {
     ec = {};
@@ -657,7 +656,9 @@ awaitable<void> Server::close_notify(beast::ssl_stream<beast::tcp_stream>& strea
   connection.disarm();
 }
 
-void Server::set_tls(std::shared_ptr<asio::ssl::context> context) { tls_.store(std::move(context)); }
+void Server::set_tls(std::shared_ptr<asio::ssl::context> context) {
+  tls_.store(std::move(context));
+}
 
 void Server::drain(std::function<void()> done) {
   {

@@ -110,9 +110,9 @@ class Server {
               std::chrono::steady_clock::time_point end, const std::string& remote,
               const std::string& id);
   template <class Stream>
-  boost::asio::awaitable<void> refuse_request(Stream& stream, Connection& connection,
-                                              SessionIo& io, ReadOutcome& read,
-                                              const std::string& remote, bool https);
+  boost::asio::awaitable<void> refuse_request(Stream& stream, Connection& connection, SessionIo& io,
+                                              ReadOutcome& read, const std::string& remote,
+                                              bool https);
   template <class Stream>
   boost::asio::awaitable<void> close(Stream& stream, Connection& connection,
                                      boost::beast::error_code ec, const std::string& remote);

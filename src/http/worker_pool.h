@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
@@ -56,21 +56,21 @@ class WorkerPool {
     auto initiate = [this, &fn](auto handler) {
       auto caller = boost::asio::prefer(boost::asio::get_associated_executor(handler),
                                         boost::asio::execution::outstanding_work.tracked);
-      boost::asio::post(pool_, [this, &fn, caller = std::move(caller),
-                                handler = std::move(handler)]() mutable {
-        lower_priority_once(nice_);
-        std::exception_ptr failure;
-        std::optional<R> result;
-        try {
-          result.emplace(fn());
-        } catch (...) {
-          failure = std::current_exception();
-        }
-        boost::asio::post(caller, [handler = std::move(handler), failure,
-                                   result = std::move(result)]() mutable {
-          std::move(handler)(failure, std::move(result));
-        });
-      });
+      boost::asio::post(
+          pool_, [this, &fn, caller = std::move(caller), handler = std::move(handler)]() mutable {
+            lower_priority_once(nice_);
+            std::exception_ptr failure;
+            std::optional<R> result;
+            try {
+              result.emplace(fn());
+            } catch (...) {
+              failure = std::current_exception();
+            }
+            boost::asio::post(caller, [handler = std::move(handler), failure,
+                                       result = std::move(result)]() mutable {
+              std::move(handler)(failure, std::move(result));
+            });
+          });
     };
     co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                                    void(std::exception_ptr, std::optional<R>)>(

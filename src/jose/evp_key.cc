@@ -71,8 +71,8 @@ const unsigned char* bytes(std::string_view s) {
 
 std::string bn_bytes(const BIGNUM* bn, int width) {
   std::string out(static_cast<std::size_t>(width > 0 ? width : BN_num_bytes(bn)), '\0');
-  if (BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()),
-                   static_cast<int>(out.size())) < 0) {
+  if (BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size())) <
+      0) {
     return {};
   }
   return out;
@@ -323,18 +323,22 @@ bool push_bn(OSSL_PARAM_BLD* bld, const char* name, const std::string& value,
 // 1, p - 1 or one of the two values below, with either sign of x; under such a key a
 // signature verifies without the private key (tests/data/jwk_degenerate_keys.py derives them).
 bool is_sound_ed25519_public_key(std::string_view raw) {
-  static constexpr unsigned char kP[32] = {
-      0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
+  static constexpr unsigned char kP[32] = {0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                           0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                           0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                           0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
   static constexpr unsigned char kSmallOrderY[][32] = {
       {0},
       {1},
-      {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
-      {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
-       0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
-      {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
-       0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a}};
+      {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+      {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+       0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+       0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+      {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+       0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+       0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a}};
   if (raw.size() != kEd25519Bytes) return false;
   unsigned char y[kEd25519Bytes];
   std::memcpy(y, raw.data(), sizeof y);
@@ -403,7 +407,8 @@ std::expected<Pkey, std::string> ec_key(const json::object& jwk) {
   ParamBld bld(OSSL_PARAM_BLD_new());
   std::vector<Bn> keep;
   char group[] = "P-256";
-  if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
+  if (!bld ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1 ||
       (*d && !push_bn(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, **d, keep))) {
@@ -440,8 +445,10 @@ std::expected<Pkey, std::string> rsa_key(const json::object& jwk) {
     }
     // The CRT members come all together or not at all (RFC 7518 section 6.3.2).
     static constexpr std::pair<std::string_view, const char*> kCrt[] = {
-        {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},     {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},
-        {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},  {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2},
+        {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
+        {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},
+        {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+        {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2},
         {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
     int present = 0;
     for (const auto& [name, param] : kCrt) {
@@ -449,9 +456,11 @@ std::expected<Pkey, std::string> rsa_key(const json::object& jwk) {
       if (!value) return std::unexpected(value.error());
       if (!*value) continue;
       ++present;
-      if (!push_bn(bld.get(), param, **value, keep)) return std::unexpected("cannot build an RSA key");
+      if (!push_bn(bld.get(), param, **value, keep))
+        return std::unexpected("cannot build an RSA key");
     }
-    if (present != 0 && present != 5) return std::unexpected("the RSA key has some CRT members but not all");
+    if (present != 0 && present != 5)
+      return std::unexpected("the RSA key has some CRT members but not all");
   }
   Pkey pkey = pkey_from_params("RSA", bld.get(), d->has_value());
   if (!pkey) return std::unexpected("the RSA members do not make a key");
@@ -473,10 +482,10 @@ std::optional<Algorithm> algorithm_for(const json::object& jwk, std::optional<Al
     }
     named = parsed;
   }
-  const bool fits = (kty == "OKP" && (!named || *named == Algorithm::kEdDSA)) ||
-                    (kty == "EC" && (!named || *named == Algorithm::kES256)) ||
-                    (kty == "RSA" && named &&
-                     (*named == Algorithm::kRS256 || *named == Algorithm::kPS256));
+  const bool fits =
+      (kty == "OKP" && (!named || *named == Algorithm::kEdDSA)) ||
+      (kty == "EC" && (!named || *named == Algorithm::kES256)) ||
+      (kty == "RSA" && named && (*named == Algorithm::kRS256 || *named == Algorithm::kPS256));
   if (!fits) {
     error = kty == "RSA" && !named ? "an RSA JWK needs an \"alg\" (RS256 or PS256)"
                                    : "the JWK's key type does not fit its algorithm";
@@ -528,10 +537,14 @@ std::expected<std::string, std::string> jwk_thumbprint(const json::object& jwk) 
   const json::value* kty = jwk.if_contains("kty");
   if (kty == nullptr || !kty->is_string()) return std::unexpected("the JWK has no \"kty\"");
   std::vector<std::string_view> names;
-  if (kty->get_string() == "OKP") names = {"crv", "kty", "x"};
-  else if (kty->get_string() == "EC") names = {"crv", "kty", "x", "y"};
-  else if (kty->get_string() == "RSA") names = {"e", "kty", "n"};
-  else return std::unexpected("the JWK's \"kty\" is not supported");
+  if (kty->get_string() == "OKP")
+    names = {"crv", "kty", "x"};
+  else if (kty->get_string() == "EC")
+    names = {"crv", "kty", "x", "y"};
+  else if (kty->get_string() == "RSA")
+    names = {"e", "kty", "n"};
+  else
+    return std::unexpected("the JWK's \"kty\" is not supported");
   json::object required;
   for (const std::string_view name : names) {
     const json::value* v = jwk.if_contains(name);
@@ -587,7 +600,8 @@ std::expected<std::shared_ptr<EvpKey>, std::string> EvpKey::generate(Algorithm a
 std::expected<std::shared_ptr<EvpKey>, std::string> EvpKey::from_jwk(const json::object& jwk,
                                                                      std::optional<Algorithm> alg) {
   const json::value* kty_value = jwk.if_contains("kty");
-  if (kty_value == nullptr || !kty_value->is_string()) return std::unexpected("the JWK has no \"kty\"");
+  if (kty_value == nullptr || !kty_value->is_string())
+    return std::unexpected("the JWK has no \"kty\"");
   const std::string_view kty = kty_value->get_string();
   if (const json::value* use = jwk.if_contains("use"); use != nullptr && *use != "sig") {
     return std::unexpected("the JWK is not for signatures");
@@ -595,7 +609,8 @@ std::expected<std::shared_ptr<EvpKey>, std::string> EvpKey::from_jwk(const json:
   std::string error;
   const auto chosen = algorithm_for(jwk, alg, kty, error);
   if (!chosen) {
-    if (kty != "OKP" && kty != "EC" && kty != "RSA") return std::unexpected("the JWK's \"kty\" is not supported");
+    if (kty != "OKP" && kty != "EC" && kty != "RSA")
+      return std::unexpected("the JWK's \"kty\" is not supported");
     return std::unexpected(error);
   }
   std::expected<Pkey, std::string> pkey = kty == "OKP"  ? okp_key(jwk)
@@ -610,7 +625,8 @@ std::expected<std::shared_ptr<EvpKey>, std::string> EvpKey::from_jwk(const json:
   impl->has_private = jwk.contains("d");
   std::string kid;
   if (const json::value* k = jwk.if_contains("kid")) {
-    if (!k->is_string() || k->get_string().empty()) return std::unexpected("the JWK's \"kid\" is not a string");
+    if (!k->is_string() || k->get_string().empty())
+      return std::unexpected("the JWK's \"kid\" is not a string");
     kid = k->get_string();
   }
   return finish(*chosen, std::move(impl), kid);

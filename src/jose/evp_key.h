@@ -46,8 +46,8 @@ class EvpKey final : public SigningKey, public VerificationKey {
   // A key from its PKCS#8 DER, which must be of a type and size that fits `alg`. `kid` is
   // kept when given and checked against the thumbprint.
   static std::expected<std::shared_ptr<EvpKey>, std::string> from_pkcs8(Algorithm alg,
-                                                                         std::string_view der,
-                                                                         std::string_view kid = {});
+                                                                        std::string_view der,
+                                                                        std::string_view kid = {});
 
   ~EvpKey() override;
   EvpKey(const EvpKey&) = delete;

@@ -24,10 +24,13 @@ json::object jwks_document(std::span<const std::shared_ptr<const EvpKey>> keys) 
 
 std::expected<ParsedJwks, std::string> parse_jwks(std::string_view text) {
   auto value = core::parse_strict_json(text, {.max_size = kMaxJwksBytes, .max_depth = 4});
-  if (!value) return std::unexpected("the JWKS is not valid JSON: " + std::string(core::to_string(value.error())));
+  if (!value)
+    return std::unexpected("the JWKS is not valid JSON: " +
+                           std::string(core::to_string(value.error())));
   const json::object* doc = value->if_object();
   const json::value* keys = doc == nullptr ? nullptr : doc->if_contains("keys");
-  if (keys == nullptr || !keys->is_array()) return std::unexpected("the JWKS has no \"keys\" array");
+  if (keys == nullptr || !keys->is_array())
+    return std::unexpected("the JWKS has no \"keys\" array");
   if (keys->get_array().size() > kMaxKeys) return std::unexpected("the JWKS has too many keys");
   ParsedJwks parsed;
   std::set<std::string> kids;

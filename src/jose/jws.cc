@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <ranges>
-#include <vector>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <ranges>
+#include <vector>
 
 #include "core/base64.h"
 #include "core/strict_json.h"

@@ -2,14 +2,13 @@
 
 #include <strings.h>
 
+#include <boost/json/array.hpp>
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <type_traits>
 #include <variant>
-#include <string_view>
-
-#include <boost/json/array.hpp>
 
 #include "core/strict_json.h"
 #include "jose/jws.h"
@@ -40,10 +39,10 @@ struct Claim {
 std::optional<Claim> find_claim(const json::object& claims, std::string_view name) {
   const json::value* v = claims.if_contains(name);
   if (v == nullptr) return std::nullopt;
-  return Claim{.string = v->is_string() ? std::optional<std::string_view>(v->get_string())
-                                        : std::nullopt,
-               .date = numeric_date(*v),
-               .is_array = v->is_array()};
+  return Claim{
+      .string = v->is_string() ? std::optional<std::string_view>(v->get_string()) : std::nullopt,
+      .date = numeric_date(*v),
+      .is_array = v->is_array()};
 }
 
 std::optional<Claim> find_claim(const core::StrictJsonMembers& claims, std::string_view name) {
@@ -155,7 +154,6 @@ std::optional<std::int64_t> numeric_date(const boost::json::value& v) {
   }
   return std::nullopt;
 }
-
 
 std::expected<json::object, Error> verify_jwt(std::string_view token, const KeySet& keys,
                                               const JwtPolicy& policy, core::TimePoint now) {

@@ -77,18 +77,17 @@ std::expected<std::string, std::string> KeySealer::seal(std::string_view plainte
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   int n = 0;
   int m = 0;
-  const bool ok =
-      ctx &&
-      EVP_EncryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), in_bytes(key_), in_bytes(nonce),
-                          nullptr) == 1 &&
-      EVP_EncryptUpdate(ctx.get(), nullptr, &n, in_bytes(associated_data),
-                        static_cast<int>(associated_data.size())) == 1 &&
-      EVP_EncryptUpdate(ctx.get(), out_bytes(out, 1 + kNonceBytes), &n, in_bytes(plaintext),
-                        static_cast<int>(plaintext.size())) == 1 &&
-      EVP_EncryptFinal_ex(ctx.get(), out_bytes(out, 1 + kNonceBytes + n), &m) == 1 &&
-      static_cast<std::size_t>(n + m) == plaintext.size() &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
-                          out_bytes(out, 1 + kNonceBytes + plaintext.size())) == 1;
+  const bool ok = ctx &&
+                  EVP_EncryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), in_bytes(key_), in_bytes(nonce),
+                                      nullptr) == 1 &&
+                  EVP_EncryptUpdate(ctx.get(), nullptr, &n, in_bytes(associated_data),
+                                    static_cast<int>(associated_data.size())) == 1 &&
+                  EVP_EncryptUpdate(ctx.get(), out_bytes(out, 1 + kNonceBytes), &n,
+                                    in_bytes(plaintext), static_cast<int>(plaintext.size())) == 1 &&
+                  EVP_EncryptFinal_ex(ctx.get(), out_bytes(out, 1 + kNonceBytes + n), &m) == 1 &&
+                  static_cast<std::size_t>(n + m) == plaintext.size() &&
+                  EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
+                                      out_bytes(out, 1 + kNonceBytes + plaintext.size())) == 1;
   if (!ok) {
     ERR_clear_error();
     return std::unexpected("OpenSSL could not encrypt");
@@ -99,7 +98,8 @@ std::expected<std::string, std::string> KeySealer::seal(std::string_view plainte
 std::expected<std::string, std::string> KeySealer::open(std::string_view sealed,
                                                         std::string_view associated_data) const {
   const std::string failure = "cannot decrypt: wrong key-encryption key, or the data was altered";
-  if (sealed.size() < 1 + kNonceBytes + kTagBytes || static_cast<unsigned char>(sealed[0]) != kVersion) {
+  if (sealed.size() < 1 + kNonceBytes + kTagBytes ||
+      static_cast<unsigned char>(sealed[0]) != kVersion) {
     return std::unexpected(failure);
   }
   const std::string_view nonce = sealed.substr(1, kNonceBytes);
@@ -112,8 +112,8 @@ std::expected<std::string, std::string> KeySealer::open(std::string_view sealed,
   int m = 0;
   const bool ok =
       ctx &&
-      EVP_DecryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), in_bytes(key_), in_bytes(nonce),
-                          nullptr) == 1 &&
+      EVP_DecryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), in_bytes(key_), in_bytes(nonce), nullptr) ==
+          1 &&
       EVP_DecryptUpdate(ctx.get(), nullptr, &n, in_bytes(associated_data),
                         static_cast<int>(associated_data.size())) == 1 &&
       EVP_DecryptUpdate(ctx.get(), out_bytes(out), &n, in_bytes(ciphertext),

@@ -19,7 +19,7 @@ std::string errno_text() { return std::strerror(errno); }
 std::expected<std::string, std::string> read_key_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return std::unexpected("cannot open " + path + ": " + errno_text());
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     ::close(fd);
     return std::unexpected("cannot stat " + path + ": " + errno_text());
@@ -90,13 +90,14 @@ std::expected<jose::KeySealer, std::string> load_key_encryption_key(
     if (!sealer) return std::unexpected("TESSERA_KEY_ENCRYPTION_KEY: " + sealer.error());
     return sealer;
   }
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno != ENOENT) return std::unexpected("cannot stat " + path + ": " + errno_text());
     if (!may_create) {
-      return std::unexpected(path +
-                             " is missing, but the database holds signing keys sealed with a "
-                             "key-encryption key; restore the file or set TESSERA_KEY_ENCRYPTION_KEY");
+      return std::unexpected(
+          path +
+          " is missing, but the database holds signing keys sealed with a "
+          "key-encryption key; restore the file or set TESSERA_KEY_ENCRYPTION_KEY");
     }
     if (auto created = create_key_file(path, random); !created) {
       return std::unexpected(created.error());

@@ -56,7 +56,8 @@ std::vector<KeyInfo> key_timeline(const std::vector<store::SigningKeyRecord>& ke
     std::optional<core::TimePoint> successor;
     for (std::size_t j = 0; j < keys.size(); ++j) {
       const auto& r = keys[j];
-      const bool later = r.activates_at > k.activates_at || (r.activates_at == k.activates_at && j > i);
+      const bool later =
+          r.activates_at > k.activates_at || (r.activates_at == k.activates_at && j > i);
       const bool signs = !r.retire_at || *r.retire_at >= r.activates_at;
       if (j != i && later && signs && (!successor || r.activates_at < *successor)) {
         successor = r.activates_at;
@@ -71,9 +72,12 @@ std::vector<KeyInfo> key_timeline(const std::vector<store::SigningKeyRecord>& ke
     // sign again, even if the later key is itself retired early. The one activated key that
     // nothing has superseded yet is the signer.
     KeyStatus status = KeyStatus::kActive;
-    if (retires && *retires <= now) status = KeyStatus::kRetired;
-    else if (now < k.activates_at) status = KeyStatus::kPending;
-    else if (successor && *successor <= now) status = KeyStatus::kRetiring;
+    if (retires && *retires <= now)
+      status = KeyStatus::kRetired;
+    else if (now < k.activates_at)
+      status = KeyStatus::kPending;
+    else if (successor && *successor <= now)
+      status = KeyStatus::kRetiring;
     out.push_back(KeyInfo{.kid = k.kid,
                           .alg = k.alg,
                           .status = status,
@@ -121,7 +125,8 @@ std::expected<KeyInfo, std::string> KeyManager::add_key(
   if (!sealed) return std::unexpected(sealed.error());
   const core::TimePoint now = clock_.now();
   const core::TimePoint activates =
-      at_once ? now : now + std::chrono::duration_cast<core::TimePoint::duration>(policy_.publish_delay);
+      at_once ? now
+              : now + std::chrono::duration_cast<core::TimePoint::duration>(policy_.publish_delay);
   const store::SigningKeyRecord record{
       .kid = (*key)->kid(),
       .alg = alg_name,
@@ -130,9 +135,9 @@ std::expected<KeyInfo, std::string> KeyManager::add_key(
       // Whole seconds, as stored, so that the timeline computed now and after a reload agree;
       // a delayed activation rounded up, so that a key never signs before its delay is over.
       .created_at = core::TimePoint(std::chrono::seconds(core::unix_seconds(now))),
-      .activates_at =
-          at_once ? core::TimePoint(std::chrono::seconds(core::unix_seconds(activates)))
-                  : core::TimePoint(std::chrono::ceil<std::chrono::seconds>(activates.time_since_epoch())),
+      .activates_at = at_once ? core::TimePoint(std::chrono::seconds(core::unix_seconds(activates)))
+                              : core::TimePoint(std::chrono::ceil<std::chrono::seconds>(
+                                    activates.time_since_epoch())),
       .retire_at = std::nullopt,
   };
   const std::optional<std::string> newest =
@@ -141,8 +146,9 @@ std::expected<KeyInfo, std::string> KeyManager::add_key(
   if (!added) return std::unexpected("the database is unavailable (see the log)");
   if (!*added) return std::unexpected("another process added a signing key at the same time");
   cache_[record.kid] = *key;
-  core::audit("signing_key_added",
-            {{"kid", record.kid}, {"alg", alg_name}, {"signs_from", core::format_utc(record.activates_at)}});
+  core::audit("signing_key_added", {{"kid", record.kid},
+                                    {"alg", alg_name},
+                                    {"signs_from", core::format_utc(record.activates_at)}});
   return KeyInfo{.kid = record.kid,
                  .alg = record.alg,
                  .status = at_once ? KeyStatus::kActive : KeyStatus::kPending,
@@ -164,7 +170,8 @@ std::expected<std::shared_ptr<const jose::EvpKey>, std::string> KeyManager::key_
   std::expected<std::shared_ptr<jose::EvpKey>, std::string> key;
   if (need_private) {
     const auto sealed = core::base64url_decode(record.sealed_private);
-    if (!sealed) return std::unexpected("signing key " + record.kid + " is damaged in the database");
+    if (!sealed)
+      return std::unexpected("signing key " + record.kid + " is damaged in the database");
     auto der = sealer_.open(*sealed, associated_data(record.kid, record.alg));
     if (!der) return std::unexpected("signing key " + record.kid + ": " + der.error());
     key = jose::EvpKey::from_pkcs8(*alg, *der, record.kid);
@@ -196,7 +203,8 @@ std::expected<void, std::string> KeyManager::rebuild(
     if (!key) {
       // A key that cannot sign can still be published; one that should sign must load.
       if (signs) return std::unexpected(key.error());
-      core::log(LogLevel::kError, "signing_key_unusable", {{"kid", records[i].kid}, {"detail", key.error()}});
+      core::log(LogLevel::kError, "signing_key_unusable",
+                {{"kid", records[i].kid}, {"detail", key.error()}});
       continue;
     }
     kept[records[i].kid] = *key;
@@ -225,8 +233,9 @@ std::expected<void, std::string> KeyManager::refresh_locked(bool rotate_when_due
     auto records = load();
     if (!records) return std::unexpected(records.error());
     const auto timeline = key_timeline(*records, policy_.token_lifetime, clock_.now());
-    const bool can_sign = std::any_of(timeline.begin(), timeline.end(),
-                                      [](const KeyInfo& k) { return k.status == KeyStatus::kActive; });
+    const bool can_sign = std::any_of(timeline.begin(), timeline.end(), [](const KeyInfo& k) {
+      return k.status == KeyStatus::kActive;
+    });
     if (!can_sign) {
       // No key (a new database), or every key retired: one must sign now.
       if (auto added = add_key(policy_.algorithm, true, *records); !added) {
@@ -252,8 +261,8 @@ std::expected<void, std::string> KeyManager::check_key_encryption_key(
     const KeyStatus status = timeline[i].status;
     if (status != KeyStatus::kActive && status != KeyStatus::kPending) continue;
     if (auto key = key_of(records[i], true); !key) {
-      return std::unexpected(key.error() +
-                             " (is TESSERA_KEY_ENCRYPTION_KEY or tessera.kek the one the server uses?)");
+      return std::unexpected(
+          key.error() + " (is TESSERA_KEY_ENCRYPTION_KEY or tessera.kek the one the server uses?)");
     }
   }
   return {};
@@ -278,8 +287,9 @@ std::expected<KeyInfo, std::string> KeyManager::rotate(std::optional<jose::Algor
       return std::unexpected(usable.error());
     }
     const auto timeline = key_timeline(*records, policy_.token_lifetime, clock_.now());
-    const bool can_sign = std::any_of(timeline.begin(), timeline.end(),
-                                      [](const KeyInfo& k) { return k.status == KeyStatus::kActive; });
+    const bool can_sign = std::any_of(timeline.begin(), timeline.end(), [](const KeyInfo& k) {
+      return k.status == KeyStatus::kActive;
+    });
     auto added = add_key(alg.value_or(policy_.algorithm), !can_sign, *records);
     if (added || attempt + 1 == kAttempts) return added;
   }
@@ -316,7 +326,8 @@ std::expected<KeyManager::Retirement, std::string> KeyManager::retire(std::strin
       return std::unexpected(usable.error());
     }
   }
-  const core::TimePoint now = core::TimePoint(std::chrono::seconds(core::unix_seconds(clock_.now())));
+  const core::TimePoint now =
+      core::TimePoint(std::chrono::seconds(core::unix_seconds(clock_.now())));
   if (!store_.set_signing_key_retire_at(kid, now)) {
     return std::unexpected("the database is unavailable (see the log)");
   }
@@ -331,8 +342,9 @@ std::expected<KeyManager::Retirement, std::string> KeyManager::retire(std::strin
       auto reloaded = load();
       if (!reloaded) return std::unexpected(reloaded.error());
       const auto now_timeline = key_timeline(*reloaded, policy_.token_lifetime, clock_.now());
-      const auto active = std::find_if(now_timeline.begin(), now_timeline.end(),
-                                       [](const KeyInfo& k) { return k.status == KeyStatus::kActive; });
+      const auto active =
+          std::find_if(now_timeline.begin(), now_timeline.end(),
+                       [](const KeyInfo& k) { return k.status == KeyStatus::kActive; });
       if (active != now_timeline.end()) {
         result.replacement = *active;
         break;

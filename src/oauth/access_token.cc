@@ -1,7 +1,6 @@
 #include "oauth/access_token.h"
 
 #include <boost/json/serialize.hpp>
-
 #include <cmath>
 #include <limits>
 
@@ -100,7 +99,8 @@ core::Counter& verifications(bool valid) {
 std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
   std::int64_t sum = 0;
   if (__builtin_add_overflow(a, b, &sum)) {
-    return b > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+    return b > 0 ? std::numeric_limits<std::int64_t>::max()
+                 : std::numeric_limits<std::int64_t>::min();
   }
   return sum;
 }
@@ -184,7 +184,8 @@ std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> AccessTokens::v
   if (const json::value* v = claims->if_contains("iat")) iat = jose::numeric_date(*v).value_or(0);
   verified->issued_ms = issued_at_ms(verified->jti, iat);
   // verify_jwt checked exp is a NumericDate; the entry is good until the leeway runs out.
-  verified->valid_until = saturating_add(*jose::numeric_date(claims->at("exp")), policy_.leeway.count());
+  verified->valid_until =
+      saturating_add(*jose::numeric_date(claims->at("exp")), policy_.leeway.count());
   verified->json = json::serialize(*claims);
   verified->claims = std::move(*claims);
   return std::shared_ptr<const VerifiedToken>(std::move(verified));

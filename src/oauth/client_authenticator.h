@@ -22,8 +22,8 @@
 #include "oauth/client.h"
 #include "oauth/errors.h"
 #include "oauth/parameters.h"
-#include "password/password_hasher.h"
 #include "oauth/throttle.h"
+#include "password/password_hasher.h"
 #include "password/secret_cache.h"
 #include "store/store.h"
 

@@ -35,7 +35,8 @@ ServerMetadata::ServerMetadata(MetadataSettings settings) : settings_(std::move(
   // Introspection is for confidential clients only; public clients may revoke their tokens.
   base_["introspection_endpoint_auth_methods_supported"] =
       json::array{"client_secret_basic", "client_secret_post"};
-  base_["revocation_endpoint_auth_methods_supported"] = strings(settings_.token_endpoint_auth_methods);
+  base_["revocation_endpoint_auth_methods_supported"] =
+      strings(settings_.token_endpoint_auth_methods);
   // RFC 8414 section 2 requires this member; Tessera has no authorization endpoint, so no
   // response type is supported.
   base_["response_types_supported"] = json::array();
@@ -52,8 +53,8 @@ json::object ServerMetadata::openid(const std::vector<std::string>& scopes) cons
   json::object doc = oauth(scopes);
   doc["subject_types_supported"] = json::array{"public"};
   doc["id_token_signing_alg_values_supported"] = strings(settings_.signing_algorithms);
-  doc["claims_supported"] = json::array{"sub", "preferred_username", "scope", "iss", "aud",
-                                         "exp", "iat"};
+  doc["claims_supported"] =
+      json::array{"sub", "preferred_username", "scope", "iss", "aud", "exp", "iat"};
   return doc;
 }
 

@@ -15,20 +15,21 @@ std::expected<TokenResponse, OAuthError> issue_access_token(const AccessTokens& 
     return std::unexpected(OAuthError{ErrorCode::kServerError, "internal error"});
   }
   core::metrics()
-      .counter("tessera_tokens_issued_total", "Access tokens issued", {{"grant_type", std::string(grant_type)}})
+      .counter("tessera_tokens_issued_total", "Access tokens issued",
+               {{"grant_type", std::string(grant_type)}})
       .inc();
-  core::audit("token_issued",
-            {{"grant_type", grant_type},
-             {"sub", subject.subject},
-             {"client_id", subject.client_id},
-             {"jti", issued->jti}});
+  core::audit("token_issued", {{"grant_type", grant_type},
+                               {"sub", subject.subject},
+                               {"client_id", subject.client_id},
+                               {"jti", issued->jti}});
   return TokenResponse{.access_token = std::move(issued->access_token),
                        .expires_in = issued->expires_in,
                        .scope = subject.scope,
                        .refresh_token = std::nullopt};
 }
 
-std::expected<ScopeSet, OAuthError> granted_scope(const Parameters& params, const ScopeSet& allowed) {
+std::expected<ScopeSet, OAuthError> granted_scope(const Parameters& params,
+                                                  const ScopeSet& allowed) {
   const auto scope = params.get("scope");
   if (!scope) return allowed;
   auto requested = parse_scope(*scope);
@@ -37,7 +38,8 @@ std::expected<ScopeSet, OAuthError> granted_scope(const Parameters& params, cons
     return std::unexpected(OAuthError{ErrorCode::kInvalidScope, "scope is malformed"});
   }
   if (!is_subset(*requested, allowed)) {
-    return std::unexpected(OAuthError{ErrorCode::kInvalidScope, "the requested scope is not allowed"});
+    return std::unexpected(
+        OAuthError{ErrorCode::kInvalidScope, "the requested scope is not allowed"});
   }
   return std::move(*requested);
 }

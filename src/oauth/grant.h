@@ -42,7 +42,8 @@ std::expected<TokenResponse, OAuthError> issue_access_token(const AccessTokens& 
 // The scope a grant gives (RFC 6749 section 3.3): the requested scope if it is within
 // `allowed`, everything allowed when none was requested; invalid_scope for a malformed or
 // blank scope parameter or one asking beyond `allowed`.
-std::expected<ScopeSet, OAuthError> granted_scope(const Parameters& params, const ScopeSet& allowed);
+std::expected<ScopeSet, OAuthError> granted_scope(const Parameters& params,
+                                                  const ScopeSet& allowed);
 
 class Grant {
  public:

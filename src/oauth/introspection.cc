@@ -22,7 +22,8 @@ std::expected<json::object, OAuthError> Introspection::introspect(std::string_vi
   const json::object* claims = &(*verified)->claims;
   json::object out;
   out["active"] = true;
-  for (const std::string_view name : {"scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti"}) {
+  for (const std::string_view name :
+       {"scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti"}) {
     if (const json::value* v = claims->if_contains(name)) out[name] = *v;
   }
   out["token_type"] = "bearer";
@@ -31,10 +32,12 @@ std::expected<json::object, OAuthError> Introspection::introspect(std::string_vi
   return out;
 }
 
-std::expected<json::object, OAuthError> Introspection::introspect_refresh(std::string_view token) const {
+std::expected<json::object, OAuthError> Introspection::introspect_refresh(
+    std::string_view token) const {
   auto state = refresh_.find(token);
   if (!state) {
-    if (state.error().code == ErrorCode::kTemporarilyUnavailable) return std::unexpected(state.error());
+    if (state.error().code == ErrorCode::kTemporarilyUnavailable)
+      return std::unexpected(state.error());
     return inactive();
   }
   if (!refresh_.is_active(*state)) return inactive();

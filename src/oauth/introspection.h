@@ -3,7 +3,8 @@
 // tokens issued to others, CONTRACT.md).
 //
 //   Introspection introspection(access_tokens, refresh_tokens, users, issuer);
-//   json::object answer = introspection.introspect(token);   // {"active":true,...} or {"active":false}
+//   json::object answer = introspection.introspect(token);   // {"active":true,...} or
+//   {"active":false}
 //
 // Inactive, unknown, expired, revoked and malformed tokens all get exactly {"active": false}
 // (section 2.2): the caller learns nothing more. Blocking (a refresh token is looked up).
@@ -23,9 +24,12 @@ namespace tessera::oauth {
 
 class Introspection {
  public:
-  Introspection(const AccessTokens& access, const RefreshTokens& refresh,
-                store::UserStore& users, store::ClientStore& clients, std::string issuer)
-      : access_(access), refresh_(refresh), users_(users), clients_(clients),
+  Introspection(const AccessTokens& access, const RefreshTokens& refresh, store::UserStore& users,
+                store::ClientStore& clients, std::string issuer)
+      : access_(access),
+        refresh_(refresh),
+        users_(users),
+        clients_(clients),
         issuer_(std::move(issuer)) {}
 
   // temporarily_unavailable only when the database cannot answer.

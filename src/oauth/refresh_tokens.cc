@@ -59,7 +59,8 @@ std::expected<RefreshTokens::Issued, OAuthError> RefreshTokens::start(const Clie
                                     .created_at = whole_seconds(clock_.now()),
                                     .revoked_at = std::nullopt};
   Issued issued{.token = {}, .family_id = family.id};
-  const store::RefreshTokenRecord first = next_record(family.id, scope, family.created_at, issued.token);
+  const store::RefreshTokenRecord first =
+      next_record(family.id, scope, family.created_at, issued.token);
   if (!store_.add_refresh_family(family, first)) return std::unexpected(unavailable());
   return issued;
 }
@@ -95,7 +96,7 @@ std::expected<std::string, OAuthError> RefreshTokens::rotate(
 }
 
 std::expected<void, OAuthError> RefreshTokens::revoke_family(std::string_view family_id,
-                                                            std::string_view reason) const {
+                                                             std::string_view reason) const {
   const core::TimePoint now = clock_.now();
   const core::TimePoint access_tokens_expire = now + settings_.access_token_lifetime;
   auto revoked = store_.revoke_refresh_family(family_id, now, access_tokens_expire);
@@ -104,8 +105,7 @@ std::expected<void, OAuthError> RefreshTokens::revoke_family(std::string_view fa
                  .value = std::string(family_id),
                  .expires_at = access_tokens_expire});
   if (*revoked) {
-    core::audit("refresh_family_revoked",
-              {{"family", family_id}, {"reason", reason}});
+    core::audit("refresh_family_revoked", {{"family", family_id}, {"reason", reason}});
   }
   return {};
 }

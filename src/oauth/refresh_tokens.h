@@ -37,8 +37,8 @@ struct RefreshSettings {
 
 class RefreshTokens {
  public:
-  RefreshTokens(store::RefreshTokenStore& store, RefreshSettings settings,
-                const core::Clock& clock, core::Random& random, RevocationList& revoked);
+  RefreshTokens(store::RefreshTokenStore& store, RefreshSettings settings, const core::Clock& clock,
+                core::Random& random, RevocationList& revoked);
 
   struct Issued {
     std::string token;

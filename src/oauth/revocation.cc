@@ -12,7 +12,8 @@ std::expected<void, OAuthError> Revocation::revoke(std::string_view token,
   if (token.find('.') == std::string_view::npos) {
     auto state = refresh_.find(token);
     if (!state) {
-      if (state.error().code == ErrorCode::kTemporarilyUnavailable) return std::unexpected(state.error());
+      if (state.error().code == ErrorCode::kTemporarilyUnavailable)
+        return std::unexpected(state.error());
       return {};
     }
     if (state->family.client_id != client.id) return {};
@@ -35,7 +36,8 @@ std::expected<void, OAuthError> Revocation::revoke(std::string_view token,
     return std::unexpected(
         OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
   }
-  revoked_.note({.kind = store::Revocation::Kind::kAccessToken, .value = jti, .expires_at = expires});
+  revoked_.note(
+      {.kind = store::Revocation::Kind::kAccessToken, .value = jti, .expires_at = expires});
   core::audit("access_token_revoked", {{"jti", jti}, {"client_id", client.id}});
   return {};
 }

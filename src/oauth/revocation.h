@@ -19,8 +19,8 @@ namespace tessera::oauth {
 
 class Revocation {
  public:
-  Revocation(const AccessTokens& access, const RefreshTokens& refresh,
-             store::RevocationLog& store, RevocationList& revoked, const core::Clock& clock)
+  Revocation(const AccessTokens& access, const RefreshTokens& refresh, store::RevocationLog& store,
+             RevocationList& revoked, const core::Clock& clock)
       : access_(access), refresh_(refresh), store_(store), revoked_(revoked), clock_(clock) {}
 
   // temporarily_unavailable only when the database cannot take the revocation.

@@ -27,8 +27,7 @@ bool RevocationList::revokes(const TokenIdentity& token) const {
   for (const auto& [map, key] : {std::pair{&snapshot->subjects, token.sub},
                                  std::pair{&snapshot->clients, token.client_id}}) {
     if (const Cutoff* cutoff = find(*map, key);
-        cutoff != nullptr &&
-        token.issued_ms <= core::unix_milliseconds(cutoff->issued_until)) {
+        cutoff != nullptr && token.issued_ms <= core::unix_milliseconds(cutoff->issued_until)) {
       return true;
     }
   }
@@ -47,7 +46,8 @@ void RevocationList::add(store::Revocation r) {
     case Kind::kSubject:
     case Kind::kClient: {
       auto& map = r.kind == Kind::kSubject ? current_.subjects : current_.clients;
-      const auto [it, added] = map.try_emplace(std::move(r.value), Cutoff{r.issued_until, r.expires_at});
+      const auto [it, added] =
+          map.try_emplace(std::move(r.value), Cutoff{r.issued_until, r.expires_at});
       if (!added) {
         it->second.issued_until = std::max(it->second.issued_until, r.issued_until);
         it->second.expires_at = std::max(it->second.expires_at, r.expires_at);

@@ -37,14 +37,16 @@ void LoginThrottle::failed(std::string_view account, std::string_view address) c
         {addr, address_}}) {
     auto state = store_.record_failure(key, now, policy);
     if (state && state->locked_until) {
-      static core::Counter& lockouts =
-          core::metrics().counter("tessera_lockouts_total", "Accounts and addresses locked by throttling");
+      static core::Counter& lockouts = core::metrics().counter(
+          "tessera_lockouts_total", "Accounts and addresses locked by throttling");
       lockouts.inc();
-      core::log(core::LogLevel::kWarn, "lockout",
-                {{"key", key},
-                 {"seconds", std::chrono::duration_cast<std::chrono::seconds>(*state->locked_until - now).count()},
-                 {"lockouts_in_a_row", state->lockouts},
-                 {"audit", true}});
+      core::log(
+          core::LogLevel::kWarn, "lockout",
+          {{"key", key},
+           {"seconds",
+            std::chrono::duration_cast<std::chrono::seconds>(*state->locked_until - now).count()},
+           {"lockouts_in_a_row", state->lockouts},
+           {"audit", true}});
     }
   }
 }

@@ -26,16 +26,14 @@
 
 namespace tessera::oauth {
 
-inline constexpr store::ThrottlePolicy kAccountThrottle{
-    .threshold = 10,
-    .window = std::chrono::minutes(15),
-    .first_lockout = std::chrono::minutes(1),
-    .max_lockout = std::chrono::hours(1)};
-inline constexpr store::ThrottlePolicy kAddressThrottle{
-    .threshold = 50,
-    .window = std::chrono::minutes(15),
-    .first_lockout = std::chrono::minutes(1),
-    .max_lockout = std::chrono::hours(1)};
+inline constexpr store::ThrottlePolicy kAccountThrottle{.threshold = 10,
+                                                        .window = std::chrono::minutes(15),
+                                                        .first_lockout = std::chrono::minutes(1),
+                                                        .max_lockout = std::chrono::hours(1)};
+inline constexpr store::ThrottlePolicy kAddressThrottle{.threshold = 50,
+                                                        .window = std::chrono::minutes(15),
+                                                        .first_lockout = std::chrono::minutes(1),
+                                                        .max_lockout = std::chrono::hours(1)};
 
 class LoginThrottle {
  public:

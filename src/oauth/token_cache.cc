@@ -12,7 +12,8 @@ VerifiedTokenCache::Shard& VerifiedTokenCache::shard_of(std::string_view token) 
 }
 
 std::shared_ptr<const VerifiedToken> VerifiedTokenCache::find(
-    std::string_view token, std::int64_t now, const std::shared_ptr<const jose::KeySet>& keys) const {
+    std::string_view token, std::int64_t now,
+    const std::shared_ptr<const jose::KeySet>& keys) const {
   Shard& shard = shard_of(token);
   std::lock_guard lock(shard.mutex);
   // GCC 12's unordered_map has no heterogeneous lookup: the key is built for the lookup.
@@ -25,7 +26,8 @@ std::shared_ptr<const VerifiedToken> VerifiedTokenCache::find(
   return it->second.verified;
 }
 
-void VerifiedTokenCache::insert(std::string_view token, std::shared_ptr<const VerifiedToken> verified,
+void VerifiedTokenCache::insert(std::string_view token,
+                                std::shared_ptr<const VerifiedToken> verified,
                                 std::shared_ptr<const jose::KeySet> keys) {
   Shard& shard = shard_of(token);
   std::lock_guard lock(shard.mutex);

@@ -27,10 +27,10 @@ struct VerifiedToken {
   boost::json::object claims;
   std::string json;  // the claims serialized, for answers that return them whole
   std::string jti;
-  std::string sid;   // empty when the token has none
+  std::string sid;  // empty when the token has none
   std::string sub;
   std::string client_id;
-  std::int64_t issued_ms = 0;  // Unix milliseconds (access_token.h, issued_at_ms)
+  std::int64_t issued_ms = 0;    // Unix milliseconds (access_token.h, issued_at_ms)
   std::int64_t valid_until = 0;  // exp plus leeway, Unix seconds
 };
 

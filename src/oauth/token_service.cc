@@ -23,7 +23,7 @@ std::expected<TokenPlan, OAuthError> TokenService::plan(const TokenRequest& requ
 }
 
 std::expected<TokenResponse, OAuthError> TokenService::exchange(const TokenRequest& request,
-                                                               const TokenPlan& plan) const {
+                                                                const TokenPlan& plan) const {
   auto client = clients_.authenticate(plan.client, request.remote_address);
   if (!client) return std::unexpected(client.error());
   if (!client->allows_grant(plan.grant_type)) {

@@ -263,8 +263,9 @@ PasswordHasher::PasswordHasher(core::Random& random, Argon2Params params)
     return text;
   };
   dummy_hash_ = "$argon2id$v=19$m=" + std::to_string(params_.memory_kib) +
-                ",t=" + std::to_string(params_.iterations) + ",p=" +
-                std::to_string(params_.parallelism) + "$" + b64(kSaltBytes) + "$" + b64(kHashBytes);
+                ",t=" + std::to_string(params_.iterations) +
+                ",p=" + std::to_string(params_.parallelism) + "$" + b64(kSaltBytes) + "$" +
+                b64(kHashBytes);
 }
 
 std::expected<std::string, HashError> PasswordHasher::hash(std::string_view password) const {

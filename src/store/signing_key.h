@@ -10,9 +10,9 @@
 namespace tessera::store {
 
 struct SigningKeyRecord {
-  std::string kid;         // RFC 7638 thumbprint
-  std::string alg;         // "EdDSA", "ES256", "RS256" or "PS256"
-  std::string public_jwk;  // JSON text, public members only
+  std::string kid;             // RFC 7638 thumbprint
+  std::string alg;             // "EdDSA", "ES256", "RS256" or "PS256"
+  std::string public_jwk;      // JSON text, public members only
   std::string sealed_private;  // base64url of the sealed PKCS#8; never logged
   core::TimePoint created_at;
   // From when the key signs new tokens (published before then, so caches learn it first).

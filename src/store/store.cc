@@ -18,8 +18,8 @@ std::string_view to_string(StoreError e) {
 CountedFailure count_failure(const std::optional<ThrottleRecord>& before, core::TimePoint now,
                              const ThrottlePolicy& policy) {
   const core::TimePoint t = std::chrono::floor<std::chrono::seconds>(now);
-  ThrottleRecord record = before.value_or(
-      ThrottleRecord{.failures = 0, .window_start = t, .lockouts = 0, .locked_until = std::nullopt});
+  ThrottleRecord record = before.value_or(ThrottleRecord{
+      .failures = 0, .window_start = t, .lockouts = 0, .locked_until = std::nullopt});
   if (record.locked_until && *record.locked_until <= t) record.locked_until.reset();
   if (t - record.window_start >= policy.window) {
     record.failures = 0;
@@ -30,7 +30,8 @@ CountedFailure count_failure(const std::optional<ThrottleRecord>& before, core::
       .failures = record.failures, .lockouts = record.lockouts, .locked_until = std::nullopt};
   if (record.failures >= policy.threshold) {
     auto duration = policy.first_lockout;
-    for (std::int64_t i = 0; i < record.lockouts && duration < policy.max_lockout; ++i) duration *= 2;
+    for (std::int64_t i = 0; i < record.lockouts && duration < policy.max_lockout; ++i)
+      duration *= 2;
     duration = std::min(duration, policy.max_lockout);
     record.locked_until = t + duration;
     state.lockouts = ++record.lockouts;

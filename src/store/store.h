@@ -138,7 +138,8 @@ class RevocationLog {
   virtual ~RevocationLog() = default;
 
   // Logs an access-token revocation (by jti) until the token's expiry. Revoking twice is fine.
-  virtual StoreResult<void> revoke_access_token(std::string_view jti, core::TimePoint expires_at) = 0;
+  virtual StoreResult<void> revoke_access_token(std::string_view jti,
+                                                core::TimePoint expires_at) = 0;
   // Revocations logged after `after` (a sequence number; 0 for all) that have not expired at
   // `now`, in order. A store whose writers may commit out of sequence order (PostgreSQL) also
   // returns a margin of entries at or below `after`, so none is missed; callers de-duplicate.
@@ -158,8 +159,8 @@ class ThrottleStore {
   // When `key` or `other` (an account and the address it is tried from) is locked at `now`,
   // until when the later lock runs; std::nullopt when neither is. One read for both.
   virtual StoreResult<std::optional<core::TimePoint>> locked_until(std::string_view key,
-                                                                  std::string_view other,
-                                                                  core::TimePoint now) = 0;
+                                                                   std::string_view other,
+                                                                   core::TimePoint now) = 0;
   // Counts a failure at `now` by count_failure's rules, in one transaction with the read of
   // the key's counters. Returns what the failure did.
   virtual StoreResult<ThrottleState> record_failure(std::string_view key, core::TimePoint now,

@@ -15,7 +15,7 @@
 namespace tessera::store {
 
 struct ThrottlePolicy {
-  std::int64_t threshold;           // failures within `window` that lock the key
+  std::int64_t threshold;  // failures within `window` that lock the key
   std::chrono::seconds window;
   std::chrono::seconds first_lockout;  // doubled with each lockout in a row
   std::chrono::seconds max_lockout;

@@ -26,7 +26,7 @@ struct Target {
   std::string host;
   std::string port;
   std::string authority;  // for Host: the host and any explicit port, as in the URL
-  std::string path;  // with query
+  std::string path;       // with query
 };
 
 std::expected<Target, std::string> parse_target(std::string_view url) {
@@ -81,7 +81,8 @@ asio::awaitable<FetchResult> get(const Target& target, std::chrono::seconds time
                                  std::size_t max_body) {
   const auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
-  const auto endpoints = co_await resolver.async_resolve(target.host, target.port, asio::use_awaitable);
+  const auto endpoints =
+      co_await resolver.async_resolve(target.host, target.port, asio::use_awaitable);
   if (!target.https) {
     beast::tcp_stream stream(executor);
     stream.expires_after(timeout);

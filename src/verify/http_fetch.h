@@ -19,8 +19,7 @@ struct FetchResult {
 };
 
 // `url`: http:// or https://. The error is one line.
-std::expected<FetchResult, std::string> http_get(std::string_view url,
-                                                 std::chrono::seconds timeout,
+std::expected<FetchResult, std::string> http_get(std::string_view url, std::chrono::seconds timeout,
                                                  std::size_t max_body_bytes);
 
 // Whether `url` is an absolute http(s) URL with a host.

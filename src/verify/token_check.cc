@@ -159,8 +159,10 @@ std::expected<Claims, VerifyError> verify_with(std::string_view token, const jos
   if (!payload) return std::unexpected(map_error(payload.error()));
   auto impl = std::make_unique<Claims::Impl>();
   // RFC 9068 section 2.2: sub, client_id and jti are required strings.
-  for (auto [name, field] : {std::pair{"sub", &impl->subject}, {"client_id", &impl->client_id},
-                             {"jti", &impl->jti}, {"iss", &impl->issuer}}) {
+  for (auto [name, field] : {std::pair{"sub", &impl->subject},
+                             {"client_id", &impl->client_id},
+                             {"jti", &impl->jti},
+                             {"iss", &impl->issuer}}) {
     const core::StrictJsonMembers::Member* m = claims.find(name);
     if (m == nullptr || !m->string) return std::unexpected(VerifyError::kMissingClaim);
     *field = *m->string;

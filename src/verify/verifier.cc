@@ -36,10 +36,10 @@ struct Verifier::Impl {
 
   mutable std::mutex mutex;
   mutable std::condition_variable wake;
-  bool stopping = false;                 // guarded by mutex
-  mutable bool refetch_wanted = false;   // guarded by mutex
-  std::optional<std::string> last_error; // guarded by mutex
-  std::string jwks_uri;                  // the background thread's own
+  bool stopping = false;                  // guarded by mutex
+  mutable bool refetch_wanted = false;    // guarded by mutex
+  std::optional<std::string> last_error;  // guarded by mutex
+  std::string jwks_uri;                   // the background thread's own
   std::thread thread;
 
   // One round: discovery if needed, then the JWKS. Returns how long to wait before the next.
@@ -80,7 +80,8 @@ std::chrono::seconds Verifier::Impl::fetch_once(std::chrono::seconds& backoff) {
     if (issuer->get_string() != options.issuer) {
       return fail(url + ": names issuer " + std::string(issuer->get_string()));
     }
-    if (!detail::is_http_url(uri->get_string())) return fail(url + ": jwks_uri is not an http(s) URL");
+    if (!detail::is_http_url(uri->get_string()))
+      return fail(url + ": jwks_uri is not an http(s) URL");
     // Keys fetched in clear would let anyone on the path plant their own.
     if (detail::is_https_url(options.issuer) && !detail::is_https_url(uri->get_string())) {
       return fail(url + ": jwks_uri is not https, though the issuer is");
@@ -89,7 +90,8 @@ std::chrono::seconds Verifier::Impl::fetch_once(std::chrono::seconds& backoff) {
   }
   auto got = detail::http_get(jwks_uri, options.fetch_timeout, kMaxDocumentBytes);
   if (!got) return fail(got.error());
-  if (got->status != 200) return fail("GET " + jwks_uri + ": status " + std::to_string(got->status));
+  if (got->status != 200)
+    return fail("GET " + jwks_uri + ": status " + std::to_string(got->status));
   auto parsed = jose::parse_jwks(got->body);
   if (!parsed) return fail(jwks_uri + ": " + parsed.error());
   key_count.store(parsed->used);

@@ -15,9 +15,9 @@ namespace tessera::admin {
 namespace {
 
 using oauth::ErrorCode;
+using oauth::fails_with;
 using oauth::OAuthError;
 using oauth::TokenResponse;
-using oauth::fails_with;
 
 using ::testing::ElementsAre;
 using ::testing::Optional;
@@ -290,9 +290,11 @@ struct Login {
 };
 
 Login login(test::OAuthWorld& world, std::string_view name, std::string_view password) {
-  auto response = world.service.handle(test::form(
-      {{"grant_type", "password"}, {"username", std::string(name)}, {"password", std::string(password)}}));
-  if (!response || !response->refresh_token) throw std::runtime_error("login failed: " + describe(response));
+  auto response = world.service.handle(test::form({{"grant_type", "password"},
+                                                   {"username", std::string(name)},
+                                                   {"password", std::string(password)}}));
+  if (!response || !response->refresh_token)
+    throw std::runtime_error("login failed: " + describe(response));
   return {response->access_token, *response->refresh_token};
 }
 
@@ -330,7 +332,8 @@ TEST_F(UserAdminTest, DisablingOrRemovingAUserRefusesEveryAccessTokenOfTheirs) {
   for (const bool remove : {false, true}) {
     world_.add_user("carol", "carols password");
     const Login carol = login(world_, "carol", "carols password");
-    auto lone = world_.tokens.issue({.subject = "carol", .client_id = "no-refresh", .audience = "", .scope = {}});
+    auto lone = world_.tokens.issue(
+        {.subject = "carol", .client_id = "no-refresh", .audience = "", .scope = {}});
     ASSERT_TRUE(lone.has_value());
     ASSERT_TRUE(world_.tokens.verify(lone->access_token).has_value());
 

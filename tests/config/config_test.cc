@@ -485,7 +485,8 @@ TEST_F(LoadConfig, MaxConnectionsPerAddressDefaultsTo1024AndIsBounded) {
   EXPECT_EQ(loaded().max_connections_per_address, 64u);
   for (const char* bad : {"0", "10001", "many", "-1"}) {
     env_ = {{"TESSERA_MAX_CONNECTIONS_PER_ADDRESS", bad}};
-    EXPECT_EQ(error(), "TESSERA_MAX_CONNECTIONS_PER_ADDRESS: expected a whole number from 1 to 10000")
+    EXPECT_EQ(error(),
+              "TESSERA_MAX_CONNECTIONS_PER_ADDRESS: expected a whole number from 1 to 10000")
         << bad;
   }
 }
@@ -496,8 +497,9 @@ TEST_F(LoadConfig, MetricsTokenIsUnsetByDefaultAndMustBeLongEnough) {
   EXPECT_EQ(loaded().metrics_token, "scrape-token-0123456789");
   for (const char* bad : {"short", "has a space in it ok", "line\nbreak-0123456789"}) {
     env_ = {{"TESSERA_METRICS_TOKEN", bad}};
-    EXPECT_EQ(error(), "TESSERA_METRICS_TOKEN: must be 16 to 512 characters without spaces or "
-                       "control characters")
+    EXPECT_EQ(error(),
+              "TESSERA_METRICS_TOKEN: must be 16 to 512 characters without spaces or "
+              "control characters")
         << bad;
     EXPECT_EQ(error().find(bad), std::string::npos) << "a secret is never quoted";
   }
@@ -572,8 +574,8 @@ TEST_F(LoadConfig, AsksTheEnvironmentOnlyForTesseraVariables) {
         "TESSERA_SECRET_KEY", "TESSERA_ACCESS_TOKEN_TTL", "TESSERA_REFRESH_TOKEN_TTL",
         "TESSERA_KEY_ROTATION", "TESSERA_KEY_PUBLISH_DELAY", "TESSERA_KEY_ENCRYPTION_KEY",
         "TESSERA_TLS_CERT", "TESSERA_TLS_KEY", "TESSERA_ADMIN_USERNAME", "TESSERA_ADMIN_PASSWORD",
-        "TESSERA_THREADS", "TESSERA_LOG", "TESSERA_ALLOW_INSECURE_HTTP",
-        "TESSERA_DATABASE_POOL", "TESSERA_TRUSTED_PROXIES"}) {
+        "TESSERA_THREADS", "TESSERA_LOG", "TESSERA_ALLOW_INSECURE_HTTP", "TESSERA_DATABASE_POOL",
+        "TESSERA_TRUSTED_PROXIES"}) {
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
   }
 }

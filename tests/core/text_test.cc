@@ -23,9 +23,9 @@ TEST(DecodeUtf8, ReadsEachLengthOfSequence) {
 }
 
 TEST(DecodeUtf8, RefusesWhatRfc3629Forbids) {
-  for (const std::string& bad : {"\xff"s, "\x80"s, "\xc3"s, "\xc3("s, "\xc0\xaf"s, "\xe0\x80\xaf"s,
-                                 "\xed\xa0\x80"s /* surrogate */, "\xf4\x90\x80\x80"s,
-                                 "\xf5\x80\x80\x80"s, "\xe2\x82"s}) {
+  for (const std::string& bad :
+       {"\xff"s, "\x80"s, "\xc3"s, "\xc3("s, "\xc0\xaf"s, "\xe0\x80\xaf"s,
+        "\xed\xa0\x80"s /* surrogate */, "\xf4\x90\x80\x80"s, "\xf5\x80\x80\x80"s, "\xe2\x82"s}) {
     EXPECT_FALSE(decode_utf8(bad, 0).has_value()) << testing::PrintToString(bad);
   }
 }
@@ -36,7 +36,10 @@ TEST(ReplaceInvalidUtf8, KeepsValidTextAsItIs) {
 }
 
 TEST(ReplaceInvalidUtf8, ReplacesEachBadByteWithU_FFFD) {
-  EXPECT_EQ(replace_invalid_utf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(replace_invalid_utf8("a\xff"
+                                 "b"),
+            "a\xef\xbf\xbd"
+            "b");
   EXPECT_EQ(replace_invalid_utf8("\xc3"), "\xef\xbf\xbd");
   EXPECT_EQ(replace_invalid_utf8("\xed\xa0\x80!"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!");
   EXPECT_EQ(replace_invalid_utf8("\xc3\xa4\x80"), "\xc3\xa4\xef\xbf\xbd");

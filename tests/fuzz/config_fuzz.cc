@@ -28,7 +28,8 @@ class ConfigFile {
  public:
   ConfigFile() {
     const char* tmp = std::getenv("TMPDIR");
-    path_ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/tessera-config-fuzz-XXXXXX";
+    path_ =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/tessera-config-fuzz-XXXXXX";
     fd_ = ::mkstemp(path_.data());
     if (fd_ < 0) fuzz::fail("mkstemp failed", path_);
   }

@@ -75,7 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   if (const auto basic = core::base64_decode(input)) {
-    if (base64_encode(*basic) != input) fuzz::fail("base64: two encodings of one byte string", input);
+    if (base64_encode(*basic) != input)
+      fuzz::fail("base64: two encodings of one byte string", input);
     const std::size_t colon = basic->find(':');
     if (colon != std::string::npos) {
       (void)http::form_decode(std::string_view(*basic).substr(0, colon));

@@ -37,6 +37,8 @@
 #include <string_view>
 #include <vector>
 
+#include "admin/client_admin.h"
+#include "admin/user_admin.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
@@ -48,7 +50,6 @@
 #include "jose/hmac_key.h"
 #include "jose/key_source.h"
 #include "oauth/access_token.h"
-#include "admin/client_admin.h"
 #include "oauth/client_authenticator.h"
 #include "oauth/discovery.h"
 #include "oauth/grants/client_credentials.h"
@@ -60,7 +61,6 @@
 #include "oauth/revocation_list.h"
 #include "oauth/throttle.h"
 #include "oauth/token_service.h"
-#include "admin/user_admin.h"
 #include "oauth/userinfo.h"
 #include "password/password_hasher.h"
 #include "password/secret_cache.h"
@@ -93,8 +93,9 @@ T must(T result, std::string_view what) {
 // store syncs every write.
 struct TempDir {
   TempDir() {
-    const std::filesystem::path base =
-        std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+    const std::filesystem::path base = std::filesystem::is_directory("/dev/shm")
+                                           ? "/dev/shm"
+                                           : std::filesystem::temp_directory_path();
     std::string pattern = (base / "tessera-http-fuzz-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) fuzz::fail("mkdtemp failed", pattern);
     path = pattern;
@@ -116,7 +117,8 @@ std::unique_ptr<store::Store> open_store(const TempDir& dir, const core::Clock& 
 struct World {
   World() {
     core::set_log_level(core::LogLevel::kError);
-    service.add(std::make_unique<oauth::PasswordGrant>(store->users(), hasher, tokens, &refresh, &throttle));
+    service.add(std::make_unique<oauth::PasswordGrant>(store->users(), hasher, tokens, &refresh,
+                                                       &throttle));
     service.add(std::make_unique<oauth::ClientCredentialsGrant>(tokens));
     service.add(std::make_unique<oauth::RefreshTokenGrant>(store->users(), refresh, tokens));
     must(admin.add("alice", "correct horse", {"a", "b", "finance:read"}), "add alice");
@@ -130,8 +132,12 @@ struct World {
                            .scopes = {"a", "b"},
                            .audience = "api"}),
          "add client app");
-    must(client_admin.add({.id = "spa", .is_public = true, .secret = std::nullopt, .grants = {},
-                           .scopes = {"a"}, .audience = ""}),
+    must(client_admin.add({.id = "spa",
+                           .is_public = true,
+                           .secret = std::nullopt,
+                           .grants = {},
+                           .scopes = {"a"},
+                           .audience = ""}),
          "add client spa");
     http::register_routes(router, services);
   }
@@ -152,21 +158,24 @@ struct World {
                              clock,
                              random,
                              &revoked};
-  oauth::RefreshTokens refresh{store->refresh_tokens(), oauth::RefreshSettings{}, clock, random, revoked};
+  oauth::RefreshTokens refresh{store->refresh_tokens(), oauth::RefreshSettings{}, clock, random,
+                               revoked};
   password::VerifiedSecretCache secret_cache{clock, random};
   oauth::LoginThrottle throttle{store->throttles(), throttle_clock};
   oauth::ClientAuthenticator clients{store->clients(), hasher, secret_cache, &throttle};
   oauth::TokenService service{clients};
   admin::UserAdmin admin{*store, hasher, random, clock, &refresh};
-  admin::ClientAdmin client_admin{*store, hasher, random, clock, std::chrono::seconds(15 * 60 + 10)};
+  admin::ClientAdmin client_admin{*store, hasher, random, clock,
+                                  std::chrono::seconds(15 * 60 + 10)};
   oauth::UserInfo userinfo{store->users()};
-  oauth::Introspection introspection{tokens, refresh, store->users(), store->clients(), std::string(kIssuer)};
+  oauth::Introspection introspection{tokens, refresh, store->users(), store->clients(),
+                                     std::string(kIssuer)};
   oauth::Revocation revocation{tokens, refresh, store->revocations(), revoked, clock};
-  oauth::ServerMetadata metadata{{.issuer = std::string(kIssuer),
-                                  .grant_types = {"password", "client_credentials", "refresh_token"},
-                                  .token_endpoint_auth_methods = {"client_secret_basic",
-                                                                  "client_secret_post", "none"},
-                                  .signing_algorithms = {"HS256"}}};
+  oauth::ServerMetadata metadata{
+      {.issuer = std::string(kIssuer),
+       .grant_types = {"password", "client_credentials", "refresh_token"},
+       .token_endpoint_auth_methods = {"client_secret_basic", "client_secret_post", "none"},
+       .signing_algorithms = {"HS256"}}};
   oauth::Discovery discovery{metadata, store->users(), store->clients()};
   http::WorkerPool credential_pool{1, 16};
   http::WorkerPool blocking_pool{1, 16};

@@ -46,7 +46,8 @@ void check_key(const boost::json::object& jwk) {
   if (n != nullptr && n->is_string() && n->get_string().size() > kMaxSigningModulusChars) return;
   const auto signature = (*key)->sign("header.payload");
   if (!signature) return;
-  if (!(*key)->verify("header.payload", *signature) || !(*again)->verify("header.payload", *signature)) {
+  if (!(*key)->verify("header.payload", *signature) ||
+      !(*again)->verify("header.payload", *signature)) {
     tessera::fuzz::fail("a key from a private JWK signs what its public key does not verify",
                         boost::json::serialize(jwk));
   }

@@ -97,7 +97,8 @@ void round_trip(const jose::SigningKey& key, std::string_view payload) {
   if (payload.empty() || token->size() > jose::kMaxTokenBytes) return;
   const auto verified = jose::verify_compact(*token, keys().set, kAll);
   if (!verified) tessera::fuzz::fail("verify_compact refused what sign_compact made", *token);
-  if (verified->payload() != payload) tessera::fuzz::fail("payload changed in a round trip", *token);
+  if (verified->payload() != payload)
+    tessera::fuzz::fail("payload changed in a round trip", *token);
 }
 
 }  // namespace

@@ -27,8 +27,7 @@ TEST(ClientAddressTest, TheRightmostAddressNoTrustedProxyVouchesForWins) {
   // The client put "1.2.3.4" in its own header; nginx appended the address it saw.
   EXPECT_EQ(client_address("127.0.0.1", "1.2.3.4, 203.0.113.7", kProxies), "203.0.113.7");
   // Through two trusted proxies.
-  EXPECT_EQ(client_address("127.0.0.1", "1.2.3.4, 203.0.113.7, 10.0.0.2", kProxies),
-            "203.0.113.7");
+  EXPECT_EQ(client_address("127.0.0.1", "1.2.3.4, 203.0.113.7, 10.0.0.2", kProxies), "203.0.113.7");
 }
 
 TEST(ClientAddressTest, AMalformedEntryStopsTheWalkAtTheLastGoodAddress) {

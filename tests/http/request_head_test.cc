@@ -43,25 +43,27 @@ TEST(CheckRequestHead, AcceptsASingleChunkedCodingHoweverWritten) {
 
 // RFC 9112 section 6.1: a coding the server does not understand is 501, whatever comes after.
 TEST(CheckRequestHead, RefusesEveryOtherTransferCodingWith501) {
-  for (const char* te : {"identity", "gzip, chunked", "chunked, gzip", "deflate", "chunked;x=1",
-                         "x-custom"}) {
+  for (const char* te :
+       {"identity", "gzip, chunked", "chunked, gzip", "deflate", "chunked;x=1", "x-custom"}) {
     EXPECT_EQ(check_request_head(head({{"Host", "a"}, {"Transfer-Encoding", te}})),
               HeadRefusal::kUnknownTransferCoding)
         << te;
   }
   // Split over two field lines, the list is the same.
-  EXPECT_EQ(check_request_head(
-                head({{"Host", "a"}, {"Transfer-Encoding", "gzip"}, {"Transfer-Encoding", "chunked"}})),
+  EXPECT_EQ(check_request_head(head(
+                {{"Host", "a"}, {"Transfer-Encoding", "gzip"}, {"Transfer-Encoding", "chunked"}})),
             HeadRefusal::kUnknownTransferCoding);
-  EXPECT_EQ(refusal_response(HeadRefusal::kUnknownTransferCoding).result(), Status::not_implemented);
+  EXPECT_EQ(refusal_response(HeadRefusal::kUnknownTransferCoding).result(),
+            Status::not_implemented);
 }
 
 TEST(CheckRequestHead, RefusesChunkedTwiceAnEmptyCodingAndTransferEncodingOnHttp10) {
   EXPECT_EQ(check_request_head(head({{"Host", "a"}, {"Transfer-Encoding", "chunked, chunked"}})),
             HeadRefusal::kBadTransferEncoding);
-  EXPECT_EQ(check_request_head(
-                head({{"Host", "a"}, {"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}})),
-            HeadRefusal::kBadTransferEncoding);
+  EXPECT_EQ(
+      check_request_head(head(
+          {{"Host", "a"}, {"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}})),
+      HeadRefusal::kBadTransferEncoding);
   EXPECT_EQ(check_request_head(head({{"Host", "a"}, {"Transfer-Encoding", ""}})),
             HeadRefusal::kBadTransferEncoding);
   EXPECT_EQ(check_request_head(head({{"Transfer-Encoding", "chunked"}}, 10)),

@@ -487,8 +487,8 @@ TEST_F(VerifyCompact, AHeaderThatDiffersFromTheRememberedOneIsCheckedInFull) {
   ASSERT_TRUE(Succeeds(verify(token(R"({"alg":"HS256","typ":"JWT"})"))));
   EXPECT_TRUE(FailsWith(verify(token(R"({"alg":"HS256","typ":"JWT","jku":"x"})")),
                         Error::kForbiddenHeader));
-  EXPECT_TRUE(FailsWith(verify(token(R"({"alg":"HS256","typ":"JWT","typ":"JWT"})")),
-                        Error::kBadJson));
+  EXPECT_TRUE(
+      FailsWith(verify(token(R"({"alg":"HS256","typ":"JWT","typ":"JWT"})")), Error::kBadJson));
   EXPECT_TRUE(FailsWith(verify(token(R"({"alg":"HS256","typ":"JWT","crit":[]})")),
                         Error::kUnsupportedCritical));
 }

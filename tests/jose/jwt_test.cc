@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/serialize.hpp>
-#include <cstddef>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <fstream>
 #include <map>
@@ -87,8 +87,8 @@ class VerifyJwt : public testing::Test {
 
 TEST_F(VerifyJwt, MembersReturnsThePayloadTextAsSignedAndItsTopLevelClaims) {
   const std::string text = "{ \"sub\" : \"al\\u0069ce\",\n \"iss\":\"https:\\/\\/auth.example\"," +
-                           std::string(" \"iat\":") + num(kNow - 60) + ", \"exp\":" +
-                           num(kNow + 840) + ".75, \"o\":{\"sub\":\"x\"} }";
+                           std::string(" \"iat\":") + num(kNow - 60) +
+                           ", \"exp\":" + num(kNow + 840) + ".75, \"o\":{\"sub\":\"x\"} }";
   core::StrictJsonMembers claims;
   const auto payload = verify_jwt_members(token(text), keys_, policy_, kNowTime, claims);
   ASSERT_TRUE(Succeeds(payload));

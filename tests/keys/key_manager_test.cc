@@ -142,8 +142,8 @@ class KeyManagerTest : public ::testing::Test {
   }
 
   KeyManager& manager(const std::string& secret = kSecret, store::Store* store = nullptr) {
-    managers_.push_back(std::make_unique<KeyManager>((store ? *store : *store_).keys(), sealer(secret),
-                                                     kPolicy, clock_, random_));
+    managers_.push_back(std::make_unique<KeyManager>((store ? *store : *store_).keys(),
+                                                     sealer(secret), kPolicy, clock_, random_));
     return *managers_.back();
   }
 

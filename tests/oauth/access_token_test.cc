@@ -270,8 +270,11 @@ TEST_F(AccessTokensTest, ACachedTokenStillExpires) {
 
 TEST_F(AccessTokensTest, ACachedTokenIsRefusedOnceRevoked) {
   test::OAuthWorld world;
-  auto issued = world.tokens.issue(
-      {.subject = "alice", .client_id = "default", .audience = "", .scope = {}, .session_id = "fam"});
+  auto issued = world.tokens.issue({.subject = "alice",
+                                    .client_id = "default",
+                                    .audience = "",
+                                    .scope = {},
+                                    .session_id = "fam"});
   ASSERT_TRUE(issued.has_value());
   ASSERT_TRUE(world.tokens.verify_shared(issued->access_token).has_value());
   world.revoked.note({.kind = store::Revocation::Kind::kAccessToken,
@@ -281,8 +284,11 @@ TEST_F(AccessTokensTest, ACachedTokenIsRefusedOnceRevoked) {
   ASSERT_FALSE(by_jti.has_value());
   EXPECT_EQ(by_jti.error(), jose::Error::kRevoked);
 
-  auto other = world.tokens.issue(
-      {.subject = "bob", .client_id = "default", .audience = "", .scope = {}, .session_id = "fam2"});
+  auto other = world.tokens.issue({.subject = "bob",
+                                   .client_id = "default",
+                                   .audience = "",
+                                   .scope = {},
+                                   .session_id = "fam2"});
   ASSERT_TRUE(other.has_value());
   ASSERT_TRUE(world.tokens.verify_shared(other->access_token).has_value());
   world.revoked.note({.kind = store::Revocation::Kind::kFamily,
@@ -298,8 +304,10 @@ TEST_F(AccessTokensTest, ACachedTokenIsRefusedOnceRevoked) {
 TEST_F(AccessTokensTest, ASubjectOrClientRevocationRefusesTokensIssuedUpToItsTime) {
   test::OAuthWorld world;
   const auto issue = [&](std::string subject, std::string client) {
-    auto issued = world.tokens.issue(
-        {.subject = std::move(subject), .client_id = std::move(client), .audience = "", .scope = {}});
+    auto issued = world.tokens.issue({.subject = std::move(subject),
+                                      .client_id = std::move(client),
+                                      .audience = "",
+                                      .scope = {}});
     if (!issued) throw std::runtime_error("cannot issue");
     return issued->access_token;
   };
@@ -338,14 +346,16 @@ TEST_F(AccessTokensTest, ASubjectOrClientRevocationRefusesTokensIssuedUpToItsTim
 TEST_F(AccessTokensTest, ASubjectRevocationIsExactToTheMillisecond) {
   test::OAuthWorld world;
   world.clock.advance(std::chrono::milliseconds(400));
-  auto before = world.tokens.issue({.subject = "alice", .client_id = "web", .audience = "", .scope = {}});
+  auto before =
+      world.tokens.issue({.subject = "alice", .client_id = "web", .audience = "", .scope = {}});
   world.clock.advance(std::chrono::milliseconds(1));
   world.revoked.note({.kind = store::Revocation::Kind::kSubject,
                       .value = "alice",
                       .expires_at = world.clock.now() + std::chrono::hours(1),
                       .issued_until = world.clock.now()});
   world.clock.advance(std::chrono::milliseconds(1));
-  auto after = world.tokens.issue({.subject = "alice", .client_id = "web", .audience = "", .scope = {}});
+  auto after =
+      world.tokens.issue({.subject = "alice", .client_id = "web", .audience = "", .scope = {}});
   ASSERT_TRUE(before.has_value() && after.has_value());
   ASSERT_EQ(segment(before->access_token, 1).at("iat"), segment(after->access_token, 1).at("iat"))
       << "the same second";
@@ -389,7 +399,8 @@ class SwappableKeys final : public jose::KeySource {
 TEST_F(AccessTokensTest, ACachedTokenIsRefusedOnceItsKeyIsGone) {
   SwappableKeys keys(test::make_hmac_key(test::kSecret));
   AccessTokens tokens(keys, test::token_settings(), clock_, random_);
-  auto issued = tokens.issue({.subject = "alice", .client_id = "default", .audience = "", .scope = {}});
+  auto issued =
+      tokens.issue({.subject = "alice", .client_id = "default", .audience = "", .scope = {}});
   ASSERT_TRUE(issued.has_value());
   ASSERT_TRUE(tokens.verify_shared(issued->access_token).has_value());
   keys.use(test::make_hmac_key(std::string(40, 'z')));

@@ -25,27 +25,27 @@
 #include <utility>
 #include <vector>
 
+#include "admin/client_admin.h"
+#include "admin/user_admin.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
 #include "jose/hmac_key.h"
 #include "jose/key_source.h"
-#include "admin/client_admin.h"
+#include "oauth/access_token.h"
+#include "oauth/client_authenticator.h"
+#include "oauth/errors.h"
 #include "oauth/grants/client_credentials.h"
+#include "oauth/grants/password.h"
 #include "oauth/grants/refresh_token.h"
 #include "oauth/introspection.h"
 #include "oauth/refresh_tokens.h"
 #include "oauth/revocation.h"
 #include "oauth/revocation_list.h"
-#include "password/secret_cache.h"
-#include "oauth/access_token.h"
-#include "oauth/client_authenticator.h"
-#include "oauth/errors.h"
-#include "oauth/grants/password.h"
 #include "oauth/token_service.h"
-#include "admin/user_admin.h"
 #include "oauth/userinfo.h"
 #include "password/password_hasher.h"
+#include "password/secret_cache.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
@@ -230,13 +230,13 @@ struct OAuthWorld {
   // A confidential client with `secret`, or a public one when `secret` is empty.
   void add_client(std::string_view id, std::string_view secret, std::vector<std::string> grants,
                   const oauth::ScopeSet& scopes = {}, std::string audience = "") {
-    admin::NewClient client{.id = std::string(id),
-                            .is_public = secret.empty(),
-                            .secret = secret.empty() ? std::nullopt
-                                                     : std::optional<std::string>(secret),
-                            .grants = std::move(grants),
-                            .scopes = scopes,
-                            .audience = std::move(audience)};
+    admin::NewClient client{
+        .id = std::string(id),
+        .is_public = secret.empty(),
+        .secret = secret.empty() ? std::nullopt : std::optional<std::string>(secret),
+        .grants = std::move(grants),
+        .scopes = scopes,
+        .audience = std::move(audience)};
     if (auto ok = client_admin.add(client); !ok) throw std::runtime_error(ok.error());
   }
 

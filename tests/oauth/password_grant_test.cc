@@ -214,11 +214,11 @@ TEST_F(PasswordGrantTest, Argon2idHashWithOtherParametersIsRehashed) {
 // A hash nobody can verify is a fault of the database, not of the request: the user gets the
 // ordinary failed-login answer and the process carries on.
 TEST_F(PasswordGrantTest, UnusableStoredHashIsInvalidGrant) {
-  ASSERT_TRUE(world_.store
-                  ->users().add_user({.name = "mallory",
-                              .password_hash = "not a password hash",
-                              .scopes = {},
-                              .disabled = false})
+  ASSERT_TRUE(world_.store->users()
+                  .add_user({.name = "mallory",
+                             .password_hash = "not a password hash",
+                             .scopes = {},
+                             .disabled = false})
                   .has_value());
   EXPECT_TRUE(fails_with(login("mallory", "not a password hash"), ErrorCode::kInvalidGrant,
                          kBadCredentials));

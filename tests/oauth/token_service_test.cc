@@ -167,8 +167,8 @@ TEST_F(TokenServiceTest, EveryRefusedSecretCostsOneHash) {
     TokenRequest request = form({{"grant_type", "client_credentials"}});
     request.credentials = basic(id, "a-wrong-secret");
     const auto before = hashes.value();
-    EXPECT_TRUE(fails_with(world_.service.handle(request), ErrorCode::kInvalidClient,
-                           kClientAuthFailed))
+    EXPECT_TRUE(
+        fails_with(world_.service.handle(request), ErrorCode::kInvalidClient, kClientAuthFailed))
         << id;
     EXPECT_EQ(hashes.value() - before, 1u) << id;
   }
@@ -245,8 +245,9 @@ TEST_F(TokenServiceTest, ClientIsAuthenticatedBeforeThePasswordIsChecked) {
 
 // plan() answers from memory what needs neither the store nor a hash, on the I/O thread.
 TEST_F(TokenServiceTest, PlanRefusesWhatNeedsNoStoreNorHash) {
-  EXPECT_TRUE(fails_with(world_.service.plan(form({{"grant_type", "password"}, {"grant_type", "x"}})),
-                         ErrorCode::kInvalidRequest, "grant_type is repeated"));
+  EXPECT_TRUE(
+      fails_with(world_.service.plan(form({{"grant_type", "password"}, {"grant_type", "x"}})),
+                 ErrorCode::kInvalidRequest, "grant_type is repeated"));
   EXPECT_TRUE(fails_with(world_.service.plan(form({})), ErrorCode::kInvalidRequest,
                          "grant_type is required"));
   EXPECT_TRUE(fails_with(world_.service.plan(form({{"grant_type", "urn:unknown"}})),
@@ -298,9 +299,8 @@ TEST_F(TokenServiceMayHashTest, ThePasswordGrantAlwaysMayHash) {
 }
 
 TEST_F(TokenServiceMayHashTest, RequestsWithoutASecretToCheckNeedNoHash) {
-  EXPECT_FALSE(may_hash(form({{"grant_type", "refresh_token"},
-                                             {"refresh_token", "x"},
-                                             {"client_id", "default"}})));
+  EXPECT_FALSE(may_hash(
+      form({{"grant_type", "refresh_token"}, {"refresh_token", "x"}, {"client_id", "default"}})));
   EXPECT_FALSE(may_hash(form({{"grant_type", "urn:unknown"}})));
   EXPECT_FALSE(may_hash(form({})));
 }
@@ -320,13 +320,13 @@ TEST_F(TokenServiceMayHashTest, ASecretNeedsNoHashOnlyOnceItVerified) {
   EXPECT_FALSE(may_hash(service_request(kServiceSecret)));
   // The same secret sent in the form is the same pair.
   EXPECT_FALSE(may_hash(form({{"grant_type", "client_credentials"},
-                                             {"client_id", "svc"},
-                                             {"client_secret", std::string(kServiceSecret)}})));
+                              {"client_id", "svc"},
+                              {"client_secret", std::string(kServiceSecret)}})));
   // Only successes are remembered: a wrong secret always hashes.
   const TokenRequest wrong = service_request("service-secret-0123456788");
   EXPECT_TRUE(may_hash(wrong));
-  EXPECT_TRUE(fails_with(world_.service.handle(wrong), ErrorCode::kInvalidClient,
-                         kClientAuthFailed));
+  EXPECT_TRUE(
+      fails_with(world_.service.handle(wrong), ErrorCode::kInvalidClient, kClientAuthFailed));
   EXPECT_TRUE(may_hash(wrong));
 }
 

@@ -218,8 +218,10 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
   EXPECT_EQ((*log)[1].sequence, 2);
   EXPECT_EQ((*log)[1].kind, Revocation::Kind::kFamily);
   // The next entry comes after every sequence ever handed out, the purged one included.
-  ASSERT_TRUE(store->refresh_tokens().revoke_subject("alice", clock_.now(), clock_.now(),
-                                    clock_.now() + std::chrono::minutes(20)).has_value());
+  ASSERT_TRUE(store->refresh_tokens()
+                  .revoke_subject("alice", clock_.now(), clock_.now(),
+                                  clock_.now() + std::chrono::minutes(20))
+                  .has_value());
   auto next = store->revocations().revocations_since(2, clock_.now());
   ASSERT_TRUE(next.has_value());
   ASSERT_EQ(next->size(), 1u);

@@ -14,10 +14,8 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 
 const core::TimePoint kT0 = std::chrono::sys_seconds{seconds{1700000000}};
-constexpr ThrottlePolicy kPolicy{.threshold = 3,
-                                 .window = minutes(15),
-                                 .first_lockout = minutes(1),
-                                 .max_lockout = minutes(5)};
+constexpr ThrottlePolicy kPolicy{
+    .threshold = 3, .window = minutes(15), .first_lockout = minutes(1), .max_lockout = minutes(5)};
 
 // `n` failures at `at`, from `record`.
 ThrottleRecord fail(std::optional<ThrottleRecord> record, int n, core::TimePoint at) {

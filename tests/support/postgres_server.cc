@@ -21,7 +21,8 @@ std::string find_bin() {
     const std::string bin = "/usr/lib/postgresql/" + std::to_string(version) + "/bin";
     if (std::filesystem::exists(bin + "/initdb")) return bin;
   }
-  throw std::runtime_error("no PostgreSQL server binaries under /usr/lib/postgresql (package postgresql)");
+  throw std::runtime_error(
+      "no PostgreSQL server binaries under /usr/lib/postgresql (package postgresql)");
 }
 
 int free_port() {
@@ -43,8 +44,10 @@ int free_port() {
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (const char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out.push_back(c);
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out.push_back(c);
   }
   return out + "'";
 }
@@ -89,7 +92,8 @@ PostgresServer::~PostgresServer() {
 }
 
 std::string PostgresServer::run_as_owner(const std::string& command) const {
-  const std::string full = as_nobody_ ? "runuser -u nobody -- sh -c " + shell_quote(command) : command;
+  const std::string full =
+      as_nobody_ ? "runuser -u nobody -- sh -c " + shell_quote(command) : command;
   return std::system(full.c_str()) == 0 ? "" : "failed";
 }
 
@@ -106,7 +110,8 @@ void PostgresServer::start() {
 }
 
 void PostgresServer::stop() {
-  run_as_owner(bin_ + "/pg_ctl -D " + shell_quote(dir_ + "/data") + " -m fast -w stop >/dev/null 2>&1");
+  run_as_owner(bin_ + "/pg_ctl -D " + shell_quote(dir_ + "/data") +
+               " -m fast -w stop >/dev/null 2>&1");
 }
 
 void PostgresServer::restart() {
@@ -119,7 +124,8 @@ std::string PostgresServer::url(const std::string& database) const {
 }
 
 std::string PostgresServer::create_database() {
-  const std::string name = "t" + std::to_string(::getpid()) + "_" + std::to_string(next_database_++);
+  const std::string name =
+      "t" + std::to_string(::getpid()) + "_" + std::to_string(next_database_++);
   if (std::system(("psql -q -h 127.0.0.1 -p " + std::to_string(port_) +
                    " -U postgres -d postgres -c " + shell_quote("CREATE DATABASE " + name) +
                    " >/dev/null")

@@ -93,7 +93,8 @@ TEST(VerifierCreate, RefusesAPlainHttpJwksUriForAnHttpsIssuer) {
                           "jwks_uri must be https when the issuer is, not "
                           "'http://auth.example.com/jwks'"));
   // An http issuer (development on loopback) may name an http JWKS.
-  EXPECT_TRUE(Verifier::create({.issuer = "http://127.0.0.1:9", .jwks_uri = "http://127.0.0.1:9/jwks",
+  EXPECT_TRUE(Verifier::create({.issuer = "http://127.0.0.1:9",
+                                .jwks_uri = "http://127.0.0.1:9/jwks",
                                 .fetch_timeout = std::chrono::seconds(1)})
                   .has_value());
 }

@@ -153,8 +153,9 @@ std::string hand_written_claims() {
   return "{ \"sid\" : \"s\\u00e9ssion-\xe2\x82\xac\",\n"
          "  \"sub\":\"al\\u0069ce\", \"iss\":\"https:\\/\\/auth.example.com\",\n"
          "  \"aud\":[\"other\",\"finance-api\"], \"client_id\":\"finance-app\",\n"
-         "  \"scope\":\"openid  finance:read\", \"iat\":" + std::to_string(kNow - 60) +
-         ", \"exp\":" + std::to_string(kNow + 600) + ".5, \"jti\":\"jti-\\\"1\\\"\",\n"
+         "  \"scope\":\"openid  finance:read\", \"iat\":" +
+         std::to_string(kNow - 60) + ", \"exp\":" + std::to_string(kNow + 600) +
+         ".5, \"jti\":\"jti-\\\"1\\\"\",\n"
          "  \"name\":\"\\ud83d\\ude00 \\t\", \"nested\":{\"deep\":\"x\"} }";
 }
 
@@ -200,7 +201,8 @@ TEST_F(Verify, APayloadSpelledDifferentlyGivesTheSameClaimsAsItsCanonicalForm) {
 
 TEST_F(Verify, StringClaimReadsAPayloadLargerThanItsStackBuffer) {
   json::object payload = claims();
-  for (int i = 0; i < 40; ++i) payload["extra-" + std::to_string(i)] = std::string(40, 'a' + i % 26);
+  for (int i = 0; i < 40; ++i)
+    payload["extra-" + std::to_string(i)] = std::string(40, 'a' + i % 26);
   payload["last"] = "found";
   const auto verified = verify(token(payload));
   ASSERT_TRUE(Succeeds(verified));
@@ -374,7 +376,8 @@ TEST_F(Verify, EachCallIsCheckedAgainstThePolicyItPasses) {
   const VerifyPolicy strict{.issuer = std::string(kIssuer), .audience = "other-api"};
   for (int round = 0; round < 2; ++round) {
     EXPECT_TRUE(Succeeds(verify(t)));
-    EXPECT_TRUE(FailsWith(tessera::verify(t, keys_, strict, kNowTime), VerifyError::kWrongAudience));
+    EXPECT_TRUE(
+        FailsWith(tessera::verify(t, keys_, strict, kNowTime), VerifyError::kWrongAudience));
   }
 }
 
@@ -565,9 +568,9 @@ TEST(KeySet, AForgedTokenUnderADegenerateKeyInTheJwksDoesNotVerify) {
                          const auto& make_signature) {
     json::object jwk = json::parse(jwk_text).as_object();
     jwk["kid"] = "planted";
-    const std::string input =
-        test::b64(json::serialize(json::object{{"alg", alg}, {"typ", "at+jwt"}, {"kid", "planted"}})) +
-        "." + payload;
+    const std::string input = test::b64(json::serialize(json::object{
+                                  {"alg", alg}, {"typ", "at+jwt"}, {"kid", "planted"}})) +
+                              "." + payload;
     const auto keys = KeySet::from_jwks(json::serialize(json::object{{"keys", json::array{jwk}}}));
     EXPECT_TRUE(Accepted(keys));
     EXPECT_EQ(keys->size(), 0u) << jwk_text;
@@ -584,19 +587,20 @@ TEST(KeySet, AForgedTokenUnderADegenerateKeyInTheJwksDoesNotVerify) {
                         VerifyError::kUnknownKey));
   // RSA with e = 1: the signature is the PKCS#1 v1.5 encoding of the digest itself (RFC 8017
   // section 9.2), which s^e mod n gives back unchanged.
-  EXPECT_TRUE(FailsWith(
-      forge(degenerate.at("rsa_e_1"), "RS256",
-            [](const std::string& input) {
-              static constexpr unsigned char kSha256Info[] = {
-                  0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                  0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
-              const std::string digest_info =
-                  std::string(reinterpret_cast<const char*>(kSha256Info), sizeof kSha256Info) +
-                  jose::sha256(input);
-              return std::string("\x00\x01", 2) + std::string(256 - 3 - digest_info.size(), '\xff') +
-                     std::string(1, '\0') + digest_info;
-            }),
-      VerifyError::kUnknownKey));
+  EXPECT_TRUE(FailsWith(forge(degenerate.at("rsa_e_1"), "RS256",
+                              [](const std::string& input) {
+                                static constexpr unsigned char kSha256Info[] = {
+                                    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                    0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+                                const std::string digest_info =
+                                    std::string(reinterpret_cast<const char*>(kSha256Info),
+                                                sizeof kSha256Info) +
+                                    jose::sha256(input);
+                                return std::string("\x00\x01", 2) +
+                                       std::string(256 - 3 - digest_info.size(), '\xff') +
+                                       std::string(1, '\0') + digest_info;
+                              }),
+                        VerifyError::kUnknownKey));
 }
 
 TEST(KeySet, FromJwksRefusesWhatIsNotAJwks) {

@@ -28,7 +28,8 @@ StoreResult<std::optional<ClientRecord>> PgClients::find_client(std::string_view
 }
 
 StoreResult<std::vector<ClientRecord>> PgClients::list_clients() {
-  auto r = db_.query("list_clients", std::string(kClientColumns) + " ORDER BY id COLLATE \"C\"", {});
+  auto r =
+      db_.query("list_clients", std::string(kClientColumns) + " ORDER BY id COLLATE \"C\"", {});
   if (!r) return std::unexpected(r.error());
   std::vector<ClientRecord> clients;
   for (int i = 0; i < r->size(); ++i) clients.push_back(read_client(*r, i));
@@ -36,16 +37,17 @@ StoreResult<std::vector<ClientRecord>> PgClients::list_clients() {
 }
 
 StoreResult<void> PgClients::add_client(const ClientRecord& client) {
-  return done(db_.query("add_client",
-                    "INSERT INTO clients (id, secret_hash, grants, scopes, audience, created_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6)",
-                    {text(client.id), client.secret_hash ? text(*client.secret_hash) : null(),
-                     text(join_words(client.grants)), text(join_words(client.scopes)),
-                     text(client.audience), integer(db_.now_seconds())}));
+  return done(
+      db_.query("add_client",
+                "INSERT INTO clients (id, secret_hash, grants, scopes, audience, created_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6)",
+                {text(client.id), client.secret_hash ? text(*client.secret_hash) : null(),
+                 text(join_words(client.grants)), text(join_words(client.scopes)),
+                 text(client.audience), integer(db_.now_seconds())}));
 }
 
 StoreResult<void> PgClients::delete_client(std::string_view id, core::TimePoint now,
-                                core::TimePoint access_tokens_expire) {
+                                           core::TimePoint access_tokens_expire) {
   constexpr std::string_view kOp = "delete_client";
   return db_.in_transaction(kOp, [&](PgConnection& conn) -> StoreResult<void> {
     auto deleted = conn.exec("DELETE FROM clients WHERE id = $1", {text(id)});
@@ -60,7 +62,8 @@ StoreResult<void> PgClients::delete_client(std::string_view id, core::TimePoint 
     auto tokens = conn.exec(
         "INSERT INTO revocations (kind, value, expires_at, issued_until_ms) "
         "VALUES ('cid', $1, $2, $3)",
-        {text(id), integer(seconds_of(access_tokens_expire)), integer(core::unix_milliseconds(now))});
+        {text(id), integer(seconds_of(access_tokens_expire)),
+         integer(core::unix_milliseconds(now))});
     if (!tokens) return std::unexpected(unavailable(kOp, tokens.error()));
     auto families = conn.exec("DELETE FROM refresh_families WHERE client_id = $1", {text(id)});
     if (!families) return std::unexpected(unavailable(kOp, families.error()));
@@ -69,7 +72,8 @@ StoreResult<void> PgClients::delete_client(std::string_view id, core::TimePoint 
 }
 
 StoreResult<std::vector<std::string>> PgClients::list_client_scopes() {
-  return db_.distinct_words("list_client_scopes", "SELECT DISTINCT scopes FROM clients WHERE scopes <> ''");
+  return db_.distinct_words("list_client_scopes",
+                            "SELECT DISTINCT scopes FROM clients WHERE scopes <> ''");
 }
 
 }  // namespace tessera::store::postgres

@@ -32,8 +32,8 @@ StoreResult<PgResult> Database::query(std::string_view operation, std::string_vi
   auto first = conn->exec(sql, params);
   // A read on a connection that broke since the check above is safe to run again, on the
   // same connection made anew; a write is not (it may have been committed).
-  const bool again = !first && first.error().connection_lost && sql.starts_with("SELECT") &&
-                     conn->ensure_open();
+  const bool again =
+      !first && first.error().connection_lost && sql.starts_with("SELECT") && conn->ensure_open();
   auto r = again ? conn->exec(sql, params) : std::move(first);
   if (!r) {
     if (is_unique_violation(r.error())) return std::unexpected(StoreError::kAlreadyExists);

@@ -93,10 +93,12 @@ class Database {
       -> std::invoke_result_t<F&, PgConnection&> {
     auto conn = pool_.acquire();
     if (!conn->ensure_open()) {
-      return std::unexpected(unavailable(operation, PgError{"", "cannot reach the database", true}));
+      return std::unexpected(
+          unavailable(operation, PgError{"", "cannot reach the database", true}));
     }
     Transaction tx(*conn);
-    if (auto begun = tx.begin(); !begun) return std::unexpected(unavailable(operation, begun.error()));
+    if (auto begun = tx.begin(); !begun)
+      return std::unexpected(unavailable(operation, begun.error()));
     auto result = body(*conn);
     if (!result) return result;
     if (auto committed = tx.commit(); !committed) {

@@ -58,7 +58,8 @@ class PgConnection {
   ~PgConnection();
 
   // A statement prepared once per connection (keyed by its text), run with `params` as $1...
-  std::expected<PgResult, PgError> exec(std::string_view sql, const std::vector<PgParam>& params = {});
+  std::expected<PgResult, PgError> exec(std::string_view sql,
+                                        const std::vector<PgParam>& params = {});
   // Statements without parameters, several at once (schema, BEGIN/COMMIT).
   std::expected<void, PgError> exec_script(std::string_view sql);
 

@@ -141,11 +141,12 @@ class PostgresStore final : public Store {
 std::expected<void, std::string> migrate(PgConnection& conn) {
   Transaction tx(conn);
   if (auto begun = tx.begin(); !begun) return std::unexpected(begun.error().message);
-  if (auto locked = conn.exec("SELECT pg_advisory_xact_lock($1)", {text(kMigrationLock)}); !locked) {
+  if (auto locked = conn.exec("SELECT pg_advisory_xact_lock($1)", {text(kMigrationLock)});
+      !locked) {
     return std::unexpected(locked.error().message);
   }
-  if (auto created = conn.exec_script(
-          "CREATE TABLE IF NOT EXISTS tessera_schema (version INTEGER NOT NULL)");
+  if (auto created =
+          conn.exec_script("CREATE TABLE IF NOT EXISTS tessera_schema (version INTEGER NOT NULL)");
       !created) {
     return std::unexpected(created.error().message);
   }
@@ -165,7 +166,8 @@ std::expected<void, std::string> migrate(PgConnection& conn) {
   }
   if (from != kSchemaVersion) {
     auto cleared = conn.exec_script("DELETE FROM tessera_schema");
-    auto set = conn.exec("INSERT INTO tessera_schema (version) VALUES ($1)", {integer(kSchemaVersion)});
+    auto set =
+        conn.exec("INSERT INTO tessera_schema (version) VALUES ($1)", {integer(kSchemaVersion)});
     if (!cleared || !set) return std::unexpected("cannot record the schema version");
   }
   if (auto committed = tx.commit(); !committed) return std::unexpected(committed.error().message);
@@ -220,7 +222,8 @@ std::string redact_database_url(std::string_view url) {
       std::size_t key_end = eq;
       while (key_end > i && std::isspace(static_cast<unsigned char>(out[key_end - 1]))) --key_end;
       std::size_t key_start = key_end;
-      while (key_start > i && !std::isspace(static_cast<unsigned char>(out[key_start - 1]))) --key_start;
+      while (key_start > i && !std::isspace(static_cast<unsigned char>(out[key_start - 1])))
+        --key_start;
       std::size_t value = eq + 1;
       while (value < out.size() && std::isspace(static_cast<unsigned char>(out[value]))) ++value;
       std::size_t value_end = value;
@@ -230,7 +233,8 @@ std::string redact_database_url(std::string_view url) {
         }
         value_end = std::min(value_end + 1, out.size());
       } else {
-        while (value_end < out.size() && !std::isspace(static_cast<unsigned char>(out[value_end]))) {
+        while (value_end < out.size() &&
+               !std::isspace(static_cast<unsigned char>(out[value_end]))) {
           ++value_end;
         }
       }
@@ -268,8 +272,8 @@ std::string redact_database_url(std::string_view url) {
   return out;
 }
 
-std::expected<std::unique_ptr<Store>, std::string> open_postgres_store(const PostgresOptions& options,
-                                                                       const core::Clock& clock) {
+std::expected<std::unique_ptr<Store>, std::string> open_postgres_store(
+    const PostgresOptions& options, const core::Clock& clock) {
   const auto fail = [&](std::string_view problem) {
     return std::unexpected("cannot open database " + redact_database_url(options.url) + ": " +
                            std::string(problem));

@@ -31,8 +31,8 @@ struct PostgresOptions {
 
 // Connects (every connection at once, so a bad URL or password fails the start) and migrates.
 // The error is one line, without the password.
-std::expected<std::unique_ptr<Store>, std::string> open_postgres_store(const PostgresOptions& options,
-                                                                       const core::Clock& clock);
+std::expected<std::unique_ptr<Store>, std::string> open_postgres_store(
+    const PostgresOptions& options, const core::Clock& clock);
 
 int postgres_schema_version();
 

@@ -20,7 +20,7 @@ StoreResult<void> insert_refresh_token(PgConnection& conn, const RefreshTokenRec
 }  // namespace
 
 StoreResult<void> PgRefreshTokens::add_refresh_family(const RefreshFamily& family,
-                                     const RefreshTokenRecord& first) {
+                                                      const RefreshTokenRecord& first) {
   constexpr std::string_view kOp = "add_refresh_family";
   return db_.in_transaction(kOp, [&](PgConnection& conn) -> StoreResult<void> {
     auto added = conn.exec(
@@ -37,12 +37,13 @@ StoreResult<void> PgRefreshTokens::add_refresh_family(const RefreshFamily& famil
 
 StoreResult<std::optional<RefreshTokenState>> PgRefreshTokens::find_refresh_token(
     std::string_view token_hash) {
-  auto r = db_.query("find_refresh_token",
-                 "SELECT t.token_hash, t.family_id, t.scopes, t.issued_at, t.expires_at, t.used_at, "
-                 "f.client_id, f.subject, f.created_at, f.revoked_at "
-                 "FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
-                 "WHERE t.token_hash = $1",
-                 {text(token_hash)});
+  auto r =
+      db_.query("find_refresh_token",
+                "SELECT t.token_hash, t.family_id, t.scopes, t.issued_at, t.expires_at, t.used_at, "
+                "f.client_id, f.subject, f.created_at, f.revoked_at "
+                "FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
+                "WHERE t.token_hash = $1",
+                {text(token_hash)});
   if (!r) return std::unexpected(r.error());
   if (r->size() == 0) return std::optional<RefreshTokenState>();
   RefreshTokenState state;
@@ -60,8 +61,9 @@ StoreResult<std::optional<RefreshTokenState>> PgRefreshTokens::find_refresh_toke
   return std::optional<RefreshTokenState>(std::move(state));
 }
 
-StoreResult<bool> PgRefreshTokens::rotate_refresh_token(std::string_view used_hash, const RefreshTokenRecord& next,
-                                       core::TimePoint now) {
+StoreResult<bool> PgRefreshTokens::rotate_refresh_token(std::string_view used_hash,
+                                                        const RefreshTokenRecord& next,
+                                                        core::TimePoint now) {
   constexpr std::string_view kOp = "rotate_refresh_token";
   return db_.in_transaction(kOp, [&](PgConnection& conn) -> StoreResult<bool> {
     // The row lock this UPDATE takes makes a concurrent rotation of the same token wait,
@@ -72,13 +74,15 @@ StoreResult<bool> PgRefreshTokens::rotate_refresh_token(std::string_view used_ha
         {text(used_hash), integer(seconds_of(now))});
     if (!used) return std::unexpected(unavailable(kOp, used.error()));
     if (used->affected() == 0) return false;
-    if (auto added = insert_refresh_token(conn, next); !added) return std::unexpected(added.error());
+    if (auto added = insert_refresh_token(conn, next); !added)
+      return std::unexpected(added.error());
     return true;
   });
 }
 
-StoreResult<bool> PgRefreshTokens::revoke_refresh_family(std::string_view family_id, core::TimePoint now,
-                                        core::TimePoint access_tokens_expire) {
+StoreResult<bool> PgRefreshTokens::revoke_refresh_family(std::string_view family_id,
+                                                         core::TimePoint now,
+                                                         core::TimePoint access_tokens_expire) {
   auto n = revoke_families("revoke_refresh_family",
                            "UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 "
                            "AND revoked_at IS NULL RETURNING id",
@@ -87,9 +91,10 @@ StoreResult<bool> PgRefreshTokens::revoke_refresh_family(std::string_view family
   return *n > 0;
 }
 
-StoreResult<std::size_t> PgRefreshTokens::revoke_subject(std::string_view subject, core::TimePoint now,
-                                        core::TimePoint issued_until,
-                                        core::TimePoint access_tokens_expire) {
+StoreResult<std::size_t> PgRefreshTokens::revoke_subject(std::string_view subject,
+                                                         core::TimePoint now,
+                                                         core::TimePoint issued_until,
+                                                         core::TimePoint access_tokens_expire) {
   return revoke_families("revoke_subject",
                          "UPDATE refresh_families SET revoked_at = $2 WHERE subject = $1 "
                          "AND revoked_at IS NULL RETURNING id",
@@ -107,9 +112,9 @@ StoreResult<std::size_t> PgRefreshTokens::revoke_families(
     auto revoked = conn.exec(update_sql, {text(key), integer(seconds_of(now))});
     if (!revoked) return std::unexpected(unavailable(operation, revoked.error()));
     for (int i = 0; i < revoked->size(); ++i) {
-      auto logged = conn.exec(
-          "INSERT INTO revocations (kind, value, expires_at) VALUES ('sid', $1, $2)",
-          {text(revoked->text(i, 0)), integer(seconds_of(access_tokens_expire))});
+      auto logged =
+          conn.exec("INSERT INTO revocations (kind, value, expires_at) VALUES ('sid', $1, $2)",
+                    {text(revoked->text(i, 0)), integer(seconds_of(access_tokens_expire))});
       if (!logged) return std::unexpected(unavailable(operation, logged.error()));
     }
     if (subject_tokens_until) {
@@ -127,8 +132,8 @@ StoreResult<std::size_t> PgRefreshTokens::revoke_families(
 StoreResult<std::size_t> PgRefreshTokens::purge_expired(core::TimePoint now) {
   constexpr std::string_view kOp = "purge_expired_refresh_tokens";
   return db_.in_transaction(kOp, [&](PgConnection& conn) -> StoreResult<std::size_t> {
-    auto tokens = conn.exec("DELETE FROM refresh_tokens WHERE expires_at <= $1",
-                            {integer(seconds_of(now))});
+    auto tokens =
+        conn.exec("DELETE FROM refresh_tokens WHERE expires_at <= $1", {integer(seconds_of(now))});
     if (!tokens) return std::unexpected(unavailable(kOp, tokens.error()));
     auto families = conn.exec(
         "DELETE FROM refresh_families f WHERE NOT EXISTS "

@@ -9,19 +9,20 @@ constexpr std::int64_t kRevocationMargin = 1000;
 
 }  // namespace
 
-StoreResult<void> PgRevocations::revoke_access_token(std::string_view jti, core::TimePoint expires_at) {
+StoreResult<void> PgRevocations::revoke_access_token(std::string_view jti,
+                                                     core::TimePoint expires_at) {
   return done(db_.query("revoke_access_token",
-                    "INSERT INTO revocations (kind, value, expires_at) VALUES ('jti', $1, $2)",
-                    {text(jti), integer(seconds_of(expires_at))}));
+                        "INSERT INTO revocations (kind, value, expires_at) VALUES ('jti', $1, $2)",
+                        {text(jti), integer(seconds_of(expires_at))}));
 }
 
 StoreResult<std::vector<Revocation>> PgRevocations::revocations_since(std::int64_t after,
-                                                       core::TimePoint now) {
-  auto r = db_.query("revocations_since",
-                 "SELECT sequence, kind, value, expires_at, COALESCE(issued_until_ms, 0) "
-                 "FROM revocations WHERE sequence > $1 AND expires_at > $2 ORDER BY sequence",
-                 {integer(std::max<std::int64_t>(0, after - kRevocationMargin)),
-                  integer(seconds_of(now))});
+                                                                      core::TimePoint now) {
+  auto r = db_.query(
+      "revocations_since",
+      "SELECT sequence, kind, value, expires_at, COALESCE(issued_until_ms, 0) "
+      "FROM revocations WHERE sequence > $1 AND expires_at > $2 ORDER BY sequence",
+      {integer(std::max<std::int64_t>(0, after - kRevocationMargin)), integer(seconds_of(now))});
   if (!r) return std::unexpected(r.error());
   std::vector<Revocation> out;
   for (int i = 0; i < r->size(); ++i) {

@@ -23,7 +23,8 @@ SigningKeyRecord read_signing_key(const PgResult& r, int row) {
 }  // namespace
 
 StoreResult<std::vector<SigningKeyRecord>> PgKeys::list_signing_keys() {
-  auto r = db_.query("list_signing_keys", std::string(kKeyColumns) + " ORDER BY created_at, seq", {});
+  auto r =
+      db_.query("list_signing_keys", std::string(kKeyColumns) + " ORDER BY created_at, seq", {});
   if (!r) return std::unexpected(r.error());
   std::vector<SigningKeyRecord> keys;
   for (int i = 0; i < r->size(); ++i) keys.push_back(read_signing_key(*r, i));
@@ -31,15 +32,17 @@ StoreResult<std::vector<SigningKeyRecord>> PgKeys::list_signing_keys() {
 }
 
 StoreResult<bool> PgKeys::add_signing_key(const SigningKeyRecord& key,
-                                  const std::optional<std::string>& expected_newest) {
+                                          const std::optional<std::string>& expected_newest) {
   constexpr std::string_view kOp = "add_signing_key";
   return db_.in_transaction(kOp, [&](PgConnection& conn) -> StoreResult<bool> {
     // One writer at a time decides: the newest key is read and the new one added under
     // the same lock, in every instance.
-    if (auto locked = conn.exec("SELECT pg_advisory_xact_lock($1)", {text(kSigningKeyLock)}); !locked) {
+    if (auto locked = conn.exec("SELECT pg_advisory_xact_lock($1)", {text(kSigningKeyLock)});
+        !locked) {
       return std::unexpected(unavailable(kOp, locked.error()));
     }
-    auto newest = conn.exec("SELECT kid FROM signing_keys ORDER BY created_at DESC, seq DESC LIMIT 1");
+    auto newest =
+        conn.exec("SELECT kid FROM signing_keys ORDER BY created_at DESC, seq DESC LIMIT 1");
     if (!newest) return std::unexpected(unavailable(kOp, newest.error()));
     const std::optional<std::string> current =
         newest->size() == 0 ? std::nullopt : std::optional<std::string>(newest->text(0, 0));
@@ -60,8 +63,8 @@ StoreResult<bool> PgKeys::add_signing_key(const SigningKeyRecord& key,
 
 StoreResult<void> PgKeys::set_signing_key_retire_at(std::string_view kid, core::TimePoint at) {
   return db_.update_one("set_signing_key_retire_at",
-                    "UPDATE signing_keys SET retire_at = $2 WHERE kid = $1",
-                    {text(kid), integer(seconds_of(at))});
+                        "UPDATE signing_keys SET retire_at = $2 WHERE kid = $1",
+                        {text(kid), integer(seconds_of(at))});
 }
 
 }  // namespace tessera::store::postgres

@@ -3,12 +3,13 @@
 namespace tessera::store::postgres {
 
 StoreResult<std::optional<core::TimePoint>> PgThrottles::locked_until(std::string_view key,
-                                                        std::string_view other,
-                                                        core::TimePoint now) {
-  auto r = db_.query("locked_until",
-                 "SELECT locked_until FROM throttles WHERE key IN ($1, $2) AND locked_until > $3 "
-                 "ORDER BY locked_until DESC LIMIT 1",
-                 {text(key), text(other), integer(seconds_of(now))});
+                                                                      std::string_view other,
+                                                                      core::TimePoint now) {
+  auto r =
+      db_.query("locked_until",
+                "SELECT locked_until FROM throttles WHERE key IN ($1, $2) AND locked_until > $3 "
+                "ORDER BY locked_until DESC LIMIT 1",
+                {text(key), text(other), integer(seconds_of(now))});
   if (!r) return std::unexpected(r.error());
   if (r->size() == 0) return std::optional<core::TimePoint>();
   return std::optional<core::TimePoint>(from_seconds(r->int64(0, 0)));
@@ -25,7 +26,8 @@ StoreResult<ThrottleState> PgThrottles::record_failure(std::string_view key, cor
   constexpr std::string_view kOp = "record_failure";
   return db_.in_transaction(kOp, [&](PgConnection& conn) -> StoreResult<ThrottleState> {
     // The key's own lock, so that counting is exact across instances.
-    if (auto locked = conn.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {text(key)});
+    if (auto locked =
+            conn.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {text(key)});
         !locked) {
       return std::unexpected(unavailable(kOp, locked.error()));
     }
@@ -48,8 +50,9 @@ StoreResult<ThrottleState> PgThrottles::record_failure(std::string_view key, cor
         "window_start = $3, lockouts = $4, locked_until = $5",
         {text(key), integer(after.failures), integer(seconds_of(after.window_start)),
          integer(after.lockouts),
-         optional_integer(after.locked_until ? std::optional<std::int64_t>(seconds_of(*after.locked_until))
-                                             : std::nullopt)});
+         optional_integer(after.locked_until
+                              ? std::optional<std::int64_t>(seconds_of(*after.locked_until))
+                              : std::nullopt)});
     if (!saved) return std::unexpected(unavailable(kOp, saved.error()));
     return counted.state;
   });

@@ -41,43 +41,44 @@ StoreResult<bool> PgUsers::has_users() {
 }
 
 StoreResult<std::vector<std::string>> PgUsers::list_user_scopes() {
-  return db_.distinct_words("list_user_scopes", "SELECT DISTINCT scopes FROM users WHERE scopes <> ''");
+  return db_.distinct_words("list_user_scopes",
+                            "SELECT DISTINCT scopes FROM users WHERE scopes <> ''");
 }
 
 StoreResult<void> PgUsers::add_user(const User& user) {
   const std::int64_t now = db_.now_seconds();
   return done(db_.query("add_user",
-                    "INSERT INTO users (name, password_hash, scopes, disabled, created_at, "
-                    "updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
-                    {text(user.name), text(user.password_hash), text(join_words(user.scopes)),
-                     boolean(user.disabled), integer(now)}));
+                        "INSERT INTO users (name, password_hash, scopes, disabled, created_at, "
+                        "updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+                        {text(user.name), text(user.password_hash), text(join_words(user.scopes)),
+                         boolean(user.disabled), integer(now)}));
 }
 
 StoreResult<void> PgUsers::set_user_disabled(std::string_view name, bool disabled) {
   return db_.update_one("set_user_disabled",
-                    "UPDATE users SET disabled = $2, updated_at = $3 WHERE name = $1",
-                    {text(name), boolean(disabled), integer(db_.now_seconds())});
+                        "UPDATE users SET disabled = $2, updated_at = $3 WHERE name = $1",
+                        {text(name), boolean(disabled), integer(db_.now_seconds())});
 }
 
 StoreResult<void> PgUsers::set_user_scopes(std::string_view name,
-                                  const std::vector<std::string>& scopes) {
+                                           const std::vector<std::string>& scopes) {
   return db_.update_one("set_user_scopes",
-                    "UPDATE users SET scopes = $2, updated_at = $3 WHERE name = $1",
-                    {text(name), text(join_words(scopes)), integer(db_.now_seconds())});
+                        "UPDATE users SET scopes = $2, updated_at = $3 WHERE name = $1",
+                        {text(name), text(join_words(scopes)), integer(db_.now_seconds())});
 }
 
 StoreResult<void> PgUsers::set_password_hash(std::string_view name, std::string_view hash) {
   return db_.update_one("set_password_hash",
-                    "UPDATE users SET password_hash = $2, updated_at = $3 WHERE name = $1",
-                    {text(name), text(hash), integer(db_.now_seconds())});
+                        "UPDATE users SET password_hash = $2, updated_at = $3 WHERE name = $1",
+                        {text(name), text(hash), integer(db_.now_seconds())});
 }
 
 StoreResult<bool> PgUsers::replace_password_hash(std::string_view name, std::string_view old_hash,
-                                        std::string_view new_hash) {
+                                                 std::string_view new_hash) {
   auto r = db_.query("replace_password_hash",
-                 "UPDATE users SET password_hash = $3, updated_at = $4 "
-                 "WHERE name = $1 AND password_hash = $2",
-                 {text(name), text(old_hash), text(new_hash), integer(db_.now_seconds())});
+                     "UPDATE users SET password_hash = $3, updated_at = $4 "
+                     "WHERE name = $1 AND password_hash = $2",
+                     {text(name), text(old_hash), text(new_hash), integer(db_.now_seconds())});
   if (!r) return std::unexpected(r.error());
   return r->affected() > 0;
 }

@@ -85,10 +85,10 @@ StoreResult<bool> SqliteRefreshTokens::rotate_refresh_token(std::string_view use
 StoreResult<bool> SqliteRefreshTokens::revoke_refresh_family(std::string_view family_id,
                                                              core::TimePoint now,
                                                              core::TimePoint access_tokens_expire) {
-  auto revoked = revoke_families(
-      "revoke_refresh_family",
-      "SELECT id FROM refresh_families WHERE id = ?1 AND revoked_at IS NULL", family_id, now,
-      access_tokens_expire, std::nullopt);
+  auto revoked =
+      revoke_families("revoke_refresh_family",
+                      "SELECT id FROM refresh_families WHERE id = ?1 AND revoked_at IS NULL",
+                      family_id, now, access_tokens_expire, std::nullopt);
   if (!revoked) return std::unexpected(revoked.error());
   return *revoked > 0;
 }
@@ -98,9 +98,8 @@ StoreResult<std::size_t> SqliteRefreshTokens::revoke_subject(std::string_view su
                                                              core::TimePoint issued_until,
                                                              core::TimePoint access_tokens_expire) {
   return revoke_families(
-      "revoke_subject",
-      "SELECT id FROM refresh_families WHERE subject = ?1 AND revoked_at IS NULL", subject, now,
-      access_tokens_expire, issued_until);
+      "revoke_subject", "SELECT id FROM refresh_families WHERE subject = ?1 AND revoked_at IS NULL",
+      subject, now, access_tokens_expire, issued_until);
 }
 
 // Revokes the live families `select_sql` finds (by ?1) and logs each as a kFamily revocation,
@@ -126,9 +125,9 @@ StoreResult<std::size_t> SqliteRefreshTokens::revoke_families(
       auto revoked = conn.run("UPDATE refresh_families SET revoked_at = ?2 WHERE id = ?1", id,
                               seconds_of(now));
       if (!revoked) return std::unexpected(unavailable(operation, revoked.error()));
-      auto logged = conn.run(
-          "INSERT INTO revocations (kind, value, expires_at) VALUES ('sid', ?1, ?2)", id,
-          seconds_of(access_tokens_expire));
+      auto logged =
+          conn.run("INSERT INTO revocations (kind, value, expires_at) VALUES ('sid', ?1, ?2)", id,
+                   seconds_of(access_tokens_expire));
       if (!logged) return std::unexpected(unavailable(operation, logged.error()));
     }
     if (subject_tokens_until) {

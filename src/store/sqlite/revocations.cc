@@ -27,7 +27,8 @@ StoreResult<std::vector<Revocation>> SqliteRevocations::revocations_since(std::i
     // The CHECK constraint admits only the kinds parse_revocation_kind knows.
     out.push_back(Revocation{
         .sequence = stmt->column_int64(0),
-        .kind = parse_revocation_kind(stmt->column_text(1)).value_or(Revocation::Kind::kAccessToken),
+        .kind =
+            parse_revocation_kind(stmt->column_text(1)).value_or(Revocation::Kind::kAccessToken),
         .value = stmt->column_text(2),
         .expires_at = from_unix_seconds(stmt->column_int64(3)),
         .issued_until = core::from_unix_milliseconds(stmt->column_int64(4))});

@@ -72,8 +72,7 @@ class Statement {
 // integer or text (NULL when empty).
 template <class T>
 concept SqliteValue = std::convertible_to<const T&, std::string_view> || std::integral<T> ||
-                      std::same_as<T, std::optional<std::int64_t>> ||
-                      std::same_as<T, std::optional<std::string>>;
+    std::same_as<T, std::optional<std::int64_t>> || std::same_as<T, std::optional<std::string>>;
 
 class SqliteConnection {
  public:

@@ -95,8 +95,8 @@ class SqliteThrottles final : public ThrottleStore {
  public:
   explicit SqliteThrottles(Database& db) : db_(db) {}
   StoreResult<std::optional<core::TimePoint>> locked_until(std::string_view key,
-                                                          std::string_view other,
-                                                          core::TimePoint now) override;
+                                                           std::string_view other,
+                                                           core::TimePoint now) override;
   StoreResult<ThrottleState> record_failure(std::string_view key, core::TimePoint now,
                                             const ThrottlePolicy& policy) override;
   StoreResult<void> clear_failures(std::string_view key) override;

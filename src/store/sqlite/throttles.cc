@@ -3,16 +3,16 @@
 namespace tessera::store::sqlite {
 
 StoreResult<std::optional<core::TimePoint>> SqliteThrottles::locked_until(std::string_view key,
-                                                                         std::string_view other,
-                                                                         core::TimePoint now) {
+                                                                          std::string_view other,
+                                                                          core::TimePoint now) {
   // Two primary-key lookups on one connection: measured faster here than any one statement
   // for both keys (IN builds an ephemeral table; MAX over a UNION ALL a subquery).
   auto conn = db_.read();
   std::optional<core::TimePoint> until;
   for (const std::string_view k : {key, other}) {
-    auto stmt = conn->prepare(
-        "SELECT locked_until FROM throttles WHERE key = ?1 AND locked_until > ?2", k,
-        seconds_of(now));
+    auto stmt =
+        conn->prepare("SELECT locked_until FROM throttles WHERE key = ?1 AND locked_until > ?2", k,
+                      seconds_of(now));
     if (!stmt) return std::unexpected(unavailable("locked_until", stmt.error()));
     auto row = stmt->step();
     if (!row) return std::unexpected(unavailable("locked_until", row.error()));

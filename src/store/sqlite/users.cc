@@ -83,8 +83,8 @@ StoreResult<void> SqliteUsers::set_user_scopes(std::string_view name,
 
 StoreResult<void> SqliteUsers::set_password_hash(std::string_view name, std::string_view hash) {
   return db_.write_one("set_password_hash",
-                       "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE name = ?1",
-                       name, hash, db_.now_seconds());
+                       "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE name = ?1", name,
+                       hash, db_.now_seconds());
 }
 
 // A compare-and-set in one statement. An unknown user is not an error here: its hash was not
