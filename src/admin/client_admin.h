@@ -1,5 +1,5 @@
 // Managing registered clients: the rules an id, a secret, grants, scopes and an audience must
-// follow, in one place for the admin CLI (CONTRACT.md, `tessera client ...`).
+// follow, in one place for the admin CLI (docs/reference.md, Commands).
 //
 //   ClientAdmin admin(store, hasher, random, clock, access_token_lifetime);
 //   auto added = admin.add({.id = "billing", .is_public = false, .secret = std::nullopt,
@@ -38,7 +38,7 @@ struct NewClient {
   // A confidential client's secret; std::nullopt makes one (32 random bytes, base64url).
   std::optional<std::string> secret;
   // Empty: client_credentials for a confidential client, password and refresh_token for a
-  // public one (CONTRACT.md).
+  // public one (docs/reference.md, Commands).
   std::vector<std::string> grants;
   oauth::ScopeSet scopes;
   std::string audience;

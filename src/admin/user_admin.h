@@ -59,7 +59,7 @@ class UserAdmin {
   std::expected<void, std::string> remove(std::string_view name);
   std::expected<std::vector<store::User>, std::string> list();
 
-  // Creates the bootstrap user at start (CONTRACT.md, TESSERA_ADMIN_USERNAME/PASSWORD).
+  // Creates the bootstrap user at start (docs/reference.md, Commands).
   // With a name given, that user is created if absent. With none, "admin" is created only
   // on a database that has no users yet, so deleting it later is not undone by a restart.
   // Returns the generated password when none was given and a user was created.

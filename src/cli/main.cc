@@ -1,4 +1,4 @@
-// tessera: the token server and its admin commands (CONTRACT.md, "Binary: tessera").
+// tessera: the token server and its admin commands (docs/reference.md, Commands).
 #include <iostream>
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
 // Configuration: parsed and validated once at start into an immutable Config, from an
 // optional TOML file and the TESSERA_* environment (the environment wins). Every default and
-// the reason for it lives here (CONTRACT.md, "Configuration").
+// the reason for it lives here (docs/reference.md, Settings).
 //
 //   auto config = tessera::config::load_config(path, tessera::config::process_environment());
 //   if (!config) { std::cerr << config.error() << "\n"; return 1; }   // one line

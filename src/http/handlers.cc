@@ -224,7 +224,7 @@ class Endpoints {
     auto result = co_await s_.blocking_pool.run([&] { return s_.database_answers(); });
     json::object body;
     const bool ok = result && *result;
-    // CONTRACT.md: exactly {"status":"ok"}, 503 when the database does not answer.
+    // docs/reference.md, Endpoints: exactly {"status":"ok"}, 503 when the database does not answer.
     body["status"] = ok ? "ok" : "unavailable";
     co_return json_response(ok ? Status::ok : Status::service_unavailable, body);
   }

@@ -1,6 +1,6 @@
 // The endpoints: thin handlers that decode a request into a typed call on oauth/, make it
 // (on a worker pool when it blocks) and render the answer. The table of routes is
-// register_routes(); CONTRACT.md lists what each endpoint does.
+// register_routes(); docs/reference.md, Endpoints, says what each one does.
 #pragma once
 
 #include <chrono>
@@ -33,7 +33,7 @@ struct Services {
   // Whether the database answers now (blocking; for /healthz).
   std::function<bool()> database_answers;
   // Cache lifetime of the JWKS: shorter than the publish delay, so that a cache holds every
-  // key before it signs (CONTRACT.md, TESSERA_KEY_PUBLISH_DELAY).
+  // key before it signs (docs/reference.md, Settings).
   std::chrono::seconds jwks_max_age{300};
   // Requests that may hash a password or secret: few threads, so a login storm cannot take
   // every core.

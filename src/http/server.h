@@ -10,7 +10,7 @@
 //   ...                                               // ioc.run() on N threads
 //   server.drain([&] { ioc.stop(); });                // on SIGTERM
 //
-// Limits (CONTRACT.md, "Bad input"): headers over 8 KiB get 431, bodies over 64 KiB 413,
+// Limits (docs/reference.md, Bad input): headers over 8 KiB get 431, bodies over 64 KiB 413,
 // anything unparsable 400, each closing the connection; a client that stalls while sending a
 // request, or idles between requests, is cut off. Each request is logged once as one JSON line.
 #pragma once

@@ -163,7 +163,7 @@ std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> AccessTokens::v
     if (!v->is_string()) return std::unexpected(jose::Error::kBadClaim);
   }
   // RFC 9068 section 2.2: "aud" is required, whatever its value (our own endpoints accept any
-  // audience, CONTRACT.md), as a string or an array of strings.
+  // audience, docs/reference.md), as a string or an array of strings.
   const json::value* aud = claims->if_contains("aud");
   if (aud == nullptr) return std::unexpected(jose::Error::kMissingClaim);
   if (!aud->is_string() && !aud->is_array()) return std::unexpected(jose::Error::kBadClaim);

@@ -36,7 +36,7 @@ bool is_grant_type(std::string_view grant_type);
 Client client_from_record(const store::ClientRecord& record);
 
 // The built-in public client that serves the seed's clientless password grant: the
-// password and refresh_token grants and every scope (CONTRACT.md).
+// password and refresh_token grants and every scope (docs/reference.md, Commands).
 inline constexpr std::string_view kDefaultClientId = "default";
 Client default_client();
 

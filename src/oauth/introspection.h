@@ -1,6 +1,6 @@
 // Token introspection (RFC 7662) for Tessera's access tokens and refresh tokens. Any
 // authenticated confidential client may introspect any token (resource servers introspect
-// tokens issued to others, CONTRACT.md).
+// tokens issued to others; docs/reference.md).
 //
 //   Introspection introspection(access_tokens, refresh_tokens, users, issuer);
 //   json::object answer = introspection.introspect(token);   // {"active":true,...} or

@@ -1,8 +1,8 @@
 // Brute-force defence for every credential check (user passwords and client secrets):
 // failures are counted per account and per client address; past a threshold the key is
 // locked for a while that doubles with each lockout in a row, and a locked key is answered
-// at once with 429 and Retry-After, before any hashing (CONTRACT.md: the server never holds
-// a connection open to slow an attacker down).
+// at once with 429 and Retry-After, before any hashing (docs/reference.md, Token endpoint: the
+// server never holds a connection open to slow an attacker down).
 //
 //   LoginThrottle throttle(store, clock);
 //   if (auto wait = throttle.check("user:alice", remote)) return too_many(*wait);

@@ -42,7 +42,8 @@ std::expected<TokenResponse, OAuthError> TokenService::handle(const TokenRequest
 std::expected<std::string_view, OAuthError> TokenService::requested_grant_type(
     const Parameters& params) {
   if (const auto given = params.get("grant_type")) return *given;
-  // The seed's clients post OAuth2PasswordRequestForm without grant_type (CONTRACT.md).
+  // The seed's clients post OAuth2PasswordRequestForm without grant_type (docs/reference.md, Token
+  // endpoint).
   if (params.get("username") && params.get("password")) return "password";
   return std::unexpected(invalid_request("grant_type is required"));
 }

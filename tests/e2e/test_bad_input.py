@@ -1,4 +1,4 @@
-"""CONTRACT "Bad input": every malformed request gets a clear answer and the server keeps
+"""docs/reference.md, "Bad input": every malformed request gets a clear answer and the server keeps
 serving everything else. After each case the server still answers /healthz and logins."""
 
 import threading
@@ -196,7 +196,7 @@ class BadInput(harness.ServerTestCase):
             conn.close()
 
     def test_stalled_and_trickling_clients_are_cut_off_at_the_read_timeout(self):
-        # CONTRACT.md: a slow or stalled client is cut off. The whole request must arrive within
+        # docs/reference.md, Bad input: a slow or stalled client is cut off. The whole request must arrive within
         # the read timeout (15 s, enforced to within a second), however slowly it trickles in;
         # the server then closes the connection without an answer, and serves everyone else.
         read_timeout = 15

@@ -245,7 +245,7 @@ class RequestsOAuthlib(_Clients):
     def test_legacy_application_client_public_refreshes_automatically(self):
         # A public client names itself in the body (include_client_id): without it,
         # requests-oauthlib sends Basic with an empty password, which is not how a public
-        # client authenticates here (CONTRACT.md: public clients send client_id only).
+        # client authenticates here (docs/reference.md: public clients send client_id only).
         with OAuthlibSession(client=LegacyApplicationClient(client_id=self.app.id)) as session:
             token = session.fetch_token(self.token_url, username=BOB, password=BOB_PASSWORD,
                                         client_id=self.app.id, include_client_id=True,

@@ -537,7 +537,7 @@ class KeyEncryptionKey(unittest.TestCase):
                 self.assertNotIn(value, result.stderr)
 
     def test_short_kek_is_refused_before_the_database_is_touched(self):
-        # CONTRACT, Configuration: like every other bad value, one line and nothing done.
+        # docs/reference.md, Settings: like every other bad value, one line and nothing done.
         workdir = harness.make_workdir()
         failed_start(self, workdir, {"TESSERA_KEY_ENCRYPTION_KEY": "x" * 31})
         self.assertEqual(os.listdir(workdir), [], "made before the refusal")

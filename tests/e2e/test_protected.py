@@ -172,7 +172,7 @@ class HS256TokensCrossCheckedWithPyJWT(harness.ServerTestCase):
         self.assertEqual(self.get_me(token).status_code, 200)
 
     def test_token_for_another_audience_is_accepted_by_our_own_endpoints(self):
-        # CONTRACT: /users/me and /userinfo accept any valid token, whatever its audience.
+        # docs/reference.md: /users/me and /userinfo accept any valid token, whatever its audience.
         token, _ = self.mint(aud="https://api.example")
         self.assertEqual(self.get_me(token).status_code, 200)
 

@@ -144,7 +144,7 @@ class RotationAndReuse(harness.ServerTestCase):
                 assert_oauth_error(self, refresh(self.base, client, first["refresh_token"],
                                                  method),
                                    400, "invalid_grant")
-        # Left alone (CONTRACT.md): no rotation, no revocation.
+        # Left alone (docs/reference.md): no rotation, no revocation.
         assert_active(self, self.base, self.observer, first["refresh_token"], "refresh_token")
         self.assertEqual(me_status(self.base, first["access_token"]), 200)
         second = self.use(first["refresh_token"])

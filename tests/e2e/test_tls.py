@@ -1,4 +1,4 @@
-"""Tessera's own TLS (CONTRACT: TESSERA_TLS_CERT and TESSERA_TLS_KEY): HTTPS answers with
+"""Tessera's own TLS (docs/reference.md: TESSERA_TLS_CERT and TESSERA_TLS_KEY): HTTPS answers with
 HSTS, bad input over TLS gets the same JSON answers as over plain HTTP, plain HTTP sent to the
 TLS port is refused without harm, and SIGHUP loads a renewed certificate for new
 connections."""

@@ -208,7 +208,7 @@ class PasswordGrantErrors(harness.ServerTestCase):
         self.assertTrue(r.headers.get("WWW-Authenticate", "").startswith("Basic"), r.headers)
 
     def test_wrong_password_and_unknown_user_take_about_as_long(self):
-        # CONTRACT: the same timing whether or not the user exists (a dummy verification).
+        # docs/reference.md: the same timing whether or not the user exists (a dummy verification).
         # A missing dummy hash makes the unknown user ~50x faster; allow 3x for noise.
         added = self.server.cli("user", "add", "tim", "--password-stdin", input="Tim-pass-123\n")
         self.assertEqual(added.returncode, 0, added.stderr)

@@ -163,7 +163,7 @@ TEST_F(HandlersTest, TokenWithoutTheRequiredFieldsIsInvalidRequest) {
                                                 {"error_description", "grant_type is required"}}));
 }
 
-// CONTRACT.md: the same 400 body whether or not the user exists.
+// docs/reference.md, Token endpoint: the same 400 body whether or not the user exists.
 TEST_F(HandlersTest, WrongPasswordAndUnknownUserGetTheSameInvalidGrant) {
   const Response wrong = post_token("grant_type=password&username=alice&password=wrong+horse");
   const Response unknown = post_token("grant_type=password&username=bob&password=correct+horse");

@@ -53,7 +53,8 @@ TEST_F(PasswordGrantTest, RightPasswordGetsAVerifiableTokenForTheUser) {
   EXPECT_EQ(claims->at("scope"), "a b");
 }
 
-// CONTRACT.md: the seed's clients post username and password without grant_type.
+// docs/reference.md, Token endpoint: the seed's clients post username and password without
+// grant_type.
 TEST_F(PasswordGrantTest, SeedFormWithoutGrantTypeIsThePasswordGrant) {
   const auto response =
       world_.service.handle(form({{"username", "alice"}, {"password", std::string(kPassword)}}));
@@ -63,7 +64,8 @@ TEST_F(PasswordGrantTest, SeedFormWithoutGrantTypeIsThePasswordGrant) {
   EXPECT_EQ(claims->at("sub"), "alice");
 }
 
-// CONTRACT.md: the same answer whether or not the user exists, so it tells nothing.
+// docs/reference.md, Token endpoint: the same answer whether or not the user exists, so it tells
+// nothing.
 TEST_F(PasswordGrantTest, WrongPasswordUnknownUserAndDisabledUserGetTheSameError) {
   world_.add_user("dora", "dora's password", {"a"});
   ASSERT_TRUE(world_.admin.set_disabled("dora", true).has_value());
@@ -138,8 +140,8 @@ TEST_F(PasswordGrantTest, ScopeTheUserDoesNotHaveIsInvalidScope) {
                          "the requested scope is not allowed"));
 }
 
-// CONTRACT.md: with no scope parameter the token gets every scope allowed to both the user
-// and the client; the default client allows every scope.
+// docs/reference.md, Token endpoint: with no scope parameter the token gets every scope allowed to
+// both the user and the client; the default client allows every scope.
 TEST_F(PasswordGrantTest, NoScopeGrantsEveryScopeOfTheUser) {
   const auto response = login_alice();
   ASSERT_TRUE(response.has_value()) << describe(response);
@@ -167,8 +169,9 @@ TEST_F(PasswordGrantTest, BlankScopeIsInvalidScope) {
   EXPECT_TRUE(fails_with(login_alice("   "), ErrorCode::kInvalidScope, "scope is malformed"));
 }
 
-// The seed's users arrive with passlib bcrypt hashes (CONTRACT.md, --password-hash), are
-// verified as they are, and are moved to argon2id on their first successful login.
+// The seed's users arrive with passlib bcrypt hashes (docs/reference.md, Commands,
+// --password-hash), are verified as they are, and are moved to argon2id on their first successful
+// login.
 TEST_F(PasswordGrantTest, BcryptUserLogsInAndIsRehashedToArgon2id) {
   const auto seed = test::find_hash("passlib_bcrypt_hashes.txt", "$2b$04$");
   ASSERT_EQ(seed.source, "passlib");
@@ -225,7 +228,8 @@ TEST_F(PasswordGrantTest, UnusableStoredHashIsInvalidGrant) {
   EXPECT_EQ(world_.stored_hash("mallory"), "not a password hash");
 }
 
-// CONTRACT.md: no password, hash or other secret ever goes into a token or a log.
+// docs/reference.md, Access tokens: no password, hash or other secret ever goes into a token or a
+// log.
 TEST_F(PasswordGrantTest, NeitherTheLogNorTheTokenCarriesThePasswordOrItsHash) {
   const std::string hash = world_.stored_hash("alice");
   core::set_log_level(core::LogLevel::kDebug);

@@ -212,7 +212,7 @@ TEST_F(TokenServiceTest, UnsupportedGrantTypeIsCheckedBeforeTheClient) {
       fails_with(response, ErrorCode::kUnsupportedGrantType, "this grant_type is not supported"));
 }
 
-// The default client has the password and refresh_token grants only (CONTRACT.md).
+// The default client has the password and refresh_token grants only (docs/reference.md, Commands).
 TEST_F(TokenServiceTest, GrantTheClientMayNotUseIsUnauthorizedClient) {
   for (const std::string_view grant : {std::string_view("client_credentials"), kCountingGrant}) {
     const auto response = world_.service.handle(form({{"grant_type", std::string(grant)}}));

@@ -8,8 +8,8 @@ namespace {
 
 using core::LogLevel;
 
-// The one answer for every failed login (CONTRACT.md: same description whether or not the
-// user exists).
+// The one answer for every failed login (docs/reference.md, Token endpoint: same description
+// whether or not the user exists).
 OAuthError bad_credentials() { return {ErrorCode::kInvalidGrant, "invalid username or password"}; }
 
 OAuthError unavailable() {
