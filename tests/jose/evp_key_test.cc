@@ -28,35 +28,11 @@
 namespace tessera::jose {
 namespace {
 
+using namespace testing_support;
+
 namespace json = boost::json;
 
-// GoogleTest 1.12 cannot print std::expected; these say what came back in words.
-template <class T>
-testing::AssertionResult FailsWith(const std::expected<T, Error>& result, Error want) {
-  if (result.has_value()) {
-    return testing::AssertionFailure() << "succeeded; expected \"" << to_string(want) << "\"";
-  }
-  if (result.error() != want) {
-    return testing::AssertionFailure() << "failed with \"" << to_string(result.error())
-                                       << "\"; expected \"" << to_string(want) << "\"";
-  }
-  return testing::AssertionSuccess();
-}
-
-template <class T>
-testing::AssertionResult Succeeds(const std::expected<T, Error>& result) {
-  if (!result)
-    return testing::AssertionFailure() << "failed with \"" << to_string(result.error()) << "\"";
-  return testing::AssertionSuccess();
-}
-
-constexpr Algorithm kAsymmetric[] = {Algorithm::kEdDSA, Algorithm::kES256, Algorithm::kRS256,
-                                     Algorithm::kPS256};
-constexpr Algorithm kEverything[] = {Algorithm::kHS256, Algorithm::kEdDSA, Algorithm::kES256,
-                                     Algorithm::kRS256, Algorithm::kPS256};
 constexpr std::string_view kPayload = R"({"sub":"alice","scope":"read"})";
-
-std::string b64(std::string_view bytes) { return core::base64url_encode(bytes); }
 
 std::string b64_decode(std::string_view text) {
   auto bytes = core::base64url_decode(text);
@@ -66,18 +42,6 @@ std::string b64_decode(std::string_view text) {
 
 const unsigned char* uchars(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
-}
-
-// RSA key generation is slow, so each algorithm gets one key for the whole run.
-std::shared_ptr<EvpKey> key_for(Algorithm alg) {
-  static std::map<Algorithm, std::shared_ptr<EvpKey>> keys;
-  auto& key = keys[alg];
-  if (!key) {
-    auto generated = EvpKey::generate(alg);
-    EXPECT_TRUE(generated.has_value()) << generated.error();
-    if (generated) key = *generated;
-  }
-  return key;
 }
 
 std::string member(const json::object& jwk, std::string_view name) {
@@ -232,7 +196,7 @@ std::string algorithm_test_name(const testing::TestParamInfo<Algorithm>& info) {
 class EvpKeyTest : public testing::TestWithParam<Algorithm> {
  protected:
   void SetUp() override {
-    key_ = key_for(GetParam());
+    key_ = generated_key(GetParam());
     ASSERT_TRUE(key_);
     keys_.add(key_);
   }
@@ -486,7 +450,7 @@ TEST_P(EvpKeyTest, RefusesAnHs256TokenKeyedWithThePublicKey) {
 TEST_P(EvpKeyTest, AnotherAlgorithmsKeyInTheSetIsNotUsed) {
   // With keys for every algorithm in the set, each token is still checked by its own key only.
   KeySet all;
-  for (const Algorithm alg : kAsymmetric) all.add(key_for(alg));
+  for (const Algorithm alg : kAsymmetric) all.add(generated_key(alg));
   EXPECT_TRUE(Succeeds(verify_compact(token(), all, kEverything)));
 }
 
@@ -541,7 +505,7 @@ TEST(EvpKey, Rs256AndPs256UseTheRsaPaddingTheirNamesSay) {
   // verifies under its own padding and fails under the other.
   for (const Algorithm alg : {Algorithm::kRS256, Algorithm::kPS256}) {
     SCOPED_TRACE(name(alg));
-    const auto key = key_for(alg);
+    const auto key = generated_key(alg);
     ASSERT_TRUE(key);
     const Pkey pkey = pkey_from_jwk(alg, key->public_jwk());
     ASSERT_TRUE(pkey);
@@ -554,7 +518,7 @@ TEST(EvpKey, Rs256AndPs256UseTheRsaPaddingTheirNamesSay) {
 
 TEST(EvpKey, Ed25519SignaturesAreDeterministic) {
   // RFC 8032 section 5.1.6: no per-signature randomness.
-  const auto key = key_for(Algorithm::kEdDSA);
+  const auto key = generated_key(Algorithm::kEdDSA);
   ASSERT_TRUE(key);
   EXPECT_EQ(key->sign("input").value(), key->sign("input").value());
 }
@@ -568,7 +532,7 @@ const std::string kP256Order(
 class Es256Signature : public testing::Test {
  protected:
   void SetUp() override {
-    key_ = key_for(Algorithm::kES256);
+    key_ = generated_key(Algorithm::kES256);
     ASSERT_TRUE(key_);
     keys_.add(key_);
     token_ = sign_compact(*key_, "at+jwt", kPayload).value();

@@ -12,12 +12,16 @@
 #include <expected>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "core/base64.h"
 #include "core/strict_json.h"
+#include "jose/algorithm.h"
 #include "jose/error.h"
+#include "jose/evp_key.h"
 
 namespace tessera::jose::testing_support {
 
@@ -86,6 +90,26 @@ template <class T>
     return ::testing::AssertionFailure() << "failed with \"" << to_string(result.error()) << "\"";
   }
   return ::testing::AssertionSuccess();
+}
+
+// The algorithms of asymmetric keys, and every algorithm.
+inline constexpr Algorithm kAsymmetric[] = {Algorithm::kEdDSA, Algorithm::kES256, Algorithm::kRS256,
+                                            Algorithm::kPS256};
+inline constexpr Algorithm kEverything[] = {Algorithm::kHS256, Algorithm::kEdDSA, Algorithm::kES256,
+                                            Algorithm::kRS256, Algorithm::kPS256};
+
+// One generated key per algorithm for the whole test binary: RSA key generation is slow.
+inline std::shared_ptr<EvpKey> generated_key(Algorithm alg) {
+  static std::map<Algorithm, std::shared_ptr<EvpKey>> keys;
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  auto& key = keys[alg];
+  if (!key) {
+    auto made = EvpKey::generate(alg);
+    EXPECT_TRUE(made.has_value()) << (made ? "" : made.error());
+    if (made) key = *made;
+  }
+  return key;
 }
 
 // For the functions that fail with a one-line std::string reason.

@@ -24,10 +24,6 @@ namespace {
 namespace json = boost::json;
 using namespace testing_support;
 
-constexpr Algorithm kAsymmetric[] = {Algorithm::kEdDSA, Algorithm::kES256, Algorithm::kRS256,
-                                     Algorithm::kPS256};
-constexpr Algorithm kEverything[] = {Algorithm::kHS256, Algorithm::kEdDSA, Algorithm::kES256,
-                                     Algorithm::kRS256, Algorithm::kPS256};
 constexpr std::string_view kPayload = R"({"sub":"alice","scope":"read"})";
 
 constexpr std::string_view kPrivateMembers[] = {"d", "p", "q", "dp", "dq", "qi"};
@@ -65,18 +61,6 @@ const Jwks& jwks() {
     return k;
   }();
   return keys;
-}
-
-// RSA key generation is slow, so each algorithm gets one generated key for the whole run.
-std::shared_ptr<EvpKey> generated(Algorithm alg) {
-  static std::map<Algorithm, std::shared_ptr<EvpKey>> keys;
-  auto& key = keys[alg];
-  if (!key) {
-    auto made = EvpKey::generate(alg);
-    EXPECT_TRUE(made.has_value()) << made.error();
-    if (made) key = *made;
-  }
-  return key;
 }
 
 std::string algorithm_test_name(const testing::TestParamInfo<Algorithm>& info) {
@@ -470,7 +454,7 @@ TEST(EvpKeyFromJwk, APrivateJwkSignsWhatTheKeyFromItsPublicJwkVerifies) {
     EXPECT_EQ(verified->payload(), kPayload);
     EXPECT_EQ(verified->kid(), (*signer)->kid());
     // And the other way: the verifier does not accept what another key signed.
-    const auto other = generated((*signer)->algorithm());
+    const auto other = generated_key((*signer)->algorithm());
     ASSERT_TRUE(other);
     EXPECT_FALSE((*verifier)->verify("input", other->sign("input").value()));
   }
@@ -482,7 +466,7 @@ INSTANTIATE_TEST_SUITE_P(EachAlgorithm, GeneratedKeyJwk, testing::ValuesIn(kAsym
                          algorithm_test_name);
 
 TEST_P(GeneratedKeyJwk, ItsPublicJwkImportsAsTheSameKeyWithoutPrivatePart) {
-  const auto key = generated(GetParam());
+  const auto key = generated_key(GetParam());
   ASSERT_TRUE(key);
   const auto imported = EvpKey::from_jwk(key->public_jwk());
   ASSERT_TRUE(Accepted(imported));
@@ -503,7 +487,7 @@ INSTANTIATE_TEST_SUITE_P(EachAlgorithm, Pkcs8RoundTrip, testing::ValuesIn(kAsymm
                          algorithm_test_name);
 
 TEST_P(Pkcs8RoundTrip, GivesTheSameKeyUnderTheSameKid) {
-  const auto key = generated(GetParam());
+  const auto key = generated_key(GetParam());
   ASSERT_TRUE(key);
   const auto der = key->private_pkcs8();
   ASSERT_TRUE(Accepted(der));
@@ -519,7 +503,7 @@ TEST_P(Pkcs8RoundTrip, GivesTheSameKeyUnderTheSameKid) {
 }
 
 TEST_P(Pkcs8RoundTrip, SignaturesVerifyAcrossTheOriginalAndTheCopy) {
-  const auto key = generated(GetParam());
+  const auto key = generated_key(GetParam());
   ASSERT_TRUE(key);
   const auto again = EvpKey::from_pkcs8(GetParam(), key->private_pkcs8().value(), key->kid());
   ASSERT_TRUE(Accepted(again));
@@ -533,13 +517,13 @@ TEST_P(Pkcs8RoundTrip, SignaturesVerifyAcrossTheOriginalAndTheCopy) {
 }
 
 TEST_P(Pkcs8RoundTrip, RefusesAKidThatIsNotTheKeysThumbprint) {
-  const auto key = generated(GetParam());
+  const auto key = generated_key(GetParam());
   ASSERT_TRUE(key);
   const std::string der = key->private_pkcs8().value();
   // The kid of another key, as a row swapped in the database would have.
   for (const Algorithm other : kAsymmetric) {
     if (other == GetParam()) continue;
-    EXPECT_TRUE(RefusedWith(EvpKey::from_pkcs8(GetParam(), der, generated(other)->kid()),
+    EXPECT_TRUE(RefusedWith(EvpKey::from_pkcs8(GetParam(), der, generated_key(other)->kid()),
                             "the private key does not match its kid"))
         << "kid of the " << name(other) << " key";
   }
@@ -548,7 +532,7 @@ TEST_P(Pkcs8RoundTrip, RefusesAKidThatIsNotTheKeysThumbprint) {
 }
 
 TEST_P(Pkcs8RoundTrip, RefusesGarbageAndTrailingBytes) {
-  const auto key = generated(GetParam());
+  const auto key = generated_key(GetParam());
   ASSERT_TRUE(key);
   const std::string der = key->private_pkcs8().value();
   for (const std::string& bad :
@@ -567,15 +551,19 @@ TEST(EvpKeyFromPkcs8, RefusesAKeyOfAnotherTypeCurveOrSize) {
     Algorithm alg;
   };
   const std::vector<Case> cases = {
-      {"Ed25519 as ES256", generated(Algorithm::kEdDSA)->private_pkcs8().value(),
+      {"Ed25519 as ES256", generated_key(Algorithm::kEdDSA)->private_pkcs8().value(),
        Algorithm::kES256},
-      {"Ed25519 as RS256", generated(Algorithm::kEdDSA)->private_pkcs8().value(),
+      {"Ed25519 as RS256", generated_key(Algorithm::kEdDSA)->private_pkcs8().value(),
        Algorithm::kRS256},
-      {"P-256 as EdDSA", generated(Algorithm::kES256)->private_pkcs8().value(), Algorithm::kEdDSA},
-      {"P-256 as PS256", generated(Algorithm::kES256)->private_pkcs8().value(), Algorithm::kPS256},
-      {"RSA as ES256", generated(Algorithm::kRS256)->private_pkcs8().value(), Algorithm::kES256},
-      {"RSA as EdDSA", generated(Algorithm::kRS256)->private_pkcs8().value(), Algorithm::kEdDSA},
-      {"Ed25519 as HS256", generated(Algorithm::kEdDSA)->private_pkcs8().value(),
+      {"P-256 as EdDSA", generated_key(Algorithm::kES256)->private_pkcs8().value(),
+       Algorithm::kEdDSA},
+      {"P-256 as PS256", generated_key(Algorithm::kES256)->private_pkcs8().value(),
+       Algorithm::kPS256},
+      {"RSA as ES256", generated_key(Algorithm::kRS256)->private_pkcs8().value(),
+       Algorithm::kES256},
+      {"RSA as EdDSA", generated_key(Algorithm::kRS256)->private_pkcs8().value(),
+       Algorithm::kEdDSA},
+      {"Ed25519 as HS256", generated_key(Algorithm::kEdDSA)->private_pkcs8().value(),
        Algorithm::kHS256},
       {"P-384 as ES256", b64_decode(vector_value(unsupported, "p384_pkcs8")), Algorithm::kES256},
       {"Ed448 as EdDSA", b64_decode(vector_value(unsupported, "ed448_pkcs8")), Algorithm::kEdDSA},
@@ -614,11 +602,11 @@ TEST(EvpKeyFromPkcs8, TheUnsupportedKeysAreWellFormedPkcs8OfTheirTypeAndSize) {
 }
 
 TEST(EvpKeyFromPkcs8, AnRsaKeyServesEitherRsaAlgorithm) {
-  const std::string der = generated(Algorithm::kRS256)->private_pkcs8().value();
+  const std::string der = generated_key(Algorithm::kRS256)->private_pkcs8().value();
   const auto ps256 = EvpKey::from_pkcs8(Algorithm::kPS256, der);
   ASSERT_TRUE(Accepted(ps256));
   EXPECT_EQ((*ps256)->algorithm(), Algorithm::kPS256);
-  EXPECT_EQ((*ps256)->kid(), generated(Algorithm::kRS256)->kid());
+  EXPECT_EQ((*ps256)->kid(), generated_key(Algorithm::kRS256)->kid());
   EXPECT_EQ((*ps256)->public_jwk().at("alg"), "PS256");
 }
 

@@ -25,30 +25,14 @@ namespace {
 namespace json = boost::json;
 using namespace testing_support;
 
-constexpr Algorithm kAsymmetric[] = {Algorithm::kEdDSA, Algorithm::kES256, Algorithm::kRS256,
-                                     Algorithm::kPS256};
-constexpr Algorithm kEverything[] = {Algorithm::kHS256, Algorithm::kEdDSA, Algorithm::kES256,
-                                     Algorithm::kRS256, Algorithm::kPS256};
 constexpr std::string_view kPayload = R"({"sub":"alice","scope":"read"})";
 // Every private member of RFC 7518 sections 6.2.2 and 6.3.2 and RFC 8037 section 2, and the
 // symmetric "k" (section 6.4.1).
 constexpr std::string_view kPrivateMembers[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
 
-// RSA key generation is slow, so each algorithm gets one generated key for the whole run.
-std::shared_ptr<EvpKey> generated(Algorithm alg) {
-  static std::map<Algorithm, std::shared_ptr<EvpKey>> keys;
-  auto& key = keys[alg];
-  if (!key) {
-    auto made = EvpKey::generate(alg);
-    EXPECT_TRUE(made.has_value()) << made.error();
-    if (made) key = *made;
-  }
-  return key;
-}
-
 std::vector<std::shared_ptr<const EvpKey>> every_generated_key() {
   std::vector<std::shared_ptr<const EvpKey>> keys;
-  for (const Algorithm alg : kAsymmetric) keys.push_back(generated(alg));
+  for (const Algorithm alg : kAsymmetric) keys.push_back(generated_key(alg));
   return keys;
 }
 
@@ -131,7 +115,7 @@ INSTANTIATE_TEST_SUITE_P(EachAlgorithm, TokenThroughJwks, testing::ValuesIn(kAsy
                          algorithm_test_name);
 
 TEST_P(TokenThroughJwks, ATokenSignedByAGeneratedKeyVerifiesThroughTheSetParsedFromItsJwks) {
-  const auto key = generated(GetParam());
+  const auto key = generated_key(GetParam());
   ASSERT_TRUE(key);
   const std::shared_ptr<const EvpKey> published[] = {key};
   const auto parsed = parse_jwks(json::serialize(jwks_document(published)));
@@ -151,13 +135,13 @@ TEST_P(TokenThroughJwks, ATokenSignedByAGeneratedKeyVerifiesThroughTheSetParsedF
 }
 
 TEST(ParseJwks, SkipsAndCountsTheKeysItCannotUse) {
-  const json::object usable = generated(Algorithm::kEdDSA)->public_jwk();
+  const json::object usable = generated_key(Algorithm::kEdDSA)->public_jwk();
   const json::object rsa_without_alg = [] {
-    json::object jwk = generated(Algorithm::kRS256)->public_jwk();
+    json::object jwk = generated_key(Algorithm::kRS256)->public_jwk();
     jwk.erase("alg");
     return jwk;
   }();
-  json::object encryption = generated(Algorithm::kES256)->public_jwk();
+  json::object encryption = generated_key(Algorithm::kES256)->public_jwk();
   encryption["use"] = "enc";
   const std::vector<json::value> keys = {
       usable,
@@ -176,9 +160,9 @@ TEST(ParseJwks, SkipsAndCountsTheKeysItCannotUse) {
   };
   const auto parsed = parse_jwks(jwks_text(keys));
   ASSERT_TRUE(ParsedTo(parsed, 1, keys.size() - 1));
-  EXPECT_NE(parsed->keys.find(generated(Algorithm::kEdDSA)->kid(), Algorithm::kEdDSA), nullptr);
-  EXPECT_EQ(parsed->keys.find(generated(Algorithm::kES256)->kid(), Algorithm::kES256), nullptr);
-  EXPECT_EQ(parsed->keys.find(generated(Algorithm::kRS256)->kid(), Algorithm::kRS256), nullptr);
+  EXPECT_NE(parsed->keys.find(generated_key(Algorithm::kEdDSA)->kid(), Algorithm::kEdDSA), nullptr);
+  EXPECT_EQ(parsed->keys.find(generated_key(Algorithm::kES256)->kid(), Algorithm::kES256), nullptr);
+  EXPECT_EQ(parsed->keys.find(generated_key(Algorithm::kRS256)->kid(), Algorithm::kRS256), nullptr);
 }
 
 TEST(ParseJwks, DoesNotUseAPublishedPrivateKey) {
@@ -201,20 +185,20 @@ TEST(ParseJwks, AcceptsAnEmptySet) {
 
 TEST(ParseJwks, IgnoresOtherMembersOfTheDocumentAndOfEachKey) {
   // As published by others: x5c chains, x5t, key_ops, and members at the top level.
-  json::object jwk = generated(Algorithm::kES256)->public_jwk();
+  json::object jwk = generated_key(Algorithm::kES256)->public_jwk();
   jwk["x5c"] = json::array{"MIIBszCCAVmgAwIBAgIUQ0nA"};
   jwk["x5t"] = "bWVy";
   jwk["key_ops"] = json::array{"verify"};
   json::object doc{{"keys", json::array{jwk}}, {"issuer", "https://example.com"}};
   const auto parsed = parse_jwks(json::serialize(doc));
   ASSERT_TRUE(ParsedTo(parsed, 1, 0));
-  EXPECT_NE(parsed->keys.find(generated(Algorithm::kES256)->kid(), Algorithm::kES256), nullptr);
+  EXPECT_NE(parsed->keys.find(generated_key(Algorithm::kES256)->kid(), Algorithm::kES256), nullptr);
 }
 
 TEST(ParseJwks, AKidSharedWithASkippedKeyIsNoConflict) {
   // RFC 7517 section 4.5: keys of different types may share a kid.
-  json::object sig = generated(Algorithm::kEdDSA)->public_jwk();
-  json::object enc = generated(Algorithm::kES256)->public_jwk();
+  json::object sig = generated_key(Algorithm::kEdDSA)->public_jwk();
+  json::object enc = generated_key(Algorithm::kES256)->public_jwk();
   enc["use"] = "enc";
   enc["kid"] = sig.at("kid");
   ASSERT_TRUE(ParsedTo(parse_jwks(jwks_text({enc, sig})), 1, 1));
@@ -263,7 +247,7 @@ TEST(ParseJwks, AcceptsAHundredKeysAndRefusesOneMore) {
 }
 
 TEST(ParseJwks, AcceptsADocumentOf64KiBAndRefusesOneByteMore) {
-  const std::string keys = jwks_text({generated(Algorithm::kEdDSA)->public_jwk()});
+  const std::string keys = jwks_text({generated_key(Algorithm::kEdDSA)->public_jwk()});
   ASSERT_EQ(keys.back(), '}');
   // Whitespace before the closing brace is valid JSON that only adds size.
   auto padded = [&](std::size_t total) {
@@ -277,15 +261,16 @@ TEST(ParseJwks, AcceptsADocumentOf64KiBAndRefusesOneByteMore) {
 
 TEST(ParseJwks, RefusesTwoUsableKeysUnderOneKid) {
   // Which of the two would verify a token naming that kid is ambiguous.
-  json::object a = generated(Algorithm::kEdDSA)->public_jwk();
-  json::object b = generated(Algorithm::kES256)->public_jwk();
+  json::object a = generated_key(Algorithm::kEdDSA)->public_jwk();
+  json::object b = generated_key(Algorithm::kES256)->public_jwk();
   a["kid"] = "shared";
   b["kid"] = "shared";
   EXPECT_TRUE(RefusedWith(parse_jwks(jwks_text({a, b})), "the JWKS has two keys with kid shared"));
   // The same key twice, named by its thumbprint.
-  const json::object same = generated(Algorithm::kEdDSA)->public_jwk();
-  EXPECT_TRUE(RefusedWith(parse_jwks(jwks_text({same, same})),
-                          "the JWKS has two keys with kid " + generated(Algorithm::kEdDSA)->kid()));
+  const json::object same = generated_key(Algorithm::kEdDSA)->public_jwk();
+  EXPECT_TRUE(
+      RefusedWith(parse_jwks(jwks_text({same, same})),
+                  "the JWKS has two keys with kid " + generated_key(Algorithm::kEdDSA)->kid()));
 }
 
 // --- StaticKeySource::jwks_json -----------------------------------------------------------
@@ -299,7 +284,7 @@ TEST(StaticKeySource, PublishesNoKeyForAnHs256Secret) {
 TEST(StaticKeySource, PublishesThePublicJwkOfAnEvpKey) {
   for (const Algorithm alg : kAsymmetric) {
     SCOPED_TRACE(name(alg));
-    const auto key = generated(alg);
+    const auto key = generated_key(alg);
     const StaticKeySource source(key);
     ASSERT_TRUE(source.jwks_json());
     const json::object doc = json_object(*source.jwks_json());
@@ -318,7 +303,7 @@ TEST(StaticKeySource, PublishesThePublicJwkOfAnEvpKey) {
 
 TEST(StaticKeySource, PublishesThePublicJwkOfAConstEvpKey) {
   // Handed a shared_ptr<const EvpKey>, as the key manager holds its keys.
-  const std::shared_ptr<const EvpKey> key = generated(Algorithm::kEdDSA);
+  const std::shared_ptr<const EvpKey> key = generated_key(Algorithm::kEdDSA);
   const StaticKeySource source(key);
   const json::object doc = json_object(*source.jwks_json());
   ASSERT_EQ(doc.at("keys").as_array().size(), 1u);

@@ -11,35 +11,16 @@
 
 #include "core/base64.h"
 #include "jose/hmac_key.h"
+#include "jose/jose_test_support.h"
 
 namespace tessera::jose {
 namespace {
 
+using namespace testing_support;
+
 using namespace std::string_literals;
 
-// GoogleTest 1.12 cannot print std::expected; these say what came back in words.
-template <class T>
-testing::AssertionResult FailsWith(const std::expected<T, Error>& result, Error want) {
-  if (result.has_value()) {
-    return testing::AssertionFailure() << "succeeded; expected \"" << to_string(want) << "\"";
-  }
-  if (result.error() != want) {
-    return testing::AssertionFailure() << "failed with \"" << to_string(result.error())
-                                       << "\"; expected \"" << to_string(want) << "\"";
-  }
-  return testing::AssertionSuccess();
-}
-
-template <class T>
-testing::AssertionResult Succeeds(const std::expected<T, Error>& result) {
-  if (!result)
-    return testing::AssertionFailure() << "failed with \"" << to_string(result.error()) << "\"";
-  return testing::AssertionSuccess();
-}
-
 constexpr Algorithm kHs256Only[] = {Algorithm::kHS256};
-
-std::string b64(std::string_view bytes) { return core::base64url_encode(bytes); }
 
 std::string b64_decode(std::string_view text) {
   auto bytes = core::base64url_decode(text);

@@ -17,32 +17,13 @@
 #include "core/clock.h"
 #include "core/strict_json.h"
 #include "jose/hmac_key.h"
+#include "jose/jose_test_support.h"
 #include "jose/jws.h"
 
 namespace tessera::jose {
 namespace {
 
-// GoogleTest 1.12 cannot print std::expected; these say what came back in words.
-template <class T>
-testing::AssertionResult FailsWith(const std::expected<T, Error>& result, Error want) {
-  if (result.has_value()) {
-    return testing::AssertionFailure() << "succeeded; expected \"" << to_string(want) << "\"";
-  }
-  if (result.error() != want) {
-    return testing::AssertionFailure() << "failed with \"" << to_string(result.error())
-                                       << "\"; expected \"" << to_string(want) << "\"";
-  }
-  return testing::AssertionSuccess();
-}
-
-template <class T>
-testing::AssertionResult Succeeds(const std::expected<T, Error>& result) {
-  if (!result)
-    return testing::AssertionFailure() << "failed with \"" << to_string(result.error()) << "\"";
-  return testing::AssertionSuccess();
-}
-
-std::string b64(std::string_view bytes) { return core::base64url_encode(bytes); }
+using namespace testing_support;
 
 constexpr std::int64_t kNow = 1'700'000'000;  // 2023-11-14T22:13:20Z
 const core::TimePoint kNowTime{std::chrono::seconds{kNow}};

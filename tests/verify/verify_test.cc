@@ -9,7 +9,6 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdint>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <string>
@@ -551,16 +550,7 @@ TEST(KeySet, FromJwksSkipsKeysItCannotUse) {
 // A JWKS holding a key under which signatures can be forged (tests/data/jwk_degenerate_keys.py):
 // the key is skipped, so a token "signed" without any private key does not verify.
 TEST(KeySet, AForgedTokenUnderADegenerateKeyInTheJwksDoesNotVerify) {
-  std::map<std::string, std::string> degenerate;
-  {
-    std::ifstream in(std::string(TESSERA_TEST_DATA) + "/jwk_degenerate_keys.txt");
-    ASSERT_TRUE(in.is_open());
-    for (std::string line; std::getline(in, line);) {
-      if (line.empty() || line.front() == '#') continue;
-      const auto eq = line.find('=');
-      degenerate[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-  }
+  const auto degenerate = jose::testing_support::read_vectors("jwk_degenerate_keys.txt");
   const VerifyPolicy policy{.issuer = std::string(kIssuer)};
   const std::string payload =
       test::b64(json::serialize(test::access_claims(kIssuer, kAudience, kNow)));

@@ -42,6 +42,7 @@
 #include "core/base64.h"
 #include "jose/algorithm.h"
 #include "jose/evp_key.h"
+#include "jose/jose_test_support.h"
 #include "jose/jwks.h"
 #include "jose/jws.h"
 #include "tessera/verify.h"
@@ -51,8 +52,7 @@ namespace tessera::test {
 using jose::Algorithm;
 
 // The four algorithms a Verifier accepts by default.
-inline constexpr Algorithm kAsymmetric[] = {Algorithm::kEdDSA, Algorithm::kES256, Algorithm::kRS256,
-                                            Algorithm::kPS256};
+using jose::testing_support::kAsymmetric;
 
 inline std::string algorithm_test_name(const testing::TestParamInfo<Algorithm>& info) {
   return std::string(jose::name(info.param));
@@ -72,12 +72,7 @@ inline std::shared_ptr<jose::EvpKey> fresh_key(Algorithm alg) {
 
 // One key per algorithm for the whole test binary (RSA generation takes a while).
 inline const jose::EvpKey& key_for(Algorithm alg) {
-  static const std::vector<std::shared_ptr<jose::EvpKey>> keys = [] {
-    std::vector<std::shared_ptr<jose::EvpKey>> made(5);
-    for (const Algorithm a : kAsymmetric) made[static_cast<int>(a)] = fresh_key(a);
-    return made;
-  }();
-  return *keys[static_cast<int>(alg)];
+  return *jose::testing_support::generated_key(alg);
 }
 
 inline std::string b64(std::string_view bytes) { return core::base64url_encode(bytes); }
