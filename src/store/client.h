@@ -17,6 +17,12 @@ struct ClientRecord {
   std::vector<std::string> scopes;  // sorted, without duplicates
   std::string audience;             // empty: the issuer
   core::TimePoint created_at;
+  // Browser sign-in (docs/reference.md, Browser sign-in).
+  std::vector<std::string> redirect_uris{};  // compared by exact string, in registration order
+  std::vector<std::string> post_logout_redirect_uris{};
+  std::string display_name{};  // what the consent page shows; empty: the id
+  bool skip_consent = false;   // a first-party client: its users are not asked
+  std::string id_token_alg{};  // empty: RS256
 };
 
 }  // namespace tessera::store

@@ -42,6 +42,18 @@ CountedFailure count_failure(const std::optional<ThrottleRecord>& before, core::
   return {.record = record, .state = state};
 }
 
+bool is_live(const BrowserSession& session, core::TimePoint now, std::chrono::seconds idle) {
+  return now < session.expires_at && now < session.last_seen + idle;
+}
+
+std::vector<std::string> union_of_words(std::vector<std::string> a,
+                                        const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  std::sort(a.begin(), a.end());
+  a.erase(std::unique(a.begin(), a.end()), a.end());
+  return a;
+}
+
 std::string join_words(const std::vector<std::string>& words) {
   std::string text;
   for (const auto& word : words) {

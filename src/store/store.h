@@ -24,6 +24,7 @@
 
 #include "store/client.h"
 #include "store/refresh_token.h"
+#include "store/sign_in.h"
 #include "store/signing_key.h"
 #include "store/throttle.h"
 #include "store/user.h"
@@ -171,6 +172,59 @@ class ThrottleStore {
   virtual StoreResult<std::size_t> purge_idle(core::TimePoint now) = 0;
 };
 
+// Browser sessions (sign_in.h), looked up by the hash of the cookie's value.
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+
+  virtual StoreResult<void> add_session(const BrowserSession& session) = 0;
+  // The session with this hash if it has expired neither absolutely nor by being idle for
+  // longer than `idle` at `now`; a live one is marked seen at `now`.
+  virtual StoreResult<std::optional<BrowserSession>> use_session(std::string_view id_hash,
+                                                                 core::TimePoint now,
+                                                                 std::chrono::seconds idle) = 0;
+  // Ends one session (sign-out). Returns the ended session, if there was one.
+  virtual StoreResult<std::optional<BrowserSession>> end_session(std::string_view id_hash) = 0;
+  // Ends every session of a user; returns how many.
+  virtual StoreResult<std::size_t> end_subject_sessions(std::string_view subject) = 0;
+  // Deletes sessions expired at `now`, absolutely or idle for longer than `idle`.
+  virtual StoreResult<std::size_t> purge_expired(core::TimePoint now,
+                                                 std::chrono::seconds idle) = 0;
+};
+
+// Authorization codes (sign_in.h), by the hash of the code.
+class AuthorizationCodeStore {
+ public:
+  virtual ~AuthorizationCodeStore() = default;
+
+  virtual StoreResult<void> add_code(const AuthorizationCode& code) = 0;
+  // In one transaction: the code as it was, and marked used at `now` if it was unused. Of two
+  // requests racing with one code, exactly one finds it unused. std::nullopt: no such code.
+  virtual StoreResult<std::optional<AuthorizationCode>> redeem_code(std::string_view code_hash,
+                                                                    core::TimePoint now) = 0;
+  // Records what the code's first use issued, for a second use to revoke.
+  virtual StoreResult<void> set_code_issued(std::string_view code_hash, std::string_view jti,
+                                            std::string_view family_id) = 0;
+  // Deletes codes that expired before `now`; returns how many.
+  virtual StoreResult<std::size_t> purge_expired(core::TimePoint now) = 0;
+};
+
+// Consent a user gave a client, remembered per scope.
+class ConsentStore {
+ public:
+  virtual ~ConsentStore() = default;
+
+  // The scopes the user has allowed the client, sorted; empty when none.
+  virtual StoreResult<std::vector<std::string>> find_consent(std::string_view subject,
+                                                             std::string_view client_id) = 0;
+  // Adds `scopes` to what the user has allowed the client.
+  virtual StoreResult<void> add_consent(std::string_view subject, std::string_view client_id,
+                                        const std::vector<std::string>& scopes) = 0;
+  // Forgets everything a user allowed (user deleted) or a client was allowed (client deleted).
+  virtual StoreResult<void> forget_subject(std::string_view subject) = 0;
+  virtual StoreResult<void> forget_client(std::string_view client_id) = 0;
+};
+
 // Every interface of one database.
 class Store {
  public:
@@ -182,6 +236,9 @@ class Store {
   virtual RefreshTokenStore& refresh_tokens() = 0;
   virtual RevocationLog& revocations() = 0;
   virtual ThrottleStore& throttles() = 0;
+  virtual SessionStore& sessions() = 0;
+  virtual AuthorizationCodeStore& codes() = 0;
+  virtual ConsentStore& consents() = 0;
 
   // Whether the database answers a trivial query now (for /healthz).
   virtual StoreResult<void> ping() = 0;

@@ -15,6 +15,10 @@ struct User {
   // The scopes this user may be granted, sorted and without duplicates.
   std::vector<std::string> scopes;
   bool disabled = false;
+  // The OpenID Connect "name" and "email" claims (OpenID Connect Core section 5.1); empty
+  // when not set.
+  std::string display_name{};
+  std::string email{};
   // Set by the store; the `{}` lets callers write User{.name = ..., ...} without them.
   core::TimePoint created_at{};
   core::TimePoint updated_at{};

@@ -189,9 +189,20 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
     ASSERT_NE(store, nullptr);
   }
   {
-    // Back to the version 4 table, with three entries logged and the newest one purged.
+    // Back to the version 4 table, with three entries logged and the newest one purged, and
+    // without what version 6 added.
     RawDb raw(path_);
     raw.exec(R"sql(
+      DROP TABLE browser_sessions;
+      DROP TABLE authorization_codes;
+      DROP TABLE consents;
+      ALTER TABLE users DROP COLUMN display_name;
+      ALTER TABLE users DROP COLUMN email;
+      ALTER TABLE clients DROP COLUMN redirect_uris;
+      ALTER TABLE clients DROP COLUMN post_logout_redirect_uris;
+      ALTER TABLE clients DROP COLUMN display_name;
+      ALTER TABLE clients DROP COLUMN skip_consent;
+      ALTER TABLE clients DROP COLUMN id_token_alg;
       DROP TABLE revocations;
       CREATE TABLE revocations (
         sequence INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -20,10 +20,8 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "store/postgres/postgres_store.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/store_backends.h"
 #include "store/store_result_printer.h"
-#include "support/postgres_server.h"
 
 namespace tessera::store {
 namespace {
@@ -34,63 +32,6 @@ using std::chrono::seconds;
 using std::chrono::sys_seconds;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-// Storage for one test. open() may be called again once the previous store is destroyed, and
-// then sees the same data.
-class TestDatabase {
- public:
-  virtual ~TestDatabase() = default;
-  virtual std::unique_ptr<Store> open(const core::Clock& clock) = 0;
-};
-
-struct Backend {
-  std::string name;
-  std::function<std::unique_ptr<TestDatabase>()> make;
-};
-
-// A database file in a fresh temporary directory, removed with it.
-class SqliteTestDatabase final : public TestDatabase {
- public:
-  SqliteTestDatabase() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "tessera-store-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-  }
-  ~SqliteTestDatabase() override { std::filesystem::remove_all(dir_); }
-
-  std::unique_ptr<Store> open(const core::Clock& clock) override {
-    auto store = open_sqlite_store({.path = (dir_ / "tessera.db").string()}, clock);
-    if (!store) throw std::runtime_error(store.error());
-    return std::move(*store);
-  }
-
- private:
-  std::filesystem::path dir_;
-};
-
-// A fresh database on the test PostgreSQL server (tests/support/postgres_server.h).
-class PostgresTestDatabase final : public TestDatabase {
- public:
-  PostgresTestDatabase() : url_(test::PostgresServer::shared().create_database()) {}
-
-  std::unique_ptr<Store> open(const core::Clock& clock) override {
-    auto store = open_postgres_store({.url = url_, .connections = 4}, clock);
-    if (!store) throw std::runtime_error(store.error());
-    return std::move(*store);
-  }
-
- private:
-  std::string url_;
-};
-
-const Backend kBackends[] = {
-    {"sqlite", [] { return std::make_unique<SqliteTestDatabase>(); }},
-    {"postgresql", [] { return std::make_unique<PostgresTestDatabase>(); }},
-};
-
-// Names the backend in failure messages instead of dumping the struct's bytes.
-void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 const sys_seconds kStart{seconds{1700000000}};
 
@@ -791,10 +732,7 @@ TEST_P(StoreTest, TheRevocationLogKeepsEveryKindInOrderAndDropsExpiredEntries) {
   EXPECT_EQ((*after)[0].value, "dave");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends),
-                         [](const ::testing::TestParamInfo<Backend>& info) {
-                           return info.param.name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends), backend_name);
 
 }  // namespace
 }  // namespace tessera::store

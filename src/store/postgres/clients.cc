@@ -5,7 +5,8 @@ namespace tessera::store::postgres {
 namespace {
 
 constexpr std::string_view kClientColumns =
-    "SELECT id, secret_hash, grants, scopes, audience, created_at FROM clients";
+    "SELECT id, secret_hash, grants, scopes, audience, created_at, redirect_uris, "
+    "post_logout_redirect_uris, display_name, skip_consent, id_token_alg FROM clients";
 
 ClientRecord read_client(const PgResult& r, int row) {
   ClientRecord client{.id = r.text(row, 0),
@@ -13,7 +14,12 @@ ClientRecord read_client(const PgResult& r, int row) {
                       .grants = split_words(r.text(row, 2)),
                       .scopes = split_words(r.text(row, 3)),
                       .audience = r.text(row, 4),
-                      .created_at = from_seconds(r.int64(row, 5))};
+                      .created_at = from_seconds(r.int64(row, 5)),
+                      .redirect_uris = split_words(r.text(row, 6)),
+                      .post_logout_redirect_uris = split_words(r.text(row, 7)),
+                      .display_name = r.text(row, 8),
+                      .skip_consent = r.text(row, 9) == "t",
+                      .id_token_alg = r.text(row, 10)};
   if (!r.is_null(row, 1)) client.secret_hash = r.text(row, 1);
   return client;
 }
@@ -37,13 +43,16 @@ StoreResult<std::vector<ClientRecord>> PgClients::list_clients() {
 }
 
 StoreResult<void> PgClients::add_client(const ClientRecord& client) {
-  return done(
-      db_.query("add_client",
-                "INSERT INTO clients (id, secret_hash, grants, scopes, audience, created_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6)",
-                {text(client.id), client.secret_hash ? text(*client.secret_hash) : null(),
-                 text(join_words(client.grants)), text(join_words(client.scopes)),
-                 text(client.audience), integer(db_.now_seconds())}));
+  return done(db_.query(
+      "add_client",
+      "INSERT INTO clients (id, secret_hash, grants, scopes, audience, created_at, "
+      "redirect_uris, post_logout_redirect_uris, display_name, skip_consent, "
+      "id_token_alg) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+      {text(client.id), client.secret_hash ? text(*client.secret_hash) : null(),
+       text(join_words(client.grants)), text(join_words(client.scopes)), text(client.audience),
+       integer(db_.now_seconds()), text(join_words(client.redirect_uris)),
+       text(join_words(client.post_logout_redirect_uris)), text(client.display_name),
+       boolean(client.skip_consent), text(client.id_token_alg)}));
 }
 
 StoreResult<void> PgClients::delete_client(std::string_view id, core::TimePoint now,

@@ -97,6 +97,47 @@ constexpr std::string_view kMigrations[] = {
         CHECK (kind IN ('jti', 'sid', 'sub', 'cid'));
       ALTER TABLE revocations ADD COLUMN issued_until_ms BIGINT;  -- Unix milliseconds
     )sql",
+    // 6: browser sign-in: the users' and clients' OpenID Connect fields, sessions (by the
+    // hash of the cookie), authorization codes (by hash) and remembered consent.
+    R"sql(
+      ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+      ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
+      ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '';
+      ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '';
+      ALTER TABLE clients ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+      ALTER TABLE clients ADD COLUMN skip_consent BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE clients ADD COLUMN id_token_alg TEXT NOT NULL DEFAULT '';
+      CREATE TABLE browser_sessions (
+        id_hash TEXT PRIMARY KEY,
+        sid TEXT NOT NULL UNIQUE,
+        subject TEXT NOT NULL,
+        auth_time BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX browser_sessions_subject ON browser_sessions (subject);
+      CREATE TABLE authorization_codes (
+        code_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        scopes TEXT NOT NULL DEFAULT '',
+        nonce TEXT NOT NULL DEFAULT '',
+        code_challenge TEXT NOT NULL,
+        sid TEXT NOT NULL,
+        auth_time BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT,
+        issued_jti TEXT NOT NULL DEFAULT '',
+        issued_family TEXT NOT NULL DEFAULT ''
+      );
+      CREATE TABLE consents (
+        subject TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        scopes TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (subject, client_id)
+      );
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -114,7 +155,10 @@ class PostgresStore final : public Store {
         keys_(db_),
         refresh_tokens_(db_),
         revocations_(db_),
-        throttles_(db_) {}
+        throttles_(db_),
+        sessions_(db_),
+        codes_(db_),
+        consents_(db_) {}
 
   UserStore& users() override { return users_; }
   ClientStore& clients() override { return clients_; }
@@ -122,6 +166,9 @@ class PostgresStore final : public Store {
   RefreshTokenStore& refresh_tokens() override { return refresh_tokens_; }
   RevocationLog& revocations() override { return revocations_; }
   ThrottleStore& throttles() override { return throttles_; }
+  SessionStore& sessions() override { return sessions_; }
+  AuthorizationCodeStore& codes() override { return codes_; }
+  ConsentStore& consents() override { return consents_; }
 
   StoreResult<void> ping() override { return postgres::done(db_.query("ping", "SELECT 1", {})); }
   PoolStats pool_stats() const override { return db_.pool_stats(); }
@@ -134,6 +181,9 @@ class PostgresStore final : public Store {
   postgres::PgRefreshTokens refresh_tokens_;
   postgres::PgRevocations revocations_;
   postgres::PgThrottles throttles_;
+  postgres::PgSessions sessions_;
+  postgres::PgCodes codes_;
+  postgres::PgConsents consents_;
 };
 
 // Brings the schema to kSchemaVersion under an advisory lock, so that instances starting

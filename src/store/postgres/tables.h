@@ -106,4 +106,47 @@ class PgThrottles final : public ThrottleStore {
   Database& db_;
 };
 
+class PgSessions final : public SessionStore {
+ public:
+  explicit PgSessions(Database& db) : db_(db) {}
+  StoreResult<void> add_session(const BrowserSession& session) override;
+  StoreResult<std::optional<BrowserSession>> use_session(std::string_view id_hash,
+                                                         core::TimePoint now,
+                                                         std::chrono::seconds idle) override;
+  StoreResult<std::optional<BrowserSession>> end_session(std::string_view id_hash) override;
+  StoreResult<std::size_t> end_subject_sessions(std::string_view subject) override;
+  StoreResult<std::size_t> purge_expired(core::TimePoint now, std::chrono::seconds idle) override;
+
+ private:
+  Database& db_;
+};
+
+class PgCodes final : public AuthorizationCodeStore {
+ public:
+  explicit PgCodes(Database& db) : db_(db) {}
+  StoreResult<void> add_code(const AuthorizationCode& code) override;
+  StoreResult<std::optional<AuthorizationCode>> redeem_code(std::string_view code_hash,
+                                                            core::TimePoint now) override;
+  StoreResult<void> set_code_issued(std::string_view code_hash, std::string_view jti,
+                                    std::string_view family_id) override;
+  StoreResult<std::size_t> purge_expired(core::TimePoint now) override;
+
+ private:
+  Database& db_;
+};
+
+class PgConsents final : public ConsentStore {
+ public:
+  explicit PgConsents(Database& db) : db_(db) {}
+  StoreResult<std::vector<std::string>> find_consent(std::string_view subject,
+                                                     std::string_view client_id) override;
+  StoreResult<void> add_consent(std::string_view subject, std::string_view client_id,
+                                const std::vector<std::string>& scopes) override;
+  StoreResult<void> forget_subject(std::string_view subject) override;
+  StoreResult<void> forget_client(std::string_view client_id) override;
+
+ private:
+  Database& db_;
+};
+
 }  // namespace tessera::store::postgres

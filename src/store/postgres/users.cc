@@ -5,15 +5,18 @@ namespace tessera::store::postgres {
 namespace {
 
 constexpr std::string_view kUserColumns =
-    "SELECT name, password_hash, scopes, disabled, created_at, updated_at FROM users";
+    "SELECT name, password_hash, scopes, disabled, display_name, email, created_at, updated_at "
+    "FROM users";
 
 User read_user(const PgResult& r, int row) {
   return User{.name = r.text(row, 0),
               .password_hash = r.text(row, 1),
               .scopes = split_words(r.text(row, 2)),
               .disabled = r.text(row, 3) == "t",
-              .created_at = from_seconds(r.int64(row, 4)),
-              .updated_at = from_seconds(r.int64(row, 5))};
+              .display_name = r.text(row, 4),
+              .email = r.text(row, 5),
+              .created_at = from_seconds(r.int64(row, 6)),
+              .updated_at = from_seconds(r.int64(row, 7))};
 }
 
 }  // namespace
@@ -47,11 +50,12 @@ StoreResult<std::vector<std::string>> PgUsers::list_user_scopes() {
 
 StoreResult<void> PgUsers::add_user(const User& user) {
   const std::int64_t now = db_.now_seconds();
-  return done(db_.query("add_user",
-                        "INSERT INTO users (name, password_hash, scopes, disabled, created_at, "
-                        "updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
-                        {text(user.name), text(user.password_hash), text(join_words(user.scopes)),
-                         boolean(user.disabled), integer(now)}));
+  return done(
+      db_.query("add_user",
+                "INSERT INTO users (name, password_hash, scopes, disabled, display_name, "
+                "email, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                {text(user.name), text(user.password_hash), text(join_words(user.scopes)),
+                 boolean(user.disabled), text(user.display_name), text(user.email), integer(now)}));
 }
 
 StoreResult<void> PgUsers::set_user_disabled(std::string_view name, bool disabled) {

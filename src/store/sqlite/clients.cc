@@ -5,7 +5,8 @@ namespace tessera::store::sqlite {
 namespace {
 
 constexpr std::string_view kColumns =
-    "SELECT id, secret_hash, grants, scopes, audience, created_at FROM clients ";
+    "SELECT id, secret_hash, grants, scopes, audience, created_at, redirect_uris, "
+    "post_logout_redirect_uris, display_name, skip_consent, id_token_alg FROM clients ";
 
 ClientRecord read_client(const Statement& row) {
   ClientRecord client{
@@ -15,6 +16,11 @@ ClientRecord read_client(const Statement& row) {
       .scopes = split_words(row.column_text(3)),
       .audience = row.column_text(4),
       .created_at = from_unix_seconds(row.column_int64(5)),
+      .redirect_uris = split_words(row.column_text(6)),
+      .post_logout_redirect_uris = split_words(row.column_text(7)),
+      .display_name = row.column_text(8),
+      .skip_consent = row.column_int64(9) != 0,
+      .id_token_alg = row.column_text(10),
   };
   if (!row.column_is_null(1)) client.secret_hash = row.column_text(1);
   return client;
@@ -46,11 +52,16 @@ StoreResult<std::vector<ClientRecord>> SqliteClients::list_clients() {
 }
 
 StoreResult<void> SqliteClients::add_client(const ClientRecord& client) {
-  auto added = db_.write("add_client",
-                         "INSERT INTO clients (id, secret_hash, grants, scopes, audience, "
-                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                         client.id, client.secret_hash, join_words(client.grants),
-                         join_words(client.scopes), client.audience, db_.now_seconds());
+  auto added =
+      db_.write("add_client",
+                "INSERT INTO clients (id, secret_hash, grants, scopes, audience, "
+                "created_at, redirect_uris, post_logout_redirect_uris, display_name, "
+                "skip_consent, id_token_alg) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                client.id, client.secret_hash, join_words(client.grants), join_words(client.scopes),
+                client.audience, db_.now_seconds(), join_words(client.redirect_uris),
+                join_words(client.post_logout_redirect_uris), client.display_name,
+                client.skip_consent, client.id_token_alg);
   if (!added) return std::unexpected(added.error());
   return {};
 }

@@ -124,6 +124,48 @@ constexpr std::string_view kMigrations[] = {
       DROP TABLE revocations;
       ALTER TABLE revocations_v5 RENAME TO revocations;
     )sql",
+    // 6: browser sign-in: the users' and clients' OpenID Connect fields, sessions (by the
+    // hash of the cookie), authorization codes (by hash) and remembered consent.
+    R"sql(
+      ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+      ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
+      ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '';
+      ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '';
+      ALTER TABLE clients ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+      ALTER TABLE clients ADD COLUMN skip_consent INTEGER NOT NULL DEFAULT 0
+        CHECK (skip_consent IN (0, 1));
+      ALTER TABLE clients ADD COLUMN id_token_alg TEXT NOT NULL DEFAULT '';
+      CREATE TABLE browser_sessions (
+        id_hash TEXT PRIMARY KEY,
+        sid TEXT NOT NULL UNIQUE,
+        subject TEXT NOT NULL,
+        auth_time INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX browser_sessions_subject ON browser_sessions (subject);
+      CREATE TABLE authorization_codes (
+        code_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        scopes TEXT NOT NULL DEFAULT '',
+        nonce TEXT NOT NULL DEFAULT '',
+        code_challenge TEXT NOT NULL,
+        sid TEXT NOT NULL,
+        auth_time INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        issued_jti TEXT NOT NULL DEFAULT '',
+        issued_family TEXT NOT NULL DEFAULT ''
+      ) STRICT;
+      CREATE TABLE consents (
+        subject TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        scopes TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (subject, client_id)
+      ) STRICT;
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -138,7 +180,10 @@ class SqliteStore final : public Store {
         keys_(db_),
         refresh_tokens_(db_),
         revocations_(db_),
-        throttles_(db_) {}
+        throttles_(db_),
+        sessions_(db_),
+        codes_(db_),
+        consents_(db_) {}
 
   UserStore& users() override { return users_; }
   ClientStore& clients() override { return clients_; }
@@ -146,6 +191,9 @@ class SqliteStore final : public Store {
   RefreshTokenStore& refresh_tokens() override { return refresh_tokens_; }
   RevocationLog& revocations() override { return revocations_; }
   ThrottleStore& throttles() override { return throttles_; }
+  SessionStore& sessions() override { return sessions_; }
+  AuthorizationCodeStore& codes() override { return codes_; }
+  ConsentStore& consents() override { return consents_; }
 
   StoreResult<void> ping() override {
     auto conn = db_.read();
@@ -166,6 +214,9 @@ class SqliteStore final : public Store {
   sqlite::SqliteRefreshTokens refresh_tokens_;
   sqlite::SqliteRevocations revocations_;
   sqlite::SqliteThrottles throttles_;
+  sqlite::SqliteSessions sessions_;
+  sqlite::SqliteCodes codes_;
+  sqlite::SqliteConsents consents_;
 };
 
 std::expected<std::int64_t, SqliteError> user_version(SqliteConnection& conn) {

@@ -5,7 +5,8 @@ namespace tessera::store::sqlite {
 namespace {
 
 constexpr std::string_view kColumns =
-    "SELECT name, password_hash, scopes, disabled, created_at, updated_at FROM users ";
+    "SELECT name, password_hash, scopes, disabled, display_name, email, created_at, updated_at "
+    "FROM users ";
 
 User read_user(const Statement& row) {
   return User{
@@ -13,8 +14,10 @@ User read_user(const Statement& row) {
       .password_hash = row.column_text(1),
       .scopes = split_words(row.column_text(2)),
       .disabled = row.column_int64(3) != 0,
-      .created_at = from_unix_seconds(row.column_int64(4)),
-      .updated_at = from_unix_seconds(row.column_int64(5)),
+      .display_name = row.column_text(4),
+      .email = row.column_text(5),
+      .created_at = from_unix_seconds(row.column_int64(6)),
+      .updated_at = from_unix_seconds(row.column_int64(7)),
   };
 }
 
@@ -60,10 +63,10 @@ StoreResult<std::vector<std::string>> SqliteUsers::list_user_scopes() {
 
 StoreResult<void> SqliteUsers::add_user(const User& user) {
   auto added = db_.write("add_user",
-                         "INSERT INTO users (name, password_hash, scopes, disabled, created_at, "
-                         "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                         "INSERT INTO users (name, password_hash, scopes, disabled, display_name, "
+                         "email, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
                          user.name, user.password_hash, join_words(user.scopes), user.disabled,
-                         db_.now_seconds());
+                         user.display_name, user.email, db_.now_seconds());
   if (!added) return std::unexpected(added.error());
   return {};
 }
