@@ -2,14 +2,17 @@
 
 #include <algorithm>
 
+#include "admin/user_admin.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "oauth/client.h"
+#include "oauth/redirect_uri.h"
 
 namespace tessera::admin {
 namespace {
 
 constexpr std::size_t kMaxAudienceBytes = 512;
+constexpr std::size_t kMaxClientNameBytes = 128;
 
 std::string unavailable() { return "the database is unavailable (see the log)"; }
 
@@ -24,19 +27,51 @@ std::optional<std::string> check_client_id(std::string_view id) {
   return std::nullopt;
 }
 
+namespace {
+
+std::vector<std::string> default_grants(const NewClient& client) {
+  if (!client.redirect_uris.empty()) return {"authorization_code", "refresh_token"};
+  if (client.is_public) return {"password", "refresh_token"};
+  return {"client_credentials"};
+}
+
+std::optional<std::string> check_sign_in(const NewClient& client,
+                                         const std::vector<std::string>& grants) {
+  for (const auto* uris : {&client.redirect_uris, &client.post_logout_redirect_uris}) {
+    for (const std::string& uri : *uris) {
+      if (auto bad = oauth::check_redirect_uri(uri)) return *bad;
+    }
+  }
+  const bool code_grant =
+      std::find(grants.begin(), grants.end(), "authorization_code") != grants.end();
+  if (code_grant && client.redirect_uris.empty()) {
+    return "the authorization_code grant needs at least one --redirect-uri";
+  }
+  if (!code_grant && !client.redirect_uris.empty()) {
+    return "redirect URIs are for the authorization_code grant";
+  }
+  if (auto bad = check_display_name(client.display_name, kMaxClientNameBytes)) return *bad;
+  const std::string_view alg = client.id_token_alg;
+  if (!alg.empty() && alg != "EdDSA" && alg != "ES256" && alg != "RS256" && alg != "PS256") {
+    return "'" + core::printable(alg) +
+           "' is not an id_token algorithm (EdDSA, ES256, RS256, PS256)";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient& client) {
   if (auto bad = check_client_id(client.id)) return std::unexpected(*bad);
-  std::vector<std::string> grants = client.grants;
-  if (grants.empty()) {
-    grants = client.is_public ? std::vector<std::string>{"password", "refresh_token"}
-                              : std::vector<std::string>{"client_credentials"};
-  }
+  std::vector<std::string> grants = client.grants.empty() ? default_grants(client) : client.grants;
   for (const std::string& grant : grants) {
     if (!oauth::is_grant_type(grant)) {
       return std::unexpected("'" + core::printable(grant) +
-                             "' is not a grant type (password, client_credentials, refresh_token)");
+                             "' is not a grant type (password, client_credentials, "
+                             "refresh_token, authorization_code)");
     }
   }
+  if (auto bad = check_sign_in(client, grants)) return std::unexpected(*bad);
   std::sort(grants.begin(), grants.end());
   grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
   // RFC 6749 section 4.4: the client credentials grant is for confidential clients only.
@@ -85,7 +120,12 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
                                    .grants = grants,
                                    .scopes = oauth::make_scope_set(client.scopes),
                                    .audience = client.audience,
-                                   .created_at = {}};
+                                   .created_at = {},
+                                   .redirect_uris = client.redirect_uris,
+                                   .post_logout_redirect_uris = client.post_logout_redirect_uris,
+                                   .display_name = client.display_name,
+                                   .skip_consent = client.skip_consent,
+                                   .id_token_alg = client.id_token_alg};
   if (auto ok = clients_.add_client(record); !ok) {
     if (ok.error() == store::StoreError::kAlreadyExists) {
       return std::unexpected("client " + client.id + " already exists");
@@ -107,6 +147,11 @@ std::expected<void, std::string> ClientAdmin::remove(std::string_view id) {
     return std::unexpected(unavailable());
   }
   core::audit("client_deleted", {{"client_id", id}});
+  if (!consents_.forget_client(id)) {
+    return std::unexpected(
+        "client " + std::string(id) +
+        " deleted, but the consents given to it could not be forgotten: " + unavailable());
+  }
   return {};
 }
 

@@ -42,6 +42,13 @@ struct NewClient {
   std::vector<std::string> grants;
   oauth::ScopeSet scopes;
   std::string audience;
+  // Browser sign-in (docs/reference.md, Browser sign-in). Redirect URIs make the default
+  // grants authorization_code and refresh_token; the authorization_code grant needs one.
+  std::vector<std::string> redirect_uris = {};
+  std::vector<std::string> post_logout_redirect_uris = {};
+  std::string display_name = {};  // shown on the consent page
+  bool skip_consent = false;
+  std::string id_token_alg = {};  // EdDSA, ES256, RS256 or PS256; empty: RS256
 };
 
 class ClientAdmin {
@@ -49,6 +56,7 @@ class ClientAdmin {
   ClientAdmin(store::Store& store, const password::PasswordHasher& hasher, core::Random& random,
               const core::Clock& clock, std::chrono::seconds access_token_lifetime)
       : clients_(store.clients()),
+        consents_(store.consents()),
         users_(store.users()),
         hasher_(hasher),
         random_(random),
@@ -66,6 +74,7 @@ class ClientAdmin {
 
  private:
   store::ClientStore& clients_;
+  store::ConsentStore& consents_;
   store::UserStore& users_;
   const password::PasswordHasher& hasher_;
   core::Random& random_;

@@ -48,28 +48,56 @@ std::optional<std::string> check_new_password(std::string_view password) {
   return std::nullopt;
 }
 
+std::optional<std::string> check_display_name(std::string_view name, std::size_t max_bytes) {
+  if (name.size() > max_bytes || core::has_control_character(name) ||
+      core::replace_invalid_utf8(name) != name) {
+    return "a name is at most " + std::to_string(max_bytes) +
+           " bytes of UTF-8 without control characters";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_profile(const UserProfile& profile) {
+  if (auto bad = check_display_name(profile.display_name, 256)) return bad;
+  const std::string_view email = profile.email;
+  if (email.empty()) return std::nullopt;
+  const auto at = email.find('@');
+  const bool shaped = email.size() <= 254 && at != std::string_view::npos && at > 0 &&
+                      at + 1 < email.size() && email.find('@', at + 1) == std::string_view::npos;
+  if (!shaped || core::has_control_character(email) || email.find(' ') != std::string_view::npos ||
+      core::replace_invalid_utf8(email) != email) {
+    return "'" + core::printable(email) + "' is not an email address";
+  }
+  return std::nullopt;
+}
+
 std::expected<void, std::string> UserAdmin::add(std::string_view name, std::string_view password,
-                                                const oauth::ScopeSet& scopes) {
+                                                const oauth::ScopeSet& scopes,
+                                                const UserProfile& profile) {
   if (auto bad = check_user_name(name)) return std::unexpected(*bad);
   if (auto bad = check_new_password(password)) return std::unexpected(*bad);
+  if (auto bad = check_profile(profile)) return std::unexpected(*bad);
   auto hash = hasher_.hash(password);
   if (!hash) return std::unexpected(std::string(password::to_string(hash.error())));
-  return insert(name, std::move(*hash), scopes);
+  return insert(name, std::move(*hash), scopes, profile);
 }
 
 std::expected<void, std::string> UserAdmin::import(std::string_view name, std::string_view hash,
-                                                   const oauth::ScopeSet& scopes) {
+                                                   const oauth::ScopeSet& scopes,
+                                                   const UserProfile& profile) {
   if (auto bad = check_user_name(name)) return std::unexpected(*bad);
+  if (auto bad = check_profile(profile)) return std::unexpected(*bad);
   if (auto ok = password::check_importable(hash); !ok) {
     return std::unexpected(
         "cannot import this hash: " + std::string(password::to_string(ok.error())) +
         " (bcrypt $2a$/$2b$/$2y$ or argon2id PHC expected)");
   }
-  return insert(name, std::string(hash), scopes);
+  return insert(name, std::string(hash), scopes, profile);
 }
 
 std::expected<void, std::string> UserAdmin::insert(std::string_view name, std::string hash,
-                                                   const oauth::ScopeSet& scopes) {
+                                                   const oauth::ScopeSet& scopes,
+                                                   const UserProfile& profile) {
   // A client_credentials token's "sub" is the client id: a user of the same name would be
   // indistinguishable from that client at /userinfo and introspection (RFC 9700 4.15).
   auto client = clients_.find_client(name);
@@ -85,6 +113,8 @@ std::expected<void, std::string> UserAdmin::insert(std::string_view name, std::s
                    .password_hash = std::move(hash),
                    .scopes = oauth::make_scope_set(scopes),
                    .disabled = false,
+                   .display_name = profile.display_name,
+                   .email = profile.email,
                    .created_at = {},
                    .updated_at = {}};
   if (auto ok = users_.add_user(user); !ok) return std::unexpected(store_failure(ok.error(), name));
@@ -118,12 +148,26 @@ std::expected<void, std::string> UserAdmin::remove(std::string_view name) {
   if (auto ok = users_.delete_user(name); !ok)
     return std::unexpected(store_failure(ok.error(), name));
   core::audit("user_deleted", {{"user", name}});
+  if (!consents_.forget_subject(name)) {
+    return std::unexpected("user " + std::string(name) +
+                           " deleted, but their consents could not be forgotten: the database is "
+                           "unavailable (see the log)");
+  }
   return end_sessions(name, clock_.now(), "user_deleted");
 }
 
 std::expected<void, std::string> UserAdmin::end_sessions(std::string_view name,
                                                          core::TimePoint issued_until,
                                                          std::string_view reason) {
+  auto signed_out = sessions_.end_subject_sessions(name);
+  if (!signed_out) {
+    return std::unexpected("user " + std::string(name) +
+                           " changed, but their browser sessions could not be ended: the "
+                           "database is unavailable (see the log)");
+  }
+  if (*signed_out > 0) {
+    core::audit("user_signed_out", {{"user", name}, {"sessions", *signed_out}, {"reason", reason}});
+  }
   if (refresh_ == nullptr) return {};
   if (auto revoked = refresh_->revoke_subject(name, issued_until, reason); !revoked) {
     return std::unexpected("user " + std::string(name) +

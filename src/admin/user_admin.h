@@ -28,29 +28,45 @@ inline constexpr std::size_t kMinPasswordBytes = 8;
 
 // 1 to 128 bytes of valid UTF-8 without spaces or control characters.
 std::optional<std::string> check_user_name(std::string_view name);
+
+// A name shown to people (a user's "name" claim, a client's name on the consent page): at most
+// `max_bytes` of UTF-8 without control characters.
+std::optional<std::string> check_display_name(std::string_view name, std::size_t max_bytes);
+
+// What OpenID Connect tells clients about a user (OpenID Connect Core section 5.1).
+struct UserProfile {
+  std::string display_name;  // "name": at most 256 bytes, see check_display_name
+  std::string email;         // "email": at most 254 bytes, one @, no spaces or controls
+};
+std::optional<std::string> check_profile(const UserProfile& profile);
 // At least 8 bytes (NIST SP 800-63B section 5.1.1.2), at most password::kMaxPasswordBytes,
 // no NUL byte. No composition rules.
 std::optional<std::string> check_new_password(std::string_view password);
 
 class UserAdmin {
  public:
-  // `refresh`, when given, ends the sessions (refresh families and access tokens) of users
-  // who are disabled, deleted or given a new password.
+  // A user who is disabled, deleted or given a new password is signed out of every browser
+  // and, when `refresh` is given, loses their refresh families and access tokens. A deleted
+  // user's consents are forgotten.
   UserAdmin(store::Store& store, const password::PasswordHasher& hasher, core::Random& random,
             const core::Clock& clock, const oauth::RefreshTokens* refresh = nullptr)
       : users_(store.users()),
         clients_(store.clients()),
+        sessions_(store.sessions()),
+        consents_(store.consents()),
         hasher_(hasher),
         random_(random),
         clock_(clock),
         refresh_(refresh) {}
 
   std::expected<void, std::string> add(std::string_view name, std::string_view password,
-                                       const oauth::ScopeSet& scopes);
+                                       const oauth::ScopeSet& scopes,
+                                       const UserProfile& profile = {});
   // Adds a user with an existing bcrypt or argon2id hash, verified as it is and upgraded on
   // the next successful login.
   std::expected<void, std::string> import(std::string_view name, std::string_view hash,
-                                          const oauth::ScopeSet& scopes);
+                                          const oauth::ScopeSet& scopes,
+                                          const UserProfile& profile = {});
   // Replaces the password and ends every session of the user: their refresh tokens, and the
   // access tokens issued to them until now.
   std::expected<void, std::string> set_password(std::string_view name, std::string_view password);
@@ -77,10 +93,13 @@ class UserAdmin {
   std::expected<void, std::string> end_sessions(std::string_view name, core::TimePoint issued_until,
                                                 std::string_view reason);
   std::expected<void, std::string> insert(std::string_view name, std::string hash,
-                                          const oauth::ScopeSet& scopes);
+                                          const oauth::ScopeSet& scopes,
+                                          const UserProfile& profile);
 
   store::UserStore& users_;
   store::ClientStore& clients_;
+  store::SessionStore& sessions_;
+  store::ConsentStore& consents_;
   const password::PasswordHasher& hasher_;
   core::Random& random_;
   const core::Clock& clock_;

@@ -57,7 +57,8 @@ void Maintenance::run_once(bool purge) {
   std::size_t purged = 0;
   for (const auto& n :
        {work_.store.refresh_tokens().purge_expired(now),
-        work_.store.revocations().purge_expired(now), work_.store.throttles().purge_idle(now)}) {
+        work_.store.revocations().purge_expired(now), work_.store.throttles().purge_idle(now),
+        work_.store.codes().purge_expired(now)}) {
     if (n) purged += *n;
   }
   if (purged > 0) core::log(core::LogLevel::kInfo, "expired_records_purged", {{"count", purged}});

@@ -63,6 +63,11 @@ int run_client(const config::Config& config, Args args) {
       client.scopes = std::move(*parsed);
     }
     if (auto audience = args.option("audience")) client.audience = *audience;
+    client.redirect_uris = args.options("redirect-uri");
+    client.post_logout_redirect_uris = args.options("post-logout-redirect-uri");
+    client.display_name = args.option("name").value_or("");
+    client.skip_consent = args.flag("skip-consent");
+    client.id_token_alg = args.option("id-token-alg").value_or("");
     client.id = args.positional("client ID");
   } else if (action == "delete") {
     client.id = args.positional("client ID");

@@ -13,9 +13,12 @@ using namespace tessera::cli;
 constexpr std::string_view kUsage = R"(usage: tessera [--config FILE] COMMAND
   serve                                   run the token server
   user add NAME [--scope "a b"] [--password-stdin | --password-hash HASH]
+               [--name "Full Name"] [--email ADDRESS]
   user list | disable NAME | enable NAME | delete NAME
   user passwd NAME [--password-stdin]
   client add ID [--secret-stdin | --public] [--grant G]... [--scope "a b"] [--audience AUD]
+             [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--name NAME]
+             [--skip-consent] [--id-token-alg EdDSA|ES256|RS256|PS256]
   client list | delete ID
   key rotate [--alg EdDSA|ES256|RS256|PS256] | key list | key retire KID
   version

@@ -37,12 +37,15 @@ int run_user(const config::Config& config, Args args) {
 
   // Parse everything before touching the database, so a usage mistake changes nothing.
   std::optional<std::string> scope_text, hash;
+  admin::UserProfile profile;
   bool from_stdin = false;
   std::string name;
   if (action == "add") {
     scope_text = args.option("scope");
     hash = args.option("password-hash");
     from_stdin = args.flag("password-stdin");
+    profile.display_name = args.option("name").value_or("");
+    profile.email = args.option("email").value_or("");
     if (hash && from_stdin) throw UsageError{"give --password-stdin or --password-hash, not both"};
   } else if (action == "passwd") {
     from_stdin = args.flag("password-stdin");
@@ -61,6 +64,7 @@ int run_user(const config::Config& config, Args args) {
   }
   if (action == "add" || action == "passwd") {
     if (auto bad = admin::check_user_name(name)) return fail(*bad);
+    if (auto bad = admin::check_profile(profile)) return fail(*bad);
   }
   std::string password;
   if ((action == "add" && !hash) || action == "passwd") {
@@ -85,7 +89,8 @@ int run_user(const config::Config& config, Args args) {
   std::string done;
   if (action == "list") return list(admin);
   if (action == "add") {
-    result = hash ? admin.import(name, *hash, scopes) : admin.add(name, password, scopes);
+    result = hash ? admin.import(name, *hash, scopes, profile)
+                  : admin.add(name, password, scopes, profile);
     done = "user " + name + " added";
   } else if (action == "passwd") {
     result = admin.set_password(name, password);

@@ -27,9 +27,10 @@ struct Client {
   ScopeSet allowed_scopes(const ScopeSet& wanted) const;
 };
 
-// The grant types Tessera implements, in the order discovery lists them.
+// The grant types a client may be registered with. (Discovery lists those the token endpoint
+// serves: TokenService::grant_types.)
 inline constexpr std::string_view kGrantTypes[] = {"password", "client_credentials",
-                                                   "refresh_token"};
+                                                   "refresh_token", "authorization_code"};
 bool is_grant_type(std::string_view grant_type);
 
 // A stored client as the protocol sees it.
