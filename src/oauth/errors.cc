@@ -15,6 +15,10 @@ std::string_view error_name(ErrorCode code) {
     // yet, which is what this code says (section 4.1.2.1).
     case ErrorCode::kTooManyAttempts: return "temporarily_unavailable";
     case ErrorCode::kServerError: return "server_error";
+    case ErrorCode::kUnsupportedResponseType: return "unsupported_response_type";
+    case ErrorCode::kAccessDenied: return "access_denied";
+    case ErrorCode::kLoginRequired: return "login_required";
+    case ErrorCode::kConsentRequired: return "consent_required";
   }
   return "server_error";
 }

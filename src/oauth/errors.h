@@ -20,6 +20,11 @@ enum class ErrorCode {
   kTemporarilyUnavailable,  // 503: the database or the hashing pool cannot take it now
   kTooManyAttempts,         // 429 with Retry-After: credential checks throttled (throttle.h)
   kServerError,             // 500: a bug or a failing library; details only in the log
+  // Authorization responses (RFC 6749 section 4.1.2.1, OpenID Connect Core section 3.1.2.6).
+  kUnsupportedResponseType,
+  kAccessDenied,
+  kLoginRequired,
+  kConsentRequired,
 };
 
 // The "error" value, e.g. "invalid_grant".

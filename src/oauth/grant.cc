@@ -25,7 +25,8 @@ std::expected<TokenResponse, OAuthError> issue_access_token(const AccessTokens& 
   return TokenResponse{.access_token = std::move(issued->access_token),
                        .expires_in = issued->expires_in,
                        .scope = subject.scope,
-                       .refresh_token = std::nullopt};
+                       .refresh_token = std::nullopt,
+                       .jti = std::move(issued->jti)};
 }
 
 std::expected<ScopeSet, OAuthError> granted_scope(const Parameters& params,

@@ -31,6 +31,8 @@ struct TokenResponse {
   std::chrono::seconds expires_in{0};
   ScopeSet scope;
   std::optional<std::string> refresh_token;
+  // The access token's id, for a grant that must be able to revoke it later.
+  std::string jti = {};
 };
 
 // Signs the access token of a successful grant and logs it: the one place where a signing

@@ -1,5 +1,7 @@
 #include "oauth/parameters.h"
 
+#include <algorithm>
+
 namespace tessera::oauth {
 
 std::optional<std::string_view> Parameters::get(std::string_view name) const {
@@ -18,6 +20,12 @@ std::optional<std::string> Parameters::duplicate() const {
     }
   }
   return std::nullopt;
+}
+
+bool Parameters::is_repeated(std::string_view name) const {
+  return std::count_if(pairs_.begin(), pairs_.end(), [&](const auto& pair) {
+           return pair.first == name && !pair.second.empty();
+         }) > 1;
 }
 
 }  // namespace tessera::oauth

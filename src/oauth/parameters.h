@@ -26,6 +26,8 @@ class Parameters {
   // RFC 6749 section 3.2: parameters must not be included more than once. Returns the name
   // of the first repeated parameter that has a value, if any.
   std::optional<std::string> duplicate() const;
+  // Whether `name` is sent with a value more than once.
+  bool is_repeated(std::string_view name) const;
 
  private:
   std::vector<std::pair<std::string, std::string>> pairs_;

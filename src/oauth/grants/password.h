@@ -11,6 +11,7 @@
 #include "oauth/grant.h"
 #include "oauth/refresh_tokens.h"
 #include "oauth/throttle.h"
+#include "oauth/user_authenticator.h"
 #include "password/password_hasher.h"
 #include "store/store.h"
 
@@ -23,7 +24,7 @@ class PasswordGrant final : public Grant {
   PasswordGrant(store::UserStore& users, const password::PasswordHasher& hasher,
                 const AccessTokens& tokens, const RefreshTokens* refresh = nullptr,
                 const LoginThrottle* throttle = nullptr)
-      : users_(users), hasher_(hasher), tokens_(tokens), refresh_(refresh), throttle_(throttle) {}
+      : users_(users, hasher, throttle), tokens_(tokens), refresh_(refresh) {}
 
   std::string_view grant_type() const override { return "password"; }
   // Even a refused login hashes, so that its timing tells nothing.
@@ -32,13 +33,9 @@ class PasswordGrant final : public Grant {
                                                     const Client& client) const override;
 
  private:
-  void upgrade_hash(const store::User& user, std::string_view password) const;
-
-  store::UserStore& users_;
-  const password::PasswordHasher& hasher_;
+  UserAuthenticator users_;
   const AccessTokens& tokens_;
   const RefreshTokens* refresh_;
-  const LoginThrottle* throttle_;
 };
 
 }  // namespace tessera::oauth

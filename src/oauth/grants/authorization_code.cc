@@ -1,0 +1,88 @@
+#include "oauth/grants/authorization_code.h"
+
+#include "core/log.h"
+
+namespace tessera::oauth {
+namespace {
+
+OAuthError invalid_code() {
+  return {ErrorCode::kInvalidGrant, "the authorization code is invalid"};
+}
+
+OAuthError unavailable() {
+  return {ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"};
+}
+
+}  // namespace
+
+std::expected<void, OAuthError> AuthorizationCodeGrant::check(
+    const TokenRequest& request, const Client& client, const store::AuthorizationCode& code) const {
+  if (code.client_id != client.id) return std::unexpected(invalid_code());
+  if (code.expires_at <= codes_.clock().now()) return std::unexpected(invalid_code());
+  if (const auto uri = request.params.get("redirect_uri"); uri && *uri != code.redirect_uri) {
+    return std::unexpected(OAuthError{ErrorCode::kInvalidGrant,
+                                      "redirect_uri is not the one the code was issued for"});
+  }
+  const auto verifier = request.params.get("code_verifier");
+  if (!verifier || !verifier_matches(*verifier, code.code_challenge)) {
+    return std::unexpected(
+        OAuthError{ErrorCode::kInvalidGrant, "the code_verifier does not match the challenge"});
+  }
+  return {};
+}
+
+OAuthError AuthorizationCodeGrant::refuse_reuse(const store::AuthorizationCode& code) const {
+  core::audit("authorization_code_reused",
+              {{"client_id", code.client_id}, {"sub", code.subject}, {"jti", code.issued_jti}});
+  if (!code.issued_family.empty()) {
+    static_cast<void>(refresh_.revoke_family(code.issued_family, "authorization_code_reused"));
+  }
+  if (!code.issued_jti.empty()) {
+    const core::TimePoint expires =
+        codes_.clock().now() + tokens_.settings().ttl + tokens_.settings().leeway;
+    if (revocations_.revoke_access_token(code.issued_jti, expires)) {
+      revoked_.note({.kind = store::Revocation::Kind::kAccessToken,
+                     .value = code.issued_jti,
+                     .expires_at = expires});
+    }
+  }
+  return invalid_code();
+}
+
+std::expected<TokenResponse, OAuthError> AuthorizationCodeGrant::exchange(
+    const TokenRequest& request, const Client& client) const {
+  const auto presented = request.params.get("code");
+  if (!presented) return std::unexpected(invalid_request("code is required"));
+  if (!request.params.get("code_verifier")) {
+    return std::unexpected(invalid_request("code_verifier is required (PKCE)"));
+  }
+  auto code = codes_.redeem(*presented);
+  if (!code) return std::unexpected(code.error());
+  if (code->used_at) return std::unexpected(refuse_reuse(*code));
+  if (auto ok = check(request, client, *code); !ok) return std::unexpected(ok.error());
+
+  auto user = users_.find_user(code->subject);
+  if (!user) return std::unexpected(unavailable());
+  if (!*user || (*user)->disabled) return std::unexpected(invalid_code());
+
+  std::string family;
+  std::optional<std::string> refresh_token;
+  if (client.allows_grant("refresh_token")) {
+    auto started = refresh_.start(client, code->subject, code->scopes);
+    if (!started) return std::unexpected(started.error());
+    family = started->family_id;
+    refresh_token = std::move(started->token);
+  }
+  auto response = issue_access_token(tokens_, "authorization_code",
+                                     {.subject = code->subject,
+                                      .client_id = client.id,
+                                      .audience = client.audience,
+                                      .scope = code->scopes,
+                                      .session_id = family});
+  if (!response) return response;
+  response->refresh_token = std::move(refresh_token);
+  codes_.note_issued(code->code_hash, response->jti, family);
+  return response;
+}
+
+}  // namespace tessera::oauth
