@@ -13,14 +13,20 @@
 #include "app/gauges.h"
 #include "core/log.h"
 #include "http/handlers.h"
+#include "http/sign_in.h"
 #include "http/tls.h"
 #include "jose/hmac_key.h"
+#include "oauth/authorization.h"
+#include "oauth/authorization_codes.h"
 #include "oauth/discovery.h"
+#include "oauth/grants/authorization_code.h"
 #include "oauth/grants/client_credentials.h"
 #include "oauth/grants/password.h"
 #include "oauth/grants/refresh_token.h"
 #include "oauth/introspection.h"
 #include "oauth/revocation.h"
+#include "oauth/sign_in.h"
+#include "oauth/user_authenticator.h"
 #include "oauth/userinfo.h"
 #include "password/password_hasher.h"
 #include "password/secret_cache.h"
@@ -64,13 +70,20 @@ struct ServerApp::Components {
         userinfo(app.store_->users()),
         introspection(access_tokens, refresh_tokens, app.store_->users(), app.store_->clients(),
                       app.issuer_),
-        revocation(access_tokens, refresh_tokens, app.store_->revocations(), revoked, app.clock_) {
-    store::UserStore& users = app.store_->users();
-    token_service.add(std::make_unique<oauth::PasswordGrant>(users, hasher, access_tokens,
+        revocation(access_tokens, refresh_tokens, app.store_->revocations(), revoked, app.clock_),
+        users(app.store_->users(), hasher, &throttle),
+        authorization(app.store_->clients(), app.issuer_),
+        codes(app.store_->codes(), app.clock_, app.random_),
+        sign_in(*app.store_, authorization, codes, users, app.clock_, app.random_,
+                app.settings_.sign_in) {
+    store::UserStore& user_store = app.store_->users();
+    token_service.add(std::make_unique<oauth::PasswordGrant>(user_store, hasher, access_tokens,
                                                              &refresh_tokens, &throttle));
     token_service.add(std::make_unique<oauth::ClientCredentialsGrant>(access_tokens));
     token_service.add(
-        std::make_unique<oauth::RefreshTokenGrant>(users, refresh_tokens, access_tokens));
+        std::make_unique<oauth::RefreshTokenGrant>(user_store, refresh_tokens, access_tokens));
+    token_service.add(std::make_unique<oauth::AuthorizationCodeGrant>(
+        codes, user_store, access_tokens, refresh_tokens, app.store_->revocations(), revoked));
     std::vector<std::string> grant_types;
     for (const auto grant : token_service.grant_types()) grant_types.emplace_back(grant);
     metadata = std::make_unique<oauth::ServerMetadata>(oauth::MetadataSettings{
@@ -78,7 +91,7 @@ struct ServerApp::Components {
         .grant_types = std::move(grant_types),
         .token_endpoint_auth_methods = {"client_secret_basic", "client_secret_post", "none"},
         .signing_algorithms = app.settings_.algorithm_names});
-    discovery = std::make_unique<oauth::Discovery>(*metadata, users, app.store_->clients());
+    discovery = std::make_unique<oauth::Discovery>(*metadata, user_store, app.store_->clients());
   }
 
   oauth::RevocationList revoked;
@@ -92,6 +105,10 @@ struct ServerApp::Components {
   const oauth::UserInfo userinfo;
   const oauth::Introspection introspection;
   const oauth::Revocation revocation;
+  const oauth::UserAuthenticator users;
+  const oauth::Authorization authorization;
+  const oauth::AuthorizationCodes codes;
+  const oauth::SignIn sign_in;
   std::unique_ptr<oauth::ServerMetadata> metadata;
   std::unique_ptr<oauth::Discovery> discovery;
 };
@@ -120,6 +137,7 @@ std::expected<std::unique_ptr<ServerApp>, std::string> ServerApp::create(
   }
   std::unique_ptr<ServerApp> app(new ServerApp(config));
   if (auto bound = app->bind(); !bound) return std::unexpected(bound.error());
+  if (auto loaded = app->load_templates(); !loaded) return std::unexpected(loaded.error());
   if (auto opened = app->open_state(); !opened) return std::unexpected(opened.error());
   app->build();
   return app;
@@ -153,6 +171,19 @@ std::expected<void, std::string> ServerApp::bind() {
 
 // The database, the signing keys (the HS256 secret of the seed's mode, or asymmetric keys kept
 // in the database), and the bootstrap user.
+// The sign-in pages: the built-in templates, or the folder TESSERA_TEMPLATES_DIR names, checked
+// whole before the server starts.
+std::expected<void, std::string> ServerApp::load_templates() {
+  if (!config_.templates_dir) {
+    templates_ = http::Templates::builtin();
+    return {};
+  }
+  auto loaded = http::Templates::load(*config_.templates_dir);
+  if (!loaded) return std::unexpected("TESSERA_TEMPLATES_DIR: " + loaded.error());
+  templates_ = std::move(*loaded);
+  return {};
+}
+
 std::expected<void, std::string> ServerApp::open_state() {
   auto store = open_store(config_, clock_);
   if (!store) return std::unexpected(store.error());
@@ -204,6 +235,14 @@ void ServerApp::build() {
                                   .credential_pool = credential_pool_,
                                   .blocking_pool = blocking_pool_,
                                   .metrics_token = config_.metrics_token});
+  http::register_sign_in_routes(router_, {.authorization = c.authorization,
+                                          .sign_in = c.sign_in,
+                                          .templates = templates_,
+                                          .clients = store_->clients(),
+                                          .random = random_,
+                                          .secure_cookies = issuer_.starts_with("https:"),
+                                          .credential_pool = credential_pool_,
+                                          .blocking_pool = blocking_pool_});
   maintenance_ = std::make_unique<Maintenance>(
       ioc_, blocking_pool_,
       Maintenance::Work{

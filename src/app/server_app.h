@@ -21,6 +21,7 @@
 #include "core/random.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "http/templates.h"
 #include "http/worker_pool.h"
 #include "jose/key_source.h"
 #include "keys/key_manager.h"
@@ -44,6 +45,7 @@ class ServerApp {
   explicit ServerApp(const config::Config& config);
 
   std::expected<void, std::string> bind();
+  std::expected<void, std::string> load_templates();
   std::expected<void, std::string> open_state();
   void build();
   void wait_for_reload();
@@ -69,6 +71,7 @@ class ServerApp {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<keys::KeyManager> key_manager_;
   std::unique_ptr<jose::KeySource> static_keys_;  // the HS256 mode's secret
+  std::shared_ptr<const http::Templates> templates_;
   std::unique_ptr<Components> components_;
   std::unique_ptr<Maintenance> maintenance_;
   boost::asio::signal_set reload_;

@@ -36,6 +36,8 @@ Settings derive_settings(const config::Config& config) {
             .publish_delay = config.key_publish_delay,
             .rotation = config.key_rotation,
             .token_lifetime = s.access_token_lifetime};
+  s.sign_in = {.session_idle = config.session_idle, .session_lifetime = config.session_lifetime};
+  s.maintenance.session_idle = config.session_idle;
   s.jwks_max_age =
       std::clamp(config.key_publish_delay / 2, std::chrono::seconds(1), std::chrono::seconds(300));
   s.server.max_connections_per_address = config.max_connections_per_address;

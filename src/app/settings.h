@@ -16,6 +16,7 @@
 #include "keys/key_manager.h"
 #include "oauth/access_token.h"
 #include "oauth/refresh_tokens.h"
+#include "oauth/sign_in.h"
 
 namespace tessera::app {
 
@@ -40,12 +41,15 @@ struct MaintenanceSettings {
   std::chrono::seconds interval{1};
   // How often what can no longer matter is deleted.
   std::chrono::seconds purge_interval{10 * 60};
+  // Browser sessions idle this long are purged.
+  std::chrono::seconds session_idle{30 * 60};
 };
 
 struct Settings {
   // The issuer is left empty: it is known once the server is bound (app::ServerApp).
   oauth::AccessTokenSettings access_tokens;
   oauth::RefreshSettings refresh;
+  oauth::SignInSettings sign_in;
   keys::KeyPolicy keys;
   // ttl + leeway: how long a revocation must be kept for every token it covers to expire.
   std::chrono::seconds access_token_lifetime{0};

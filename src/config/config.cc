@@ -49,6 +49,9 @@ constexpr std::string_view kKeys[] = {
     "trusted_proxies",
     "max_connections_per_address",
     "metrics_token",
+    "session_idle",
+    "session_lifetime",
+    "templates_dir",
 };
 
 // Settings that hold secrets: they must not sit in a file others can read.
@@ -239,7 +242,8 @@ class Builder {
                               {"tls_key", &c_.tls_key},
                               {"admin_username", &c_.admin_username},
                               {"admin_password", &c_.admin_password},
-                              {"metrics_token", &c_.metrics_token}}) {
+                              {"metrics_token", &c_.metrics_token},
+                              {"templates_dir", &c_.templates_dir}}) {
       const Raw* r = get(key);
       if (r == nullptr) continue;
       if (r->value.empty()) return std::unexpected(fail(*r, "must not be empty"));
@@ -328,12 +332,19 @@ class Builder {
     for (auto [key, field] : {std::pair{"access_token_ttl", &c_.access_token_ttl},
                               {"refresh_token_ttl", &c_.refresh_token_ttl},
                               {"key_rotation", &c_.key_rotation},
-                              {"key_publish_delay", &c_.key_publish_delay}}) {
+                              {"key_publish_delay", &c_.key_publish_delay},
+                              {"session_idle", &c_.session_idle},
+                              {"session_lifetime", &c_.session_lifetime}}) {
       if (const Raw* r = get(key)) {
         auto v = parse_ttl(*r);
         if (!v) return std::unexpected(v.error());
         *field = *v;
       }
+    }
+    if (c_.session_idle > c_.session_lifetime) {
+      return std::unexpected(
+          "TESSERA_SESSION_IDLE: must be at most TESSERA_SESSION_LIFETIME, which ends a session "
+          "however busy");
     }
     if (c_.key_rotation <= c_.key_publish_delay) {
       return std::unexpected(

@@ -45,6 +45,12 @@ struct Config {
   std::chrono::seconds access_token_ttl{15 * 60};
   std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
   std::chrono::seconds key_rotation{30 * 24 * 3600};
+  // Browser sessions: ended when idle this long, and this long after the login however busy.
+  std::chrono::seconds session_idle{30 * 60};
+  std::chrono::seconds session_lifetime{10 * 3600};
+  // A folder of the sign-in pages' templates replacing the built-in ones (templates/ in the
+  // repository shows what it must hold).
+  std::optional<std::string> templates_dir;
   // Longer than the JWKS max-age, so caches know a key before it signs anything.
   std::chrono::seconds key_publish_delay{10 * 60};
   std::optional<std::string> key_encryption_key;

@@ -22,14 +22,6 @@ bool starts_with_ignore_case(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && strncasecmp(s.data(), prefix.data(), prefix.size()) == 0;
 }
 
-// The media type of Content-Type, without parameters such as charset.
-bool has_media_type(const Request& req, std::string_view type) {
-  std::string_view value = req[bhttp::field::content_type];
-  value = value.substr(0, value.find(';'));
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  return value.size() == type.size() && strncasecmp(value.data(), type.data(), type.size()) == 0;
-}
-
 // RFC 6749 section 2.3.1: Basic credentials whose id and secret are each form-urlencoded.
 std::expected<oauth::ClientCredentials, oauth::OAuthError> basic_credentials(const Request& req) {
   oauth::ClientCredentials credentials;

@@ -1,5 +1,7 @@
 #include "http/response.h"
 
+#include <strings.h>
+
 #include <boost/json/serialize.hpp>
 
 namespace tessera::http {
@@ -26,6 +28,13 @@ Response error_response(Status status, std::string_view error, std::string_view 
   body["error"] = error;
   body["error_description"] = description;
   return json_response(status, body);
+}
+
+bool has_media_type(const Request& req, std::string_view type) {
+  std::string_view value = req[bhttp::field::content_type];
+  value = value.substr(0, value.find(';'));
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  return value.size() == type.size() && strncasecmp(value.data(), type.data(), type.size()) == 0;
 }
 
 Response oauth_error_response(const oauth::OAuthError& error) {

@@ -18,6 +18,10 @@ namespace tessera::http {
 // A JSON body; Cache-Control: no-store, since almost everything here carries tokens or
 // claims (RFC 6749 section 5.1).
 Response json_response(Status status, const boost::json::object& body);
+
+// Whether the request's Content-Type is `type` (compared without case, parameters such as
+// charset ignored).
+bool has_media_type(const Request& req, std::string_view type);
 // The same with a body already serialized.
 Response json_text_response(Status status, std::string body);
 

@@ -122,6 +122,24 @@ TEST_F(LoadConfig, TakesEachSettingFromTheEnvironment) {
   EXPECT_TRUE(c.warnings.empty());
 }
 
+TEST_F(LoadConfig, BrowserSessionsLastAsSetAndNeverIdleLongerThanTheyLive) {
+  EXPECT_EQ(loaded().session_idle, seconds{30 * 60});
+  EXPECT_EQ(loaded().session_lifetime, seconds{10 * 3600});
+  EXPECT_EQ(loaded().templates_dir, std::nullopt);
+  env_ = {{"TESSERA_SESSION_IDLE", "2h"},
+          {"TESSERA_SESSION_LIFETIME", "1d"},
+          {"TESSERA_TEMPLATES_DIR", "/etc/tessera/templates"}};
+  EXPECT_EQ(loaded().session_idle, seconds{2 * 3600});
+  EXPECT_EQ(loaded().session_lifetime, seconds{86400});
+  EXPECT_EQ(loaded().templates_dir, "/etc/tessera/templates");
+  env_ = {{"TESSERA_SESSION_IDLE", "2d"}};
+  EXPECT_EQ(error(),
+            "TESSERA_SESSION_IDLE: must be at most TESSERA_SESSION_LIFETIME, which ends a session "
+            "however busy");
+  env_ = {{"TESSERA_TEMPLATES_DIR", ""}};
+  EXPECT_NE(error().find("TESSERA_TEMPLATES_DIR"), std::string::npos);
+}
+
 TEST_F(LoadConfig, TakesEachSettingFromTheTomlFile) {
   const std::string path = toml(R"(listen = "[::1]:9443"
 issuer = "https://id.example"
@@ -567,7 +585,7 @@ TEST_F(LoadConfig, AsksTheEnvironmentOnlyForTesseraVariables) {
         return std::nullopt;
       });
   ASSERT_TRUE(config.has_value()) << config.error();
-  EXPECT_EQ(asked.size(), 21u);
+  EXPECT_EQ(asked.size(), 24u);
   for (const std::string& name : asked) EXPECT_TRUE(name.starts_with("TESSERA_")) << name;
   for (const std::string_view name :
        {"TESSERA_LISTEN", "TESSERA_ISSUER", "TESSERA_DATABASE", "TESSERA_SIGNING_ALG",
@@ -575,7 +593,8 @@ TEST_F(LoadConfig, AsksTheEnvironmentOnlyForTesseraVariables) {
         "TESSERA_KEY_ROTATION", "TESSERA_KEY_PUBLISH_DELAY", "TESSERA_KEY_ENCRYPTION_KEY",
         "TESSERA_TLS_CERT", "TESSERA_TLS_KEY", "TESSERA_ADMIN_USERNAME", "TESSERA_ADMIN_PASSWORD",
         "TESSERA_THREADS", "TESSERA_LOG", "TESSERA_ALLOW_INSECURE_HTTP", "TESSERA_DATABASE_POOL",
-        "TESSERA_TRUSTED_PROXIES"}) {
+        "TESSERA_TRUSTED_PROXIES", "TESSERA_SESSION_IDLE", "TESSERA_SESSION_LIFETIME",
+        "TESSERA_TEMPLATES_DIR"}) {
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
   }
 }

@@ -1,0 +1,254 @@
+"""Browser sign-in against the real binary: /authorize, the login and consent pages, the
+session cookie, the authorization_code grant with PKCE, and /logout, seen as a browser and a
+client see them (docs/reference.md, Browser sign-in).
+"""
+
+import unittest
+import urllib.parse
+
+import requests
+
+import harness
+from browser_helpers import (REDIRECT_URI, Browser, authorize_params, forms_of, pkce_pair)
+from harness import HTTP_TIMEOUT
+
+PASSWORD = "Bob-pass-123"
+
+
+class BrowserSignIn(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.Server.start()
+        cls.addClassCleanup(cls.server.close)
+        cls.base = cls.server.base
+        cls.cli_ok("user", "add", "bob", "--password-stdin", "--scope", "finance:read",
+                   "--name", "Bob <Kim>", "--email", "bob@example.test", input=PASSWORD + "\n")
+        cls.cli_ok("client", "add", "web", "--public", "--redirect-uri", REDIRECT_URI,
+                   "--post-logout-redirect-uri", "https://app.example.test/bye",
+                   "--scope", "finance:read", "--name", "Example <b>App</b>")
+        cls.cli_ok("client", "add", "first", "--public", "--redirect-uri", REDIRECT_URI,
+                   "--skip-consent")
+
+    @classmethod
+    def cli_ok(cls, *args, input=None):
+        result = cls.server.cli(*args, input=input)
+        if result.returncode != 0:
+            raise AssertionError("tessera %s: %s" % (" ".join(args), result.stderr))
+        return result
+
+    def sign_in(self, browser, client="web", scope="openid finance:read", **extra):
+        """Through login (and consent when asked); returns (code, verifier, redirect params)."""
+        verifier, challenge = pkce_pair()
+        page = browser.get("/authorize", authorize_params(client, challenge, scope, **extra))
+        if page.status_code == 200 and 'name="password"' in page.text:
+            page = browser.submit(page, {"username": "bob", "password": PASSWORD})
+        if page.status_code == 200 and 'name="decision"' in page.text:
+            page = browser.submit(page, {"decision": "allow"})
+        self.assertIn(page.status_code, (302, 303), page.text[:500])
+        location, params = Browser.redirect_params(page)
+        self.assertTrue(location.startswith(REDIRECT_URI + "?"), location)
+        return params.get("code"), verifier, params
+
+    def redeem(self, code, verifier, client="web", redirect_uri=REDIRECT_URI):
+        return requests.post(self.base + "/token", timeout=HTTP_TIMEOUT, data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+            "code_verifier": verifier, "client_id": client})
+
+    def assert_html_page(self, response, status):
+        self.assertEqual(response.status_code, status, response.text[:300])
+        self.assertEqual(response.headers["Content-Type"], "text/html; charset=utf-8")
+        self.assertIn("frame-ancestors 'none'", response.headers["Content-Security-Policy"])
+        self.assertEqual(response.headers["X-Frame-Options"], "DENY")
+        self.assertEqual(response.headers["Cache-Control"], "no-store")
+        self.assertEqual(response.headers["Referrer-Policy"], "no-referrer")
+        self.assertIn('name="viewport"', response.text)
+        self.assertNotIn("Location", response.headers)
+
+    def browser(self):
+        browser = Browser(self.base)
+        self.addCleanup(browser.session.close)
+        return browser
+
+    def test_code_flow_from_login_to_tokens(self):
+        # A user of this test alone: no consent given yet.
+        self.cli_ok("user", "add", "erin", "--password-stdin", "--scope", "finance:read",
+                    input=PASSWORD + "\n")
+        browser = self.browser()
+        verifier, challenge = pkce_pair()
+        page = browser.get("/authorize", authorize_params("web", challenge, "openid finance:read"))
+        self.assert_html_page(page, 200)
+        form = forms_of(page.text)
+        inputs = {i.get("name"): i for i in form.forms[0]["inputs"]}
+        self.assertEqual(form.forms[0]["method"], "post")
+        self.assertEqual(inputs["password"]["type"], "password")
+        self.assertIn("username", inputs)
+        self.assertEqual(form.labels.get("username"), "Username")
+        self.assertEqual(form.labels.get("password"), "Password")
+        # The client's name is escaped, never markup.
+        self.assertIn("Example &lt;b&gt;App&lt;/b&gt;", page.text)
+        self.assertNotIn("<b>App</b>", page.text)
+
+        page = browser.submit(page, {"username": "erin", "password": PASSWORD})
+        self.assert_html_page(page, 200)
+        cookie = [c for c in browser.session.cookies if c.name == "tessera_session"]
+        self.assertEqual(len(cookie), 1)
+        self.assertTrue(cookie[0].has_nonstandard_attr("HttpOnly"))
+        self.assertIn("finance:read", page.text)
+        buttons = forms_of(page.text).forms[0]["buttons"]
+        self.assertIn(("decision", "allow"), buttons)
+        self.assertIn(("decision", "deny"), buttons)
+
+        page = browser.submit(page, {"decision": "allow"})
+        self.assertEqual(page.status_code, 303)
+        _, params = Browser.redirect_params(page)
+        self.assertEqual(params["state"], "st-1")
+        self.assertEqual(params["iss"], self.base)
+        token = self.redeem(params["code"], verifier)
+        self.assertEqual(token.status_code, 200, token.text)
+        body = token.json()
+        self.assertEqual(body["scope"], "finance:read openid")
+        self.assertIn("refresh_token", body)
+        me = requests.get(self.base + "/users/me", timeout=HTTP_TIMEOUT,
+                          headers={"Authorization": "Bearer " + body["access_token"]})
+        self.assertEqual(me.json()["sub"], "erin")
+
+    def test_the_session_and_consent_are_remembered(self):
+        browser = self.browser()
+        self.sign_in(browser)
+        verifier, challenge = pkce_pair()
+        again = browser.get("/authorize", authorize_params("web", challenge, "openid"))
+        self.assertEqual(again.status_code, 302, again.text[:300])
+        _, params = Browser.redirect_params(again)
+        self.assertEqual(self.redeem(params["code"], verifier).status_code, 200)
+        # prompt=login asks again; prompt=consent shows the consent page again.
+        verifier, challenge = pkce_pair()
+        login = browser.get("/authorize", authorize_params("web", challenge, prompt="login"))
+        self.assertIn('name="password"', login.text)
+        consent = browser.get("/authorize", authorize_params("web", challenge, prompt="consent"))
+        self.assertIn('name="decision"', consent.text)
+
+    def test_a_code_works_once_and_its_reuse_revokes_the_tokens(self):
+        code, verifier, _ = self.sign_in(self.browser())
+        first = self.redeem(code, verifier)
+        self.assertEqual(first.status_code, 200, first.text)
+        second = self.redeem(code, verifier)
+        self.assertEqual(second.status_code, 400)
+        self.assertEqual(second.json()["error"], "invalid_grant")
+        me = requests.get(self.base + "/users/me", timeout=HTTP_TIMEOUT,
+                          headers={"Authorization": "Bearer " + first.json()["access_token"]})
+        self.assertEqual(me.status_code, 401)
+        refreshed = requests.post(self.base + "/token", timeout=HTTP_TIMEOUT, data={
+            "grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"],
+            "client_id": "web"})
+        self.assertEqual(refreshed.json().get("error"), "invalid_grant")
+
+    def test_a_code_needs_its_verifier_client_and_redirect_uri(self):
+        browser = self.browser()
+        code, verifier, _ = self.sign_in(browser)
+        self.assertEqual(self.redeem(code, pkce_pair()[0]).json()["error"], "invalid_grant")
+        code, verifier, _ = self.sign_in(browser)
+        self.assertEqual(self.redeem(code, verifier, client="first").json()["error"],
+                         "invalid_grant")
+        code, verifier, _ = self.sign_in(browser)
+        other = self.redeem(code, verifier, redirect_uri="https://app.example.test/other")
+        self.assertEqual(other.json()["error"], "invalid_grant")
+
+    def test_a_bad_client_or_redirect_uri_is_a_page_never_a_redirect(self):
+        _, challenge = pkce_pair()
+        browser = self.browser()
+        for params in (authorize_params("nobody", challenge),
+                       authorize_params("web", challenge, redirect_uri="https://evil.test/cb")):
+            page = browser.get("/authorize", params)
+            self.assert_html_page(page, 400)
+
+    def test_other_errors_go_back_to_the_client_with_state_and_iss(self):
+        _, challenge = pkce_pair()
+        browser = self.browser()
+        cases = [
+            (authorize_params("web", challenge, code_challenge=None), "invalid_request"),
+            (authorize_params("web", challenge, code_challenge_method="plain"), "invalid_request"),
+            (authorize_params("web", challenge, response_type="token"),
+             "unsupported_response_type"),
+            (authorize_params("web", challenge, scope="openid admin"), "invalid_scope"),
+            (authorize_params("web", challenge, prompt="none"), "login_required"),
+        ]
+        for params, error in cases:
+            page = browser.get("/authorize", params)
+            self.assertEqual(page.status_code, 302, params)
+            _, got = Browser.redirect_params(page)
+            self.assertEqual(got["error"], error, params)
+            self.assertEqual(got["state"], "st-1")
+            self.assertEqual(got["iss"], self.base)
+
+    def test_wrong_credentials_look_the_same_and_a_form_from_elsewhere_is_refused(self):
+        _, challenge = pkce_pair()
+        browser = self.browser()
+        page = browser.get("/authorize", authorize_params("web", challenge))
+        wrong = browser.submit(page, {"username": "bob", "password": "not-it"})
+        unknown = browser.submit(page, {"username": "nobody", "password": "not-it"})
+        self.assert_html_page(wrong, 401)
+        self.assertEqual(wrong.status_code, unknown.status_code)
+        self.assertIn("The username or password is not right.", wrong.text)
+        self.assertIn("The username or password is not right.", unknown.text)
+        # Without the anti-CSRF token, or from another browser: refused before any login.
+        no_token = browser.submit(page, {"username": "bob", "password": PASSWORD}, drop=("csrf",))
+        self.assert_html_page(no_token, 403)
+        stranger = self.browser()
+        form = forms_of(page.text).forms[0]
+        data = dict(form["fields"], username="bob", password=PASSWORD)
+        other = stranger.session.post(self.base + "/login", data=data, allow_redirects=False,
+                                      timeout=HTTP_TIMEOUT)
+        self.assertEqual(other.status_code, 403)
+
+    def test_deny_sends_access_denied(self):
+        browser = self.browser()
+        _, challenge = pkce_pair()
+        page = browser.get("/authorize", authorize_params("web", challenge, prompt="consent"))
+        page = browser.submit(page, {"username": "bob", "password": PASSWORD})
+        page = browser.submit(page, {"decision": "deny"})
+        self.assertEqual(page.status_code, 303)
+        _, params = Browser.redirect_params(page)
+        self.assertEqual(params["error"], "access_denied")
+        self.assertEqual(params["state"], "st-1")
+
+    def test_a_first_party_client_skips_consent(self):
+        browser = self.browser()
+        _, challenge = pkce_pair()
+        page = browser.get("/authorize", authorize_params("first", challenge))
+        page = browser.submit(page, {"username": "bob", "password": PASSWORD})
+        self.assertEqual(page.status_code, 303, page.text[:300])
+
+    def test_logout_asks_then_ends_the_session(self):
+        browser = self.browser()
+        self.sign_in(browser)
+        confirm = browser.get("/logout", {"client_id": "web", "state": "s9",
+                                          "post_logout_redirect_uri": "https://app.example.test/bye"})
+        self.assert_html_page(confirm, 200)
+        done = browser.submit(confirm, {"logout": "yes"})
+        self.assertEqual(done.status_code, 303)
+        self.assertEqual(done.headers["Location"], "https://app.example.test/bye?state=s9")
+        _, challenge = pkce_pair()
+        page = browser.get("/authorize", authorize_params("web", challenge))
+        self.assertIn('name="password"', page.text)
+        # An unregistered URI is not followed: the signed-out page instead.
+        self.sign_in(browser)
+        confirm = browser.get("/logout", {"client_id": "web",
+                                          "post_logout_redirect_uri": "https://evil.test/"})
+        done = browser.submit(confirm, {"logout": "yes"})
+        self.assert_html_page(done, 200)
+        self.assertIn("Signed out", done.text)
+
+    def test_disabling_the_user_ends_the_browser_session(self):
+        self.cli_ok("user", "add", "carol", "--password-stdin", input=PASSWORD + "\n")
+        browser = self.browser()
+        verifier, challenge = pkce_pair()
+        page = browser.get("/authorize", authorize_params("first", challenge))
+        page = browser.submit(page, {"username": "carol", "password": PASSWORD})
+        self.assertEqual(page.status_code, 303)
+        self.cli_ok("user", "disable", "carol")
+        again = browser.get("/authorize", authorize_params("first", challenge))
+        self.assertIn('name="password"', again.text)
+
+
+if __name__ == "__main__":
+    unittest.main()
