@@ -587,14 +587,28 @@ TEST_F(LoadConfig, AsksTheEnvironmentOnlyForTesseraVariables) {
   ASSERT_TRUE(config.has_value()) << config.error();
   EXPECT_EQ(asked.size(), 24u);
   for (const std::string& name : asked) EXPECT_TRUE(name.starts_with("TESSERA_")) << name;
-  for (const std::string_view name :
-       {"TESSERA_LISTEN", "TESSERA_ISSUER", "TESSERA_DATABASE", "TESSERA_SIGNING_ALG",
-        "TESSERA_SECRET_KEY", "TESSERA_ACCESS_TOKEN_TTL", "TESSERA_REFRESH_TOKEN_TTL",
-        "TESSERA_KEY_ROTATION", "TESSERA_KEY_PUBLISH_DELAY", "TESSERA_KEY_ENCRYPTION_KEY",
-        "TESSERA_TLS_CERT", "TESSERA_TLS_KEY", "TESSERA_ADMIN_USERNAME", "TESSERA_ADMIN_PASSWORD",
-        "TESSERA_THREADS", "TESSERA_LOG", "TESSERA_ALLOW_INSECURE_HTTP", "TESSERA_DATABASE_POOL",
-        "TESSERA_TRUSTED_PROXIES", "TESSERA_SESSION_IDLE", "TESSERA_SESSION_LIFETIME",
-        "TESSERA_TEMPLATES_DIR"}) {
+  for (const std::string_view name : {"TESSERA_LISTEN",
+                                      "TESSERA_ISSUER",
+                                      "TESSERA_DATABASE",
+                                      "TESSERA_SIGNING_ALG",
+                                      "TESSERA_SECRET_KEY",
+                                      "TESSERA_ACCESS_TOKEN_TTL",
+                                      "TESSERA_REFRESH_TOKEN_TTL",
+                                      "TESSERA_KEY_ROTATION",
+                                      "TESSERA_KEY_PUBLISH_DELAY",
+                                      "TESSERA_KEY_ENCRYPTION_KEY",
+                                      "TESSERA_TLS_CERT",
+                                      "TESSERA_TLS_KEY",
+                                      "TESSERA_ADMIN_USERNAME",
+                                      "TESSERA_ADMIN_PASSWORD",
+                                      "TESSERA_THREADS",
+                                      "TESSERA_LOG",
+                                      "TESSERA_ALLOW_INSECURE_HTTP",
+                                      "TESSERA_DATABASE_POOL",
+                                      "TESSERA_TRUSTED_PROXIES",
+                                      "TESSERA_SESSION_IDLE",
+                                      "TESSERA_SESSION_LIFETIME",
+                                      "TESSERA_TEMPLATES_DIR"}) {
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
   }
 }
