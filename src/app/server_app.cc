@@ -23,6 +23,7 @@
 #include "oauth/grants/client_credentials.h"
 #include "oauth/grants/password.h"
 #include "oauth/grants/refresh_token.h"
+#include "oauth/id_tokens.h"
 #include "oauth/introspection.h"
 #include "oauth/revocation.h"
 #include "oauth/sign_in.h"
@@ -72,7 +73,8 @@ struct ServerApp::Components {
                       app.issuer_),
         revocation(access_tokens, refresh_tokens, app.store_->revocations(), revoked, app.clock_),
         users(app.store_->users(), hasher, &throttle),
-        authorization(app.store_->clients(), app.issuer_),
+        authorization(app.store_->clients(), app.issuer_, app.key_manager_ != nullptr),
+        id_tokens(keys, app.issuer_, app.clock_),
         codes(app.store_->codes(), app.clock_, app.random_),
         sign_in(*app.store_, authorization, codes, users, app.clock_, app.random_,
                 app.settings_.sign_in) {
@@ -83,7 +85,8 @@ struct ServerApp::Components {
     token_service.add(
         std::make_unique<oauth::RefreshTokenGrant>(user_store, refresh_tokens, access_tokens));
     token_service.add(std::make_unique<oauth::AuthorizationCodeGrant>(
-        codes, user_store, access_tokens, refresh_tokens, app.store_->revocations(), revoked));
+        codes, user_store, access_tokens, refresh_tokens, app.store_->revocations(), revoked,
+        app.key_manager_ != nullptr ? &id_tokens : nullptr));
     std::vector<std::string> grant_types;
     for (const auto grant : token_service.grant_types()) grant_types.emplace_back(grant);
     metadata = std::make_unique<oauth::ServerMetadata>(oauth::MetadataSettings{
@@ -107,6 +110,7 @@ struct ServerApp::Components {
   const oauth::Revocation revocation;
   const oauth::UserAuthenticator users;
   const oauth::Authorization authorization;
+  const oauth::IdTokens id_tokens;
   const oauth::AuthorizationCodes codes;
   const oauth::SignIn sign_in;
   std::unique_ptr<oauth::ServerMetadata> metadata;

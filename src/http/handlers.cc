@@ -99,6 +99,7 @@ json::object token_body(const oauth::TokenResponse& response) {
   body["expires_in"] = response.expires_in.count();
   body["scope"] = oauth::format_scope(response.scope);
   if (response.refresh_token) body["refresh_token"] = *response.refresh_token;
+  if (response.id_token) body["id_token"] = *response.id_token;
   return body;
 }
 

@@ -9,5 +9,6 @@ namespace tessera::jose {
 
 // The 32-byte digest.
 std::string sha256(std::string_view data);
+std::string sha512(std::string_view data);
 
 }  // namespace tessera::jose

@@ -176,6 +176,11 @@ std::expected<void, OAuthError> Authorization::read_rest(const Parameters& param
                                       "the client may not use the authorization code flow"});
   }
   if (auto ok = read_scope(params, request); !ok) return ok;
+  if (!openid_ && request.is_openid()) {
+    return std::unexpected(
+        OAuthError{ErrorCode::kInvalidScope,
+                   "OpenID Connect needs an asymmetric signing key; this server signs with HS256"});
+  }
   if (auto ok = read_pkce(params, request); !ok) return ok;
   if (auto ok = read_prompt(params, request); !ok) return ok;
   if (auto ok = read_max_age(params, request); !ok) return ok;

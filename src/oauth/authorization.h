@@ -65,8 +65,10 @@ struct AuthorizationFailure {
 
 class Authorization {
  public:
-  Authorization(store::ClientStore& clients, std::string issuer)
-      : clients_(clients), issuer_(std::move(issuer)) {}
+  // `openid`: whether id_tokens can be issued (not in the HS256 mode, whose secret no relying
+  // party may hold); without, a request for the openid scope is refused.
+  Authorization(store::ClientStore& clients, std::string issuer, bool openid = true)
+      : clients_(clients), issuer_(std::move(issuer)), openid_(openid) {}
 
   // Blocking (one client lookup).
   std::expected<AuthorizationRequest, AuthorizationFailure> validate(
@@ -92,6 +94,7 @@ class Authorization {
 
   store::ClientStore& clients_;
   std::string issuer_;
+  bool openid_;
 };
 
 }  // namespace tessera::oauth

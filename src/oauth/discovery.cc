@@ -1,5 +1,6 @@
 #include "oauth/discovery.h"
 
+#include "oauth/authorization.h"
 #include "oauth/scope.h"
 
 namespace tessera::oauth {
@@ -37,9 +38,12 @@ ServerMetadata::ServerMetadata(MetadataSettings settings) : settings_(std::move(
       json::array{"client_secret_basic", "client_secret_post"};
   base_["revocation_endpoint_auth_methods_supported"] =
       strings(settings_.token_endpoint_auth_methods);
-  // RFC 8414 section 2 requires this member; Tessera has no authorization endpoint, so no
-  // response type is supported.
-  base_["response_types_supported"] = json::array();
+  // The authorization code flow with PKCE (RFC 8414 section 2, RFC 9207 section 3).
+  base_["authorization_endpoint"] = endpoint(issuer, "/authorize");
+  base_["response_types_supported"] = json::array{"code"};
+  base_["response_modes_supported"] = json::array{"query"};
+  base_["code_challenge_methods_supported"] = json::array{"S256"};
+  base_["authorization_response_iss_parameter_supported"] = true;
   base_["access_token_signing_alg_values_supported"] = strings(settings_.signing_algorithms);
 }
 
@@ -51,10 +55,13 @@ json::object ServerMetadata::oauth(const std::vector<std::string>& scopes) const
 
 json::object ServerMetadata::openid(const std::vector<std::string>& scopes) const {
   json::object doc = oauth(scopes);
+  doc["end_session_endpoint"] = endpoint(settings_.issuer, "/logout");
   doc["subject_types_supported"] = json::array{"public"};
   doc["id_token_signing_alg_values_supported"] = strings(settings_.signing_algorithms);
   doc["claims_supported"] =
-      json::array{"sub", "preferred_username", "scope", "iss", "aud", "exp", "iat"};
+      json::array{"sub",   "iss", "aud",     "exp",  "iat",   "auth_time",
+                  "nonce", "sid", "at_hash", "name", "email", "preferred_username"};
+  doc["prompt_values_supported"] = json::array{"none", "login", "consent", "select_account"};
   return doc;
 }
 
@@ -66,6 +73,8 @@ std::expected<json::object, OAuthError> Discovery::document(Form form) const {
         OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
   }
   scopes->insert(scopes->end(), client_scopes->begin(), client_scopes->end());
+  // The identity scopes every sign-in client may ask for (OpenID Connect Core section 5.4).
+  scopes->insert(scopes->end(), std::begin(kIdentityScopes), std::end(kIdentityScopes));
   const ScopeSet all = make_scope_set(std::move(*scopes));
   return form == Form::kOpenId ? metadata_.openid(all) : metadata_.oauth(all);
 }

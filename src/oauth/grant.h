@@ -33,6 +33,8 @@ struct TokenResponse {
   std::optional<std::string> refresh_token;
   // The access token's id, for a grant that must be able to revoke it later.
   std::string jti = {};
+  // OpenID Connect: the authorization code grant's id_token, with the openid scope.
+  std::optional<std::string> id_token = std::nullopt;
 };
 
 // Signs the access token of a successful grant and logs it: the one place where a signing

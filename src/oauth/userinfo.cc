@@ -1,5 +1,7 @@
 #include "oauth/userinfo.h"
 
+#include "oauth/id_tokens.h"
+
 namespace tessera::oauth {
 
 namespace json = boost::json;
@@ -14,7 +16,13 @@ std::expected<json::object, UserInfoError> UserInfo::lookup(const json::object& 
   json::object out;
   out["sub"] = name;
   out["preferred_username"] = name;
-  if (const json::value* scope = claims.if_contains("scope")) out["scope"] = *scope;
+  if (const json::value* scope = claims.if_contains("scope")) {
+    out["scope"] = *scope;
+    // OpenID Connect Core section 5.4: the claims the token's scopes allow.
+    if (scope->is_string()) {
+      if (auto scopes = parse_scope(scope->get_string())) add_scope_claims(out, **user, *scopes);
+    }
+  }
   return out;
 }
 

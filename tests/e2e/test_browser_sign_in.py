@@ -3,9 +3,11 @@ session cookie, the authorization_code grant with PKCE, and /logout, seen as a b
 client see them (docs/reference.md, Browser sign-in).
 """
 
+import base64
+import hashlib
 import unittest
-import urllib.parse
 
+import jwt
 import requests
 
 import harness
@@ -15,7 +17,9 @@ from harness import HTTP_TIMEOUT
 PASSWORD = "Bob-pass-123"
 
 
-class BrowserSignIn(unittest.TestCase):
+class SignInCase(unittest.TestCase):
+    """A server with bob and two clients, and a browser's and a client's helpers."""
+
     @classmethod
     def setUpClass(cls):
         cls.server = harness.Server.start()
@@ -69,6 +73,8 @@ class BrowserSignIn(unittest.TestCase):
         self.addCleanup(browser.session.close)
         return browser
 
+
+class BrowserSignIn(SignInCase):
     def test_code_flow_from_login_to_tokens(self):
         # A user of this test alone: no consent given yet.
         self.cli_ok("user", "add", "erin", "--password-stdin", "--scope", "finance:read",
@@ -248,6 +254,80 @@ class BrowserSignIn(unittest.TestCase):
         self.cli_ok("user", "disable", "carol")
         again = browser.get("/authorize", authorize_params("first", challenge))
         self.assertIn('name="password"', again.text)
+
+
+class IdTokens(SignInCase):
+    """The OpenID Connect half: id_tokens, /userinfo by scope, discovery."""
+
+    def test_the_id_token_says_who_signed_in_where_and_when(self):
+        browser = self.browser()
+        code, verifier, _ = self.sign_in(browser, scope="openid profile email", nonce="n-42")
+        body = self.redeem(code, verifier).json()
+        header = jwt.get_unverified_header(body["id_token"])
+        self.assertEqual(header["typ"], "JWT")
+        client = jwt.PyJWKClient(self.base + "/.well-known/jwks.json", cache_keys=False)
+        key = client.get_signing_key_from_jwt(body["id_token"])
+        claims = jwt.decode(body["id_token"], key.key, algorithms=[header["alg"]],
+                            audience="web", issuer=self.base)
+        self.assertEqual(claims["sub"], "bob")
+        self.assertEqual(claims["nonce"], "n-42")
+        self.assertEqual(claims["name"], "Bob <Kim>")
+        self.assertEqual(claims["email"], "bob@example.test")
+        self.assertEqual(claims["preferred_username"], "bob")
+        for name in ("auth_time", "sid", "exp", "iat"):
+            self.assertIn(name, claims)
+        digest = (hashlib.sha512 if header["alg"] == "EdDSA" else hashlib.sha256)(
+            body["access_token"].encode()).digest()
+        expected = base64.urlsafe_b64encode(digest[:len(digest) // 2]).rstrip(b"=").decode()
+        self.assertEqual(claims["at_hash"], expected)
+        info = requests.get(self.base + "/userinfo", timeout=HTTP_TIMEOUT,
+                            headers={"Authorization": "Bearer " + body["access_token"]}).json()
+        self.assertEqual(info["name"], "Bob <Kim>")
+        self.assertEqual(info["email"], "bob@example.test")
+
+    def test_claims_follow_the_scope(self):
+        code, verifier, _ = self.sign_in(self.browser(), scope="openid")
+        body = self.redeem(code, verifier).json()
+        claims = jwt.decode(body["id_token"], options={"verify_signature": False})
+        self.assertNotIn("name", claims)
+        self.assertNotIn("email", claims)
+        self.assertNotIn("nonce", self.redeem_no_nonce_claims())
+        code, verifier, _ = self.sign_in(self.browser(), scope="finance:read")
+        self.assertNotIn("id_token", self.redeem(code, verifier).json())
+
+    def redeem_no_nonce_claims(self):
+        code, verifier, _ = self.sign_in(self.browser(), scope="openid", nonce=None)
+        body = self.redeem(code, verifier).json()
+        return jwt.decode(body["id_token"], options={"verify_signature": False})
+
+    def test_discovery_describes_the_code_flow(self):
+        doc = requests.get(self.base + "/.well-known/openid-configuration",
+                           timeout=HTTP_TIMEOUT).json()
+        self.assertEqual(doc["authorization_endpoint"], self.base + "/authorize")
+        self.assertEqual(doc["end_session_endpoint"], self.base + "/logout")
+        self.assertEqual(doc["response_types_supported"], ["code"])
+        self.assertEqual(doc["code_challenge_methods_supported"], ["S256"])
+        self.assertTrue(doc["authorization_response_iss_parameter_supported"])
+        self.assertIn("authorization_code", doc["grant_types_supported"])
+        self.assertEqual(doc["subject_types_supported"], ["public"])
+        for scope in ("openid", "profile", "email"):
+            self.assertIn(scope, doc["scopes_supported"])
+
+
+class Hs256Mode(unittest.TestCase):
+    def test_openid_is_refused_with_a_clear_error(self):
+        server = harness.Server.start(env={"TESSERA_SIGNING_ALG": "HS256",
+                                           "TESSERA_SECRET_KEY": "k" * 40})
+        self.addCleanup(server.close)
+        added = server.cli("client", "add", "web", "--public", "--redirect-uri", REDIRECT_URI)
+        self.assertEqual(added.returncode, 0, added.stderr)
+        browser = Browser(server.base)
+        self.addCleanup(browser.session.close)
+        page = browser.get("/authorize", authorize_params("web", pkce_pair()[1]))
+        self.assertEqual(page.status_code, 302)
+        _, params = Browser.redirect_params(page)
+        self.assertEqual(params["error"], "invalid_scope")
+        self.assertIn("HS256", params["error_description"])
 
 
 if __name__ == "__main__":

@@ -81,6 +81,17 @@ std::expected<TokenResponse, OAuthError> AuthorizationCodeGrant::exchange(
                                       .session_id = family});
   if (!response) return response;
   response->refresh_token = std::move(refresh_token);
+  if (id_tokens_ != nullptr && contains(code->scopes, "openid")) {
+    auto id_token = id_tokens_->issue({.user = **user,
+                                       .client_id = client.id,
+                                       .scope = code->scopes,
+                                       .nonce = code->nonce,
+                                       .sid = code->sid,
+                                       .auth_time = code->auth_time,
+                                       .access_token = response->access_token});
+    if (!id_token) return std::unexpected(id_token.error());
+    response->id_token = std::move(*id_token);
+  }
   codes_.note_issued(code->code_hash, response->jti, family);
   return response;
 }

@@ -6,12 +6,14 @@
 //     access token and the refresh family) is revoked, and the answer is invalid_grant
 //     (section 4.1.2);
 //   - the user must still be active;
-//   - a refresh token when the client has the refresh_token grant.
+//   - a refresh token when the client has the refresh_token grant, an id_token with the openid
+//     scope (OpenID Connect Core section 3.1.3.3).
 #pragma once
 
 #include "oauth/access_token.h"
 #include "oauth/authorization_codes.h"
 #include "oauth/grant.h"
+#include "oauth/id_tokens.h"
 #include "oauth/refresh_tokens.h"
 #include "oauth/revocation_list.h"
 #include "store/store.h"
@@ -22,13 +24,15 @@ class AuthorizationCodeGrant final : public Grant {
  public:
   AuthorizationCodeGrant(const AuthorizationCodes& codes, store::UserStore& users,
                          const AccessTokens& tokens, const RefreshTokens& refresh,
-                         store::RevocationLog& revocations, RevocationList& revoked)
+                         store::RevocationLog& revocations, RevocationList& revoked,
+                         const IdTokens* id_tokens)
       : codes_(codes),
         users_(users),
         tokens_(tokens),
         refresh_(refresh),
         revocations_(revocations),
-        revoked_(revoked) {}
+        revoked_(revoked),
+        id_tokens_(id_tokens) {}
 
   std::string_view grant_type() const override { return "authorization_code"; }
   std::expected<TokenResponse, OAuthError> exchange(const TokenRequest& request,
@@ -46,6 +50,7 @@ class AuthorizationCodeGrant final : public Grant {
   const RefreshTokens& refresh_;
   store::RevocationLog& revocations_;
   RevocationList& revoked_;
+  const IdTokens* id_tokens_;  // null in the HS256 mode, which refuses openid at /authorize
 };
 
 }  // namespace tessera::oauth

@@ -1,0 +1,52 @@
+#include "oauth/id_tokens.h"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "core/base64.h"
+#include "core/log.h"
+#include "jose/digest.h"
+#include "jose/jws.h"
+
+namespace tessera::oauth {
+
+namespace json = boost::json;
+
+std::string at_hash(std::string_view access_token, jose::Algorithm alg) {
+  const std::string hash =
+      alg == jose::Algorithm::kEdDSA ? jose::sha512(access_token) : jose::sha256(access_token);
+  return core::base64url_encode(std::string_view(hash).substr(0, hash.size() / 2));
+}
+
+void add_scope_claims(json::object& claims, const store::User& user, const ScopeSet& scope) {
+  if (contains(scope, "profile")) {
+    claims["preferred_username"] = user.name;
+    if (!user.display_name.empty()) claims["name"] = user.display_name;
+  }
+  if (contains(scope, "email") && !user.email.empty()) claims["email"] = user.email;
+}
+
+std::expected<std::string, OAuthError> IdTokens::issue(const IdTokenSubject& subject) const {
+  const auto key = keys_.signing_key();
+  const std::int64_t now = core::unix_seconds(clock_.now());
+  json::object claims;
+  claims["iss"] = issuer_;
+  claims["sub"] = subject.user.name;
+  claims["aud"] = subject.client_id;
+  claims["exp"] = now + kLifetime.count();
+  claims["iat"] = now;
+  claims["auth_time"] = core::unix_seconds(subject.auth_time);
+  if (!subject.nonce.empty()) claims["nonce"] = subject.nonce;
+  claims["at_hash"] = at_hash(subject.access_token, key->algorithm());
+  if (!subject.sid.empty()) claims["sid"] = subject.sid;
+  add_scope_claims(claims, subject.user, subject.scope);
+  auto token = jose::sign_compact(*key, "JWT", json::serialize(claims));
+  if (!token) {
+    core::log(core::LogLevel::kError, "id_token_signing_failed",
+              {{"reason", jose::to_string(token.error())}});
+    return std::unexpected(OAuthError{ErrorCode::kServerError, "internal error"});
+  }
+  return std::move(*token);
+}
+
+}  // namespace tessera::oauth

@@ -1,0 +1,60 @@
+// OpenID Connect id_tokens (OpenID Connect Core sections 2, 3.1.3.6 and 5.4): who signed in,
+// for which client, when, in which session, signed with the server's current signing key.
+//
+//   IdTokens id_tokens(keys, issuer, clock);
+//   auto id_token = id_tokens.issue({.user = user, .client_id = "web", .scope = scope,
+//                                    .nonce = n, .sid = sid, .auth_time = t,
+//                                    .access_token = at});
+//
+// Claims: iss, sub, aud (the client id), exp, iat, auth_time, nonce (when the request had
+// one), at_hash, sid; name and preferred_username with the profile scope, email with the email
+// scope. Header typ JWT.
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <string>
+
+#include "core/clock.h"
+#include "jose/key_source.h"
+#include "oauth/errors.h"
+#include "oauth/scope.h"
+#include "store/user.h"
+
+namespace tessera::oauth {
+
+struct IdTokenSubject {
+  const store::User& user;
+  std::string_view client_id;
+  const ScopeSet& scope;
+  std::string_view nonce;
+  std::string_view sid;
+  core::TimePoint auth_time;
+  std::string_view access_token;  // for at_hash
+};
+
+class IdTokens {
+ public:
+  static constexpr std::chrono::seconds kLifetime{5 * 60};
+
+  IdTokens(const jose::KeySource& keys, std::string issuer, const core::Clock& clock)
+      : keys_(keys), issuer_(std::move(issuer)), clock_(clock) {}
+
+  // server_error when the key cannot sign.
+  std::expected<std::string, OAuthError> issue(const IdTokenSubject& subject) const;
+
+ private:
+  const jose::KeySource& keys_;
+  std::string issuer_;
+  const core::Clock& clock_;
+};
+
+// The claims about a user that `scope` allows (section 5.4): name and preferred_username for
+// profile, email for email; the same at /userinfo and in the id_token.
+void add_scope_claims(boost::json::object& claims, const store::User& user, const ScopeSet& scope);
+
+// OpenID Connect Core section 3.1.3.6: the left half of the hash of the access token, with the
+// hash of the signing algorithm (SHA-512 for Ed25519), base64url.
+std::string at_hash(std::string_view access_token, jose::Algorithm alg);
+
+}  // namespace tessera::oauth
