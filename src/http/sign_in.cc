@@ -1,6 +1,7 @@
 #include "http/sign_in.h"
 
 #include <boost/url/parse.hpp>
+#include <cctype>
 
 #include "core/random.h"
 #include "http/form.h"
@@ -251,8 +252,10 @@ class SignInEndpoints {
       return redirect(req, s_.authorization.error_location(failure));
     }
     if (failure.error.code == ErrorCode::kTemporarilyUnavailable) return unavailable_page();
-    return error_page(Status::bad_request, "This sign-in link is not valid",
-                      failure.error.description, oauth::error_name(failure.error.code));
+    std::string message = failure.error.description;
+    if (!message.empty()) message.front() = static_cast<char>(std::toupper(message.front()));
+    return error_page(Status::bad_request, "This sign-in link is not valid", message + ".",
+                      oauth::error_name(failure.error.code));
   }
 
   Response login_page(Status status, const oauth::AuthorizationRequest& request,
@@ -275,7 +278,15 @@ class SignInEndpoints {
         .set("username", next.username)
         .set("action", "consent");
     auto& scopes = context.lists["scopes"];
+    // Who the user is first (openid, profile, email), then what the client may do.
+    std::vector<std::string> ordered;
+    for (const std::string_view identity : oauth::kIdentityScopes) {
+      if (oauth::contains(next.scope, identity)) ordered.emplace_back(identity);
+    }
     for (const std::string& scope : next.scope) {
+      if (!oauth::is_identity_scope(scope)) ordered.push_back(scope);
+    }
+    for (const std::string& scope : ordered) {
       TemplateContext item;
       item.set("description", scope_description(scope));
       if (!oauth::is_identity_scope(scope)) item.set("name", scope);

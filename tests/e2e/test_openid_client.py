@@ -10,53 +10,24 @@ required: this suite fails, never skips, without them.
 import json
 import os
 import select
-import shutil
 import subprocess
 import tempfile
 import unittest
 
 import harness
+import node_helpers
 from oauth_helpers import (INACTIVE, REFRESH_TOKEN, Client, add_client, add_user, claims,
                            me_status, new_secret)
 
 NODE_DIR = os.path.join(harness.HERE, "node")
 OIDC_CLIENT = os.path.join(NODE_DIR, "oidc_client.mjs")
-NPM_TIMEOUT = 300
 NODE_TIMEOUT = 30
 BOB, BOB_PASSWORD = "bob", "Bob-pass-12345"
 AUDIENCE = "https://api.example.test"
 
 
-def locked_version(package):
-    with open(os.path.join(NODE_DIR, "package-lock.json")) as f:
-        return json.load(f)["packages"]["node_modules/" + package]["version"]
-
-
-def installed_version(package):
-    try:
-        with open(os.path.join(NODE_DIR, "node_modules", package, "package.json")) as f:
-            return json.load(f)["version"]
-    except (OSError, ValueError, KeyError):
-        return None
-
-
 def setUpModule():
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            raise AssertionError(
-                "%s is not on PATH: the openid-client tests need Node.js 20+ with npm "
-                "(deps/debian-packages.txt lists nodejs; run `make deps`)" % tool)
-    packages = ("openid-client", "oauth4webapi", "jose")
-    if any(installed_version(p) != locked_version(p) for p in packages):
-        result = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
-                                capture_output=True, text=True, timeout=NPM_TIMEOUT)
-        if result.returncode != 0:
-            raise AssertionError("`npm ci` in %s failed (exit %s):\n%s%s"
-                                 % (NODE_DIR, result.returncode, result.stdout, result.stderr))
-        for package in packages:
-            if installed_version(package) != locked_version(package):
-                raise AssertionError("`npm ci` did not install %s %s"
-                                     % (package, locked_version(package)))
+    node_helpers.ensure_packages("openid-client", "oauth4webapi", "jose")
 
 
 class OidcClient:

@@ -1,0 +1,49 @@
+"""The npm packages of tests/e2e/node, installed with `npm ci` from the lock file when any
+the caller needs is missing or at another version. Node.js and npm are required: the suites
+that use them fail, never skip, without them.
+
+    def setUpModule():
+        node_helpers.ensure_packages("openid-client", "playwright-core")
+"""
+
+import json
+import os
+import shutil
+import subprocess
+
+import harness
+
+NODE_DIR = os.path.join(harness.HERE, "node")
+NPM_TIMEOUT = 300
+
+
+def locked_version(package):
+    with open(os.path.join(NODE_DIR, "package-lock.json")) as f:
+        return json.load(f)["packages"]["node_modules/" + package]["version"]
+
+
+def installed_version(package):
+    try:
+        with open(os.path.join(NODE_DIR, "node_modules", package, "package.json")) as f:
+            return json.load(f)["version"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def ensure_packages(*packages):
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            raise AssertionError(
+                "%s is not on PATH: these tests need Node.js 20+ with npm "
+                "(deps/debian-packages.txt lists nodejs; run `make deps`)" % tool)
+    if all(installed_version(p) == locked_version(p) for p in packages):
+        return
+    result = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
+                            capture_output=True, text=True, timeout=NPM_TIMEOUT)
+    if result.returncode != 0:
+        raise AssertionError("`npm ci` in %s failed (exit %s):\n%s%s"
+                             % (NODE_DIR, result.returncode, result.stdout, result.stderr))
+    for package in packages:
+        if installed_version(package) != locked_version(package):
+            raise AssertionError("`npm ci` did not install %s %s"
+                                 % (package, locked_version(package)))

@@ -1,0 +1,77 @@
+"""A person signs in through a real browser: Debian's chromium (headless, driven by npm
+playwright-core) at an application that uses npm openid-client, code nobody here wrote. The
+flow runs from discovery through the login page (a wrong password first), the consent page and
+the code exchange (PKCE, state, nonce, RFC 9207 iss, the id_token's claims) to userinfo, then
+signs out. Each page is saved as a screenshot, at a desktop's and a phone's size, under
+$TESSERA_SCREENSHOTS (default: a temporary folder, kept when TESSERA_E2E_KEEP is set).
+"""
+
+import json
+import os
+import struct
+import subprocess
+import unittest
+
+import harness
+import node_helpers
+
+CHROMIUM = "/usr/bin/chromium"
+SCRIPT = os.path.join(node_helpers.NODE_DIR, "sign_in_browser.mjs")
+REDIRECT_URI = "https://app.example.test/callback"
+PASSWORD = "Dana-pass-1234"
+
+
+def setUpModule():
+    if not os.path.exists(CHROMIUM):
+        raise AssertionError("%s is missing: deps/debian-packages.txt lists chromium; run "
+                             "`make deps`" % CHROMIUM)
+    node_helpers.ensure_packages("openid-client", "playwright-core")
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        header = f.read(24)
+    if header[:8] != b"\x89PNG\r\n\x1a\n":
+        raise AssertionError("%s is not a PNG" % path)
+    return struct.unpack(">II", header[16:24])
+
+
+class ChromiumSignsIn(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.Server.start()
+        cls.addClassCleanup(cls.server.close)
+        for args, stdin in (
+                (("user", "add", "dana", "--password-stdin", "--name", "Dana Park",
+                  "--email", "dana@example.test"), PASSWORD + "\n"),
+                (("client", "add", "notes", "--public", "--redirect-uri", REDIRECT_URI,
+                  "--name", "Notes"), None)):
+            result = cls.server.cli(*args, input=stdin)
+            if result.returncode != 0:
+                raise AssertionError(result.stderr)
+        cls.shots = os.environ.get("TESSERA_SCREENSHOTS") or os.path.join(
+            cls.server.workdir, "screenshots")
+
+    def test_sign_in_with_openid_client_in_chromium(self):
+        result = subprocess.run(
+            ["node", SCRIPT, self.server.base, "notes", REDIRECT_URI, "dana", self.shots],
+            input=PASSWORD + "\n", capture_output=True, text=True, timeout=120)
+        lines = result.stdout.strip().splitlines()
+        self.assertTrue(lines, result.stderr)
+        answer = json.loads(lines[-1])
+        self.assertTrue(answer["ok"], answer.get("error", "") + result.stderr)
+        self.assertEqual(answer["claims"]["sub"], "dana")
+        self.assertEqual(answer["claims"]["aud"], "notes")
+        self.assertEqual(answer["claims"]["name"], "Dana Park")
+        self.assertEqual(answer["userinfo"]["email"], "dana@example.test")
+        for shot in answer["shots"]:
+            width, height = png_size(os.path.join(self.shots, shot))
+            # The phone's page fits its width: no horizontal scrolling (375 CSS px at 2x).
+            if shot.endswith("-phone.png"):
+                self.assertEqual(width, 750, shot)
+            self.assertGreater(height, 100, shot)
+        self.assertEqual(len(answer["shots"]), 7)
+
+
+if __name__ == "__main__":
+    unittest.main()
