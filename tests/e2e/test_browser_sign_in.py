@@ -11,6 +11,7 @@ import jwt
 import requests
 
 import harness
+import pg_helpers
 from browser_helpers import (REDIRECT_URI, Browser, authorize_params, forms_of, pkce_pair)
 from harness import HTTP_TIMEOUT
 
@@ -312,6 +313,48 @@ class IdTokens(SignInCase):
         self.assertEqual(doc["subject_types_supported"], ["public"])
         for scope in ("openid", "profile", "email"):
             self.assertIn(scope, doc["scopes_supported"])
+
+
+class TwoInstancesOnPostgresql(unittest.TestCase):
+    """A session, a code and a consent live in the database: every instance behind a load
+    balancer sees them, and a restart signs nobody out."""
+
+    def test_a_sign_in_at_one_instance_holds_at_the_other(self):
+        env = {"TESSERA_DATABASE": pg_helpers.shared().create_database(),
+               "TESSERA_KEY_ENCRYPTION_KEY": "e2e-browser-sign-in-key-encryption-0123456",
+               "TESSERA_ISSUER": "http://tessera.sign-in.test"}
+        servers = []
+        for _ in range(2):
+            server = harness.Server.spawn(env=env)
+            self.addCleanup(server.close)
+            server.wait_listening(timeout=30)
+            servers.append(server)
+        first, second = servers
+        for args, stdin in ((("user", "add", "bob", "--password-stdin"), PASSWORD + "\n"),
+                            (("client", "add", "web", "--public", "--redirect-uri",
+                              REDIRECT_URI), None)):
+            result = first.cli(*args, input=stdin)
+            self.assertEqual(result.returncode, 0, result.stderr)
+        browser = Browser(first.base)
+        self.addCleanup(browser.session.close)
+        verifier, challenge = pkce_pair()
+        page = browser.get("/authorize", authorize_params("web", challenge))
+        page = browser.submit(page, {"username": "bob", "password": PASSWORD})
+        page = browser.submit(page, {"decision": "allow"})
+        self.assertEqual(page.status_code, 303, page.text[:300])
+        # The same browser at the other instance: signed in, consent remembered.
+        browser.base = second.base
+        verifier, challenge = pkce_pair()
+        again = browser.get("/authorize", authorize_params("web", challenge))
+        self.assertEqual(again.status_code, 302, again.text[:300])
+        _, params = Browser.redirect_params(again)
+        self.assertEqual(params["iss"], "http://tessera.sign-in.test")
+        # The code from one instance is redeemed at the other.
+        token = requests.post(first.base + "/token", timeout=HTTP_TIMEOUT, data={
+            "grant_type": "authorization_code", "code": params["code"],
+            "code_verifier": verifier, "client_id": "web"})
+        self.assertEqual(token.status_code, 200, token.text)
+        self.assertIn("id_token", token.json())
 
 
 class Hs256Mode(unittest.TestCase):
