@@ -29,6 +29,7 @@ FINANCE_BIN = os.path.abspath(os.environ.get("FINANCE_BIN") or os.path.join(
     os.path.dirname(harness.BIN), "finance-api"))
 DATASET = os.path.join(harness.SOURCE_DIR, "examples", "finance_api", "data", "finance.json")
 PYTHON_APP_DIR = os.path.join(harness.SOURCE_DIR, "examples", "python_resource_server")
+WEB_APP_DIR = os.path.join(harness.SOURCE_DIR, "examples", "python_web_app")
 
 AUDIENCE = "finance-api"
 SCOPE = "finance:read"
@@ -213,6 +214,30 @@ class FinanceApi(_Process):
         return rc, self.stdout(), self.stderr()
 
 
+def start_uvicorn(cls, app_dir, env_for_port, probe="/openapi.json"):
+    """`uvicorn app:app` from `app_dir` under Debian's Python, on a free port; `env_for_port`
+    gives the app's environment once its port is known. uvicorn cannot say which port it got
+    for port 0, so one is picked here; another process may take it first, hence the retries."""
+    for _ in range(3):
+        port = free_port()
+        base = "http://127.0.0.1:%d" % port
+        app = cls(["/usr/bin/python3", "-m", "uvicorn", "app:app", "--host", "127.0.0.1",
+                   "--port", str(port)], finance_environment(env_for_port(base)), cwd=app_dir)
+        app.base = base
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline and app.proc.poll() is None:
+            try:
+                requests.get(app.base + probe, timeout=1)
+                return app
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        status = app.stop()
+        if "address already in use" not in app.stderr().lower():
+            raise AssertionError("uvicorn app:app in %s did not start (exit %s)\nstderr:\n%s"
+                                 % (app_dir, status, app.stderr()))
+    raise AssertionError("uvicorn found no free port in three tries")
+
+
 class PythonResourceServer(_Process):
     """examples/python_resource_server/app.py under Debian's uvicorn, on a free port."""
 
@@ -220,22 +245,17 @@ class PythonResourceServer(_Process):
     def start(cls, issuer, **env):
         full = {"FINANCE_ISSUER": issuer}
         full.update(env)
-        # uvicorn cannot say which port it got for port 0, so one is picked here; another
-        # process may take it first, hence the retries.
-        for _ in range(3):
-            port = free_port()
-            app = cls(["/usr/bin/python3", "-m", "uvicorn", "app:app", "--host", "127.0.0.1",
-                       "--port", str(port)], finance_environment(full), cwd=PYTHON_APP_DIR)
-            app.base = "http://127.0.0.1:%d" % port
-            deadline = time.monotonic() + START_TIMEOUT
-            while time.monotonic() < deadline and app.proc.poll() is None:
-                try:
-                    requests.get(app.base + "/openapi.json", timeout=1)
-                    return app
-                except requests.ConnectionError:
-                    time.sleep(0.05)
-            status = app.stop()
-            if "address already in use" not in app.stderr().lower():
-                raise AssertionError("uvicorn app:app did not start (exit %s)\nstderr:\n%s"
-                                     % (status, app.stderr()))
-        raise AssertionError("uvicorn found no free port in three tries")
+        return start_uvicorn(cls, PYTHON_APP_DIR, lambda base: full)
+
+
+class SampleWebApp(_Process):
+    """examples/python_web_app/app.py under Debian's uvicorn, on a free port: APP_URL is its
+    own address."""
+
+    @classmethod
+    def start(cls, issuer, finance_url=None, **env):
+        def env_for(base):
+            full = {"APP_ISSUER": issuer, "APP_URL": base, "FINANCE_URL": finance_url}
+            full.update(env)
+            return full
+        return start_uvicorn(cls, WEB_APP_DIR, env_for)

@@ -12,11 +12,13 @@ import struct
 import subprocess
 import unittest
 
+import finance_helpers
 import harness
 import node_helpers
 
 CHROMIUM = "/usr/bin/chromium"
 SCRIPT = os.path.join(node_helpers.NODE_DIR, "sign_in_browser.mjs")
+SAMPLE_APP_SCRIPT = os.path.join(node_helpers.NODE_DIR, "sample_app_browser.mjs")
 REDIRECT_URI = "https://app.example.test/callback"
 PASSWORD = "Dana-pass-1234"
 
@@ -71,6 +73,42 @@ class ChromiumSignsIn(unittest.TestCase):
                 self.assertEqual(width, 750, shot)
             self.assertGreater(height, 100, shot)
         self.assertEqual(len(answer["shots"]), 7)
+
+
+class ChromiumUsesTheSampleApp(unittest.TestCase):
+    """examples/python_web_app: a person signs in to it, sees their name, reads the finance
+    API through it, and signs out, as the README's walk-through says."""
+
+    def test_sign_in_read_finances_sign_out(self):
+        tessera = harness.Server.start()
+        self.addCleanup(tessera.close)
+        finance = finance_helpers.FinanceApi.start(tessera.base)
+        self.addCleanup(finance.close)
+        app = finance_helpers.SampleWebApp.start(tessera.base, finance_url=finance.base)
+        self.addCleanup(app.close)
+        for args, stdin in (
+                (("user", "add", "dana", "--password-stdin", "--name", "Dana Park",
+                  "--scope", "finance:read"), PASSWORD + "\n"),
+                (("client", "add", "notes", "--public", "--redirect-uri", app.base + "/callback",
+                  "--post-logout-redirect-uri", app.base + "/", "--audience", "finance-api",
+                  "--scope", "finance:read", "--name", "Notes"), None)):
+            result = tessera.cli(*args, input=stdin)
+            self.assertEqual(result.returncode, 0, result.stderr)
+        shots = os.environ.get("TESSERA_SCREENSHOTS") or os.path.join(tessera.workdir,
+                                                                      "screenshots")
+        result = subprocess.run(["node", SAMPLE_APP_SCRIPT, app.base, "dana", shots],
+                                input=PASSWORD + "\n", capture_output=True, text=True,
+                                timeout=120)
+        lines = result.stdout.strip().splitlines()
+        self.assertTrue(lines, result.stderr + app.stderr())
+        answer = json.loads(lines[-1])
+        self.assertTrue(answer["ok"], answer.get("error", "") + "\n" + app.stderr()[-2000:])
+        self.assertEqual(answer["greeting"], "Hello, Dana Park")
+        self.assertIn("\"bizNum\": \"0001234567\"", answer["finance"])
+        self.assertIn("new access token", answer["refreshed"])
+        self.assertIn("You are not signed in", answer["after_logout"])
+        for shot in answer["shots"]:
+            png_size(os.path.join(shots, shot))
 
 
 if __name__ == "__main__":

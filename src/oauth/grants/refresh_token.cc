@@ -1,6 +1,7 @@
 #include "oauth/grants/refresh_token.h"
 
 #include "core/log.h"
+#include "oauth/authorization.h"
 
 namespace tessera::oauth {
 namespace {
@@ -40,7 +41,12 @@ std::expected<TokenResponse, OAuthError> RefreshTokenGrant::exchange(const Token
   }
 
   // Never wider than first granted, nor than the user and the client may have today.
-  const ScopeSet allowed = intersect(state->token.scopes, client.allowed_scopes((*user)->scopes));
+  // The identity scopes a sign-in granted stay (they are every user's: authorization.h).
+  ScopeSet permitted = client.allowed_scopes((*user)->scopes);
+  for (const std::string& scope : state->token.scopes) {
+    if (is_identity_scope(scope)) permitted.push_back(scope);
+  }
+  const ScopeSet allowed = intersect(state->token.scopes, make_scope_set(std::move(permitted)));
   auto scope = granted_scope(request.params, allowed);
   if (!scope) return std::unexpected(scope.error());
 
