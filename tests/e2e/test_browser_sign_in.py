@@ -207,6 +207,28 @@ class BrowserSignIn(SignInCase):
                                       timeout=HTTP_TIMEOUT)
         self.assertEqual(other.status_code, 403)
 
+    def test_nothing_from_the_request_reaches_a_page_as_markup(self):
+        hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+        _, challenge = pkce_pair()
+        browser = self.browser()
+        pages = [
+            browser.get("/authorize", authorize_params("web", challenge, state=hostile,
+                                                      login_hint=hostile, nonce=hostile)),
+            browser.get("/authorize", authorize_params(hostile, challenge)),
+            browser.get("/authorize", authorize_params("web", challenge,
+                                                      redirect_uri="https://x.test/" + hostile)),
+            browser.get("/logout", {"client_id": hostile, "state": hostile,
+                                    "post_logout_redirect_uri": hostile}),
+        ]
+        login = pages[0]
+        pages.append(browser.submit(login, {"username": hostile, "password": "x" * 9}))
+        for page in pages:
+            self.assertEqual(page.headers["Content-Type"], "text/html; charset=utf-8")
+            self.assertNotIn("<script", page.text)
+            self.assertNotIn("<img", page.text)
+        # Escaped, the values are still carried exactly.
+        self.assertIn(("state", hostile), forms_of(login.text).forms[0]["fields"])
+
     def test_deny_sends_access_denied(self):
         browser = self.browser()
         _, challenge = pkce_pair()

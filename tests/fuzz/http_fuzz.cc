@@ -1,7 +1,8 @@
-// The HTTP request path: the input is what a client sends on one connection. It goes through
-// Beast's request parser with the server's limits (8 KiB of headers, 64 KiB of body), and each
-// request that parses goes through Router::dispatch over register_routes() and real services
-// (a SQLite store in a temporary directory, argon2id with tiny parameters, an HS256 key),
+// The HTTP request path: the input is what a client (or a browser) sends on one connection. It goes
+// through Beast's request parser with the server's limits (8 KiB of headers, 64 KiB of body), and
+// each request that parses goes through Router::dispatch over register_routes() and real services
+// (a SQLite store in a temporary directory, argon2id with tiny parameters, an HS256 key), the
+// browser sign-in pages (/authorize, /login, /consent, /logout) included,
 // then is written out as the server would write it. Pipelined requests are handled in turn.
 //
 // Properties beyond "no crash": a request that parses never gets a 5xx other than 503, or 501
@@ -46,12 +47,17 @@
 #include "http/handlers.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "http/sign_in.h"
+#include "http/templates.h"
 #include "http/worker_pool.h"
 #include "jose/hmac_key.h"
 #include "jose/key_source.h"
 #include "oauth/access_token.h"
+#include "oauth/authorization.h"
+#include "oauth/authorization_codes.h"
 #include "oauth/client_authenticator.h"
 #include "oauth/discovery.h"
+#include "oauth/grants/authorization_code.h"
 #include "oauth/grants/client_credentials.h"
 #include "oauth/grants/password.h"
 #include "oauth/grants/refresh_token.h"
@@ -59,8 +65,10 @@
 #include "oauth/refresh_tokens.h"
 #include "oauth/revocation.h"
 #include "oauth/revocation_list.h"
+#include "oauth/sign_in.h"
 #include "oauth/throttle.h"
 #include "oauth/token_service.h"
+#include "oauth/user_authenticator.h"
 #include "oauth/userinfo.h"
 #include "password/password_hasher.h"
 #include "password/secret_cache.h"
@@ -139,7 +147,19 @@ struct World {
                            .scopes = {"a"},
                            .audience = ""}),
          "add client spa");
+    must(client_admin.add({.id = "web",
+                           .is_public = true,
+                           .secret = std::nullopt,
+                           .grants = {},
+                           .scopes = {"a"},
+                           .audience = "",
+                           .redirect_uris = {"https://app.fuzz.test/cb"},
+                           .post_logout_redirect_uris = {"https://app.fuzz.test/"}}),
+         "add client web");
+    service.add(std::make_unique<oauth::AuthorizationCodeGrant>(
+        codes, store->users(), tokens, refresh, store->revocations(), revoked, nullptr));
     http::register_routes(router, services);
+    http::register_sign_in_routes(router, sign_in_services);
   }
 
   TempDir dir;
@@ -191,6 +211,20 @@ struct World {
                           .jwks_max_age = std::chrono::seconds(300),
                           .credential_pool = credential_pool,
                           .blocking_pool = blocking_pool};
+  // Browser sign-in in the HS256 mode: openid is refused, the rest of the flow works.
+  oauth::UserAuthenticator user_authenticator{store->users(), hasher, &throttle};
+  oauth::Authorization authorization{store->clients(), std::string(kIssuer), false};
+  oauth::AuthorizationCodes codes{store->codes(), clock, random};
+  oauth::SignIn sign_in{*store, authorization,          codes, user_authenticator, clock,
+                        random, oauth::SignInSettings{}};
+  http::SignInServices sign_in_services{.authorization = authorization,
+                                        .sign_in = sign_in,
+                                        .templates = http::Templates::builtin(),
+                                        .clients = store->clients(),
+                                        .random = random,
+                                        .secure_cookies = true,
+                                        .credential_pool = credential_pool,
+                                        .blocking_pool = blocking_pool};
   http::Router router;
 };
 

@@ -146,6 +146,18 @@ def http_corpus():
         "not_found": http_request("OPTIONS", "/nowhere?x=1"),
         "pipelined": http_request("GET", "/healthz") + http_request("GET", "/users/me",
                                                                      headers=[bearer]),
+        "authorize": http_request(
+            "GET", "/authorize?response_type=code&client_id=web&redirect_uri="
+            "https%3A%2F%2Fapp.fuzz.test%2Fcb&scope=a&state=s&code_challenge="
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"),
+        "login": http_request(
+            "POST", "/login",
+            "response_type=code&client_id=web&scope=a&state=s&code_challenge="
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+            "&csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&username=alice"
+            "&password=correct+horse",
+            ["Cookie: tessera_csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]),
+        "logout": http_request("GET", "/logout?client_id=web&state=x"),
         "chunked": "POST /token HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
                    "Content-Type: application/x-www-form-urlencoded\r\n\r\n"
                    "9\r\nusername=\r\n0\r\n\r\n",
@@ -174,6 +186,17 @@ def config_corpus():
           "inline = { a = 'b' }\n")
 
 
+def template_corpus():
+    # The template text, a newline, then the value (template_fuzz.cc).
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                           "templates", "login.html"), encoding="utf-8") as f:
+        first_line = f.readline().rstrip("\n")
+    write("template_fuzz", "plain", "<p>{{v}}</p>\n<script>")
+    write("template_fuzz", "sections", "{{#l}}[{{v}}{{w}}]{{/l}}{{^v}}none{{/v}}\n\"&'`")
+    write("template_fuzz", "broken", "a{{!c}}{{#v}}x{{/v}}{{/v}}\nv")
+    write("template_fuzz", "login", first_line + "\n\"><img src=x onerror=alert(1)>")
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     jwt_corpus()
@@ -181,6 +204,7 @@ def main():
     form_corpus()
     http_corpus()
     config_corpus()
+    template_corpus()
 
 
 if __name__ == "__main__":
