@@ -290,11 +290,7 @@ class Endpoints {
 
 void register_routes(Router& router, const Services& services) {
   auto endpoints = std::make_shared<const Endpoints>(services);
-  const auto bind = [endpoints](auto method) -> Handler {
-    return [endpoints, method](const Request& req, const RequestContext& ctx) {
-      return ((*endpoints).*method)(req, ctx);
-    };
-  };
+  const auto bind = [&endpoints](auto method) { return bind_endpoint(endpoints, method); };
   router.add(bhttp::verb::post, "/token", bind(&Endpoints::token));
   router.add(bhttp::verb::post, "/introspect", bind(&Endpoints::introspect));
   router.add(bhttp::verb::post, "/revoke", bind(&Endpoints::revoke));

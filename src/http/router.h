@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,15 @@ using Handler =
 // The path of a request target without the query, from the origin form ("/a?b") or the
 // absolute form ("http://host/a?b").
 std::string_view request_path(std::string_view target);
+
+// A handler that calls `method` on the shared `endpoints` (which lives as long as any route
+// holding it): router.add(verb::get, "/a", bind_endpoint(endpoints, &Endpoints::a)).
+template <class Endpoints, class Method>
+Handler bind_endpoint(std::shared_ptr<const Endpoints> endpoints, Method method) {
+  return [endpoints = std::move(endpoints), method](const Request& req, const RequestContext& ctx) {
+    return ((*endpoints).*method)(req, ctx);
+  };
+}
 
 class Router {
  public:

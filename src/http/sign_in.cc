@@ -442,11 +442,7 @@ class SignInEndpoints {
 
 void register_sign_in_routes(Router& router, const SignInServices& services) {
   auto endpoints = std::make_shared<const SignInEndpoints>(services);
-  const auto bind = [endpoints](auto method) -> Handler {
-    return [endpoints, method](const Request& req, const RequestContext& ctx) {
-      return ((*endpoints).*method)(req, ctx);
-    };
-  };
+  const auto bind = [&endpoints](auto method) { return bind_endpoint(endpoints, method); };
   router.add(bhttp::verb::get, "/authorize", bind(&SignInEndpoints::authorize));
   router.add(bhttp::verb::post, "/authorize", bind(&SignInEndpoints::authorize));
   router.add(bhttp::verb::post, "/login", bind(&SignInEndpoints::login));

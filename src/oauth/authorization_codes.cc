@@ -17,10 +17,6 @@ OAuthError invalid_code() {
   return {ErrorCode::kInvalidGrant, "the authorization code is invalid"};
 }
 
-OAuthError unavailable() {
-  return {ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"};
-}
-
 }  // namespace
 
 std::string AuthorizationCodes::hash(std::string_view code) {

@@ -7,10 +7,6 @@ namespace {
 
 OAuthError invalid_client() { return {ErrorCode::kInvalidClient, "client authentication failed"}; }
 
-OAuthError unavailable() {
-  return {ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"};
-}
-
 }  // namespace
 
 std::expected<PresentedClient, OAuthError> ClientAuthenticator::read(

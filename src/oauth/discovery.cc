@@ -69,8 +69,7 @@ std::expected<json::object, OAuthError> Discovery::document(Form form) const {
   auto scopes = users_.list_user_scopes();
   auto client_scopes = clients_.list_client_scopes();
   if (!scopes || !client_scopes) {
-    return std::unexpected(
-        OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
+    return std::unexpected(unavailable());
   }
   scopes->insert(scopes->end(), client_scopes->begin(), client_scopes->end());
   // The identity scopes every sign-in client may ask for (OpenID Connect Core section 5.4).

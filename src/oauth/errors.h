@@ -43,4 +43,9 @@ inline OAuthError invalid_request(std::string description) {
   return {ErrorCode::kInvalidRequest, std::move(description)};
 }
 
+// The database (or another shared resource) cannot answer now: 503, the same words always.
+inline OAuthError unavailable() {
+  return {ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"};
+}
+
 }  // namespace tessera::oauth

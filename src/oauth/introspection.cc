@@ -8,10 +8,6 @@ namespace {
 
 json::object inactive() { return json::object{{"active", false}}; }
 
-OAuthError unavailable() {
-  return {ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"};
-}
-
 }  // namespace
 
 std::expected<json::object, OAuthError> Introspection::introspect(std::string_view token) const {

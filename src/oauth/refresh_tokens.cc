@@ -15,10 +15,6 @@ constexpr std::size_t kTokenChars = 43;
 
 OAuthError invalid_grant() { return {ErrorCode::kInvalidGrant, "the refresh token is invalid"}; }
 
-OAuthError unavailable() {
-  return {ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"};
-}
-
 core::TimePoint whole_seconds(core::TimePoint t) {
   return core::TimePoint(std::chrono::seconds(core::unix_seconds(t)));
 }

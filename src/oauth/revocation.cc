@@ -33,8 +33,7 @@ std::expected<void, OAuthError> Revocation::revoke(std::string_view token,
   const core::TimePoint expires =
       core::TimePoint(std::chrono::seconds(exp) + access_.settings().leeway);
   if (!store_.revoke_access_token(jti, expires)) {
-    return std::unexpected(
-        OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
+    return std::unexpected(unavailable());
   }
   revoked_.note(
       {.kind = store::Revocation::Kind::kAccessToken, .value = jti, .expires_at = expires});

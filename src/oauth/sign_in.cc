@@ -14,10 +14,6 @@ std::string cookie_hash(std::string_view cookie) {
   return core::base64url_encode(jose::sha256(cookie));
 }
 
-OAuthError unavailable() {
-  return {ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"};
-}
-
 NextStep redirect(std::string location) {
   return NextStep{.kind = NextStep::Kind::kRedirect, .location = std::move(location)};
 }

@@ -15,8 +15,7 @@ std::expected<void, OAuthError> LoginThrottle::check(std::string_view account,
   const core::TimePoint now = clock_.now();
   const auto locked = store_.locked_until(account, address_key(address), now);
   if (!locked) {
-    return std::unexpected(
-        OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
+    return std::unexpected(unavailable());
   }
   if (!*locked) return {};
   const core::TimePoint until = **locked;

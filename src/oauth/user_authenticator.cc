@@ -9,10 +9,6 @@ namespace {
 // whether or not the user exists).
 OAuthError bad_credentials() { return {ErrorCode::kInvalidGrant, "invalid username or password"}; }
 
-OAuthError unavailable() {
-  return {ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"};
-}
-
 }  // namespace
 
 std::expected<store::User, OAuthError> UserAuthenticator::authenticate(

@@ -103,7 +103,11 @@ class ClientCommands(harness.ServerTestCase):
             ("a duplicate", ["client", "add", "taken"], None, 1),
             ("public with client_credentials",
              ["client", "add", "pubcc", "--public", "--grant", "client_credentials"], None, 1),
-            ("an unknown grant", ["client", "add", "bogus", "--grant", "authorization_code"],
+            ("an unknown grant", ["client", "add", "bogus", "--grant", "implicit"], None, 1),
+            ("the code grant without a redirect URI",
+             ["client", "add", "nocb", "--public", "--grant", "authorization_code"], None, 1),
+            ("a redirect URI with a fragment",
+             ["client", "add", "frag", "--public", "--redirect-uri", "https://a.test/cb#x"],
              None, 1),
             ("a short secret", ["client", "add", "shorty", "--secret-stdin"], "fifteen-chars!!\n",
              1),
@@ -503,7 +507,7 @@ class ErrorResponses(harness.ServerTestCase):
                            400, "unauthorized_client")
 
     def test_unsupported_grant_type(self):
-        for grant_type in ("authorization_code", "implicit", "PASSWORD",
+        for grant_type in ("implicit", "AUTHORIZATION_CODE", "PASSWORD",
                            "urn:ietf:params:oauth:grant-type:device_code",
                            "urn:ietf:params:oauth:grant-type:jwt-bearer", "x" * 300):
             with self.subTest(grant_type=grant_type[:40]):
@@ -539,7 +543,8 @@ class Discovery(harness.ServerTestCase):
                 self.assertEqual(doc["introspection_endpoint"], self.base + "/introspect")
                 self.assertEqual(doc["revocation_endpoint"], self.base + "/revoke")
                 self.assertEqual(set(doc["grant_types_supported"]),
-                                 {"password", "client_credentials", "refresh_token"})
+                                 {"password", "client_credentials", "refresh_token",
+                                  "authorization_code"})
                 self.assertEqual(set(doc["token_endpoint_auth_methods_supported"]),
                                  {"client_secret_basic", "client_secret_post", "none"})
                 self.assertLessEqual({"client_secret_basic", "client_secret_post"},

@@ -9,10 +9,6 @@ OAuthError invalid_code() {
   return {ErrorCode::kInvalidGrant, "the authorization code is invalid"};
 }
 
-OAuthError unavailable() {
-  return {ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"};
-}
-
 }  // namespace
 
 std::expected<void, OAuthError> AuthorizationCodeGrant::check(

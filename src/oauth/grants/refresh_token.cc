@@ -30,8 +30,7 @@ std::expected<TokenResponse, OAuthError> RefreshTokenGrant::exchange(const Token
 
   auto user = users_.find_user(state->family.subject);
   if (!user) {
-    return std::unexpected(
-        OAuthError{ErrorCode::kTemporarilyUnavailable, "the service is temporarily unavailable"});
+    return std::unexpected(unavailable());
   }
   if (!*user || (*user)->disabled) {
     if (auto revoked = refresh_.revoke_family(state->family.id, "user_inactive"); !revoked) {
