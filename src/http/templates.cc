@@ -52,7 +52,8 @@ struct Renderer {
         if (emit) out.append(raw_value);
         continue;
       }
-      if (tag.empty()) return std::nullopt;
+      // A brace inside a tag is a mistake ("{{a{b}}", "{{{{x}}"), never a name.
+      if (tag.empty() || tag.find_first_of("{}") != std::string_view::npos) return std::nullopt;
       const char kind = tag.front();
       if (kind == '/') {
         if (tag.substr(1) != closing) return std::nullopt;

@@ -194,6 +194,8 @@ def template_corpus():
     write("template_fuzz", "plain", "<p>{{v}}</p>\n<script>")
     write("template_fuzz", "sections", "{{#l}}[{{v}}{{w}}]{{/l}}{{^v}}none{{/v}}\n\"&'`")
     write("template_fuzz", "broken", "a{{!c}}{{#v}}x{{/v}}{{/v}}\nv")
+    # Found by the fuzzer: a triple brace swallowed by a tag name rendered as a value.
+    write("template_fuzz", "brace_in_tag", "[{{x {{{{y}}\nv")
     write("template_fuzz", "login", first_line + "\n\"><img src=x onerror=alert(1)>")
 
 
