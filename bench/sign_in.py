@@ -1,0 +1,267 @@
+#!/usr/bin/python3
+"""Browser sign-in, measured (issue 14, item 7): the whole code flow of a user who is already
+signed in (GET /authorize -> the redirect with a code -> POST /token with PKCE, answered with
+an id_token), Tessera beside node-oidc-provider (bench/oidc_code_flow.mjs) in the same run; and
+the login page's latency while logins hash in the background (Tessera alone).
+
+    /usr/bin/python3 bench/sign_in.py                  # 10 s per run, 8 browsers
+    /usr/bin/python3 bench/sign_in.py --duration 5 --browsers 4
+
+Each "browser" is a thread with its own cookies, signed in once before the clock starts, then
+running flows back to back over keep-alive connections. The client is Python (requests), on the
+same 2 cores as the server: both servers pay the same client, so the ratio is what counts.
+Needs node (with ../shared/peers/oidc installed by its oidc.sh) and Debian's python3-requests.
+"""
+
+import argparse
+import base64
+import hashlib
+import html.parser
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESSERA = os.environ.get("TESSERA_BIN") or os.path.join(ROOT, "build", "tessera")
+OIDC_PEER = os.path.join(ROOT, "bench", "oidc_code_flow.mjs")
+REDIRECT = "https://app.bench.test/cb"
+CLIENT = "bench-web"
+ADMIN, PASSWORD = "bench", "bench-password-0123"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, proc, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("%s exited with %s" % (url, proc.returncode))
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError("%s did not answer" % url)
+
+
+class Form(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.action, self.fields = None, {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and self.action is None:
+            self.action = a.get("action", "")
+        if tag == "input" and a.get("name"):
+            self.fields[a["name"]] = a.get("value") or ""
+
+
+def form_of(page):
+    parser = Form()
+    parser.feed(page.text)
+    return urllib.parse.urljoin(page.url, parser.action), parser.fields
+
+
+def pkce():
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+class Server:
+    """What differs between the two servers: where the flow starts and how to sign in."""
+
+    def __init__(self, name, base, authorize_path, token_path):
+        self.name, self.base = name, base
+        self.authorize_path, self.token_path = authorize_path, token_path
+
+    def authorize_url(self, challenge, state):
+        return self.base + self.authorize_path + "?" + urllib.parse.urlencode({
+            "response_type": "code", "client_id": CLIENT, "redirect_uri": REDIRECT,
+            "scope": "openid", "state": state, "nonce": state, "code_challenge": challenge,
+            "code_challenge_method": "S256"})
+
+    def follow(self, session, url):
+        """Redirects by hand until the one to the client: returns its code."""
+        for _ in range(10):
+            if url.startswith(REDIRECT):
+                return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))["code"]
+            r = session.get(url, allow_redirects=False, timeout=10)
+            location = r.headers.get("Location")
+            if location is None:
+                return r  # a page (a login form)
+            url = urllib.parse.urljoin(r.url, location)
+        raise RuntimeError("too many redirects")
+
+    def sign_in(self, session):
+        verifier, challenge = pkce()
+        page = self.follow(session, self.authorize_url(challenge, "s"))
+        action, fields = form_of(page)
+        fields.update({"username": ADMIN, "login": ADMIN, "password": PASSWORD})
+        r = session.post(action, data=fields, allow_redirects=False, timeout=10)
+        code = self.follow(session, urllib.parse.urljoin(r.url, r.headers["Location"]))
+        if not isinstance(code, str):
+            raise RuntimeError("%s: no code after the login: %s" % (self.name, code.text[:300]))
+        self.redeem(session, code, verifier)
+
+    def redeem(self, session, code, verifier):
+        r = session.post(self.base + self.token_path, timeout=10, data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+            "code_verifier": verifier, "client_id": CLIENT})
+        if r.status_code != 200 or "id_token" not in r.json():
+            raise RuntimeError("%s: token endpoint answered %s %s" % (self.name, r.status_code,
+                                                                      r.text[:200]))
+
+    def flow(self, session):
+        verifier, challenge = pkce()
+        code = self.follow(session, self.authorize_url(challenge, secrets.token_hex(4)))
+        if not isinstance(code, str):
+            raise RuntimeError("%s: the session did not hold" % self.name)
+        self.redeem(session, code, verifier)
+
+
+def run_flows(server, browsers, duration):
+    sessions = [requests.Session() for _ in range(browsers)]
+    for s in sessions:
+        server.sign_in(s)
+    latencies, errors = [], []
+    stop = time.monotonic() + duration
+
+    def browse(session):
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            try:
+                server.flow(session)
+            except Exception as e:  # noqa: BLE001 - counted and reported
+                errors.append(str(e))
+                continue
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=browse, args=(s,)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies.sort()
+    return {"flows_per_s": len(latencies) / duration,
+            "p50_ms": statistics.median(latencies) if latencies else 0,
+            "p99_ms": latencies[int(len(latencies) * 0.99) - 1] if latencies else 0,
+            "errors": len(errors), "first_error": errors[0] if errors else ""}
+
+
+def login_page_under_hashing(server, duration, hashers=2):
+    """GET /authorize without a session (the login page) while `hashers` threads post wrong
+    passwords (each one argon2id hash) as fast as they are answered."""
+    stop = time.monotonic() + duration
+    hashed = []
+
+    def guess():
+        s = requests.Session()
+        _, challenge = pkce()
+        action, fields = form_of(s.get(server.authorize_url(challenge, "g"), timeout=10))
+        fields.update({"username": "nobody-%d" % threading.get_ident(), "password": "wrong-pw-1"})
+        while time.monotonic() < stop:
+            s.post(action, data=fields, allow_redirects=False, timeout=30)
+            hashed.append(1)
+
+    threads = [threading.Thread(target=guess) for _ in range(hashers)]
+    for t in threads:
+        t.start()
+    page, latencies = requests.Session(), []
+    _, challenge = pkce()
+    url = server.authorize_url(challenge, "p")
+    while time.monotonic() < stop:
+        started = time.perf_counter()
+        r = page.get(url, allow_redirects=False, timeout=10)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if 'name="password"' not in r.text:
+            raise RuntimeError("not the login page: %s" % r.status_code)
+    for t in threads:
+        t.join()
+    latencies.sort()
+    return {"pages": len(latencies), "p50_ms": statistics.median(latencies),
+            "p99_ms": latencies[int(len(latencies) * 0.99) - 1], "hashes": len(hashed)}
+
+
+def start_tessera(workdir):
+    port = free_port()
+    env = dict(os.environ, TESSERA_LISTEN="127.0.0.1:%d" % port,
+               TESSERA_DATABASE=os.path.join(workdir, "t.db"), TESSERA_ADMIN_USERNAME=ADMIN,
+               TESSERA_ADMIN_PASSWORD=PASSWORD, TESSERA_LOG="warn")
+    proc = subprocess.Popen([TESSERA, "serve"], env=env, stdout=subprocess.DEVNULL)
+    wait_http("http://127.0.0.1:%d/healthz" % port, proc)
+    added = subprocess.run([TESSERA, "client", "add", CLIENT, "--public", "--redirect-uri",
+                            REDIRECT, "--skip-consent"], env=env, capture_output=True, text=True)
+    if added.returncode != 0:
+        raise RuntimeError(added.stderr)
+    return proc, Server("tessera", "http://127.0.0.1:%d" % port, "/authorize", "/token")
+
+
+def start_oidc():
+    port = free_port()
+    proc = subprocess.Popen(["node", OIDC_PEER, str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    wait_http("http://127.0.0.1:%d/.well-known/openid-configuration" % port, proc)
+    return proc, Server("node-oidc-provider", "http://127.0.0.1:%d" % port, "/auth", "/token")
+
+
+def rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--browsers", type=int, default=8)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for start in (lambda: start_tessera(workdir), start_oidc):
+            proc, server = start()
+            try:
+                result = run_flows(server, args.browsers, args.duration)
+                result["rss_mb"] = rss_mb(proc.pid)
+                rows.append((server, result))
+                if server.name == "tessera":
+                    page = login_page_under_hashing(server, args.duration)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=10)
+    print("| server | code flows/s (authorize + token + id_token) | p50 ms | p99 ms | errors | RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for server, r in rows:
+        print("| %s | %.0f | %.1f | %.1f | %d | %.0f |" % (server.name, r["flows_per_s"],
+                                                         r["p50_ms"], r["p99_ms"], r["errors"],
+                                                         r["rss_mb"]))
+    if len(rows) == 2 and rows[1][1]["flows_per_s"]:
+        print("\nratio tessera / node-oidc-provider: %.1fx"
+              % (rows[0][1]["flows_per_s"] / rows[1][1]["flows_per_s"]))
+    print("\nlogin page while logins hash: %d pages, p50 %.2f ms, p99 %.2f ms (%d hashes meanwhile)"
+          % (page["pages"], page["p50_ms"], page["p99_ms"], page["hashes"]))
+    for server, r in rows:
+        if r["errors"]:
+            print("%s: %d errors, the first: %s" % (server.name, r["errors"], r["first_error"]),
+                  file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
