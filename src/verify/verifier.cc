@@ -109,13 +109,18 @@ void Verifier::Impl::run() {
   std::chrono::seconds backoff = kFirstRetry;
   Clock::time_point last_fetch{};
   for (;;) {
+    {
+      // Cleared before the fetch, not after it: an unknown kid seen while this fetch runs
+      // (or before this thread gets the lock back) asks for the next one, and is not lost.
+      std::lock_guard lock(mutex);
+      refetch_wanted = false;
+    }
     last_fetch = Clock::now();
     const auto wait = fetch_once(backoff);
     std::unique_lock lock(mutex);
     const auto due = last_fetch + wait;
     // Early for an unknown kid, but never sooner than min_refetch_interval after a fetch.
     const auto earliest = last_fetch + options.min_refetch_interval;
-    refetch_wanted = false;
     for (;;) {
       if (stopping) return;
       const auto now = Clock::now();
