@@ -1,5 +1,6 @@
 #include "app/maintenance.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -42,12 +43,29 @@ asio::awaitable<void> Maintenance::loop() {
   }
 }
 
+void ensure_id_token_key(store::Store& store, keys::KeyManager& id_token_keys) {
+  auto clients = store.clients().list_clients();
+  if (!clients) return;  // logged by the store; the next round tries again
+  const bool sign_in = std::any_of(clients->begin(), clients->end(), [](const auto& client) {
+    return std::find(client.grants.begin(), client.grants.end(), "authorization_code") !=
+           client.grants.end();
+  });
+  if (!sign_in) return;
+  if (auto made = id_token_keys.ensure_signing_key(); !made) {
+    core::log(core::LogLevel::kWarn, "id_token_key_not_made", {{"detail", made.error()}});
+  }
+}
+
 void Maintenance::run_once(bool purge) {
-  if (work_.keys != nullptr) {
-    if (auto refreshed = work_.keys->refresh(); !refreshed) {
+  for (keys::KeyManager* ring : {work_.keys, work_.id_token_keys}) {
+    if (ring == nullptr) continue;
+    if (auto refreshed = ring->refresh(); !refreshed) {
       core::log(core::LogLevel::kWarn, "signing_keys_not_refreshed",
                 {{"detail", refreshed.error()}});
     }
+  }
+  if (work_.id_token_keys != nullptr && !work_.id_token_keys->signing_key()) {
+    ensure_id_token_key(work_.store, *work_.id_token_keys);
   }
   if (auto synced = work_.revocations.sync(); !synced) {
     core::log(core::LogLevel::kWarn, "revocations_not_synced", {{"detail", synced.error()}});

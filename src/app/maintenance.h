@@ -23,10 +23,15 @@
 
 namespace tessera::app {
 
+// Makes the id_tokens' first RS256 key once a client may sign people in (the authorization_code
+// grant): a server nobody signs in to never spends the key generation. Blocking.
+void ensure_id_token_key(store::Store& store, keys::KeyManager& id_token_keys);
+
 class Maintenance {
  public:
   struct Work {
-    keys::KeyManager* keys;  // null in the HS256 mode: no stored keys
+    keys::KeyManager* keys;           // null in the HS256 mode: no stored keys
+    keys::KeyManager* id_token_keys;  // likewise
     oauth::RevocationList& revocations;
     store::Store& store;
     const core::Clock& clock;

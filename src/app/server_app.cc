@@ -74,7 +74,9 @@ struct ServerApp::Components {
         revocation(access_tokens, refresh_tokens, app.store_->revocations(), revoked, app.clock_),
         users(app.store_->users(), hasher, &throttle),
         authorization(app.store_->clients(), app.issuer_, app.key_manager_ != nullptr),
-        id_tokens(keys, app.issuer_, app.clock_),
+        id_tokens(
+            app.id_key_manager_ ? static_cast<const jose::KeySource&>(*app.id_key_manager_) : keys,
+            &keys, app.issuer_, app.clock_),
         codes(app.store_->codes(), app.clock_, app.random_),
         sign_in(*app.store_, authorization, codes, users, app.clock_, app.random_,
                 app.settings_.sign_in) {
@@ -201,6 +203,15 @@ std::expected<void, std::string> ServerApp::open_state() {
     if (!manager) return std::unexpected(manager.error());
     if (auto started = (*manager)->start(); !started) return std::unexpected(started.error());
     key_manager_ = std::move(*manager);
+    auto id_manager =
+        open_key_manager(config_, settings_.id_token_keys, store_->keys(), clock_, random_);
+    if (!id_manager) return std::unexpected(id_manager.error());
+    if (auto started = (*id_manager)->start(); !started) {
+      return std::unexpected("id_token keys: " + started.error());
+    }
+    id_key_manager_ = std::move(*id_manager);
+    ensure_id_token_key(*store_, *id_key_manager_);
+    published_keys_ = std::make_unique<keys::PublishedKeys>(*key_manager_, *id_key_manager_);
   }
   password::PasswordHasher hasher(random_);
   admin::UserAdmin admin(*store_, hasher, random_, clock_);  // no sessions to end yet
@@ -232,7 +243,7 @@ void ServerApp::build() {
                                   .clients = c.clients,
                                   .introspection = c.introspection,
                                   .revocation = c.revocation,
-                                  .keys = keys,
+                                  .keys = published_keys_ ? *published_keys_ : keys,
                                   .discovery = *c.discovery,
                                   .database_answers = [this] { return store_->ping().has_value(); },
                                   .jwks_max_age = settings_.jwks_max_age,
@@ -247,11 +258,14 @@ void ServerApp::build() {
                                           .secure_cookies = issuer_.starts_with("https:"),
                                           .credential_pool = credential_pool_,
                                           .blocking_pool = blocking_pool_});
-  maintenance_ = std::make_unique<Maintenance>(
-      ioc_, blocking_pool_,
-      Maintenance::Work{
-          .keys = key_manager_.get(), .revocations = c.revoked, .store = *store_, .clock = clock_},
-      settings_.maintenance);
+  maintenance_ =
+      std::make_unique<Maintenance>(ioc_, blocking_pool_,
+                                    Maintenance::Work{.keys = key_manager_.get(),
+                                                      .id_token_keys = id_key_manager_.get(),
+                                                      .revocations = c.revoked,
+                                                      .store = *store_,
+                                                      .clock = clock_},
+                                    settings_.maintenance);
 }
 
 // SIGHUP loads a renewed certificate for new connections (open ones keep theirs), as often as

@@ -25,6 +25,7 @@
 #include "http/worker_pool.h"
 #include "jose/key_source.h"
 #include "keys/key_manager.h"
+#include "keys/published_keys.h"
 #include "store/store.h"
 
 namespace tessera::app {
@@ -70,7 +71,9 @@ class ServerApp {
   std::string issuer_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<keys::KeyManager> key_manager_;
-  std::unique_ptr<jose::KeySource> static_keys_;  // the HS256 mode's secret
+  std::unique_ptr<keys::KeyManager> id_key_manager_;     // the id_tokens' ring; none with HS256
+  std::unique_ptr<keys::PublishedKeys> published_keys_;  // both rings, for the JWKS
+  std::unique_ptr<jose::KeySource> static_keys_;         // the HS256 mode's secret
   std::shared_ptr<const http::Templates> templates_;
   std::unique_ptr<Components> components_;
   std::unique_ptr<Maintenance> maintenance_;

@@ -4,6 +4,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <thread>
 
+#include "oauth/id_tokens.h"
+
 namespace tessera::app {
 namespace {
 
@@ -38,6 +40,11 @@ Settings derive_settings(const config::Config& config) {
             .token_lifetime = s.access_token_lifetime};
   s.sign_in = {.session_idle = config.session_idle, .session_lifetime = config.session_lifetime};
   s.maintenance.session_idle = config.session_idle;
+  s.id_token_keys = s.keys;
+  s.id_token_keys.algorithm = jose::Algorithm::kRS256;
+  s.id_token_keys.purpose = "id_token";
+  s.id_token_keys.create_first = false;
+  s.id_token_keys.token_lifetime = oauth::IdTokens::kLifetime + kTokenLeeway;
   s.jwks_max_age =
       std::clamp(config.key_publish_delay / 2, std::chrono::seconds(1), std::chrono::seconds(300));
   s.server.max_connections_per_address = config.max_connections_per_address;

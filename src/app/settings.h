@@ -51,6 +51,8 @@ struct Settings {
   oauth::RefreshSettings refresh;
   oauth::SignInSettings sign_in;
   keys::KeyPolicy keys;
+  // The id_tokens' own ring: RS256, rotated and published as the access tokens' keys are.
+  keys::KeyPolicy id_token_keys;
   // ttl + leeway: how long a revocation must be kept for every token it covers to expire.
   std::chrono::seconds access_token_lifetime{0};
   // JWKS caches must expire before a new key signs: half the publish delay, at most 5 minutes.

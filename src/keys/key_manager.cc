@@ -110,6 +110,8 @@ std::shared_ptr<const std::string> KeyManager::jwks_json() const {
 std::expected<std::vector<store::SigningKeyRecord>, std::string> KeyManager::load() {
   auto records = store_.list_signing_keys();
   if (!records) return std::unexpected("the database is unavailable (see the log)");
+  std::erase_if(*records,
+                [&](const store::SigningKeyRecord& r) { return r.purpose != policy_.purpose; });
   return std::move(*records);
 }
 
@@ -139,6 +141,7 @@ std::expected<KeyInfo, std::string> KeyManager::add_key(
                               : core::TimePoint(std::chrono::ceil<std::chrono::seconds>(
                                     activates.time_since_epoch())),
       .retire_at = std::nullopt,
+      .purpose = policy_.purpose,
   };
   const std::optional<std::string> newest =
       known.empty() ? std::nullopt : std::optional<std::string>(known.back().kid);
@@ -148,6 +151,7 @@ std::expected<KeyInfo, std::string> KeyManager::add_key(
   cache_[record.kid] = *key;
   core::audit("signing_key_added", {{"kid", record.kid},
                                     {"alg", alg_name},
+                                    {"purpose", record.purpose},
                                     {"signs_from", core::format_utc(record.activates_at)}});
   return KeyInfo{.kid = record.kid,
                  .alg = record.alg,
@@ -236,6 +240,14 @@ std::expected<void, std::string> KeyManager::refresh_locked(bool rotate_when_due
     const bool can_sign = std::any_of(timeline.begin(), timeline.end(), [](const KeyInfo& k) {
       return k.status == KeyStatus::kActive;
     });
+    if (!can_sign && records->empty() && !policy_.create_first) {
+      ring_.store(
+          std::make_shared<Ring>(Ring{.signer = nullptr,
+                                      .keys = std::make_shared<const jose::KeySet>(),
+                                      .jwks = std::make_shared<const std::string>(R"({"keys":[]})"),
+                                      .summary = {}}));
+      return {};
+    }
     if (!can_sign) {
       // No key (a new database), or every key retired: one must sign now.
       if (auto added = add_key(policy_.algorithm, true, *records); !added) {
@@ -275,6 +287,19 @@ std::expected<void, std::string> KeyManager::start() {
 
 std::expected<void, std::string> KeyManager::refresh() {
   std::lock_guard lock(mutex_);
+  return refresh_locked(true);
+}
+
+std::expected<void, std::string> KeyManager::ensure_signing_key() {
+  std::lock_guard lock(mutex_);
+  auto records = load();
+  if (!records) return std::unexpected(records.error());
+  if (records->empty()) {
+    if (auto added = add_key(policy_.algorithm, true, *records); !added) {
+      // Another process may have made it meanwhile: the refresh below finds it.
+      core::log(LogLevel::kWarn, "signing_key_not_added", {{"detail", added.error()}});
+    }
+  }
   return refresh_locked(true);
 }
 

@@ -44,6 +44,11 @@ struct KeyPolicy {
   std::chrono::seconds rotation{30 * 24 * 3600};
   // The longest a token may be presented after it was signed: access-token TTL plus leeway.
   std::chrono::seconds token_lifetime{15 * 60 + 10};
+  // The ring this manager keeps: the stored keys of this purpose ("access" or "id_token").
+  std::string purpose = "access";
+  // Whether start() and refresh() make the first key of an empty ring. The id_tokens' ring
+  // waits for ensure_signing_key(): a server nobody signs in to never spends an RSA keygen.
+  bool create_first = true;
 };
 
 enum class KeyStatus {
@@ -79,6 +84,10 @@ class KeyManager final : public jose::KeySource {
   // should sign now, and rotates when the newest key is older than the rotation period.
   // Blocking (database, and key generation when rotating).
   std::expected<void, std::string> refresh();
+
+  // Makes a key that signs at once if none can (an empty ring of a policy without
+  // create_first). Blocking.
+  std::expected<void, std::string> ensure_signing_key();
 
   // A new key (the policy's algorithm unless `alg`), published at once, signing after the
   // publish delay, or at once if no key can sign now.

@@ -22,7 +22,8 @@ Client client_from_record(const store::ClientRecord& record) {
                 .is_public = !record.secret_hash.has_value(),
                 .grants = record.grants,
                 .scopes = make_scope_set(record.scopes),
-                .audience = record.audience};
+                .audience = record.audience,
+                .id_token_alg = record.id_token_alg};
 }
 
 Client default_client() {

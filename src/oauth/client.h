@@ -21,6 +21,8 @@ struct Client {
   std::optional<ScopeSet> scopes;
   // The "aud" of its tokens; empty means the issuer.
   std::string audience;
+  // The algorithm its id_tokens are signed with (client add --id-token-alg); empty: RS256.
+  std::string id_token_alg = {};
 
   bool allows_grant(std::string_view grant_type) const;
   // The scopes a token for this client may carry, out of `wanted`.

@@ -26,8 +26,25 @@ void add_scope_claims(json::object& claims, const store::User& user, const Scope
   if (contains(scope, "email") && !user.email.empty()) claims["email"] = user.email;
 }
 
+std::shared_ptr<const jose::SigningKey> IdTokens::key_for(std::string_view alg) const {
+  if (!alg.empty() && access_keys_ != nullptr) {
+    auto access = access_keys_->signing_key();
+    if (access && jose::name(access->algorithm()) == alg) return access;
+  }
+  // RS256, the default, and the fallback for an algorithm no current key has (logged: the
+  // client asked for what the server does not sign with now).
+  if (!alg.empty() && alg != "RS256") {
+    core::log(core::LogLevel::kWarn, "id_token_alg_unavailable", {{"alg", alg}});
+  }
+  if (auto key = keys_.signing_key()) return key;
+  // The RS256 ring is made within a second of the first sign-in client (app::Maintenance);
+  // until then the access tokens' key signs.
+  return access_keys_ != nullptr ? access_keys_->signing_key() : nullptr;
+}
+
 std::expected<std::string, OAuthError> IdTokens::issue(const IdTokenSubject& subject) const {
-  const auto key = keys_.signing_key();
+  const auto key = key_for(subject.alg);
+  if (!key) return std::unexpected(OAuthError{ErrorCode::kServerError, "internal error"});
   const std::int64_t now = core::unix_seconds(clock_.now());
   json::object claims;
   claims["iss"] = issuer_;

@@ -1,7 +1,9 @@
 // OpenID Connect id_tokens (OpenID Connect Core sections 2, 3.1.3.6 and 5.4): who signed in,
-// for which client, when, in which session, signed with the server's current signing key.
+// for which client, when, in which session. Signed with the id_token key ring's RS256 key (OIDC
+// Core 15.1: every relying party can check RS256), or with the access tokens' current key when
+// the client registered that key's algorithm (client add --id-token-alg).
 //
-//   IdTokens id_tokens(keys, issuer, clock);
+//   IdTokens id_tokens(id_token_keys, &access_keys, issuer, clock);
 //   auto id_token = id_tokens.issue({.user = user, .client_id = "web", .scope = scope,
 //                                    .nonce = n, .sid = sid, .auth_time = t,
 //                                    .access_token = at});
@@ -26,6 +28,7 @@ namespace tessera::oauth {
 struct IdTokenSubject {
   const store::User& user;
   std::string_view client_id;
+  std::string_view alg;  // the client's registered algorithm; empty: RS256
   const ScopeSet& scope;
   std::string_view nonce;
   std::string_view sid;
@@ -37,14 +40,19 @@ class IdTokens {
  public:
   static constexpr std::chrono::seconds kLifetime{5 * 60};
 
-  IdTokens(const jose::KeySource& keys, std::string issuer, const core::Clock& clock)
-      : keys_(keys), issuer_(std::move(issuer)), clock_(clock) {}
+  // `access_keys` may be null: then every id_token is signed by `keys`.
+  IdTokens(const jose::KeySource& keys, const jose::KeySource* access_keys, std::string issuer,
+           const core::Clock& clock)
+      : keys_(keys), access_keys_(access_keys), issuer_(std::move(issuer)), clock_(clock) {}
 
   // server_error when the key cannot sign.
   std::expected<std::string, OAuthError> issue(const IdTokenSubject& subject) const;
 
  private:
+  std::shared_ptr<const jose::SigningKey> key_for(std::string_view alg) const;
+
   const jose::KeySource& keys_;
+  const jose::KeySource* access_keys_;
   std::string issuer_;
   const core::Clock& clock_;
 };

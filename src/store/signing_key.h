@@ -19,6 +19,9 @@ struct SigningKeyRecord {
   core::TimePoint activates_at;
   // From when the key is out of the JWKS and verifies nothing; none while it is current.
   std::optional<core::TimePoint> retire_at;
+  // Which tokens the key signs: "access" (access tokens) or "id_token" (OpenID Connect
+  // id_tokens, RS256 by default). Each purpose is a key ring of its own.
+  std::string purpose = "access";
 };
 
 }  // namespace tessera::store

@@ -72,9 +72,10 @@ class KeyStore {
 
   // Every signing key, retired ones included, oldest first.
   virtual StoreResult<std::vector<SigningKeyRecord>> list_signing_keys() = 0;
-  // In one transaction: adds `key` if the newest key is still `expected_newest` (std::nullopt:
-  // there is no key yet). Returns false, changing nothing, when another writer added a key
-  // first: several processes may decide to rotate at once, and only one of them wins.
+  // In one transaction: adds `key` if the newest key of its purpose is still `expected_newest`
+  // (std::nullopt: there is no key of that purpose yet). Returns false, changing nothing, when
+  // another writer added a key first: several processes may decide to rotate at once, and only one
+  // of them wins.
   virtual StoreResult<bool> add_signing_key(const SigningKeyRecord& key,
                                             const std::optional<std::string>& expected_newest) = 0;
   // kNotFound if absent.

@@ -75,10 +75,13 @@ TEST(Maintenance, ARoundFollowsTheRevocationLogAndAPurgeRoundDeletesExpiredEntri
   test::OAuthWorld world;
   boost::asio::io_context ioc;
   http::WorkerPool pool(1, 4);
-  Maintenance maintenance(
-      ioc, pool,
-      {.keys = nullptr, .revocations = world.revoked, .store = *world.store, .clock = world.clock},
-      MaintenanceSettings{});
+  Maintenance maintenance(ioc, pool,
+                          {.keys = nullptr,
+                           .id_token_keys = nullptr,
+                           .revocations = world.revoked,
+                           .store = *world.store,
+                           .clock = world.clock},
+                          MaintenanceSettings{});
   auto issued =
       world.tokens.issue({.subject = "alice", .client_id = "default", .audience = "", .scope = {}});
   ASSERT_TRUE(issued.has_value());

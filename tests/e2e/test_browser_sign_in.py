@@ -5,6 +5,7 @@ client see them (docs/reference.md, Browser sign-in).
 
 import base64
 import hashlib
+import time
 import unittest
 
 import jwt
@@ -282,7 +283,33 @@ class BrowserSignIn(SignInCase):
 class IdTokens(SignInCase):
     """The OpenID Connect half: id_tokens, /userinfo by scope, discovery."""
 
+    def rs256_published(self):
+        """The id_tokens' RS256 key is made within a second of the first sign-in client."""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            keys = requests.get(self.base + "/.well-known/jwks.json", timeout=HTTP_TIMEOUT).json()
+            if any(k.get("alg") == "RS256" for k in keys["keys"]):
+                return keys
+            time.sleep(0.1)
+        self.fail("no RS256 key was published for id_tokens")
+
+    def test_id_tokens_are_rs256_beside_eddsa_access_tokens(self):
+        keys = self.rs256_published()
+        code, verifier, _ = self.sign_in(self.browser(), scope="openid")
+        body = self.redeem(code, verifier).json()
+        header = jwt.get_unverified_header(body["id_token"])
+        self.assertEqual(header["alg"], "RS256")
+        self.assertIn(header["kid"], [k["kid"] for k in keys["keys"]])
+        self.assertEqual(jwt.get_unverified_header(body["access_token"])["alg"], "EdDSA")
+        # A client that registered the access tokens' algorithm gets it.
+        self.cli_ok("client", "add", "edclient", "--public", "--redirect-uri", REDIRECT_URI,
+                    "--skip-consent", "--id-token-alg", "EdDSA")
+        code, verifier, _ = self.sign_in(self.browser(), client="edclient", scope="openid")
+        body = self.redeem(code, verifier, client="edclient").json()
+        self.assertEqual(jwt.get_unverified_header(body["id_token"])["alg"], "EdDSA")
+
     def test_the_id_token_says_who_signed_in_where_and_when(self):
+        self.rs256_published()
         browser = self.browser()
         code, verifier, _ = self.sign_in(browser, scope="openid profile email", nonce="n-42")
         body = self.redeem(code, verifier).json()

@@ -25,6 +25,7 @@
 #include "core/random.h"
 #include "jose/jws.h"
 #include "jose/key_seal.h"
+#include "keys/published_keys.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace tessera::jose {
@@ -70,13 +71,17 @@ std::string associated_data(const std::string& kid, const std::string& alg) {
   return "tessera signing key|" + kid + "|" + alg;
 }
 
-std::vector<std::string> published_kids(const KeyManager& keys) {
+std::vector<std::string> published_kids_of(const std::string& jwks) {
   std::vector<std::string> kids;
-  const json::value doc = json::parse(*keys.jwks_json());
+  const json::value doc = json::parse(jwks);
   for (const auto& jwk : doc.at("keys").as_array()) {
     kids.emplace_back(jwk.at("kid").as_string());
   }
   return kids;
+}
+
+std::vector<std::string> published_kids(const KeyManager& keys) {
+  return published_kids_of(*keys.jwks_json());
 }
 
 std::string signing_kid(const KeyManager& keys) {
@@ -778,6 +783,76 @@ TEST_F(KeyManagerTest, TheJwksHoldsNoPrivateMemberForAnyAlgorithm) {
                                   associated_data(record.kid, record.alg));
   ASSERT_TRUE(der.has_value());
   EXPECT_EQ(text.find(core::base64url_encode(der->substr(16))), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tessera::keys
+
+namespace tessera::keys {
+namespace {
+
+// The id_tokens' ring beside the access tokens' ring, in one table (issue 14: RS256 id_tokens).
+class KeyRingsTest : public KeyManagerTest {
+ protected:
+  KeyManager& id_ring() {
+    KeyPolicy policy = kPolicy;
+    policy.algorithm = jose::Algorithm::kRS256;
+    policy.purpose = "id_token";
+    policy.create_first = false;
+    managers_.push_back(
+        std::make_unique<KeyManager>(store_->keys(), sealer(kSecret), policy, clock_, random_));
+    return *managers_.back();
+  }
+};
+
+TEST_F(KeyRingsTest, AnIdTokenRingWaitsForEnsureAndThenSignsAtOnce) {
+  KeyManager& access = started();
+  KeyManager& ids = id_ring();
+  ASSERT_TRUE(ids.start().has_value());
+  EXPECT_EQ(ids.signing_key(), nullptr);
+  EXPECT_EQ(*ids.jwks_json(), R"({"keys":[]})");
+  ASSERT_TRUE(ids.refresh().has_value());
+  EXPECT_EQ(stored().size(), 1u);
+
+  ASSERT_TRUE(ids.ensure_signing_key().has_value());
+  ASSERT_NE(ids.signing_key(), nullptr);
+  EXPECT_EQ(ids.signing_key()->algorithm(), jose::Algorithm::kRS256);
+  ASSERT_TRUE(ids.ensure_signing_key().has_value());  // once
+  const auto records = stored();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].purpose, "access");
+  EXPECT_EQ(records[1].purpose, "id_token");
+  // Each ring sees its own keys only.
+  refresh(access);
+  EXPECT_THAT(published_kids(access), ElementsAre(records[0].kid));
+  EXPECT_THAT(published_kids(ids), ElementsAre(records[1].kid));
+  EXPECT_EQ(signing_kid(access), records[0].kid);
+}
+
+TEST_F(KeyRingsTest, RotatingOneRingLeavesTheOtherAlone) {
+  KeyManager& access = started();
+  KeyManager& ids = id_ring();
+  ASSERT_TRUE(ids.ensure_signing_key().has_value());
+  const std::string id_kid = ids.signing_key()->kid();
+  // A rotation of the access ring after the id ring's key: each ring's newest is its own.
+  const KeyInfo rotated = rotate(access);
+  EXPECT_EQ(rotated.status, KeyStatus::kPending);
+  refresh(ids);
+  EXPECT_EQ(ids.signing_key()->kid(), id_kid);
+  EXPECT_THAT(published_kids(access), Not(Contains(id_kid)));
+}
+
+TEST_F(KeyRingsTest, PublishedKeysAreBothRingsWhileTheAccessRingSigns) {
+  KeyManager& access = started();
+  KeyManager& ids = id_ring();
+  ASSERT_TRUE(ids.start().has_value());
+  const PublishedKeys published(access, ids);
+  EXPECT_THAT(published_kids_of(*published.jwks_json()), ElementsAre(signing_kid(access)));
+  ASSERT_TRUE(ids.ensure_signing_key().has_value());
+  EXPECT_THAT(published_kids_of(*published.jwks_json()),
+              ElementsAre(signing_kid(access), ids.signing_key()->kid()));
+  EXPECT_EQ(published.signing_key(), access.signing_key());
+  EXPECT_EQ(published.verification_keys(), access.verification_keys());
 }
 
 }  // namespace

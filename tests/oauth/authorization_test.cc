@@ -98,7 +98,7 @@ class AuthorizationTest : public ::testing::Test {
   test::OAuthWorld world_;
   Authorization authorization_{world_.store->clients(), std::string(test::kIssuer)};
   AuthorizationCodes codes_{world_.store->codes(), world_.clock, world_.random};
-  IdTokens id_tokens_{world_.keys, std::string(test::kIssuer), world_.clock};
+  IdTokens id_tokens_{world_.keys, nullptr, std::string(test::kIssuer), world_.clock};
   UserAuthenticator users_{world_.store->users(), world_.hasher};
   SignIn sign_in_{*world_.store, authorization_, codes_,          users_,
                   world_.clock,  world_.random,  SignInSettings{}};

@@ -190,9 +190,10 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
   }
   {
     // Back to the version 4 table, with three entries logged and the newest one purged, and
-    // without what version 6 added.
+    // without what versions 6 and 7 added.
     RawDb raw(path_);
     raw.exec(R"sql(
+      ALTER TABLE signing_keys DROP COLUMN purpose;
       DROP TABLE browser_sessions;
       DROP TABLE authorization_codes;
       DROP TABLE consents;

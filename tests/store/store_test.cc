@@ -422,6 +422,23 @@ TEST_P(StoreTest, AddingTheFirstSigningKeyExpectingNoneSucceeds) {
   EXPECT_THAT(kids(), ElementsAre("kid-a"));
 }
 
+// The id_tokens' ring and the access tokens' ring share the table; each has its own newest.
+TEST_P(StoreTest, EachPurposeOfSigningKeysHasItsOwnNewest) {
+  SigningKeyRecord id_key = signing_key("kid-id", kStart + seconds(1));
+  id_key.purpose = "id_token";
+  ASSERT_EQ(store_->keys().add_signing_key(signing_key("kid-a", kStart), std::nullopt), true);
+  EXPECT_EQ(store_->keys().add_signing_key(id_key, std::nullopt), true);
+  EXPECT_EQ(store_->keys().add_signing_key(signing_key("kid-b", kStart + seconds(2)), "kid-id"),
+            false);
+  EXPECT_EQ(store_->keys().add_signing_key(signing_key("kid-b", kStart + seconds(2)), "kid-a"),
+            true);
+  const auto all = signing_keys();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].purpose, "access");
+  EXPECT_EQ(all[1].purpose, "id_token");
+  EXPECT_EQ(all[2].purpose, "access");
+}
+
 TEST_P(StoreTest, AddingASigningKeyExpectingTheActualNewestSucceeds) {
   ASSERT_EQ(store_->keys().add_signing_key(signing_key("kid-a", kStart), std::nullopt), true);
   clock_.advance(hours(1));

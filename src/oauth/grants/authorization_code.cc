@@ -80,6 +80,7 @@ std::expected<TokenResponse, OAuthError> AuthorizationCodeGrant::exchange(
   if (id_tokens_ != nullptr && contains(code->scopes, "openid")) {
     auto id_token = id_tokens_->issue({.user = **user,
                                        .client_id = client.id,
+                                       .alg = client.id_token_alg,
                                        .scope = code->scopes,
                                        .nonce = code->nonce,
                                        .sid = code->sid,

@@ -7,7 +7,7 @@ namespace {
 constexpr std::string_view kSigningKeyLock = "7405731002";
 
 constexpr std::string_view kKeyColumns =
-    "SELECT kid, alg, public_jwk, sealed_private, created_at, activates_at, retire_at "
+    "SELECT kid, alg, public_jwk, sealed_private, created_at, activates_at, retire_at, purpose "
     "FROM signing_keys";
 
 SigningKeyRecord read_signing_key(const PgResult& r, int row) {
@@ -17,7 +17,8 @@ SigningKeyRecord read_signing_key(const PgResult& r, int row) {
                           .sealed_private = r.text(row, 3),
                           .created_at = from_seconds(r.int64(row, 4)),
                           .activates_at = from_seconds(r.int64(row, 5)),
-                          .retire_at = optional_time(r, row, 6)};
+                          .retire_at = optional_time(r, row, 6),
+                          .purpose = r.text(row, 7)};
 }
 
 }  // namespace
@@ -41,18 +42,20 @@ StoreResult<bool> PgKeys::add_signing_key(const SigningKeyRecord& key,
         !locked) {
       return std::unexpected(unavailable(kOp, locked.error()));
     }
-    auto newest =
-        conn.exec("SELECT kid FROM signing_keys ORDER BY created_at DESC, seq DESC LIMIT 1");
+    auto newest = conn.exec(
+        "SELECT kid FROM signing_keys WHERE purpose = $1 ORDER BY created_at DESC, seq DESC "
+        "LIMIT 1",
+        {text(key.purpose)});
     if (!newest) return std::unexpected(unavailable(kOp, newest.error()));
     const std::optional<std::string> current =
         newest->size() == 0 ? std::nullopt : std::optional<std::string>(newest->text(0, 0));
     if (current != expected_newest) return false;
     auto added = conn.exec(
         "INSERT INTO signing_keys (kid, alg, public_jwk, sealed_private, created_at, "
-        "activates_at, retire_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "activates_at, retire_at, purpose) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         {text(key.kid), text(key.alg), text(key.public_jwk), text(key.sealed_private),
          integer(seconds_of(key.created_at)), integer(seconds_of(key.activates_at)),
-         key.retire_at ? integer(seconds_of(*key.retire_at)) : null()});
+         key.retire_at ? integer(seconds_of(*key.retire_at)) : null(), text(key.purpose)});
     if (!added) {
       if (is_unique_violation(added.error())) return std::unexpected(StoreError::kAlreadyExists);
       return std::unexpected(unavailable(kOp, added.error()));

@@ -3,7 +3,8 @@
 namespace tessera::store::sqlite {
 namespace {
 
-// Reads a row of (kid, alg, public_jwk, sealed_private, created_at, activates_at, retire_at).
+// Reads a row of (kid, alg, public_jwk, sealed_private, created_at, activates_at, retire_at,
+// purpose).
 SigningKeyRecord read_signing_key(const Statement& row) {
   return SigningKeyRecord{
       .kid = row.column_text(0),
@@ -13,6 +14,7 @@ SigningKeyRecord read_signing_key(const Statement& row) {
       .created_at = from_unix_seconds(row.column_int64(4)),
       .activates_at = from_unix_seconds(row.column_int64(5)),
       .retire_at = optional_time(row, 6),
+      .purpose = row.column_text(7),
   };
 }
 
@@ -21,8 +23,8 @@ SigningKeyRecord read_signing_key(const Statement& row) {
 StoreResult<std::vector<SigningKeyRecord>> SqliteKeys::list_signing_keys() {
   auto conn = db_.read();
   auto stmt = conn->prepare(
-      "SELECT kid, alg, public_jwk, sealed_private, created_at, activates_at, retire_at "
-      "FROM signing_keys ORDER BY created_at, rowid");
+      "SELECT kid, alg, public_jwk, sealed_private, created_at, activates_at, retire_at, "
+      "purpose FROM signing_keys ORDER BY created_at, rowid");
   if (!stmt) return std::unexpected(unavailable("list_signing_keys", stmt.error()));
   std::vector<SigningKeyRecord> keys;
   for (;;) {
@@ -39,8 +41,10 @@ StoreResult<bool> SqliteKeys::add_signing_key(const SigningKeyRecord& key,
   return db_.transact(kOp, [&](SqliteConnection& conn) -> StoreResult<bool> {
     std::optional<std::string> newest;
     {
-      auto stmt =
-          conn.prepare("SELECT kid FROM signing_keys ORDER BY created_at DESC, rowid DESC LIMIT 1");
+      auto stmt = conn.prepare(
+          "SELECT kid FROM signing_keys WHERE purpose = ?1 "
+          "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+          key.purpose);
       if (!stmt) return std::unexpected(unavailable(kOp, stmt.error()));
       auto row = stmt->step();
       if (!row) return std::unexpected(unavailable(kOp, row.error()));
@@ -49,9 +53,9 @@ StoreResult<bool> SqliteKeys::add_signing_key(const SigningKeyRecord& key,
     if (newest != expected_newest) return false;
     auto added = conn.run(
         "INSERT INTO signing_keys (kid, alg, public_jwk, sealed_private, created_at, "
-        "activates_at, retire_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "activates_at, retire_at, purpose) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         key.kid, key.alg, key.public_jwk, key.sealed_private, seconds_of(key.created_at),
-        seconds_of(key.activates_at), seconds_of(key.retire_at));
+        seconds_of(key.activates_at), seconds_of(key.retire_at), key.purpose);
     if (!added) {
       if (is_unique_violation(added.error())) return std::unexpected(StoreError::kAlreadyExists);
       return std::unexpected(unavailable(kOp, added.error()));

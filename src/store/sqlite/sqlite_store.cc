@@ -166,6 +166,11 @@ constexpr std::string_view kMigrations[] = {
         PRIMARY KEY (subject, client_id)
       ) STRICT;
     )sql",
+    // 7: signing keys by purpose: the access tokens' ring and the id_tokens' ring.
+    R"sql(
+      ALTER TABLE signing_keys ADD COLUMN purpose TEXT NOT NULL DEFAULT 'access'
+        CHECK (purpose IN ('access', 'id_token'));
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
