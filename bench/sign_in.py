@@ -165,8 +165,9 @@ def run_flows(server, browsers, duration):
 
 
 def login_page_under_hashing(server, duration, hashers=2):
-    """GET /authorize without a session (the login page) while `hashers` threads post wrong
-    passwords (each one argon2id hash) as fast as they are answered."""
+    """GET /authorize without a session (the login page) while `hashers` threads sign in (each
+    login one argon2id hash) as fast as they are answered. Right passwords: wrong ones would be
+    locked out by the throttle after ten, and then cost no hash."""
     stop = time.monotonic() + duration
     hashed = []
 
@@ -174,10 +175,11 @@ def login_page_under_hashing(server, duration, hashers=2):
         s = requests.Session()
         _, challenge = pkce()
         action, fields = form_of(s.get(server.authorize_url(challenge, "g"), timeout=10))
-        fields.update({"username": "nobody-%d" % threading.get_ident(), "password": "wrong-pw-1"})
+        fields.update({"username": ADMIN, "password": PASSWORD})
         while time.monotonic() < stop:
-            s.post(action, data=fields, allow_redirects=False, timeout=30)
-            hashed.append(1)
+            r = s.post(action, data=fields, allow_redirects=False, timeout=30)
+            if r.status_code == 303:
+                hashed.append(1)
 
     threads = [threading.Thread(target=guess) for _ in range(hashers)]
     for t in threads:
@@ -255,7 +257,7 @@ def main():
     if len(rows) == 2 and rows[1][1]["flows_per_s"]:
         print("\nratio tessera / node-oidc-provider: %.1fx"
               % (rows[0][1]["flows_per_s"] / rows[1][1]["flows_per_s"]))
-    print("\nlogin page while logins hash: %d pages, p50 %.2f ms, p99 %.2f ms (%d hashes meanwhile)"
+    print("\nlogin page while logins hash: %d pages, p50 %.2f ms, p99 %.2f ms (%d logins meanwhile)"
           % (page["pages"], page["p50_ms"], page["p99_ms"], page["hashes"]))
     for server, r in rows:
         if r["errors"]:
