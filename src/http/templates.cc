@@ -55,8 +55,10 @@ struct Renderer {
       // A brace inside a tag is a mistake ("{{a{b}}", "{{{{x}}"), never a name.
       if (tag.empty() || tag.find_first_of("{}") != std::string_view::npos) return std::nullopt;
       const char kind = tag.front();
+      // A section needs a name; a closing tag outside any section ends nothing.
+      if ((kind == '/' || kind == '#' || kind == '^') && tag.size() == 1) return std::nullopt;
       if (kind == '/') {
-        if (tag.substr(1) != closing) return std::nullopt;
+        if (closing.empty() || tag.substr(1) != closing) return std::nullopt;
         return pos;
       }
       if (kind == '#' || kind == '^') {

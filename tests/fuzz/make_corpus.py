@@ -196,6 +196,8 @@ def template_corpus():
     write("template_fuzz", "broken", "a{{!c}}{{#v}}x{{/v}}{{/v}}\nv")
     # Found by the fuzzer: a triple brace swallowed by a tag name rendered as a value.
     write("template_fuzz", "brace_in_tag", "[{{x {{{{y}}\nv")
+    # Found by the fuzzer: a closing tag without a section ended the template early.
+    write("template_fuzz", "stray_close", "{{v}}{{/}}{{{x}}}\nv")
     write("template_fuzz", "login", first_line + "\n\"><img src=x onerror=alert(1)>")
 
 

@@ -48,8 +48,9 @@ TEST(RenderTemplate, SectionsShowForValuesAndRepeatForLists) {
 }
 
 TEST(RenderTemplate, RefusesWhatDoesNotParse) {
-  for (const std::string_view text : {"{{#a}}unclosed", "{{#a}}x{{/b}}", "{{unclosed", "{{{raw}}}",
-                                      "{{>partial}}", "{{}}", "{{/a}}"}) {
+  for (const std::string_view text :
+       {"{{#a}}unclosed", "{{#a}}x{{/b}}", "{{unclosed", "{{{raw}}}", "{{>partial}}", "{{}}",
+        "{{/a}}", "[{{x {{{{y}}", "{{a{b}}", "{{/}}{{{x}}}", "{{#}}x{{/}}", "{{^}}{{/}}"}) {
     EXPECT_EQ(render_template(text, {}), std::nullopt) << text;
   }
 }
