@@ -125,7 +125,7 @@ class SignInEndpoints {
     if (!pairs) co_return std::move(pairs.error());
     const Cookies cookies = read_cookies(req);
     auto result = co_await s_.blocking_pool.run(
-        [&] { return continue_request(req, *pairs, cookies, oauth::Interaction{}, nullptr); });
+        [&] { return continue_request(req, *pairs, cookies, oauth::Interaction{}); });
     if (!result) co_return busy_page();
     co_return std::move(*result);
   }
@@ -144,12 +144,13 @@ class SignInEndpoints {
                            "Enter a username and a password.", "invalid_request");
     }
     auto result = co_await s_.credential_pool.run([&] {
-      auto validated = s_.authorization.validate(oauth::Parameters(request_fields(*pairs)));
+      const FormPairs fields = request_fields(*pairs);
+      auto validated = s_.authorization.validate(oauth::Parameters(fields));
       if (!validated) return refuse_request(validated.error(), req);
       auto started = s_.sign_in.log_in(username, password, ctx.remote_address);
       if (!started) return login_failed(*validated, *pairs, cookies, started.error());
-      Response res =
-          continue_request(req, *pairs, cookies, {.logged_in_now = true}, &started->session);
+      Response res = take_next_step(req, *validated, fields, cookies, started->session,
+                                    {.logged_in_now = true});
       res.insert(bhttp::field::set_cookie,
                  set_cookie(kSessionCookie, started->cookie, "Lax", s_.secure_cookies));
       return res;
@@ -171,7 +172,7 @@ class SignInEndpoints {
     }
     auto result = co_await s_.blocking_pool.run([&] {
       if (decision == "allow") {
-        return continue_request(req, *pairs, cookies, {.consented_now = true}, nullptr);
+        return continue_request(req, *pairs, cookies, {.consented_now = true});
       }
       return deny(req, *pairs, cookies);
     });
@@ -196,26 +197,27 @@ class SignInEndpoints {
  private:
   // Validates the request the fields carry and takes the next step. Blocking.
   Response continue_request(const Request& req, const FormPairs& pairs, const Cookies& cookies,
-                            oauth::Interaction interaction,
-                            const store::BrowserSession* new_session) const {
+                            oauth::Interaction interaction) const {
     const FormPairs fields = request_fields(pairs);
     auto validated = s_.authorization.validate(oauth::Parameters(fields));
     if (!validated) return refuse_request(validated.error(), req);
-    std::optional<store::BrowserSession> session;
-    if (new_session != nullptr) {
-      session = *new_session;
-    } else {
-      auto found = s_.sign_in.session(cookies.session);
-      if (!found) return unavailable_page();
-      session = std::move(*found);
-    }
-    auto next = s_.sign_in.next(*validated, session, interaction);
+    auto session = s_.sign_in.session(cookies.session);
+    if (!session) return unavailable_page();
+    return take_next_step(req, *validated, fields, cookies, *session, interaction);
+  }
+
+  // The login, consent or redirect that comes next for a request already validated.
+  Response take_next_step(const Request& req, const oauth::AuthorizationRequest& validated,
+                          const FormPairs& fields, const Cookies& cookies,
+                          const std::optional<store::BrowserSession>& session,
+                          oauth::Interaction interaction) const {
+    auto next = s_.sign_in.next(validated, session, interaction);
     if (!next) return unavailable_page();
     switch (next->kind) {
       case NextStep::Kind::kRedirect: return redirect(req, next->location);
       case NextStep::Kind::kLogin:
-        return login_page(Status::ok, *validated, fields, cookies, validated->login_hint, "");
-      case NextStep::Kind::kConsent: return consent_page(*validated, *next, fields, cookies);
+        return login_page(Status::ok, validated, fields, cookies, validated.login_hint, "");
+      case NextStep::Kind::kConsent: return consent_page(validated, *next, fields, cookies);
     }
     return unavailable_page();
   }
