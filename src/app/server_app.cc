@@ -252,6 +252,7 @@ void ServerApp::build() {
                                   .metrics_token = config_.metrics_token});
   http::register_sign_in_routes(router_, {.authorization = c.authorization,
                                           .sign_in = c.sign_in,
+                                          .id_tokens = c.id_tokens,
                                           .templates = templates_,
                                           .clients = store_->clients(),
                                           .random = random_,

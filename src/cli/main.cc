@@ -20,7 +20,7 @@ constexpr std::string_view kUsage = R"(usage: tessera [--config FILE] COMMAND
              [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--name NAME]
              [--skip-consent] [--id-token-alg EdDSA|ES256|RS256|PS256]
   client list | delete ID
-  key rotate [--alg EdDSA|ES256|RS256|PS256] | key list | key retire KID
+  key rotate [--alg EdDSA|ES256|RS256|PS256] [--purpose access|id_token] | key list | key retire KID
   version
 Configuration comes from FILE (TOML) and TESSERA_* variables; see README.md.
 )";

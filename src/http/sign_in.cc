@@ -6,6 +6,7 @@
 #include "core/random.h"
 #include "http/form.h"
 #include "http/response.h"
+#include "oauth/id_tokens.h"
 #include "oauth/limits.h"
 #include "oauth/redirect_uri.h"
 #include "password/password_hasher.h"
@@ -22,6 +23,10 @@ using oauth::NextStep;
 // Fields of the pages' own, never part of the authorization request they carry.
 constexpr std::string_view kCsrfField = "csrf";
 constexpr std::string_view kOwnFields[] = {"username", "password", "csrf", "decision", "logout"};
+
+// client_id, post_logout_redirect_uri and state at /logout; the id_token_hint is bounded by
+// jose::kMaxTokenBytes.
+constexpr std::size_t kMaxLogoutFieldBytes = 4096;
 
 bool is_own_field(std::string_view name) {
   return std::find(std::begin(kOwnFields), std::end(kOwnFields), name) != std::end(kOwnFields);
@@ -302,43 +307,81 @@ class SignInEndpoints {
     return form_page(Status::ok, "consent", std::move(context), fields, cookies);
   }
 
+  // The logout request's own fields (RP-Initiated Logout 1.0 section 2): an id_token_hint names
+  // the client when client_id is absent, and must agree with it when both are sent.
+  struct LogoutRequest {
+    std::string client_id;
+    std::string post_logout_redirect_uri;
+    std::string state;
+    std::string id_token_hint;
+  };
+
+  std::expected<LogoutRequest, Response> read_logout(const FormPairs& pairs) const {
+    LogoutRequest out{.client_id = field(pairs, "client_id"),
+                      .post_logout_redirect_uri = field(pairs, "post_logout_redirect_uri"),
+                      .state = field(pairs, "state"),
+                      .id_token_hint = field(pairs, "id_token_hint")};
+    for (const std::string* value : {&out.client_id, &out.post_logout_redirect_uri, &out.state}) {
+      if (value->size() > kMaxLogoutFieldBytes) return std::unexpected(bad_logout("too long"));
+    }
+    if (out.id_token_hint.empty()) return out;
+    auto hint = s_.id_tokens.read_hint(out.id_token_hint);
+    if (!hint) return std::unexpected(bad_logout(hint.error().description));
+    if (!out.client_id.empty() && out.client_id != hint->client_id) {
+      return std::unexpected(bad_logout("the client_id is not the id_token_hint's audience"));
+    }
+    out.client_id = hint->client_id;
+    return out;
+  }
+
+  Response bad_logout(std::string_view reason) const {
+    std::string message = "The sign-out link is not valid: " + std::string(reason) + ".";
+    return error_page(Status::bad_request, "This sign-out link is not valid", std::move(message),
+                      "invalid_request");
+  }
+
   Response confirm_logout(const FormPairs& pairs, const Cookies& cookies) const {
+    auto request = read_logout(pairs);
+    if (!request) return std::move(request.error());
     TemplateContext context;
     context.set("title", "Sign out").set("action", "logout");
     auto session = s_.sign_in.session(cookies.session);
     if (!session) return unavailable_page();
     if (*session) context.set("username", (*session)->subject);
     FormPairs fields;
-    for (const std::string_view name :
-         {"client_id", "post_logout_redirect_uri", "state", "id_token_hint"}) {
-      if (auto value = field(pairs, name); !value.empty() && value.size() <= 4096) {
-        fields.emplace_back(std::string(name), std::move(value));
-      }
+    const std::pair<std::string_view, const std::string*> carried[] = {
+        {"client_id", &request->client_id},
+        {"post_logout_redirect_uri", &request->post_logout_redirect_uri},
+        {"state", &request->state},
+        {"id_token_hint", &request->id_token_hint}};
+    for (const auto& [name, value] : carried) {
+      if (!value->empty()) fields.emplace_back(std::string(name), *value);
     }
     return form_page(Status::ok, "logout", std::move(context), fields, cookies);
   }
 
   Response end_session(const FormPairs& pairs, const Cookies& cookies) const {
+    auto request = read_logout(pairs);
+    if (!request) return std::move(request.error());
     if (!s_.sign_in.log_out(cookies.session)) return unavailable_page();
-    Response res = post_logout(pairs);
+    Response res = post_logout(*request);
     res.insert(bhttp::field::set_cookie,
                set_cookie(kSessionCookie, "", "Lax", s_.secure_cookies, /*expire=*/true));
     return res;
   }
 
   // Back to the client when it registered the URI it asked for; else the signed-out page.
-  Response post_logout(const FormPairs& pairs) const {
-    const std::string client_id = field(pairs, "client_id");
-    const std::string uri = field(pairs, "post_logout_redirect_uri");
-    if (!client_id.empty() && !uri.empty()) {
-      auto client = s_.clients.find_client(client_id);
+  Response post_logout(const LogoutRequest& request) const {
+    const std::string& uri = request.post_logout_redirect_uri;
+    if (!request.client_id.empty() && !uri.empty()) {
+      auto client = s_.clients.find_client(request.client_id);
       if (client && *client) {
         const auto& registered = (*client)->post_logout_redirect_uris;
         if (std::find(registered.begin(), registered.end(), uri) != registered.end()) {
-          const std::string state = field(pairs, "state");
           Response res{Status::see_other, 11};
           res.set(bhttp::field::location,
-                  state.empty() ? uri : oauth::with_parameters(uri, {{"state", state}}));
+                  request.state.empty() ? uri
+                                        : oauth::with_parameters(uri, {{"state", request.state}}));
           res.set(bhttp::field::cache_control, "no-store");
           res.prepare_payload();
           return res;

@@ -17,6 +17,7 @@
 #include "http/templates.h"
 #include "http/worker_pool.h"
 #include "oauth/authorization.h"
+#include "oauth/id_tokens.h"
 #include "oauth/sign_in.h"
 
 namespace tessera::http {
@@ -24,6 +25,7 @@ namespace tessera::http {
 struct SignInServices {
   const oauth::Authorization& authorization;
   const oauth::SignIn& sign_in;
+  const oauth::IdTokens& id_tokens;  // reads /logout's id_token_hint
   std::shared_ptr<const Templates> templates;
   store::ClientStore& clients;  // for /logout's post_logout_redirect_uri
   core::Random& random;

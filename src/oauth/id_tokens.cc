@@ -2,9 +2,11 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <optional>
 
 #include "core/base64.h"
 #include "core/log.h"
+#include "core/strict_json.h"
 #include "jose/digest.h"
 #include "jose/jws.h"
 
@@ -64,6 +66,53 @@ std::expected<std::string, OAuthError> IdTokens::issue(const IdTokenSubject& sub
     return std::unexpected(OAuthError{ErrorCode::kServerError, "internal error"});
   }
   return std::move(*token);
+}
+
+namespace {
+
+// The id_token's claims when a key of `keys` signed it; the exp is not looked at.
+std::optional<json::object> signed_claims(std::string_view token, const jose::KeySource* keys) {
+  static constexpr jose::Algorithm kAsymmetric[] = {
+      jose::Algorithm::kRS256, jose::Algorithm::kPS256, jose::Algorithm::kES256,
+      jose::Algorithm::kEdDSA};
+  if (keys == nullptr) return std::nullopt;
+  const auto set = keys->verification_keys();
+  if (!set) return std::nullopt;
+  auto verified = jose::verify_compact(token, *set, kAsymmetric);
+  if (!verified || verified->typ() != "JWT") return std::nullopt;
+  auto claims = core::parse_strict_json(verified->payload());
+  if (!claims || !claims->is_object()) return std::nullopt;
+  return std::move(claims->as_object());
+}
+
+std::string string_claim(const json::object& claims, std::string_view name) {
+  const auto* value = claims.if_contains(name);
+  return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string();
+}
+
+// "aud" as one string, or an array of exactly one (OpenID Connect Core section 2).
+std::string single_audience(const json::object& claims) {
+  const auto* aud = claims.if_contains("aud");
+  if (aud == nullptr) return {};
+  if (aud->is_string()) return std::string(aud->get_string());
+  if (aud->is_array() && aud->get_array().size() == 1 && aud->get_array()[0].is_string()) {
+    return std::string(aud->get_array()[0].get_string());
+  }
+  return {};
+}
+
+}  // namespace
+
+std::expected<IdTokenHint, OAuthError> IdTokens::read_hint(std::string_view token) const {
+  const OAuthError refused{ErrorCode::kInvalidRequest, "the id_token_hint is not valid"};
+  auto claims = signed_claims(token, &keys_);
+  if (!claims && access_keys_ != &keys_) claims = signed_claims(token, access_keys_);
+  if (!claims || string_claim(*claims, "iss") != issuer_) return std::unexpected(refused);
+  IdTokenHint hint{.subject = string_claim(*claims, "sub"),
+                   .client_id = single_audience(*claims),
+                   .sid = string_claim(*claims, "sid")};
+  if (hint.subject.empty() || hint.client_id.empty()) return std::unexpected(refused);
+  return hint;
 }
 
 }  // namespace tessera::oauth

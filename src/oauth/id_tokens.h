@@ -16,6 +16,7 @@
 #include <chrono>
 #include <expected>
 #include <string>
+#include <string_view>
 
 #include "core/clock.h"
 #include "jose/key_source.h"
@@ -36,6 +37,14 @@ struct IdTokenSubject {
   std::string_view access_token;  // for at_hash
 };
 
+// What an id_token_hint tells about the sign-in it came from (RP-Initiated Logout 1.0
+// section 2): who, for which client, in which session.
+struct IdTokenHint {
+  std::string subject;
+  std::string client_id;
+  std::string sid;  // empty when the id_token had none
+};
+
 class IdTokens {
  public:
   static constexpr std::chrono::seconds kLifetime{5 * 60};
@@ -47,6 +56,11 @@ class IdTokens {
 
   // server_error when the key cannot sign.
   std::expected<std::string, OAuthError> issue(const IdTokenSubject& subject) const;
+
+  // An id_token this server issued, expired or not (RP-Initiated Logout 1.0 section 2): signed
+  // by a key of either ring with an asymmetric algorithm, typ JWT, our "iss", a "sub" and one
+  // audience. invalid_request for anything else, an access token included.
+  std::expected<IdTokenHint, OAuthError> read_hint(std::string_view token) const;
 
  private:
   std::shared_ptr<const jose::SigningKey> key_for(std::string_view alg) const;

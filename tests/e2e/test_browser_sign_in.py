@@ -335,6 +335,87 @@ class IdTokens(SignInCase):
         self.assertEqual(info["name"], "Bob <Kim>")
         self.assertEqual(info["email"], "bob@example.test")
 
+    def test_logout_reads_the_client_from_the_id_token_hint(self):
+        self.rs256_published()
+        browser = self.browser()
+        code, verifier, _ = self.sign_in(browser, scope="openid")
+        body = self.redeem(code, verifier).json()
+        hint = body["id_token"]
+        bye = "https://app.example.test/bye"
+        # Without client_id the hint names the client, so its registered URI is followed.
+        confirm = browser.get("/logout", {"id_token_hint": hint, "state": "s1",
+                                          "post_logout_redirect_uri": bye})
+        self.assert_html_page(confirm, 200)
+        done = browser.submit(confirm, {"logout": "yes"})
+        self.assertEqual(done.status_code, 303, done.text[:300])
+        self.assertEqual(done.headers["Location"], bye + "?state=s1")
+        # Refused, and nobody signed out: a hint that is not our id_token (an access token, a
+        # forged signature, another issuer's), or one for another client than client_id.
+        browser = self.browser()
+        self.sign_in(browser)
+        header, payload, signature = hint.split(".")
+        forged = ".".join([header, payload, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA"
+                                                              else "BBBB")])
+        for bad, client in ((body["access_token"], ""), (forged, ""), ("not.a.jwt", ""),
+                            (hint, "first")):
+            params = {"id_token_hint": bad, "post_logout_redirect_uri": bye}
+            if client:
+                params["client_id"] = client
+            refused = browser.get("/logout", params)
+            self.assert_html_page(refused, 400)
+            self.assertIn("invalid_request", refused.text)
+            self.assertNotIn('name="logout"', refused.text)
+        confirm = browser.get("/logout", {"client_id": "web"})
+        posted = browser.submit(confirm, {"logout": "yes", "id_token_hint": forged,
+                                          "post_logout_redirect_uri": bye})
+        self.assert_html_page(posted, 400)
+        _, challenge = pkce_pair()
+        still = browser.get("/authorize", authorize_params("web", challenge))
+        self.assertEqual(still.status_code, 302, "a refused logout signed the browser out")
+
+    def test_key_commands_cover_the_id_token_ring(self):
+        keys = self.rs256_published()
+        listed = self.cli_ok("key", "list").stdout
+        rows = {line.split()[0]: line.split() for line in listed.splitlines()[1:] if line.strip()}
+        rs256 = [k["kid"] for k in keys["keys"] if k["alg"] == "RS256"]
+        self.assertTrue(rs256)
+        for kid in rs256:
+            self.assertEqual(rows[kid][1:3], ["id_token", "RS256"], listed)
+        self.assertTrue(any(row[1] == "access" for row in rows.values()), listed)
+        # rotate --purpose id_token adds an RS256 key to that ring; other algorithms are refused.
+        refused = self.server.cli("key", "rotate", "--purpose", "id_token", "--alg", "EdDSA")
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("RS256", refused.stderr)
+        rotated = self.cli_ok("key", "rotate", "--purpose", "id_token").stdout
+        new_kid = rotated.split()[1]
+        self.assertIn("(RS256)", rotated)
+        listed = self.cli_ok("key", "list").stdout
+        self.assertIn(new_kid, listed)
+        row = next(line.split() for line in listed.splitlines() if line.startswith(new_kid))
+        self.assertEqual(row[1:4], ["id_token", "RS256", "pending"])
+        # retire finds a key of either ring; the id_token ring's signing key is replaced at once.
+        active = next(line.split()[0] for line in listed.splitlines()
+                      if line.split()[1:2] == ["id_token"] and "active" in line.split())
+        retired = self.cli_ok("key", "retire", active).stdout
+        self.assertIn("retired", retired)
+        self.assertIn("signs from now in its place", retired)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            published = requests.get(self.base + "/.well-known/jwks.json",
+                                     timeout=HTTP_TIMEOUT).json()
+            if active not in [k["kid"] for k in published["keys"]]:
+                break
+            time.sleep(0.1)
+        self.assertNotIn(active, [k["kid"] for k in published["keys"]])
+        code, verifier, _ = self.sign_in(self.browser(), scope="openid")
+        body = self.redeem(code, verifier).json()
+        header = jwt.get_unverified_header(body["id_token"])
+        self.assertEqual(header["alg"], "RS256")
+        self.assertNotEqual(header["kid"], active)
+        missing = self.server.cli("key", "retire", "no-such-kid")
+        self.assertEqual(missing.returncode, 1)
+        self.assertIn("no signing key has kid", missing.stderr)
+
     def test_claims_follow_the_scope(self):
         code, verifier, _ = self.sign_in(self.browser(), scope="openid")
         body = self.redeem(code, verifier).json()

@@ -217,8 +217,10 @@ struct World {
   oauth::AuthorizationCodes codes{store->codes(), clock, random};
   oauth::SignIn sign_in{*store, authorization,          codes, user_authenticator, clock,
                         random, oauth::SignInSettings{}};
+  oauth::IdTokens id_tokens{keys, &keys, std::string(kIssuer), clock};
   http::SignInServices sign_in_services{.authorization = authorization,
                                         .sign_in = sign_in,
+                                        .id_tokens = id_tokens,
                                         .templates = http::Templates::builtin(),
                                         .clients = store->clients(),
                                         .random = random,
