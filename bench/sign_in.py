@@ -4,13 +4,14 @@ signed in (GET /authorize -> the redirect with a code -> POST /token with PKCE, 
 an id_token), Tessera beside node-oidc-provider (bench/oidc_code_flow.mjs) in the same run; and
 the login page's latency while logins hash in the background (Tessera alone).
 
-    /usr/bin/python3 bench/sign_in.py                  # 10 s per run, 8 browsers
-    /usr/bin/python3 bench/sign_in.py --duration 5 --browsers 4
+    /usr/bin/python3 bench/sign_in.py                  # 10 s per run, 16 connections
+    /usr/bin/python3 bench/sign_in.py --duration 5 --connections 8
 
-Each "browser" is a thread with its own cookies, signed in once before the clock starts, then
-running flows back to back over keep-alive connections. The client is Python (requests), on the
-same 2 cores as the server: both servers pay the same client, so the ratio is what counts.
-Needs node (with ../shared/peers/oidc installed by its oidc.sh) and Debian's python3-requests.
+The flows are driven by wrk (bench/code_flow.lua) for a browser signed in here before the clock
+starts, over keep-alive connections that share its cookies; wrk is on the same 2 cores as the
+server, and both servers pay the same client. The login-page measurement is Python (requests).
+Needs wrk, node (with ../shared/peers/oidc installed by its oidc.sh) and Debian's
+python3-requests.
 """
 
 import argparse
@@ -34,6 +35,7 @@ import requests
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESSERA = os.environ.get("TESSERA_BIN") or os.path.join(ROOT, "build", "tessera")
 OIDC_PEER = os.path.join(ROOT, "bench", "oidc_code_flow.mjs")
+FLOW_LUA = os.path.join(ROOT, "bench", "code_flow.lua")
 REDIRECT = "https://app.bench.test/cb"
 CLIENT = "bench-web"
 ADMIN, PASSWORD = "bench", "bench-password-0123"
@@ -135,33 +137,30 @@ class Server:
         self.redeem(session, code, verifier)
 
 
-def run_flows(server, browsers, duration):
-    sessions = [requests.Session() for _ in range(browsers)]
-    for s in sessions:
-        server.sign_in(s)
-    latencies, errors = [], []
-    stop = time.monotonic() + duration
-
-    def browse(session):
-        while time.monotonic() < stop:
-            started = time.perf_counter()
-            try:
-                server.flow(session)
-            except Exception as e:  # noqa: BLE001 - counted and reported
-                errors.append(str(e))
-                continue
-            latencies.append((time.perf_counter() - started) * 1000)
-
-    threads = [threading.Thread(target=browse, args=(s,)) for s in sessions]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    latencies.sort()
-    return {"flows_per_s": len(latencies) / duration,
-            "p50_ms": statistics.median(latencies) if latencies else 0,
-            "p99_ms": latencies[int(len(latencies) * 0.99) - 1] if latencies else 0,
-            "errors": len(errors), "first_error": errors[0] if errors else ""}
+def run_flows(server, connections, duration):
+    """wrk (bench/code_flow.lua) runs flows back to back for one browser signed in here, over
+    `connections` keep-alive connections that share its cookies (a browser with many tabs)."""
+    session = requests.Session()
+    server.sign_in(session)
+    verifier, challenge = pkce()
+    authorize = urllib.parse.urlsplit(server.authorize_url(challenge, "x"))
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(authorize.query) if k != "state"]
+    env = dict(os.environ,
+               FLOW_COOKIE="; ".join("%s=%s" % (c.name, c.value) for c in session.cookies),
+               FLOW_AUTHORIZE=authorize.path + "?" + urllib.parse.urlencode(query),
+               FLOW_TOKEN=server.token_path, FLOW_REDIRECT=REDIRECT, FLOW_CLIENT=CLIENT,
+               FLOW_VERIFIER=verifier)
+    threads = min(connections, 2)
+    out = subprocess.run(["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % duration,
+                          "--latency", "-s", FLOW_LUA, server.base + "/"],
+                         env=env, capture_output=True, text=True)
+    line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError("wrk printed no RESULT line:\n" + out.stdout + out.stderr)
+    fields = dict(f.split("=", 1) for f in line.split()[1:])
+    return {"flows_per_s": float(fields["flows_per_s"]), "p50_ms": float(fields["p50_ms"]),
+            "p99_ms": float(fields["p99_ms"]), "errors": int(fields["errors"]),
+            "first_error": fields["first_error"]}
 
 
 def login_page_under_hashing(server, duration, hashers=2):
@@ -200,7 +199,7 @@ def login_page_under_hashing(server, duration, hashers=2):
             "p99_ms": latencies[int(len(latencies) * 0.99) - 1], "hashes": len(hashed)}
 
 
-def start_tessera(workdir):
+def start_tessera(workdir, alg):
     port = free_port()
     env = dict(os.environ, TESSERA_LISTEN="127.0.0.1:%d" % port,
                TESSERA_DATABASE=os.path.join(workdir, "t.db"), TESSERA_ADMIN_USERNAME=ADMIN,
@@ -208,16 +207,16 @@ def start_tessera(workdir):
     proc = subprocess.Popen([TESSERA, "serve"], env=env, stdout=subprocess.DEVNULL)
     wait_http("http://127.0.0.1:%d/healthz" % port, proc)
     added = subprocess.run([TESSERA, "client", "add", CLIENT, "--public", "--redirect-uri",
-                            REDIRECT, "--skip-consent"], env=env, capture_output=True, text=True)
+                            REDIRECT, "--skip-consent", "--id-token-alg", alg], env=env, capture_output=True, text=True)
     if added.returncode != 0:
         raise RuntimeError(added.stderr)
     return proc, Server("tessera", "http://127.0.0.1:%d" % port, "/authorize", "/token")
 
 
-def start_oidc():
+def start_oidc(alg):
     port = free_port()
     proc = subprocess.Popen(["node", OIDC_PEER, str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, env=dict(os.environ, ID_TOKEN_ALG=alg))
     wait_http("http://127.0.0.1:%d/.well-known/openid-configuration" % port, proc)
     return proc, Server("node-oidc-provider", "http://127.0.0.1:%d" % port, "/auth", "/token")
 
@@ -233,14 +232,20 @@ def rss_mb(pid):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10)
-    parser.add_argument("--browsers", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--id-token-alg", default="RS256", choices=("RS256", "EdDSA"),
+                        help="the id_tokens' algorithm, the same for both servers")
+    parser.add_argument("--database-dir", default=None,
+                        help="where Tessera's SQLite file goes (default: the temp directory; "
+                             "/dev/shm keeps it in memory, as the peer keeps its own)")
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory() as workdir:
-        for start in (lambda: start_tessera(workdir), start_oidc):
+    with tempfile.TemporaryDirectory(dir=args.database_dir) as workdir:
+        for start in (lambda: start_tessera(workdir, args.id_token_alg),
+                      lambda: start_oidc(args.id_token_alg)):
             proc, server = start()
             try:
-                result = run_flows(server, args.browsers, args.duration)
+                result = run_flows(server, args.connections, int(args.duration))
                 result["rss_mb"] = rss_mb(proc.pid)
                 rows.append((server, result))
                 if server.name == "tessera":
@@ -248,7 +253,7 @@ def main():
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=10)
-    print("| server | code flows/s (authorize + token + id_token) | p50 ms | p99 ms | errors | RSS MB |")
+    print("| server | code flows/s (authorize + token + id_token) | p50 ms | p99 ms (per request) | errors | RSS MB |")
     print("|---|---|---|---|---|---|")
     for server, r in rows:
         print("| %s | %.0f | %.1f | %.1f | %d | %.0f |" % (server.name, r["flows_per_s"],
