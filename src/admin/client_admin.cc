@@ -125,7 +125,8 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
                                    .post_logout_redirect_uris = client.post_logout_redirect_uris,
                                    .display_name = client.display_name,
                                    .skip_consent = client.skip_consent,
-                                   .id_token_alg = client.id_token_alg};
+                                   .id_token_alg = client.id_token_alg,
+                                   .require_dpop = client.require_dpop};
   if (auto ok = clients_.add_client(record); !ok) {
     if (ok.error() == store::StoreError::kAlreadyExists) {
       return std::unexpected("client " + client.id + " already exists");

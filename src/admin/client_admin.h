@@ -49,6 +49,7 @@ struct NewClient {
   std::string display_name = {};  // shown on the consent page
   bool skip_consent = false;
   std::string id_token_alg = {};  // EdDSA, ES256, RS256 or PS256; empty: RS256
+  bool require_dpop = false;      // its tokens must be DPoP-bound (docs/reference.md, DPoP)
 };
 
 class ClientAdmin {

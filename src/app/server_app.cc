@@ -67,7 +67,8 @@ struct ServerApp::Components {
         secret_cache(app.clock_, app.random_),
         throttle(app.store_->throttles(), app.clock_),
         clients(app.store_->clients(), hasher, secret_cache, &throttle),
-        token_service(clients),
+        dpop(app.store_->replays(), app.issuer_, app.clock_),
+        token_service(clients, &dpop),
         userinfo(app.store_->users()),
         introspection(access_tokens, refresh_tokens, app.store_->users(), app.store_->clients(),
                       app.issuer_),
@@ -95,7 +96,8 @@ struct ServerApp::Components {
         .issuer = app.issuer_,
         .grant_types = std::move(grant_types),
         .token_endpoint_auth_methods = {"client_secret_basic", "client_secret_post", "none"},
-        .signing_algorithms = app.settings_.algorithm_names});
+        .signing_algorithms = app.settings_.algorithm_names,
+        .dpop_algorithms = dpop.algorithm_names()});
     discovery = std::make_unique<oauth::Discovery>(*metadata, user_store, app.store_->clients());
   }
 
@@ -106,6 +108,7 @@ struct ServerApp::Components {
   password::VerifiedSecretCache secret_cache;
   const oauth::LoginThrottle throttle;
   const oauth::ClientAuthenticator clients;
+  const oauth::DpopVerifier dpop;
   oauth::TokenService token_service;
   const oauth::UserInfo userinfo;
   const oauth::Introspection introspection;
@@ -249,7 +252,8 @@ void ServerApp::build() {
                                   .jwks_max_age = settings_.jwks_max_age,
                                   .credential_pool = credential_pool_,
                                   .blocking_pool = blocking_pool_,
-                                  .metrics_token = config_.metrics_token});
+                                  .metrics_token = config_.metrics_token,
+                                  .dpop = &c.dpop});
   http::register_sign_in_routes(router_, {.authorization = c.authorization,
                                           .sign_in = c.sign_in,
                                           .id_tokens = c.id_tokens,

@@ -46,18 +46,55 @@ std::expected<oauth::ClientCredentials, oauth::OAuthError> basic_credentials(con
   return credentials;
 }
 
-// RFC 6750 section 2.1: Authorization: Bearer b64token.
-std::expected<std::string_view, BearerError> bearer_token(const Request& req) {
+// An access token as the Authorization header presents it: "Bearer" (RFC 6750 section 2.1)
+// or, where `dpop_too`, "DPoP" (RFC 9449 section 7.1).
+struct PresentedToken {
+  std::string_view token;
+  bool dpop = false;
+};
+
+std::expected<PresentedToken, BearerError> presented_token(const Request& req, bool dpop_too) {
   const auto count = req.count(bhttp::field::authorization);
   if (count == 0) return std::unexpected(BearerError::kMissing);
   if (count > 1) return std::unexpected(BearerError::kInvalidRequest);
   std::string_view value = req[bhttp::field::authorization];
-  if (!starts_with_ignore_case(value, "Bearer ")) return std::unexpected(BearerError::kMissing);
-  value.remove_prefix(7);
+  PresentedToken out;
+  if (starts_with_ignore_case(value, "Bearer ")) {
+    value.remove_prefix(7);
+  } else if (dpop_too && starts_with_ignore_case(value, "DPoP ")) {
+    value.remove_prefix(5);
+    out.dpop = true;
+  } else {
+    return std::unexpected(BearerError::kMissing);
+  }
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
   if (value.empty()) return std::unexpected(BearerError::kInvalidToken);
-  return value;
+  out.token = value;
+  return out;
+}
+
+std::expected<std::string_view, BearerError> bearer_token(const Request& req) {
+  auto presented = presented_token(req, false);
+  if (!presented) return std::unexpected(presented.error());
+  return presented->token;
+}
+
+// The DPoP header of a request (RFC 9449 section 4.1): std::nullopt when absent; an error
+// when there are several.
+std::expected<std::optional<std::string>, oauth::OAuthError> dpop_header(const Request& req) {
+  const auto count = req.count("DPoP");
+  if (count == 0) return std::optional<std::string>();
+  if (count > 1) {
+    return std::unexpected(
+        oauth::OAuthError{oauth::ErrorCode::kInvalidDpopProof, "more than one DPoP header"});
+  }
+  return std::optional<std::string>(std::string(req["DPoP"]));
+}
+
+std::string_view path_of(const Request& req) {
+  const std::string_view target = req.target();
+  return target.substr(0, target.find('?'));
 }
 
 // A form-encoded POST to one of the OAuth endpoints, decoded: its parameters (each at most
@@ -95,7 +132,8 @@ Response busy() {
 json::object token_body(const oauth::TokenResponse& response) {
   json::object body;
   body["access_token"] = response.access_token;
-  body["token_type"] = "bearer";
+  // RFC 9449 section 5: a bound token's type is DPoP.
+  body["token_type"] = response.jkt.empty() ? "bearer" : "DPoP";
   body["expires_in"] = response.expires_in.count();
   body["scope"] = oauth::format_scope(response.scope);
   if (response.refresh_token) body["refresh_token"] = *response.refresh_token;
@@ -105,15 +143,25 @@ json::object token_body(const oauth::TokenResponse& response) {
 
 class Endpoints {
  public:
-  explicit Endpoints(const Services& services) : s_(services) {}
+  explicit Endpoints(const Services& services) : s_(services) {
+    if (s_.dpop != nullptr) {
+      for (const auto& name : s_.dpop->algorithm_names()) {
+        dpop_algs_ += (dpop_algs_.empty() ? "" : " ") + name;
+      }
+    }
+  }
 
   // POST /token (RFC 6749 section 3.2).
   awaitable<Response> token(const Request& req, const RequestContext& ctx) const {
     auto form = decode_form(req);
     if (!form) co_return std::move(form.error());
+    auto proof = dpop_header(req);
+    if (!proof) co_return oauth_error_response(proof.error());
     oauth::TokenRequest request{.params = std::move(form->params),
                                 .credentials = std::move(form->basic),
-                                .remote_address = ctx.remote_address};
+                                .remote_address = ctx.remote_address,
+                                .dpop_proof = std::move(*proof),
+                                .path = std::string(path_of(req))};
     // What needs no store and no hash is answered here, on the I/O thread.
     const auto plan = s_.token_service.plan(request);
     if (!plan) co_return oauth_error_response(plan.error());
@@ -173,6 +221,7 @@ class Endpoints {
   // signature check and no I/O, so it runs right here on the I/O thread.
   awaitable<Response> users_me(const Request& req, const RequestContext&) const {
     auto verified = verify(req);
+    if (verified && !(*verified)->jkt.empty()) verified = co_await check_binding(req, *verified);
     if (!verified) co_return std::move(verified.error());
     co_return json_text_response(Status::ok, (*verified)->json);
   }
@@ -180,6 +229,7 @@ class Endpoints {
   // GET and POST /userinfo (OpenID Connect Core section 5.3).
   awaitable<Response> userinfo(const Request& req, const RequestContext&) const {
     auto verified = verify(req);
+    if (verified && !(*verified)->jkt.empty()) verified = co_await check_binding(req, *verified);
     if (!verified) co_return std::move(verified.error());
     auto result = co_await s_.blocking_pool.run([&] {
       auto info = s_.userinfo.lookup((*verified)->claims);
@@ -265,9 +315,12 @@ class Endpoints {
     co_return std::move(*result);
   }
 
-  std::expected<std::shared_ptr<const oauth::VerifiedToken>, Response> verify(
-      const Request& req) const {
-    const auto token = bearer_token(req);
+  using Verified = std::expected<std::shared_ptr<const oauth::VerifiedToken>, Response>;
+
+  // The access token of a request to a resource, verified: signature, claims, revocation,
+  // and the scheme its binding calls for. A DPoP-bound token's proof is check_binding's.
+  Verified verify(const Request& req) const {
+    const auto token = presented_token(req, true);
     if (!token) {
       const BearerError e = token.error();
       return std::unexpected(bearer_error_response(
@@ -275,15 +328,59 @@ class Endpoints {
              : e == BearerError::kInvalidRequest ? "repeated Authorization header"
                                                  : "the bearer token is empty"));
     }
-    auto verified = s_.access_tokens.verify_shared(*token);
+    auto verified = s_.access_tokens.verify_shared(token->token);
     if (!verified) {
+      const std::string_view why = jose::to_string(verified.error());
+      if (token->dpop) return std::unexpected(dpop_refused("invalid_token", why));
+      return std::unexpected(bearer_error_response(BearerError::kInvalidToken, why));
+    }
+    // RFC 9449 section 7.2: a bound token is never a bearer token, nor the reverse.
+    if ((*verified)->jkt.empty() && token->dpop) {
+      return std::unexpected(dpop_refused("invalid_token", "the token is not DPoP-bound"));
+    }
+    if (!(*verified)->jkt.empty() && !token->dpop) {
       return std::unexpected(
-          bearer_error_response(BearerError::kInvalidToken, jose::to_string(verified.error())));
+          dpop_refused("invalid_token", "a DPoP-bound token needs the DPoP scheme and a proof"));
     }
     return std::move(*verified);
   }
 
+  // RFC 9449 section 7.1: one proof, for this method and URL, with the token's hash, never
+  // used before, by the key the token is bound to. Blocking (the replay store): on the pool.
+  awaitable<Verified> check_binding(const Request& req,
+                                    std::shared_ptr<const oauth::VerifiedToken> token) const {
+    auto proof = dpop_header(req);
+    if (!proof || !*proof) {
+      co_return std::unexpected(dpop_refused("invalid_dpop_proof", "one DPoP proof is required"));
+    }
+    if (s_.dpop == nullptr) co_return std::unexpected(dpop_refused("invalid_token", "no DPoP"));
+    const std::string_view access_token = presented_token(req, true)->token;
+    auto checked = co_await s_.blocking_pool.run([&] {
+      return s_.dpop->verify({.proof = **proof,
+                              .method = req.method_string(),
+                              .path = path_of(req),
+                              .access_token = access_token});
+    });
+    if (!checked) co_return std::unexpected(unavailable_response());
+    if (!*checked) {
+      if (checked->error().code == oauth::ErrorCode::kTemporarilyUnavailable) {
+        co_return std::unexpected(unavailable_response());
+      }
+      co_return std::unexpected(dpop_refused("invalid_dpop_proof", checked->error().description));
+    }
+    if (**checked != token->jkt) {
+      co_return std::unexpected(
+          dpop_refused("invalid_dpop_proof", "the proof is not by the token's key"));
+    }
+    co_return token;
+  }
+
+  Response dpop_refused(std::string_view code, std::string_view description) const {
+    return dpop_error_response(code, description, dpop_algs_);
+  }
+
   Services s_;
+  std::string dpop_algs_;
 };
 
 }  // namespace

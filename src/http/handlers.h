@@ -14,6 +14,7 @@
 #include "oauth/access_token.h"
 #include "oauth/client_authenticator.h"
 #include "oauth/discovery.h"
+#include "oauth/dpop.h"
 #include "oauth/introspection.h"
 #include "oauth/revocation.h"
 #include "oauth/token_service.h"
@@ -42,6 +43,9 @@ struct Services {
   WorkerPool& blocking_pool;
   // When set, GET /metrics answers only "Authorization: Bearer <this>".
   std::optional<std::string> metrics_token = std::nullopt;
+  // Checks DPoP proofs at /userinfo and /users/me (RFC 9449 section 7); null: bound tokens
+  // are refused there.
+  const oauth::DpopVerifier* dpop = nullptr;
 };
 
 void register_routes(Router& router, const Services& services);

@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 
 namespace tessera::http {
@@ -83,6 +84,19 @@ Response bearer_error_response(BearerError error, std::string_view description) 
                  std::string(description) + "\"";
   }
   res.set(bhttp::field::www_authenticate, challenge);
+  return res;
+}
+
+Response dpop_error_response(std::string_view code, std::string_view description,
+                             std::string_view algs) {
+  Response res = error_response(Status::unauthorized, code, description);
+  // A quoted-string (RFC 9110 section 5.6.4) without the characters that would need escaping.
+  std::string quoted(description);
+  std::replace_if(
+      quoted.begin(), quoted.end(), [](char c) { return c == '"' || c == '\\'; }, '\'');
+  res.set(bhttp::field::www_authenticate, "DPoP error=\"" + std::string(code) +
+                                              "\", error_description=\"" + quoted + "\", algs=\"" +
+                                              std::string(algs) + "\"");
   return res;
 }
 

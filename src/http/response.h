@@ -42,6 +42,11 @@ enum class BearerError {
 // RFC 6750 section 3: the challenge in WWW-Authenticate, and the same in a JSON body.
 Response bearer_error_response(BearerError error, std::string_view description);
 
+// 401 with a DPoP challenge (RFC 9449 section 7.1): `code` is invalid_token or
+// invalid_dpop_proof; `algs` the proof algorithms accepted, space-separated.
+Response dpop_error_response(std::string_view code, std::string_view description,
+                             std::string_view algs);
+
 // 503 with Retry-After, when the database or a worker pool cannot take the request now.
 Response unavailable_response();
 

@@ -77,6 +77,7 @@ std::expected<IssuedToken, jose::Error> AccessTokens::issue(const TokenSubject& 
   claims["client_id"] = subject.client_id;
   claims["scope"] = format_scope(subject.scope);
   if (!subject.session_id.empty()) claims["sid"] = subject.session_id;
+  if (!subject.jkt.empty()) claims["cnf"] = json::object{{"jkt", subject.jkt}};
   const auto key = keys_.signing_key();
   auto token = jose::sign_compact(*key, "at+jwt", json::serialize(claims));
   if (!token) return std::unexpected(token.error());
@@ -176,6 +177,14 @@ std::expected<std::shared_ptr<const VerifiedToken>, jose::Error> AccessTokens::v
   if (const json::value* v = claims->if_contains("sid")) {
     if (!v->is_string()) return std::unexpected(jose::Error::kBadClaim);
     verified->sid = v->get_string();
+  }
+  // RFC 9449 section 6.1: a bound token names its key's thumbprint.
+  if (const json::value* cnf = claims->if_contains("cnf")) {
+    const json::value* jkt = cnf->is_object() ? cnf->get_object().if_contains("jkt") : nullptr;
+    if (jkt == nullptr || !jkt->is_string() || jkt->get_string().empty()) {
+      return std::unexpected(jose::Error::kBadClaim);
+    }
+    verified->jkt = jkt->get_string();
   }
   verified->jti = claims->at("jti").get_string();
   verified->sub = claims->at("sub").get_string();

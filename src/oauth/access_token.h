@@ -42,6 +42,9 @@ struct TokenSubject {
   // The refresh family the token comes from, written as "sid" so that revoking the family
   // revokes the token too; empty for grants without refresh tokens.
   std::string session_id = {};
+  // The RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 section 6.1:
+  // "cnf":{"jkt":...}); empty for a bearer token.
+  std::string jkt = {};
 };
 
 struct IssuedToken {

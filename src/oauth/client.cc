@@ -23,7 +23,8 @@ Client client_from_record(const store::ClientRecord& record) {
                 .grants = record.grants,
                 .scopes = make_scope_set(record.scopes),
                 .audience = record.audience,
-                .id_token_alg = record.id_token_alg};
+                .id_token_alg = record.id_token_alg,
+                .require_dpop = record.require_dpop};
 }
 
 Client default_client() {

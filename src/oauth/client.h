@@ -23,6 +23,8 @@ struct Client {
   std::string audience;
   // The algorithm its id_tokens are signed with (client add --id-token-alg); empty: RS256.
   std::string id_token_alg = {};
+  // Its tokens must be bound to a key by a DPoP proof (RFC 9449; client add --require-dpop).
+  bool require_dpop = false;
 
   bool allows_grant(std::string_view grant_type) const;
   // The scopes a token for this client may carry, out of `wanted`.

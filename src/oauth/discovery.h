@@ -24,6 +24,8 @@ struct MetadataSettings {
   std::vector<std::string> token_endpoint_auth_methods;
   // Algorithms of the access tokens, the JWKS keys and the userinfo answers' tokens.
   std::vector<std::string> signing_algorithms;
+  // The DPoP proof algorithms accepted (RFC 9449 section 5.1); empty: no DPoP.
+  std::vector<std::string> dpop_algorithms = {};
 };
 
 class ServerMetadata {

@@ -19,6 +19,7 @@ std::string_view error_name(ErrorCode code) {
     case ErrorCode::kAccessDenied: return "access_denied";
     case ErrorCode::kLoginRequired: return "login_required";
     case ErrorCode::kConsentRequired: return "consent_required";
+    case ErrorCode::kInvalidDpopProof: return "invalid_dpop_proof";
   }
   return "server_error";
 }

@@ -25,6 +25,9 @@ enum class ErrorCode {
   kAccessDenied,
   kLoginRequired,
   kConsentRequired,
+  // RFC 9449 section 5: a DPoP proof missing where required, malformed, or not for this
+  // request. 400 at the token endpoint; at a resource, 401 with a DPoP challenge.
+  kInvalidDpopProof,
 };
 
 // The "error" value, e.g. "invalid_grant".

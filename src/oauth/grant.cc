@@ -26,7 +26,9 @@ std::expected<TokenResponse, OAuthError> issue_access_token(const AccessTokens& 
                        .expires_in = issued->expires_in,
                        .scope = subject.scope,
                        .refresh_token = std::nullopt,
-                       .jti = std::move(issued->jti)};
+                       .jti = std::move(issued->jti),
+                       .id_token = std::nullopt,
+                       .jkt = subject.jkt};
 }
 
 std::expected<ScopeSet, OAuthError> granted_scope(const Parameters& params,

@@ -23,6 +23,12 @@ struct TokenRequest {
   // the service reads client_id and client_secret from the form itself.
   ClientCredentials credentials;
   std::string remote_address;  // for logs
+  // The DPoP header's value when the request had exactly one (RFC 9449 section 4.1).
+  std::optional<std::string> dpop_proof = std::nullopt;
+  // The request's path, which the proof's htu must name (with the issuer before it).
+  std::string path = "/token";
+  // Set by the TokenService once the proof checked out: the key the tokens are bound to.
+  std::string dpop_jkt = {};
 };
 
 // RFC 6749 section 5.1.
@@ -35,6 +41,8 @@ struct TokenResponse {
   std::string jti = {};
   // OpenID Connect: the authorization code grant's id_token, with the openid scope.
   std::optional<std::string> id_token = std::nullopt;
+  // The key the access token is bound to (DPoP); empty for a bearer token.
+  std::string jkt = {};
 };
 
 // Signs the access token of a successful grant and logs it: the one place where a signing

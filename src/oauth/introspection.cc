@@ -19,10 +19,11 @@ std::expected<json::object, OAuthError> Introspection::introspect(std::string_vi
   json::object out;
   out["active"] = true;
   for (const std::string_view name :
-       {"scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti"}) {
+       {"scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "cnf"}) {
     if (const json::value* v = claims->if_contains(name)) out[name] = *v;
   }
-  out["token_type"] = "bearer";
+  // RFC 9449 section 6.2: a bound token is of type DPoP and shows its key's thumbprint.
+  out["token_type"] = (*verified)->jkt.empty() ? "bearer" : "DPoP";
   // RFC 7662 section 2.2: "username", for tokens a resource owner authorized.
   if (claims->at("sub") != claims->at("client_id")) out["username"] = claims->at("sub");
   return out;

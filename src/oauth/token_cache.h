@@ -30,6 +30,7 @@ struct VerifiedToken {
   std::string sid;  // empty when the token has none
   std::string sub;
   std::string client_id;
+  std::string jkt;  // cnf.jkt of a DPoP-bound token (RFC 9449 section 6.1); empty: bearer
   std::int64_t issued_ms = 0;    // Unix milliseconds (access_token.h, issued_at_ms)
   std::int64_t valid_until = 0;  // exp plus leeway, Unix seconds
 };

@@ -30,6 +30,21 @@ std::expected<TokenResponse, OAuthError> TokenService::exchange(const TokenReque
     return std::unexpected(
         OAuthError{ErrorCode::kUnauthorizedClient, "the client may not use this grant_type"});
   }
+  if (request.dpop_proof) {
+    if (dpop_ == nullptr) {
+      return std::unexpected(OAuthError{ErrorCode::kInvalidDpopProof, "DPoP is not supported"});
+    }
+    auto jkt =
+        dpop_->verify({.proof = *request.dpop_proof, .method = "POST", .path = request.path});
+    if (!jkt) return std::unexpected(jkt.error());
+    TokenRequest bound = request;
+    bound.dpop_jkt = std::move(*jkt);
+    return plan.grant->exchange(bound, *client);
+  }
+  if (client->require_dpop) {
+    return std::unexpected(
+        OAuthError{ErrorCode::kInvalidDpopProof, "this client must send a DPoP proof"});
+  }
   return plan.grant->exchange(request, *client);
 }
 

@@ -6,7 +6,8 @@
 // then exchange(), blocking (grants hash passwords and query the store), on a worker pool:
 //   4. authenticate the client;
 //   5. check that the client may use the grant;
-//   6. let the grant exchange the request for tokens.
+//   6. check the DPoP proof, if any, or that the client needs none (RFC 9449 section 5);
+//   7. let the grant exchange the request for tokens, bound to the proof's key.
 //
 //   TokenService service(clients);
 //   service.add(std::make_unique<PasswordGrant>(users, hasher, tokens));
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "oauth/client_authenticator.h"
+#include "oauth/dpop.h"
 #include "oauth/grant.h"
 
 namespace tessera::oauth {
@@ -36,13 +38,15 @@ struct TokenPlan {
 
 class TokenService {
  public:
-  explicit TokenService(const ClientAuthenticator& clients) : clients_(clients) {}
+  // `dpop` checks DPoP proofs (RFC 9449); without one, a request with a proof is refused.
+  explicit TokenService(const ClientAuthenticator& clients, const DpopVerifier* dpop = nullptr)
+      : clients_(clients), dpop_(dpop) {}
 
   void add(std::unique_ptr<Grant> grant) { grants_.push_back(std::move(grant)); }
 
   // Steps 1 to 3. Thread-safe, no I/O.
   std::expected<TokenPlan, OAuthError> plan(const TokenRequest& request) const;
-  // Steps 4 to 6, for a plan of this request. Blocking.
+  // Steps 4 to 7, for a plan of this request. Blocking.
   std::expected<TokenResponse, OAuthError> exchange(const TokenRequest& request,
                                                     const TokenPlan& plan) const;
   // Both, one after the other.
@@ -57,6 +61,7 @@ class TokenService {
   static std::expected<std::string_view, OAuthError> requested_grant_type(const Parameters& params);
 
   const ClientAuthenticator& clients_;
+  const DpopVerifier* dpop_;
   std::vector<std::unique_ptr<Grant>> grants_;
 };
 

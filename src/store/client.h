@@ -23,6 +23,8 @@ struct ClientRecord {
   std::string display_name{};  // what the consent page shows; empty: the id
   bool skip_consent = false;   // a first-party client: its users are not asked
   std::string id_token_alg{};  // empty: RS256
+  // Sender-constrained tokens (docs/reference.md, DPoP): /token refuses it without a proof.
+  bool require_dpop = false;
 };
 
 }  // namespace tessera::store

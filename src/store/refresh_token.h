@@ -19,6 +19,9 @@ struct RefreshFamily {
   std::string subject;  // the user name
   core::TimePoint created_at;
   std::optional<core::TimePoint> revoked_at;
+  // The RFC 7638 thumbprint of the DPoP key the family is bound to (a public client's family
+  // started with a proof); empty when unbound.
+  std::string jkt = {};
 };
 
 struct RefreshTokenRecord {

@@ -226,6 +226,19 @@ class ConsentStore {
   virtual StoreResult<void> forget_client(std::string_view client_id) = 0;
 };
 
+// Identifiers that may be used once (RFC 9449 section 11.1: a DPoP proof's jti; RFC 7523
+// section 3: a client assertion's jti), kept until they could no longer be accepted anyway.
+// Shared by every server process over the same database.
+class ReplayStore {
+ public:
+  virtual ~ReplayStore() = default;
+  // Remembers `key` (a hash the caller makes of what identifies the use) until `expires_at`.
+  // Returns false, changing nothing, when it was remembered already: a replay.
+  virtual StoreResult<bool> use_once(std::string_view key, core::TimePoint expires_at) = 0;
+  // Forgets the keys expired at `now`; returns how many.
+  virtual StoreResult<std::size_t> purge_expired(core::TimePoint now) = 0;
+};
+
 // Every interface of one database.
 class Store {
  public:
@@ -240,6 +253,7 @@ class Store {
   virtual SessionStore& sessions() = 0;
   virtual AuthorizationCodeStore& codes() = 0;
   virtual ConsentStore& consents() = 0;
+  virtual ReplayStore& replays() = 0;
 
   // Whether the database answers a trivial query now (for /healthz).
   virtual StoreResult<void> ping() = 0;

@@ -193,6 +193,9 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
     // without what versions 6 and 7 added.
     RawDb raw(path_);
     raw.exec(R"sql(
+      DROP TABLE used_once;
+      ALTER TABLE clients DROP COLUMN require_dpop;
+      ALTER TABLE refresh_families DROP COLUMN jkt;
       ALTER TABLE signing_keys DROP COLUMN purpose;
       DROP TABLE browser_sessions;
       DROP TABLE authorization_codes;

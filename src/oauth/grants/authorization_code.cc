@@ -64,7 +64,7 @@ std::expected<TokenResponse, OAuthError> AuthorizationCodeGrant::exchange(
   std::string family;
   std::optional<std::string> refresh_token;
   if (client.allows_grant("refresh_token")) {
-    auto started = refresh_.start(client, code->subject, code->scopes);
+    auto started = refresh_.start(client, code->subject, code->scopes, request.dpop_jkt);
     if (!started) return std::unexpected(started.error());
     family = started->family_id;
     refresh_token = std::move(started->token);
@@ -74,7 +74,8 @@ std::expected<TokenResponse, OAuthError> AuthorizationCodeGrant::exchange(
                                       .client_id = client.id,
                                       .audience = client.audience,
                                       .scope = code->scopes,
-                                      .session_id = family});
+                                      .session_id = family,
+                                      .jkt = request.dpop_jkt});
   if (!response) return response;
   response->refresh_token = std::move(refresh_token);
   if (id_tokens_ != nullptr && contains(code->scopes, "openid")) {

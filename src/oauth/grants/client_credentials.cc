@@ -18,7 +18,8 @@ std::expected<TokenResponse, OAuthError> ClientCredentialsGrant::exchange(
                             {.subject = client.id,
                              .client_id = client.id,
                              .audience = client.audience,
-                             .scope = std::move(*scope)});
+                             .scope = std::move(*scope),
+                             .jkt = request.dpop_jkt});
 }
 
 }  // namespace tessera::oauth

@@ -33,10 +33,11 @@ std::expected<TokenResponse, OAuthError> PasswordGrant::exchange(const TokenRequ
   TokenSubject subject{.subject = user->name,
                        .client_id = client.id,
                        .audience = client.audience,
-                       .scope = std::move(*scope)};
+                       .scope = std::move(*scope),
+                       .jkt = request.dpop_jkt};
   std::optional<RefreshTokens::Issued> refresh;
   if (refresh_ != nullptr && client.allows_grant("refresh_token")) {
-    auto started = refresh_->start(client, user->name, subject.scope);
+    auto started = refresh_->start(client, user->name, subject.scope, request.dpop_jkt);
     if (!started) return std::unexpected(started.error());
     subject.session_id = started->family_id;
     refresh = std::move(*started);

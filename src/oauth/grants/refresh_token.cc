@@ -20,6 +20,14 @@ std::expected<TokenResponse, OAuthError> RefreshTokenGrant::exchange(const Token
   // Bound to its client (section 6): another client learns nothing and changes nothing.
   if (state->family.client_id != client.id) return std::unexpected(invalid_grant());
   if (state->family.revoked_at) return std::unexpected(invalid_grant());
+  // A public client's family bound to a DPoP key refreshes only with a proof by that key
+  // (RFC 9449 section 5): a stolen refresh token is useless without it.
+  if (!state->family.jkt.empty() && state->family.jkt != request.dpop_jkt) {
+    return std::unexpected(OAuthError{ErrorCode::kInvalidDpopProof,
+                                      request.dpop_jkt.empty()
+                                          ? "this refresh token needs a DPoP proof"
+                                          : "the DPoP proof is not by this refresh token's key"});
+  }
   if (state->token.used_at) {
     if (auto revoked = refresh_.revoke_family(state->family.id, "refresh_token_reused"); !revoked) {
       return std::unexpected(revoked.error());
@@ -56,7 +64,8 @@ std::expected<TokenResponse, OAuthError> RefreshTokenGrant::exchange(const Token
                                       .client_id = client.id,
                                       .audience = client.audience,
                                       .scope = std::move(*scope),
-                                      .session_id = state->family.id});
+                                      .session_id = state->family.id,
+                                      .jkt = request.dpop_jkt});
   if (response) response->refresh_token = std::move(*next);
   return response;
 }

@@ -143,6 +143,16 @@ constexpr std::string_view kMigrations[] = {
       ALTER TABLE signing_keys ADD COLUMN purpose TEXT NOT NULL DEFAULT 'access'
         CHECK (purpose IN ('access', 'id_token'));
     )sql",
+    // 8: DPoP (RFC 9449): clients that must prove a key, refresh families bound to one, and
+    // the proofs' jti seen (with client assertions' later), until they expire.
+    R"sql(
+      ALTER TABLE clients ADD COLUMN require_dpop BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE refresh_families ADD COLUMN jkt TEXT NOT NULL DEFAULT '';
+      CREATE TABLE used_once (
+        key TEXT PRIMARY KEY,
+        expires_at BIGINT NOT NULL
+      );
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -163,7 +173,8 @@ class PostgresStore final : public Store {
         throttles_(db_),
         sessions_(db_),
         codes_(db_),
-        consents_(db_) {}
+        consents_(db_),
+        replays_(db_) {}
 
   UserStore& users() override { return users_; }
   ClientStore& clients() override { return clients_; }
@@ -174,6 +185,7 @@ class PostgresStore final : public Store {
   SessionStore& sessions() override { return sessions_; }
   AuthorizationCodeStore& codes() override { return codes_; }
   ConsentStore& consents() override { return consents_; }
+  ReplayStore& replays() override { return replays_; }
 
   StoreResult<void> ping() override { return postgres::done(db_.query("ping", "SELECT 1", {})); }
   PoolStats pool_stats() const override { return db_.pool_stats(); }
@@ -189,6 +201,7 @@ class PostgresStore final : public Store {
   postgres::PgSessions sessions_;
   postgres::PgCodes codes_;
   postgres::PgConsents consents_;
+  postgres::PgReplays replays_;
 };
 
 // Brings the schema to kSchemaVersion under an advisory lock, so that instances starting

@@ -135,6 +135,16 @@ class PgCodes final : public AuthorizationCodeStore {
   Database& db_;
 };
 
+class PgReplays final : public ReplayStore {
+ public:
+  explicit PgReplays(Database& db) : db_(db) {}
+  StoreResult<bool> use_once(std::string_view key, core::TimePoint expires_at) override;
+  StoreResult<std::size_t> purge_expired(core::TimePoint now) override;
+
+ private:
+  Database& db_;
+};
+
 class PgConsents final : public ConsentStore {
  public:
   explicit PgConsents(Database& db) : db_(db) {}

@@ -171,6 +171,16 @@ constexpr std::string_view kMigrations[] = {
       ALTER TABLE signing_keys ADD COLUMN purpose TEXT NOT NULL DEFAULT 'access'
         CHECK (purpose IN ('access', 'id_token'));
     )sql",
+    // 8: DPoP (RFC 9449): clients that must prove a key, refresh families bound to one, and
+    // the proofs' jti seen (with client assertions' later), until they expire.
+    R"sql(
+      ALTER TABLE clients ADD COLUMN require_dpop INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE refresh_families ADD COLUMN jkt TEXT NOT NULL DEFAULT '';
+      CREATE TABLE used_once (
+        key TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -188,7 +198,8 @@ class SqliteStore final : public Store {
         throttles_(db_),
         sessions_(db_),
         codes_(db_),
-        consents_(db_) {}
+        consents_(db_),
+        replays_(db_) {}
 
   UserStore& users() override { return users_; }
   ClientStore& clients() override { return clients_; }
@@ -199,6 +210,7 @@ class SqliteStore final : public Store {
   SessionStore& sessions() override { return sessions_; }
   AuthorizationCodeStore& codes() override { return codes_; }
   ConsentStore& consents() override { return consents_; }
+  ReplayStore& replays() override { return replays_; }
 
   StoreResult<void> ping() override {
     auto conn = db_.read();
@@ -222,6 +234,7 @@ class SqliteStore final : public Store {
   sqlite::SqliteSessions sessions_;
   sqlite::SqliteCodes codes_;
   sqlite::SqliteConsents consents_;
+  sqlite::SqliteReplays replays_;
 };
 
 std::expected<std::int64_t, SqliteError> user_version(SqliteConnection& conn) {

@@ -135,6 +135,16 @@ class SqliteCodes final : public AuthorizationCodeStore {
   Database& db_;
 };
 
+class SqliteReplays final : public ReplayStore {
+ public:
+  explicit SqliteReplays(Database& db) : db_(db) {}
+  StoreResult<bool> use_once(std::string_view key, core::TimePoint expires_at) override;
+  StoreResult<std::size_t> purge_expired(core::TimePoint now) override;
+
+ private:
+  Database& db_;
+};
+
 class SqliteConsents final : public ConsentStore {
  public:
   explicit SqliteConsents(Database& db) : db_(db) {}
