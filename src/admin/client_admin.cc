@@ -126,7 +126,8 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
                                    .display_name = client.display_name,
                                    .skip_consent = client.skip_consent,
                                    .id_token_alg = client.id_token_alg,
-                                   .require_dpop = client.require_dpop};
+                                   .require_dpop = client.require_dpop,
+                                   .require_par = client.require_par};
   if (auto ok = clients_.add_client(record); !ok) {
     if (ok.error() == store::StoreError::kAlreadyExists) {
       return std::unexpected("client " + client.id + " already exists");

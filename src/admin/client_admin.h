@@ -50,6 +50,7 @@ struct NewClient {
   bool skip_consent = false;
   std::string id_token_alg = {};  // EdDSA, ES256, RS256 or PS256; empty: RS256
   bool require_dpop = false;      // its tokens must be DPoP-bound (docs/reference.md, DPoP)
+  bool require_par = false;       // its authorization requests must come through /par
 };
 
 class ClientAdmin {

@@ -77,6 +77,7 @@ void Maintenance::run_once(bool purge) {
        {work_.store.refresh_tokens().purge_expired(now),
         work_.store.revocations().purge_expired(now), work_.store.throttles().purge_idle(now),
         work_.store.codes().purge_expired(now), work_.store.replays().purge_expired(now),
+        work_.store.pushed_requests().purge_expired(now),
         work_.store.sessions().purge_expired(now, settings_.session_idle)}) {
     if (n) purged += *n;
   }

@@ -74,7 +74,8 @@ struct ServerApp::Components {
                       app.issuer_),
         revocation(access_tokens, refresh_tokens, app.store_->revocations(), revoked, app.clock_),
         users(app.store_->users(), hasher, &throttle),
-        authorization(app.store_->clients(), app.issuer_, app.key_manager_ != nullptr),
+        pushed(app.store_->pushed_requests(), app.clock_, app.random_),
+        authorization(app.store_->clients(), app.issuer_, app.key_manager_ != nullptr, &pushed),
         id_tokens(
             app.id_key_manager_ ? static_cast<const jose::KeySource&>(*app.id_key_manager_) : keys,
             &keys, app.issuer_, app.clock_),
@@ -97,7 +98,8 @@ struct ServerApp::Components {
         .grant_types = std::move(grant_types),
         .token_endpoint_auth_methods = {"client_secret_basic", "client_secret_post", "none"},
         .signing_algorithms = app.settings_.algorithm_names,
-        .dpop_algorithms = dpop.algorithm_names()});
+        .dpop_algorithms = dpop.algorithm_names(),
+        .pushed_requests = true});
     discovery = std::make_unique<oauth::Discovery>(*metadata, user_store, app.store_->clients());
   }
 
@@ -114,6 +116,7 @@ struct ServerApp::Components {
   const oauth::Introspection introspection;
   const oauth::Revocation revocation;
   const oauth::UserAuthenticator users;
+  const oauth::PushedRequests pushed;
   const oauth::Authorization authorization;
   const oauth::IdTokens id_tokens;
   const oauth::AuthorizationCodes codes;
@@ -253,7 +256,9 @@ void ServerApp::build() {
                                   .credential_pool = credential_pool_,
                                   .blocking_pool = blocking_pool_,
                                   .metrics_token = config_.metrics_token,
-                                  .dpop = &c.dpop});
+                                  .dpop = &c.dpop,
+                                  .authorization = &c.authorization,
+                                  .pushed = &c.pushed});
   http::register_sign_in_routes(router_, {.authorization = c.authorization,
                                           .sign_in = c.sign_in,
                                           .id_tokens = c.id_tokens,

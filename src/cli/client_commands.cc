@@ -69,6 +69,7 @@ int run_client(const config::Config& config, Args args) {
     client.skip_consent = args.flag("skip-consent");
     client.id_token_alg = args.option("id-token-alg").value_or("");
     client.require_dpop = args.flag("require-dpop");
+    client.require_par = args.flag("require-par");
     client.id = args.positional("client ID");
   } else if (action == "delete") {
     client.id = args.positional("client ID");

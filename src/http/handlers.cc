@@ -195,6 +195,29 @@ class Endpoints {
     co_return std::move(*result);
   }
 
+  // POST /par (RFC 9126 section 2): the authorization request, validated and kept; 201 with
+  // the request_uri that stands for it.
+  awaitable<Response> par(const Request& req, const RequestContext& ctx) const {
+    auto form = decode_form(req);
+    if (!form) co_return std::move(form.error());
+    const auto presented = s_.clients.read(form->basic, form->params);
+    if (!presented) co_return oauth_error_response(presented.error());
+    auto result = co_await pool_for(presented->may_hash).run([&] {
+      auto client = s_.clients.authenticate(*presented, ctx.remote_address);
+      if (!client) return oauth_error_response(client.error());
+      auto pushed = s_.pushed->push(*client, form->params, *s_.authorization);
+      if (!pushed) return oauth_error_response(pushed.error());
+      json::object body;
+      body["request_uri"] = pushed->request_uri;
+      body["expires_in"] = pushed->expires_in.count();
+      Response res = json_response(Status::created, body);
+      res.set(bhttp::field::cache_control, "no-store");
+      return res;
+    });
+    if (!result) co_return busy();
+    co_return std::move(*result);
+  }
+
   // POST /revoke (RFC 7009): 200 whether or not there was anything to revoke.
   awaitable<Response> revoke(const Request& req, const RequestContext& ctx) const {
     auto form = decode_form(req);
@@ -391,6 +414,9 @@ void register_routes(Router& router, const Services& services) {
   router.add(bhttp::verb::post, "/token", bind(&Endpoints::token));
   router.add(bhttp::verb::post, "/introspect", bind(&Endpoints::introspect));
   router.add(bhttp::verb::post, "/revoke", bind(&Endpoints::revoke));
+  if (services.authorization != nullptr && services.pushed != nullptr) {
+    router.add(bhttp::verb::post, "/par", bind(&Endpoints::par));
+  }
   router.add(bhttp::verb::get, "/users/me", bind(&Endpoints::users_me));
   router.add(bhttp::verb::get, "/userinfo", bind(&Endpoints::userinfo));
   router.add(bhttp::verb::post, "/userinfo", bind(&Endpoints::userinfo));

@@ -12,10 +12,12 @@
 #include "http/worker_pool.h"
 #include "jose/key_source.h"
 #include "oauth/access_token.h"
+#include "oauth/authorization.h"
 #include "oauth/client_authenticator.h"
 #include "oauth/discovery.h"
 #include "oauth/dpop.h"
 #include "oauth/introspection.h"
+#include "oauth/pushed_requests.h"
 #include "oauth/revocation.h"
 #include "oauth/token_service.h"
 #include "oauth/userinfo.h"
@@ -46,6 +48,9 @@ struct Services {
   // Checks DPoP proofs at /userinfo and /users/me (RFC 9449 section 7); null: bound tokens
   // are refused there.
   const oauth::DpopVerifier* dpop = nullptr;
+  // POST /par (RFC 9126): served when both are given.
+  const oauth::Authorization* authorization = nullptr;
+  const oauth::PushedRequests* pushed = nullptr;
 };
 
 void register_routes(Router& router, const Services& services);

@@ -116,8 +116,34 @@ bool is_identity_scope(std::string_view scope) {
          std::end(kIdentityScopes);
 }
 
-std::expected<AuthorizationRequest, AuthorizationFailure> Authorization::validate(
+std::expected<AuthorizationRequest, AuthorizationFailure> Authorization::validate_pushed(
     const Parameters& params) const {
+  for (const std::string_view name : {"client_id", "request_uri"}) {
+    if (params.is_repeated(name))
+      return std::unexpected(page(ErrorCode::kInvalidRequest, std::string(name) + " is repeated"));
+  }
+  const auto client_id = params.get("client_id");
+  if (!client_id) return std::unexpected(page(ErrorCode::kInvalidRequest, "client_id is required"));
+  if (pushed_ == nullptr) {
+    return std::unexpected(page(ErrorCode::kInvalidRequest, "request_uri is not supported"));
+  }
+  auto resolved = pushed_->resolve(*client_id, *params.get("request_uri"));
+  if (!resolved) return std::unexpected(page(resolved.error().code, resolved.error().description));
+  auto request = validate(*resolved, /*pushed=*/true);
+  if (request) request->request_uri = std::string(*params.get("request_uri"));
+  return request;
+}
+
+std::expected<void, OAuthError> Authorization::use_request_uri(
+    const AuthorizationRequest& request) const {
+  if (request.request_uri.empty() || pushed_ == nullptr) return {};
+  return pushed_->use(request.request_uri);
+}
+
+std::expected<AuthorizationRequest, AuthorizationFailure> Authorization::validate(
+    const Parameters& params, bool pushed) const {
+  // RFC 9126 section 4: with a request_uri, only the pushed parameters count.
+  if (!pushed && params.get("request_uri")) return validate_pushed(params);
   for (const std::string_view name : {"client_id", "redirect_uri"}) {
     if (params.is_repeated(name))
       return std::unexpected(page(ErrorCode::kInvalidRequest, std::string(name) + " is repeated"));
@@ -155,6 +181,11 @@ std::expected<AuthorizationRequest, AuthorizationFailure> Authorization::validat
   auto state = text_param(params, "state", kMaxStateBytes);
   if (!state) return std::unexpected(AuthorizationFailure{state.error(), request.redirect_uri, ""});
   request.state = std::move(*state);
+  if (record.require_par && !pushed) {
+    return std::unexpected(AuthorizationFailure{
+        invalid_request("this client must push its authorization requests to /par"),
+        request.redirect_uri, request.state});
+  }
   if (auto rest = read_rest(params, request); !rest) {
     return std::unexpected(AuthorizationFailure{rest.error(), request.redirect_uri, request.state});
   }

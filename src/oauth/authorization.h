@@ -22,6 +22,7 @@
 #include "oauth/client.h"
 #include "oauth/errors.h"
 #include "oauth/parameters.h"
+#include "oauth/pushed_requests.h"
 #include "oauth/scope.h"
 #include "store/store.h"
 
@@ -51,6 +52,9 @@ struct AuthorizationRequest {
   bool prompt_consent = false;
   std::optional<std::chrono::seconds> max_age = std::nullopt;
   std::string login_hint = {};
+  // The request_uri it was pushed under (RFC 9126), used up when it is answered; empty when
+  // the request came whole through the browser.
+  std::string request_uri = {};
 
   bool is_openid() const { return contains(scope, "openid"); }
 };
@@ -67,12 +71,20 @@ class Authorization {
  public:
   // `openid`: whether id_tokens can be issued (not in the HS256 mode, whose secret no relying
   // party may hold); without, a request for the openid scope is refused.
-  Authorization(store::ClientStore& clients, std::string issuer, bool openid = true)
-      : clients_(clients), issuer_(std::move(issuer)), openid_(openid) {}
+  // `pushed`, when given, resolves request_uri parameters (RFC 9126).
+  Authorization(store::ClientStore& clients, std::string issuer, bool openid = true,
+                const PushedRequests* pushed = nullptr)
+      : clients_(clients), issuer_(std::move(issuer)), openid_(openid), pushed_(pushed) {}
 
-  // Blocking (one client lookup).
-  std::expected<AuthorizationRequest, AuthorizationFailure> validate(
-      const Parameters& params) const;
+  // Blocking (one client lookup). A request with a request_uri is the one pushed under it, for
+  // the client_id sent with it (RFC 9126 section 4); `pushed` says the parameters are the
+  // pushed request itself, at /par, which a client registered --require-par needs.
+  std::expected<AuthorizationRequest, AuthorizationFailure> validate(const Parameters& params,
+                                                                     bool pushed = false) const;
+
+  // Uses up the request_uri of a pushed request as it is answered; invalid_request when
+  // another answer used it first. Blocking.
+  std::expected<void, OAuthError> use_request_uri(const AuthorizationRequest& request) const;
 
   // The redirect for a failure that has a redirect URI, with error, error_description, state
   // and iss.
@@ -92,9 +104,13 @@ class Authorization {
   std::expected<void, OAuthError> read_rest(const Parameters& params,
                                             AuthorizationRequest& request) const;
 
+  std::expected<AuthorizationRequest, AuthorizationFailure> validate_pushed(
+      const Parameters& params) const;
+
   store::ClientStore& clients_;
   std::string issuer_;
   bool openid_;
+  const PushedRequests* pushed_;
 };
 
 }  // namespace tessera::oauth

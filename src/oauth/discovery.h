@@ -26,6 +26,8 @@ struct MetadataSettings {
   std::vector<std::string> signing_algorithms;
   // The DPoP proof algorithms accepted (RFC 9449 section 5.1); empty: no DPoP.
   std::vector<std::string> dpop_algorithms = {};
+  // Whether /par (RFC 9126) is served.
+  bool pushed_requests = false;
 };
 
 class ServerMetadata {

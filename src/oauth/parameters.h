@@ -29,6 +29,8 @@ class Parameters {
   // Whether `name` is sent with a value more than once.
   bool is_repeated(std::string_view name) const;
 
+  const std::vector<std::pair<std::string, std::string>>& pairs() const { return pairs_; }
+
  private:
   std::vector<std::pair<std::string, std::string>> pairs_;
 };

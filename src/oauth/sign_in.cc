@@ -115,6 +115,13 @@ std::expected<NextStep, OAuthError> SignIn::next(
     }
     return NextStep{.kind = NextStep::Kind::kConsent, .scope = scope, .username = session->subject};
   }
+  // A pushed request is answered once (RFC 9126 section 4).
+  if (auto used = authorization_.use_request_uri(request); !used) {
+    if (used.error().code == ErrorCode::kTemporarilyUnavailable) {
+      return std::unexpected(used.error());
+    }
+    return redirect(authorization_.error_location(request, used.error()));
+  }
   auto code = codes_.issue(
       request, scope,
       {.subject = session->subject, .sid = session->sid, .auth_time = session->auth_time});

@@ -25,6 +25,8 @@ struct ClientRecord {
   std::string id_token_alg{};  // empty: RS256
   // Sender-constrained tokens (docs/reference.md, DPoP): /token refuses it without a proof.
   bool require_dpop = false;
+  // Its authorization requests must come through /par (RFC 9126 section 6; --require-par).
+  bool require_par = false;
 };
 
 }  // namespace tessera::store

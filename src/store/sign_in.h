@@ -13,6 +13,16 @@
 
 namespace tessera::store {
 
+// An authorization request pushed to /par (RFC 9126), until its request_uri is used.
+struct PushedRequest {
+  std::string uri_hash;  // base64url SHA-256 of the request_uri's random part
+  std::string client_id;
+  // The request's parameters as a JSON array of [name, value] pairs, in the order sent.
+  std::string params;
+  core::TimePoint expires_at;
+  std::optional<core::TimePoint> used_at = std::nullopt;
+};
+
 // A signed-in browser. The cookie holds a random value; the store keeps its hash.
 struct BrowserSession {
   std::string id_hash;  // base64url SHA-256 of the cookie's value

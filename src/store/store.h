@@ -239,6 +239,20 @@ class ReplayStore {
   virtual StoreResult<std::size_t> purge_expired(core::TimePoint now) = 0;
 };
 
+// Authorization requests pushed to /par (RFC 9126).
+class PushedRequestStore {
+ public:
+  virtual ~PushedRequestStore() = default;
+  virtual StoreResult<void> add_pushed_request(const PushedRequest& request) = 0;
+  virtual StoreResult<std::optional<PushedRequest>> find_pushed_request(
+      std::string_view uri_hash) = 0;
+  // Marks the request used at `now` if it was not; returns whether this call did. Of two
+  // requests racing with one request_uri, exactly one wins.
+  virtual StoreResult<bool> use_pushed_request(std::string_view uri_hash, core::TimePoint now) = 0;
+  // Deletes the requests expired before `now`; returns how many.
+  virtual StoreResult<std::size_t> purge_expired(core::TimePoint now) = 0;
+};
+
 // Every interface of one database.
 class Store {
  public:
@@ -254,6 +268,7 @@ class Store {
   virtual AuthorizationCodeStore& codes() = 0;
   virtual ConsentStore& consents() = 0;
   virtual ReplayStore& replays() = 0;
+  virtual PushedRequestStore& pushed_requests() = 0;
 
   // Whether the database answers a trivial query now (for /healthz).
   virtual StoreResult<void> ping() = 0;

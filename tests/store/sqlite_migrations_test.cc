@@ -194,6 +194,8 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
     RawDb raw(path_);
     raw.exec(R"sql(
       DROP TABLE used_once;
+      DROP TABLE pushed_requests;
+      ALTER TABLE clients DROP COLUMN require_par;
       ALTER TABLE clients DROP COLUMN require_dpop;
       ALTER TABLE refresh_families DROP COLUMN jkt;
       ALTER TABLE signing_keys DROP COLUMN purpose;

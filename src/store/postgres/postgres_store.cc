@@ -144,13 +144,22 @@ constexpr std::string_view kMigrations[] = {
         CHECK (purpose IN ('access', 'id_token'));
     )sql",
     // 8: DPoP (RFC 9449): clients that must prove a key, refresh families bound to one, and
-    // the proofs' jti seen (with client assertions' later), until they expire.
+    // the proofs' jti seen (with client assertions' later), until they expire. PAR (RFC 9126):
+    // clients that must push their requests, and the requests pushed.
     R"sql(
       ALTER TABLE clients ADD COLUMN require_dpop BOOLEAN NOT NULL DEFAULT false;
       ALTER TABLE refresh_families ADD COLUMN jkt TEXT NOT NULL DEFAULT '';
       CREATE TABLE used_once (
         key TEXT PRIMARY KEY,
         expires_at BIGINT NOT NULL
+      );
+      ALTER TABLE clients ADD COLUMN require_par BOOLEAN NOT NULL DEFAULT false;
+      CREATE TABLE pushed_requests (
+        uri_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        params TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT
       );
     )sql",
 };
@@ -174,7 +183,8 @@ class PostgresStore final : public Store {
         sessions_(db_),
         codes_(db_),
         consents_(db_),
-        replays_(db_) {}
+        replays_(db_),
+        pushed_(db_) {}
 
   UserStore& users() override { return users_; }
   ClientStore& clients() override { return clients_; }
@@ -186,6 +196,7 @@ class PostgresStore final : public Store {
   AuthorizationCodeStore& codes() override { return codes_; }
   ConsentStore& consents() override { return consents_; }
   ReplayStore& replays() override { return replays_; }
+  PushedRequestStore& pushed_requests() override { return pushed_; }
 
   StoreResult<void> ping() override { return postgres::done(db_.query("ping", "SELECT 1", {})); }
   PoolStats pool_stats() const override { return db_.pool_stats(); }
@@ -202,6 +213,7 @@ class PostgresStore final : public Store {
   postgres::PgCodes codes_;
   postgres::PgConsents consents_;
   postgres::PgReplays replays_;
+  postgres::PgPushedRequests pushed_;
 };
 
 // Brings the schema to kSchemaVersion under an advisory lock, so that instances starting

@@ -172,13 +172,22 @@ constexpr std::string_view kMigrations[] = {
         CHECK (purpose IN ('access', 'id_token'));
     )sql",
     // 8: DPoP (RFC 9449): clients that must prove a key, refresh families bound to one, and
-    // the proofs' jti seen (with client assertions' later), until they expire.
+    // the proofs' jti seen (with client assertions' later), until they expire. PAR (RFC 9126):
+    // clients that must push their requests, and the requests pushed.
     R"sql(
       ALTER TABLE clients ADD COLUMN require_dpop INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE refresh_families ADD COLUMN jkt TEXT NOT NULL DEFAULT '';
       CREATE TABLE used_once (
         key TEXT PRIMARY KEY,
         expires_at INTEGER NOT NULL
+      ) STRICT;
+      ALTER TABLE clients ADD COLUMN require_par INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE pushed_requests (
+        uri_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        params TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
       ) STRICT;
     )sql",
 };
@@ -199,7 +208,8 @@ class SqliteStore final : public Store {
         sessions_(db_),
         codes_(db_),
         consents_(db_),
-        replays_(db_) {}
+        replays_(db_),
+        pushed_(db_) {}
 
   UserStore& users() override { return users_; }
   ClientStore& clients() override { return clients_; }
@@ -211,6 +221,7 @@ class SqliteStore final : public Store {
   AuthorizationCodeStore& codes() override { return codes_; }
   ConsentStore& consents() override { return consents_; }
   ReplayStore& replays() override { return replays_; }
+  PushedRequestStore& pushed_requests() override { return pushed_; }
 
   StoreResult<void> ping() override {
     auto conn = db_.read();
@@ -235,6 +246,7 @@ class SqliteStore final : public Store {
   sqlite::SqliteCodes codes_;
   sqlite::SqliteConsents consents_;
   sqlite::SqliteReplays replays_;
+  sqlite::SqlitePushedRequests pushed_;
 };
 
 std::expected<std::int64_t, SqliteError> user_version(SqliteConnection& conn) {

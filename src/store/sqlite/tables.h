@@ -145,6 +145,18 @@ class SqliteReplays final : public ReplayStore {
   Database& db_;
 };
 
+class SqlitePushedRequests final : public PushedRequestStore {
+ public:
+  explicit SqlitePushedRequests(Database& db) : db_(db) {}
+  StoreResult<void> add_pushed_request(const PushedRequest& request) override;
+  StoreResult<std::optional<PushedRequest>> find_pushed_request(std::string_view uri_hash) override;
+  StoreResult<bool> use_pushed_request(std::string_view uri_hash, core::TimePoint now) override;
+  StoreResult<std::size_t> purge_expired(core::TimePoint now) override;
+
+ private:
+  Database& db_;
+};
+
 class SqliteConsents final : public ConsentStore {
  public:
   explicit SqliteConsents(Database& db) : db_(db) {}
