@@ -1,7 +1,9 @@
 """The Python client library (clients/python, issue 5) against the real server: the password
 grant through "default" and through a public client that refreshes before expiry with
 rotating refresh tokens, client_credentials with Basic and with the form, the retry on 401
-after a revocation, the fallback when a refresh token is refused, and the server's errors.
+after a revocation, the fallback when a refresh token is refused, and the server's errors;
+with dpop (issue 15), DPoP-bound tokens of both grants and of a client that requires them,
+sent with proofs that /users/me accepts, refused when the same token comes as Bearer.
 
 Its unit tests against a fake server are clients/python/tests; this module runs them too,
 so that `make test` covers both."""
@@ -21,18 +23,19 @@ from oauth_helpers import add_client, add_user, revoke
 
 CLIENT_DIR = os.path.join(harness.SOURCE_DIR, "clients", "python")
 sys.path.insert(0, CLIENT_DIR)
-from tessera_client import TesseraClient, TesseraError  # noqa: E402
+from tessera_client import DpopKey, TesseraClient, TesseraError  # noqa: E402
 
 BOB, BOB_PASSWORD = "bob", "Bob-pass-12345"
 
 
 def load_tests(loader, tests, pattern):
     """Adds the client's unit tests (loaded by path: their directory is no package)."""
-    spec = importlib.util.spec_from_file_location(
-        "tessera_client_unit_tests", os.path.join(CLIENT_DIR, "tests", "test_client.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    tests.addTests(loader.loadTestsFromModule(module))
+    for name in ("test_client", "test_dpop_key"):
+        spec = importlib.util.spec_from_file_location(
+            "tessera_client_unit_" + name, os.path.join(CLIENT_DIR, "tests", name + ".py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        tests.addTests(loader.loadTestsFromModule(module))
     return tests
 
 
@@ -166,6 +169,88 @@ class PythonClientRefresh(_Setup):
         for (_, _, answer), (form, _, _) in zip(requests_, requests_[1:]):
             self.assertEqual(form["refresh_token"], answer.json()["refresh_token"])
             self.assertEqual(form["client_id"], self.app.id)
+
+
+class PythonClientDpop(_Setup):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bound = add_client(cls.server, "bound", scope="read", require_dpop=True)
+
+    def test_a_dpop_bound_client_credentials_token_works_at_users_me(self):
+        key = DpopKey.generate()
+        client, session = self.client(client_id=self.svc.id, client_secret=self.svc.secret,
+                                      dpop=key)
+        claims = self.me(client)
+        self.assertEqual((claims["sub"], claims["cnf"]), (self.svc.id, {"jkt": key.thumbprint}))
+        (_, _, answer), = session.token_requests()
+        self.assertEqual(answer.json()["token_type"], "DPoP")
+        self.assertEqual(client.token_type, "DPoP")
+        me_request = [req for req, _ in session.sent if req.url.endswith("/users/me")][0]
+        self.assertTrue(me_request.headers["Authorization"].startswith("DPoP "))
+        self.assertIn("DPoP", me_request.headers)
+
+    def test_the_same_token_sent_as_bearer_is_refused(self):
+        client, _ = self.client(client_id=self.svc.id, client_secret=self.svc.secret, dpop=True)
+        token = client.access_token()
+        r = requests.get(self.base + "/users/me", headers={"Authorization": "Bearer " + token},
+                         timeout=harness.HTTP_TIMEOUT)
+        self.assertEqual(r.status_code, 401, r.text)
+        self.assertTrue(r.headers.get("WWW-Authenticate", "").startswith("DPoP "), r.headers)
+        self.assertIn('error="invalid_token"', r.headers["WWW-Authenticate"])
+        # and a proof cannot be sent twice: the client's next request makes a new one
+        headers = client.auth_header("GET", self.base + "/users/me")
+        statuses = [requests.get(self.base + "/users/me", headers=headers,
+                                 timeout=harness.HTTP_TIMEOUT).status_code for _ in range(2)]
+        self.assertEqual(statuses, [200, 401])
+        self.assertEqual(self.me(client)["sub"], self.svc.id)
+
+    def test_the_password_grant_with_an_eddsa_key(self):
+        key = DpopKey.generate("EdDSA")
+        client, _ = self.client(username=BOB, password=BOB_PASSWORD, dpop=key)
+        claims = self.me(client)
+        self.assertEqual((claims["sub"], claims["cnf"]["jkt"]), (BOB, key.thumbprint))
+
+    def test_a_client_that_requires_dpop(self):
+        bearer, _ = self.client(client_id=self.bound.id, client_secret=self.bound.secret)
+        with self.assertRaises(TesseraError) as caught:
+            bearer.access_token()
+        self.assertEqual((caught.exception.error, caught.exception.status),
+                         ("invalid_dpop_proof", 400))
+        client, _ = self.client(client_id=self.bound.id, client_secret=self.bound.secret,
+                                dpop=True)
+        self.assertEqual(self.me(client)["sub"], self.bound.id)
+
+    def test_a_public_client_refreshes_with_proofs_of_its_key(self):
+        key = DpopKey.generate()
+        client, session = self.client(client_id=self.app.id, username=BOB,
+                                      password=BOB_PASSWORD, dpop=key,
+                                      refresh_margin=86400)  # every token is due at once
+        claims = [self.me(client) for _ in range(3)]
+        self.assertEqual(session.grants(), ["password", "refresh_token", "refresh_token"])
+        self.assertEqual({c["cnf"]["jkt"] for c in claims}, {key.thumbprint})
+        self.assertEqual(len({c["sid"] for c in claims}), 1)  # one refresh family
+        self.assertEqual(session.statuses("/users/me"), [200] * 3)
+
+    def test_a_revoked_dpop_token_is_replaced_on_the_first_401(self):
+        client, session = self.client(client_id=self.svc.id, client_secret=self.svc.secret,
+                                      dpop=True)
+        self.assertEqual(revoke(self.base, self.svc, client.access_token()).status_code, 200)
+        self.assertEqual(self.me(client)["sub"], self.svc.id)
+        self.assertEqual(session.statuses("/users/me"), [401, 200])
+
+    def test_threads_each_send_their_own_proof(self):
+        client, session = self.client(client_id=self.svc.id, client_secret=self.svc.secret,
+                                      dpop=True)
+        statuses = []
+        threads = [threading.Thread(target=lambda: statuses.append(
+            client.get(self.base + "/users/me").status_code)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(harness.HTTP_TIMEOUT)
+        self.assertEqual(statuses, [200] * 8)
+        self.assertEqual(session.grants(), ["client_credentials"])
 
 
 if __name__ == "__main__":

@@ -7,8 +7,19 @@ adds them to your requests (retrying once on 401).
     client = TesseraClient("http://127.0.0.1:8080", client_id="billing",
                            client_secret=os.environ["BILLING_SECRET"], scope="invoices:read")
     print(client.get("http://127.0.0.1:9000/invoices/42").json())
+
+With dpop=True (or a DpopKey) the tokens are DPoP-bound (RFC 9449) and every request carries
+a proof of the key; DpopKey needs the `cryptography` package, the rest only `requests`.
 """
 
 from .client import TesseraClient, TesseraError
 
-__all__ = ["TesseraClient", "TesseraError"]
+__all__ = ["TesseraClient", "TesseraError", "DpopKey"]
+
+
+def __getattr__(name):
+    # PEP 562: DpopKey is imported on first use, so bearer-only users need no cryptography.
+    if name == "DpopKey":
+        from .dpop import DpopKey
+        return DpopKey
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

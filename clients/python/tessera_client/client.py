@@ -7,6 +7,11 @@
 
     user = TesseraClient("http://127.0.0.1:8080/token", username="alice", password=pw)
     requests.get(url, headers=user.auth_header())
+
+    bound = TesseraClient("http://127.0.0.1:8080", client_id="billing", client_secret=secret,
+                          dpop=True)                    # DPoP-bound tokens (RFC 9449)
+    bound.get(url)                                      # Authorization: DPoP ..., DPoP: proof
+    requests.get(url, headers=bound.auth_header("GET", url))
 """
 
 import threading
@@ -53,11 +58,18 @@ class TesseraClient:
     is refused (invalid_grant). Safe to share between threads; a context manager that closes
     its HTTP session. `timeout` (seconds) applies to every request unless one gives its own;
     `clock` is for tests.
+
+    `dpop` asks for DPoP-bound tokens (RFC 9449): True for a new ES256 key, or a
+    tessera_client.DpopKey (needs the `cryptography` package). Every token request, refresh
+    included, then sends a proof made with the key, and a token the server answers with
+    token_type DPoP is sent as `Authorization: DPoP <token>` with a fresh proof (htm, htu and
+    ath) in a `DPoP` header. A token the server issued as Bearer is still sent as Bearer.
     """
 
     def __init__(self, url, *, client_id=None, client_secret=None, username=None,
                  password=None, scope=None, auth_method="client_secret_basic",
-                 refresh_margin=30, session=None, timeout=10, clock=time.monotonic):
+                 refresh_margin=30, session=None, timeout=10, clock=time.monotonic,
+                 dpop=None):
         if auth_method not in AUTH_METHODS:
             raise ValueError("auth_method must be one of %s" % ", ".join(AUTH_METHODS))
         if (username is None) != (password is None):
@@ -68,6 +80,7 @@ class TesseraClient:
             raise ValueError("give username and password, or client_id and client_secret")
         if username is not None and client_id is None:
             client_id = DEFAULT_PUBLIC_CLIENT
+        self._dpop = _dpop_key(dpop)
         self._url = url
         self._token_url = url if urllib.parse.urlsplit(url).path.endswith("/token") else None
         self._client_id = client_id
@@ -83,6 +96,7 @@ class TesseraClient:
         self._clock = clock
         self._lock = threading.Lock()
         self._access_token = None
+        self._token_type = None  # "Bearer" or "DPoP", the scheme self._access_token goes in
         self._renew_at = None  # clock() value from which the token is renewed; None: never
         self._refresh_token = None
 
@@ -103,17 +117,27 @@ class TesseraClient:
         with self._lock:
             return self._token_endpoint()
 
+    @property
+    def dpop_key(self):
+        """The DpopKey tokens are bound to, or None when the client asks for bearer tokens."""
+        return self._dpop
+
+    @property
+    def token_type(self):
+        """"Bearer" or "DPoP": how the cached access token is sent; None before the first."""
+        with self._lock:
+            return self._token_type
+
     def access_token(self):
         """A current access token: the cached one, or a new one when it is due."""
-        with self._lock:
-            if self._access_token is None or (
-                    self._renew_at is not None and self._clock() >= self._renew_at):
-                self._renew()
-            return self._access_token
+        return self._current()[0]
 
-    def auth_header(self):
-        """{"Authorization": "Bearer <access token>"}, to merge into a request's headers."""
-        return {"Authorization": "Bearer " + self.access_token()}
+    def auth_header(self, method=None, url=None):
+        """The headers that authorize one request, to merge into its headers: for a bearer
+        token {"Authorization": "Bearer <access token>"}; for a DPoP-bound token
+        {"Authorization": "DPoP <access token>", "DPoP": <proof>}, whose proof is for this
+        `method` and `url` only and may be sent once (so both are required then)."""
+        return self._authorization(method, url, *self._current())
 
     def invalidate(self, token=None):
         """Forgets the cached access token (only if it is still `token`, when given), so the
@@ -123,27 +147,45 @@ class TesseraClient:
                 self._access_token = None
 
     def request(self, method, url, **kwargs):
-        """requests.Session.request with the bearer token added. On a 401 the request is sent
-        once more with a renewed token (never more), so the body must be replayable (bytes,
-        str, dict, json=...). Returns the requests.Response; raises TesseraError when no token
-        can be had."""
+        """requests.Session.request with the access token added (as Bearer, or as DPoP with
+        a fresh proof). On a 401 the request is sent once more with a renewed token (never
+        more), so the body must be replayable (bytes, str, dict, json=...). Returns the
+        requests.Response; raises TesseraError when no token can be had."""
         kwargs.setdefault("timeout", self._timeout)
         headers = dict(kwargs.pop("headers", None) or {})
-        token = self.access_token()
+        token, token_type = self._current()
         response = self._session.request(
-            method, url, headers={**headers, "Authorization": "Bearer " + token}, **kwargs)
+            method, url, headers={**headers, **self._authorization(method, url, token,
+                                                                     token_type)}, **kwargs)
         if response.status_code != 401:
             return response
         response.close()
         self.invalidate(token)
         return self._session.request(
-            method, url, headers={**headers, **self.auth_header()}, **kwargs)
+            method, url, headers={**headers, **self.auth_header(method, url)}, **kwargs)
 
     def get(self, url, **kwargs):
         return self.request("GET", url, **kwargs)
 
     def post(self, url, **kwargs):
         return self.request("POST", url, **kwargs)
+
+    def _current(self):
+        """(access token, token type), renewed first when due."""
+        with self._lock:
+            if self._access_token is None or (
+                    self._renew_at is not None and self._clock() >= self._renew_at):
+                self._renew()
+            return self._access_token, self._token_type
+
+    def _authorization(self, method, url, token, token_type):
+        if token_type != "DPoP":
+            return {"Authorization": "Bearer " + token}
+        if method is None or url is None:
+            raise ValueError("a DPoP-bound token is sent with a proof for the request's "
+                             "method and url: give both")
+        return {"Authorization": "DPoP " + token,
+                "DPoP": self._dpop.proof(method, url, access_token=token)}
 
     # --- with self._lock held ------------------------------------------------------------
 
@@ -168,6 +210,9 @@ class TesseraClient:
 
     def _store(self, body, refreshed):
         self._access_token = body["access_token"]
+        # RFC 9449 section 5: the server says whether it bound the token to the key.
+        self._token_type = ("DPoP" if self._dpop is not None
+                            and str(body.get("token_type", "")).lower() == "dpop" else "Bearer")
         expires_in = body.get("expires_in")
         self._renew_at = (None if expires_in is None
                           else self._clock() + expires_in - self._refresh_margin)
@@ -184,8 +229,12 @@ class TesseraClient:
         else:  # RFC 6749 section 2.3.1: each part form-urlencoded before Basic
             auth = (urllib.parse.quote_plus(self._client_id),
                     urllib.parse.quote_plus(self._client_secret))
-        r = self._session.post(self._token_endpoint(), data=form, auth=auth,
-                               headers={"Accept": "application/json"}, timeout=self._timeout)
+        token_endpoint = self._token_endpoint()
+        headers = {"Accept": "application/json"}
+        if self._dpop is not None:
+            headers["DPoP"] = self._dpop.proof("POST", token_endpoint)
+        r = self._session.post(token_endpoint, data=form, auth=auth, headers=headers,
+                               timeout=self._timeout)
         body = _json_object(r)
         if r.status_code == 200 and isinstance(body.get("access_token"), str):
             if (not isinstance(body.get("expires_in", 0), (int, float))
@@ -218,6 +267,18 @@ class TesseraClient:
             raise TesseraError("invalid_response", "%s names issuer %r, not %r"
                                % (metadata_url, metadata.get("issuer"), issuer), r.status_code)
         return metadata["token_endpoint"]
+
+
+def _dpop_key(dpop):
+    """The DpopKey for the constructor's `dpop` argument (None, False, True or a DpopKey)."""
+    if dpop is None or dpop is False:
+        return None
+    from .dpop import DpopKey  # only DPoP needs the cryptography package
+    if dpop is True:
+        return DpopKey.generate()
+    if isinstance(dpop, DpopKey):
+        return dpop
+    raise TypeError("dpop must be True or a DpopKey")
 
 
 def _json_object(response):

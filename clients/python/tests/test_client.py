@@ -1,6 +1,7 @@
 """TesseraClient against a fake Tessera in this process: an http.server thread that issues
-numbered tokens, rotates refresh tokens and guards a /resource. Time is a fake clock, so
-nothing sleeps to wait for expiry.
+numbered tokens (DPoP-bound when a proof comes), rotates refresh tokens and guards a
+/resource. Time is a fake clock, so nothing sleeps to wait for expiry. The DPoP proofs are
+checked with PyJWT (Debian's python3-jwt), which the library itself does not use.
 
     python3 -m unittest discover -s clients/python/tests
 """
@@ -14,8 +15,11 @@ import unittest
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import jwt
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tessera_client import TesseraClient, TesseraError  # noqa: E402
+from tessera_client import DpopKey, TesseraClient, TesseraError  # noqa: E402
+from tessera_client.dpop import access_token_hash  # noqa: E402
 
 
 class FakeClock:
@@ -42,6 +46,10 @@ class FakeTessera:
         self.resource_401s = 0        # /resource refuses this many requests, valid or not
         self.token_delay = None       # an Event the token endpoint waits for, to make races
         self.token_requests = []      # (form, Authorization header) per token request
+        self.token_proofs = []        # the DPoP header (or None) per token request
+        self.bind_dpop = True         # False: a token request with a proof still gets bearer
+        self.dpop_tokens = set()      # the tokens issued as DPoP-bound
+        self.resource_requests = []   # (Authorization, DPoP) headers per resource request
         self.resource_hits = 0
         self.valid_tokens = set()
         self.refresh_tokens = set()   # the live ones: a used one is rotated away
@@ -60,8 +68,8 @@ class FakeTessera:
     def grants(self):
         return [form["grant_type"] for form, _ in self.token_requests]
 
-    def token(self, form):
-        """(status, body) for one token request."""
+    def token(self, form, proof=None):
+        """(status, body) for one token request; `proof` is its DPoP header."""
         if self.token_error:
             return self.token_error
         refreshing = form.get("grant_type") == "refresh_token"
@@ -71,8 +79,11 @@ class FakeTessera:
             if self.rotate_refresh_tokens:
                 self.refresh_tokens.discard(form["refresh_token"])
         self.issued += 1
-        body = {"access_token": "at-%d" % self.issued, "token_type": "bearer",
+        bound = proof is not None and self.bind_dpop
+        body = {"access_token": "at-%d" % self.issued, "token_type": "DPoP" if bound else "bearer",
                 "scope": form.get("scope", "")}
+        if bound:
+            self.dpop_tokens.add(body["access_token"])
         if self.expires_in is not None:
             body["expires_in"] = self.expires_in
         self.valid_tokens.add(body["access_token"])
@@ -106,7 +117,8 @@ def _handler(fake):
                 fake.token_delay.wait(5)
             with fake.lock:
                 fake.token_requests.append((form, self.headers.get("Authorization")))
-                status, body = fake.token(form)
+                fake.token_proofs.append(self.headers.get("DPoP"))
+                status, body = fake.token(form, self.headers.get("DPoP"))
             self.reply(status, body)
 
         def do_GET(self):
@@ -116,12 +128,18 @@ def _handler(fake):
             if self.path == "/.well-known/oauth-authorization-server/elsewhere":
                 return self.reply(200, {"issuer": "http://elsewhere",
                                         "token_endpoint": fake.base + "/oauth/token"})
-            token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+            proof = self.headers.get("DPoP")
             with fake.lock:
                 fake.resource_hits += 1
-                refused = fake.resource_401s > 0 or token not in fake.valid_tokens
+                fake.resource_requests.append((self.headers.get("Authorization"), proof))
+                # A DPoP-bound token only in the DPoP scheme with a proof, others as Bearer.
+                bound = token in fake.dpop_tokens
+                refused = (fake.resource_401s > 0 or token not in fake.valid_tokens
+                           or scheme != ("DPoP" if bound else "Bearer")
+                           or (bound and proof is None))
                 fake.resource_401s = max(0, fake.resource_401s - 1)
-            if self.path == "/resource" and not refused:
+            if urllib.parse.urlsplit(self.path).path == "/resource" and not refused:
                 return self.reply(200, {"token": token})
             self.reply(401, {"detail": "no"})
 
@@ -347,6 +365,95 @@ class Threads(ClientTestCase):
             t.join(10)
         self.assertEqual(results, [{"token": "at-2"}] * 16)
         self.assertEqual(self.fake.grants(), ["password", "refresh_token"])
+
+
+def verified_proof(testcase, proof):
+    """(header, claims) of a DPoP proof after PyJWT checked its signature with its own jwk."""
+    header = jwt.get_unverified_header(proof)
+    testcase.assertEqual(header["typ"], "dpop+jwt")
+    key = jwt.PyJWK(header["jwk"]).key
+    claims = jwt.decode(proof, key, algorithms=[header["alg"]])
+    return header, claims
+
+
+class Dpop(ClientTestCase):
+    def setUp(self):
+        super().setUp()
+        self.key = DpopKey.generate()
+
+    def test_tokens_are_asked_with_a_proof_and_sent_in_the_dpop_scheme(self):
+        client = self.service(dpop=self.key)
+        r = client.get(self.fake.base + "/resource?page=2#top")
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(client.token_type, "DPoP")
+        (proof,) = self.fake.token_proofs
+        header, claims = verified_proof(self, proof)
+        self.assertEqual(header["jwk"], self.key.public_jwk)
+        self.assertEqual((claims["htm"], claims["htu"]), ("POST", self.token_url))
+        self.assertNotIn("ath", claims)
+        ((authorization, proof),) = self.fake.resource_requests
+        self.assertEqual(authorization, "DPoP at-1")
+        _, claims = verified_proof(self, proof)
+        self.assertEqual((claims["htm"], claims["htu"], claims["ath"]),
+                         ("GET", self.fake.base + "/resource", access_token_hash("at-1")))
+
+    def test_every_request_has_a_fresh_proof(self):
+        client = self.service(dpop=self.key)
+        for _ in range(3):
+            self.assertEqual(client.get(self.fake.base + "/resource").status_code, 200)
+        jtis = {verified_proof(self, proof)[1]["jti"] for _, proof in self.fake.resource_requests}
+        self.assertEqual(len(jtis), 3)
+
+    def test_refreshes_carry_proofs_of_the_same_key(self):
+        client = self.user(dpop=self.key, refresh_margin=60)  # every token is due at once
+        for _ in range(3):
+            client.access_token()
+        self.assertEqual(self.fake.grants(), ["password", "refresh_token", "refresh_token"])
+        keys = [verified_proof(self, proof)[0]["jwk"] for proof in self.fake.token_proofs]
+        self.assertEqual(keys, [self.key.public_jwk] * 3)
+
+    def test_a_401_is_retried_with_a_new_token_and_a_new_proof(self):
+        client = self.user(dpop=self.key)
+        self.fake.resource_401s = 1
+        r = client.get(self.fake.base + "/resource")
+        self.assertEqual(r.json(), {"token": "at-2"})
+        (_, first), (authorization, second) = self.fake.resource_requests
+        self.assertEqual(authorization, "DPoP at-2")
+        self.assertEqual(verified_proof(self, second)[1]["ath"], access_token_hash("at-2"))
+        self.assertNotEqual(first, second)
+
+    def test_a_token_the_server_did_not_bind_is_sent_as_bearer(self):
+        self.fake.bind_dpop = False
+        client = self.service(dpop=True)
+        self.assertEqual(client.get(self.fake.base + "/resource").status_code, 200)
+        self.assertEqual(client.token_type, "Bearer")
+        self.assertEqual(self.fake.resource_requests, [("Bearer at-1", None)])
+        self.assertIsNotNone(self.fake.token_proofs[0])
+
+    def test_auth_header_of_a_dpop_token_needs_the_method_and_url(self):
+        client = self.service(dpop=self.key)
+        with self.assertRaises(ValueError):
+            client.auth_header()
+        headers = client.auth_header("get", self.fake.base + "/resource")
+        self.assertEqual(headers["Authorization"], "DPoP at-1")
+        _, claims = verified_proof(self, headers["DPoP"])
+        self.assertEqual(claims["htm"], "GET")
+
+    def test_without_dpop_nothing_changes(self):
+        client = self.service()
+        self.assertEqual(client.auth_header(), {"Authorization": "Bearer at-1"})
+        self.assertEqual(client.token_type, "Bearer")
+        self.assertIsNone(client.dpop_key)
+        self.assertEqual(self.fake.token_proofs, [None])
+
+    def test_dpop_true_makes_an_es256_key_and_other_values_are_refused(self):
+        client = self.service(dpop=True)
+        self.assertEqual(client.dpop_key.alg, "ES256")
+        self.assertIsNot(client.dpop_key, self.service(dpop=True).dpop_key)
+        self.assertIs(self.service(dpop=self.key).dpop_key, self.key)
+        self.assertIsNone(self.service(dpop=False).dpop_key)
+        with self.assertRaises(TypeError):
+            self.service(dpop="ES256")
 
 
 if __name__ == "__main__":
