@@ -1,7 +1,7 @@
 """The Java client library (clients/java, issue 5): clients/java/build.sh compiles it with
 javac into a temporary directory and runs its whole JUnit suite, the fake-server tests and,
 with TESSERA_BASE set, TesseraLiveTest against this live server with a user and clients
-made here."""
+made here, one of them with --require-dpop for the DPoP tests (issue 15)."""
 
 import os
 import subprocess
@@ -22,11 +22,14 @@ class JavaClient(harness.ServerTestCase):
         add_user(cls.server, BOB, BOB_PASSWORD, scope="read")
         cls.svc = add_client(cls.server, "svc", scope="read")
         cls.app = add_client(cls.server, "app", public=True, scope="read")
+        cls.bound = add_client(cls.server, "bound", scope="read", require_dpop=True)
 
     def test_the_junit_suite_passes_against_the_live_server(self):
         env = dict(os.environ, TESSERA_BASE=self.base, TESSERA_CLIENT_ID=self.svc.id,
                    TESSERA_CLIENT_SECRET=self.svc.secret, TESSERA_PUBLIC_CLIENT_ID=self.app.id,
-                   TESSERA_USERNAME=BOB, TESSERA_PASSWORD=BOB_PASSWORD)
+                   TESSERA_USERNAME=BOB, TESSERA_PASSWORD=BOB_PASSWORD,
+                   TESSERA_DPOP_CLIENT_ID=self.bound.id,
+                   TESSERA_DPOP_CLIENT_SECRET=self.bound.secret)
         with tempfile.TemporaryDirectory(prefix="tessera-java-") as out:
             run = subprocess.run(["bash", BUILD_SCRIPT, out], env=env, capture_output=True,
                                  text=True, timeout=300)

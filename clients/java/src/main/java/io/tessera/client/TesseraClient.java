@@ -31,6 +31,12 @@ import java.util.stream.Collectors;
  *         .password("alice", password)           // through the public client "default"
  *         .build();
  * String header = user.authorizationHeader();    // "Bearer ey..."
+ *
+ * TesseraClient bound = TesseraClient.builder("http://127.0.0.1:8080")
+ *         .clientCredentials("billing", System.getenv("BILLING_SECRET"))
+ *         .dpop()                                // DPoP-bound tokens (RFC 9449), ES256 key
+ *         .build();
+ * bound.get(url);                                // Authorization: DPoP ..., DPoP: proof
  * }</pre>
  *
  * <p>The URL is the token endpoint (a path ending in {@code /token}) or the issuer, whose
@@ -47,6 +53,12 @@ import java.util.stream.Collectors;
  * rotated one it returns), else by the original grant, which is also the fallback when the
  * refresh token is refused with {@code invalid_grant}. Instances are thread-safe; one token
  * request runs at a time and the others wait for its result.
+ *
+ * <p>With {@link Builder#dpop()} or {@link Builder#dpop(DpopKey)} the client asks for
+ * DPoP-bound tokens: every token request, refreshes included, carries a proof made with the
+ * key, and a token the server issued with token_type DPoP is sent as
+ * {@code Authorization: DPoP <token>} with a fresh proof (htm, htu, ath) in a {@code DPoP}
+ * header. A token the server issued as Bearer is still sent as Bearer.
  */
 public final class TesseraClient {
     /** How a confidential client authenticates at the token endpoint (RFC 6749 2.3.1). */
@@ -66,10 +78,12 @@ public final class TesseraClient {
     private final Duration timeout;
     private final HttpClient http;
     private final LongSupplier ticker;
+    private final DpopKey dpop;     // null: bearer tokens
 
     private final Object lock = new Object();
     private URI tokenEndpoint;      // the fields below are guarded by lock
     private String accessToken;
+    private boolean dpopBound;      // accessToken goes in the DPoP scheme, with a proof
     private Long renewAt;           // ticker value from which the token is renewed; null: never
     private String refreshToken;
 
@@ -85,6 +99,7 @@ public final class TesseraClient {
         timeout = b.timeout;
         http = b.http != null ? b.http : HttpClient.newBuilder().connectTimeout(b.timeout).build();
         ticker = b.ticker;
+        dpop = b.dpop;
         if (URI.create(url).getPath().endsWith("/token")) {
             tokenEndpoint = URI.create(url);
         }
@@ -97,17 +112,45 @@ public final class TesseraClient {
 
     /** A current access token: the cached one, or a new one when it is due. */
     public String accessToken() throws IOException, InterruptedException {
-        synchronized (lock) {
-            if (accessToken == null || (renewAt != null && ticker.getAsLong() - renewAt >= 0)) {
-                renew();
-            }
-            return accessToken;
-        }
+        return current().value();
     }
 
-    /** {@code "Bearer <access token>"}, the value of an Authorization header. */
+    /**
+     * {@code "Bearer <access token>"}, the value of an Authorization header. A DPoP-bound
+     * token needs a proof for the request too: see {@link #authorizationHeaders}.
+     *
+     * @throws IllegalStateException when the current token is DPoP-bound
+     */
     public String authorizationHeader() throws IOException, InterruptedException {
-        return "Bearer " + accessToken();
+        Token token = current();
+        if (token.dpopBound()) {
+            throw new IllegalStateException("a DPoP-bound token is sent with a proof for the "
+                    + "request: use authorizationHeaders(method, uri)");
+        }
+        return "Bearer " + token.value();
+    }
+
+    /**
+     * The headers that authorize one request to {@code uri} by {@code method}: for a bearer
+     * token {@code Authorization: Bearer <token>}; for a DPoP-bound token
+     * {@code Authorization: DPoP <token>} and {@code DPoP: <proof>}, whose proof may be sent
+     * once, with this request only.
+     */
+    public Map<String, String> authorizationHeaders(String method, URI uri)
+            throws IOException, InterruptedException {
+        return headers(method, uri, current());
+    }
+
+    /** The key tokens are bound to, or null when the client asks for bearer tokens. */
+    public DpopKey dpopKey() {
+        return dpop;
+    }
+
+    /** "Bearer" or "DPoP": how the cached access token is sent; null before the first. */
+    public String tokenType() {
+        synchronized (lock) {
+            return accessToken == null ? null : dpopBound ? "DPoP" : "Bearer";
+        }
     }
 
     /**
@@ -123,13 +166,14 @@ public final class TesseraClient {
     }
 
     /**
-     * Sends the request with the access token in its Authorization header. On a 401 it is
+     * Sends the request with the access token in its Authorization header (and, for a
+     * DPoP-bound token, a new proof for this request in its DPoP header). On a 401 it is
      * sent once more with a renewed token, never more, so its body publisher must be
      * replayable (ofString and ofByteArray are).
      */
     public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler)
             throws IOException, InterruptedException {
-        String token = accessToken();
+        Token token = current();
         HttpResponse<T> response = http.send(withToken(request, token), handler);
         if (response.statusCode() != 401) {
             return response;
@@ -137,8 +181,8 @@ public final class TesseraClient {
         if (response.body() instanceof Closeable body) {
             body.close();
         }
-        invalidate(token);
-        return http.send(withToken(request, accessToken()), handler);
+        invalidate(token.value());
+        return http.send(withToken(request, current()), handler);
     }
 
     /** GET {@code url} with the access token; the body as a string. */
@@ -157,10 +201,32 @@ public final class TesseraClient {
         }
     }
 
-    private static HttpRequest withToken(HttpRequest request, String token) {
-        return HttpRequest.newBuilder(request, (name, v) -> !name.equalsIgnoreCase("Authorization"))
-                .header("Authorization", "Bearer " + token)
-                .build();
+    /** An access token and whether it is DPoP-bound. */
+    private record Token(String value, boolean dpopBound) {}
+
+    private Token current() throws IOException, InterruptedException {
+        synchronized (lock) {
+            if (accessToken == null || (renewAt != null && ticker.getAsLong() - renewAt >= 0)) {
+                renew();
+            }
+            return new Token(accessToken, dpopBound);
+        }
+    }
+
+    private Map<String, String> headers(String method, URI uri, Token token) {
+        if (!token.dpopBound()) {
+            return Map.of("Authorization", "Bearer " + token.value());
+        }
+        return Map.of("Authorization", "DPoP " + token.value(),
+                "DPoP", dpop.proof(method, uri, token.value()));
+    }
+
+    private HttpRequest withToken(HttpRequest request, Token token) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(request, (name, v) ->
+                !name.equalsIgnoreCase("Authorization")
+                        && !(token.dpopBound() && name.equalsIgnoreCase("DPoP")));
+        headers(request.method(), request.uri(), token).forEach(builder::header);
+        return builder.build();
     }
 
     // --- with lock held ----------------------------------------------------------------
@@ -190,6 +256,9 @@ public final class TesseraClient {
 
     private void store(Map<String, Object> body, boolean refreshed) {
         accessToken = (String) body.get("access_token");
+        // RFC 9449 section 5: the server says whether it bound the token to the key.
+        dpopBound = dpop != null && body.get("token_type") instanceof String type
+                && type.equalsIgnoreCase("DPoP");
         BigDecimal expiresIn = (BigDecimal) body.get("expires_in");
         renewAt = expiresIn == null ? null
                 : ticker.getAsLong() + expiresIn.movePointRight(9).longValue() - refreshMarginNanos;
@@ -202,10 +271,14 @@ public final class TesseraClient {
 
     private Map<String, Object> tokenRequest(Map<String, String> form)
             throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(tokenEndpoint())
+        URI endpoint = tokenEndpoint();
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
                 .timeout(timeout)
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .header("Accept", "application/json");
+        if (dpop != null) {
+            request.header("DPoP", dpop.proof("POST", endpoint));
+        }
         if (clientSecret == null) {
             form.put("client_id", clientId);
         } else if (authMethod == AuthMethod.CLIENT_SECRET_POST) {
@@ -296,6 +369,7 @@ public final class TesseraClient {
         private Duration timeout = Duration.ofSeconds(10);
         private HttpClient http;
         private LongSupplier ticker = System::nanoTime;
+        private DpopKey dpop;
 
         private Builder(String url) {
             this.url = Objects.requireNonNull(url, "url");
@@ -357,6 +431,17 @@ public final class TesseraClient {
         /** A nanosecond clock like System::nanoTime, for tests that control time. */
         public Builder ticker(LongSupplier ticker) {
             this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** DPoP-bound tokens (RFC 9449) with a new ES256 key. */
+        public Builder dpop() {
+            return dpop(DpopKey.generate());
+        }
+
+        /** DPoP-bound tokens (RFC 9449) with this key; null for bearer tokens. */
+        public Builder dpop(DpopKey key) {
+            this.dpop = key;
             return this;
         }
 

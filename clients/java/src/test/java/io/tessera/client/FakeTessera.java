@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,9 +19,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A fake Tessera in the test's process: numbered tokens (at-1, rt-1, ...), rotating refresh
- * tokens, discovery, and a /resource that admits only tokens it issued. Tests set the knobs
- * and read what was asked.
+ * A fake Tessera in the test's process: numbered tokens (at-1, rt-1, ...), DPoP-bound when a
+ * token request has a DPoP header, rotating refresh tokens, discovery, and a /resource that
+ * admits only tokens it issued, a bound one only in the DPoP scheme with a proof. Tests set
+ * the knobs and read what was asked; proofs are recorded, not checked.
  */
 final class FakeTessera {
     volatile Integer expiresIn = 60;          // null: no expires_in in the answer
@@ -30,9 +32,13 @@ final class FakeTessera {
     volatile String errorBody;
     volatile int resource401s;                // /resource refuses this many requests
     volatile CountDownLatch tokenGate;        // the token endpoint waits for it, to make races
+    volatile boolean bindDpop = true;         // false: a request with a proof still gets bearer
 
     private final List<Map<String, String>> tokenRequests = new ArrayList<>();   // guarded by this
     private final List<String> tokenAuthorizations = new ArrayList<>();          // guarded by this
+    private final List<String> tokenProofs = new ArrayList<>();                  // guarded by this
+    private final List<List<String>> resourceRequests = new ArrayList<>();       // guarded by this
+    final Set<String> dpopTokens = ConcurrentHashMap.newKeySet();
     final Set<String> validTokens = ConcurrentHashMap.newKeySet();
     final Set<String> refreshTokens = ConcurrentHashMap.newKeySet();
     private int issued;                                                  // guarded by this
@@ -67,6 +73,16 @@ final class FakeTessera {
     /** The Authorization header of the i-th token request, or null. */
     synchronized String tokenAuthorization(int i) {
         return tokenAuthorizations.get(i);
+    }
+
+    /** The DPoP header of the i-th token request, or null. */
+    synchronized String tokenProof(int i) {
+        return tokenProofs.get(i);
+    }
+
+    /** [Authorization, DPoP] headers (each possibly null) of every resource request so far. */
+    synchronized List<List<String>> resourceRequests() {
+        return List.copyOf(resourceRequests);
     }
 
     synchronized int resourceHits() {
@@ -107,6 +123,9 @@ final class FakeTessera {
         synchronized (this) {
             tokenRequests.add(form);
             tokenAuthorizations.add(exchange.getRequestHeaders().getFirst("Authorization"));
+            String proof = exchange.getRequestHeaders().getFirst("DPoP");
+            tokenProofs.add(proof);
+            boolean bound = proof != null && bindDpop;
             if (errorStatus != 0) {
                 status = errorStatus;
                 body = errorBody;
@@ -118,8 +137,12 @@ final class FakeTessera {
             } else {
                 issued++;
                 validTokens.add("at-" + issued);
+                if (bound) {
+                    dpopTokens.add("at-" + issued);
+                }
                 status = 200;
-                body = "{\"access_token\":\"at-" + issued + "\",\"token_type\":\"bearer\"";
+                body = "{\"access_token\":\"at-" + issued + "\",\"token_type\":\""
+                        + (bound ? "DPoP" : "bearer") + "\"";
                 if (expiresIn != null) {
                     body += ",\"expires_in\":" + expiresIn;
                 }
@@ -135,11 +158,17 @@ final class FakeTessera {
 
     private void resource(HttpExchange exchange, String path) throws IOException {
         String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-        String token = authorization == null ? "" : authorization.replaceFirst("^Bearer ", "");
+        String proof = exchange.getRequestHeaders().getFirst("DPoP");
+        String[] schemeAndToken = (authorization == null ? "" : authorization).split(" ", 2);
+        String token = schemeAndToken.length == 2 ? schemeAndToken[1] : "";
         boolean refused;
         synchronized (this) {
             resourceHits++;
-            refused = resource401s > 0 || !validTokens.contains(token);
+            resourceRequests.add(Arrays.asList(authorization, proof));
+            boolean bound = dpopTokens.contains(token);
+            refused = resource401s > 0 || !validTokens.contains(token)
+                    || !schemeAndToken[0].equals(bound ? "DPoP" : "Bearer")
+                    || bound && proof == null;
             resource401s = Math.max(0, resource401s - 1);
         }
         if (path.equals("/resource") && !refused) {

@@ -1,11 +1,16 @@
 package io.tessera.client;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -271,6 +276,112 @@ public class TesseraClientTest {
             assertEquals(c[1].toString(), "invalid_response", e.error());
             assertEquals(c[1].toString(), (int) (Integer) c[0], e.status());
         }
+    }
+
+    // --- DPoP ------------------------------------------------------------------------------
+
+    /** The claims of a proof (its signature is DpopKeyTest's business). */
+    private static Map<String, Object> claims(String proof) {
+        String payload = proof.split("\\.")[1];
+        return FlatJson.parseObject(
+                new String(Base64.getUrlDecoder().decode(payload), StandardCharsets.UTF_8));
+    }
+
+    /** The header of a proof, as JSON text. */
+    private static String header(String proof) {
+        return new String(Base64.getUrlDecoder().decode(proof.split("\\.")[0]),
+                StandardCharsets.UTF_8);
+    }
+
+    @Test
+    public void dpopTokensAreAskedWithAProofAndSentInTheDpopScheme() throws Exception {
+        DpopKey key = DpopKey.generate();
+        TesseraClient client = service().dpop(key).build();
+        var r = client.get(fake.base + "/resource?page=2");
+        assertEquals(r.body(), 200, r.statusCode());
+        assertEquals("DPoP", client.tokenType());
+        assertTrue(header(fake.tokenProof(0)).contains("\"jwk\":" + key.publicJwk()));
+        Map<String, Object> tokenClaims = claims(fake.tokenProof(0));
+        assertEquals("POST", tokenClaims.get("htm"));
+        assertEquals(fake.base + "/oauth/token", tokenClaims.get("htu"));
+        assertFalse(tokenClaims.containsKey("ath"));
+        List<String> request = fake.resourceRequests().get(0);
+        assertEquals("DPoP at-1", request.get(0));
+        Map<String, Object> claims = claims(request.get(1));
+        assertEquals("GET", claims.get("htm"));
+        assertEquals(fake.base + "/resource", claims.get("htu"));
+        assertEquals(DpopKey.accessTokenHash("at-1"), claims.get("ath"));
+    }
+
+    @Test
+    public void everyDpopRequestHasAFreshProof() throws Exception {
+        TesseraClient client = service().dpop().build();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(200, client.get(fake.base + "/resource").statusCode());
+        }
+        assertEquals(3, fake.resourceRequests().stream()
+                .map(req -> claims(req.get(1)).get("jti")).distinct().count());
+    }
+
+    @Test
+    public void dpopRefreshesCarryProofsOfTheSameKey() throws Exception {
+        DpopKey key = DpopKey.generate(DpopKey.EDDSA);
+        TesseraClient client = user().dpop(key).refreshMargin(Duration.ofSeconds(60)).build();
+        for (int i = 0; i < 3; i++) {
+            client.accessToken();
+        }
+        assertEquals(List.of("password", "refresh_token", "refresh_token"), fake.grants());
+        for (int i = 0; i < 3; i++) {
+            assertTrue(header(fake.tokenProof(i)).contains("\"jwk\":" + key.publicJwk()));
+        }
+    }
+
+    @Test
+    public void aDpop401IsRetriedWithANewTokenAndANewProof() throws Exception {
+        TesseraClient client = user().dpop().build();
+        fake.resource401s = 1;
+        HttpRequest request = HttpRequest.newBuilder(URI.create(fake.base + "/resource"))
+                .header("DPoP", "stale").header("Authorization", "stale").build();
+        var r = client.send(request, HttpResponse.BodyHandlers.ofString());
+        assertEquals("{\"token\":\"at-2\"}", r.body());
+        List<List<String>> sent = fake.resourceRequests(); // the caller's headers replaced
+        assertEquals("DPoP at-1", sent.get(0).get(0));
+        assertEquals(DpopKey.accessTokenHash("at-1"), claims(sent.get(0).get(1)).get("ath"));
+        assertEquals("DPoP at-2", sent.get(1).get(0));
+        assertEquals(DpopKey.accessTokenHash("at-2"), claims(sent.get(1).get(1)).get("ath"));
+        assertNotEquals(sent.get(0).get(1), sent.get(1).get(1));
+    }
+
+    @Test
+    public void aTokenTheServerDidNotBindIsSentAsBearer() throws Exception {
+        fake.bindDpop = false;
+        TesseraClient client = service().dpop().build();
+        assertEquals(200, client.get(fake.base + "/resource").statusCode());
+        assertEquals("Bearer", client.tokenType());
+        assertEquals(List.of(Arrays.asList("Bearer at-1", null)), fake.resourceRequests());
+        assertNotNull(fake.tokenProof(0));
+        assertEquals("Bearer at-1", client.authorizationHeader());
+    }
+
+    @Test
+    public void headersOfADpopTokenComeWithAProofForTheRequest() throws Exception {
+        TesseraClient client = service().dpop().build();
+        assertThrows(IllegalStateException.class, client::authorizationHeader);
+        Map<String, String> headers =
+                client.authorizationHeaders("DELETE", URI.create(fake.base + "/things/1"));
+        assertEquals("DPoP at-1", headers.get("Authorization"));
+        assertEquals("DELETE", claims(headers.get("DPoP")).get("htm"));
+    }
+
+    @Test
+    public void withoutDpopNothingChanges() throws Exception {
+        TesseraClient client = service().build();
+        assertNull(client.tokenType());
+        assertEquals(Map.of("Authorization", "Bearer at-1"),
+                client.authorizationHeaders("GET", URI.create(fake.base + "/resource")));
+        assertEquals("Bearer", client.tokenType());
+        assertNull(client.dpopKey());
+        assertNull(fake.tokenProof(0));
     }
 
     // --- threads ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
 import static org.junit.Assume.assumeNotNull;
 
 import java.net.URI;
@@ -22,7 +23,8 @@ import org.junit.Test;
  * TesseraClient against a real Tessera at TESSERA_BASE (skipped when unset). The caller sets
  * up and names: TESSERA_CLIENT_ID / TESSERA_CLIENT_SECRET (confidential, client_credentials),
  * TESSERA_PUBLIC_CLIENT_ID (public, password + refresh_token), TESSERA_USERNAME /
- * TESSERA_PASSWORD (a user both may log in).
+ * TESSERA_PASSWORD (a user both may log in), TESSERA_DPOP_CLIENT_ID / TESSERA_DPOP_CLIENT_SECRET
+ * (confidential, made with --require-dpop).
  */
 public class TesseraLiveTest {
     private String base;
@@ -51,9 +53,19 @@ public class TesseraLiveTest {
 
     /** The claims /users/me returns for the client's token (a 200 is required). */
     private Map<String, Object> me(TesseraClient client) throws Exception {
+        return FlatJson.parseObject(meBody(client));
+    }
+
+    /** The JSON text /users/me returns for the client's token (a 200 is required). */
+    private String meBody(TesseraClient client) throws Exception {
         HttpResponse<String> r = client.get(base + "/users/me");
         assertEquals(r.body(), 200, r.statusCode());
-        return FlatJson.parseObject(r.body());
+        return r.body();
+    }
+
+    /** The claims' cnf member as the server writes it for a token bound to {@code key}. */
+    private static String cnf(DpopKey key) {
+        return "\"cnf\":{\"jkt\":\"" + key.thumbprint() + "\"}";
     }
 
     @Test
@@ -105,6 +117,62 @@ public class TesseraLiveTest {
 
         assertEquals(env("TESSERA_CLIENT_ID"), me(client).get("sub"));
         assertNotEquals(revoked, client.accessToken());
+    }
+
+    @Test
+    public void aDpopBoundClientCredentialsTokenWorksAtUsersMe() throws Exception {
+        DpopKey key = DpopKey.generate();
+        TesseraClient client = service().dpop(key).build();
+        String body = meBody(client);
+        assertEquals(env("TESSERA_CLIENT_ID"), FlatJson.parseObject(body).get("sub"));
+        assertTrue(body, body.contains(cnf(key)));
+        assertEquals("DPoP", client.tokenType());
+    }
+
+    @Test
+    public void aDpopBoundTokenSentAsBearerIsRefused() throws Exception {
+        TesseraClient client = service().dpop().build();
+        HttpRequest asBearer = HttpRequest.newBuilder(URI.create(base + "/users/me"))
+                .header("Authorization", "Bearer " + client.accessToken())
+                .build();
+        HttpResponse<String> r =
+                HttpClient.newHttpClient().send(asBearer, HttpResponse.BodyHandlers.ofString());
+        assertEquals(r.body(), 401, r.statusCode());
+        String challenge = r.headers().firstValue("WWW-Authenticate").orElse("");
+        assertTrue(challenge, challenge.startsWith("DPoP "));
+        assertTrue(challenge, challenge.contains("error=\"invalid_token\""));
+    }
+
+    @Test
+    public void aClientThatRequiresDpopGetsTokensOnlyWithProofs() throws Exception {
+        TesseraClient.Builder bound = TesseraClient.builder(base).clientCredentials(
+                env("TESSERA_DPOP_CLIENT_ID"), env("TESSERA_DPOP_CLIENT_SECRET"));
+        TesseraException e = assertThrows(TesseraException.class,
+                () -> bound.build().accessToken());
+        assertEquals("invalid_dpop_proof", e.error());
+        assertEquals(400, e.status());
+        assertEquals(env("TESSERA_DPOP_CLIENT_ID"), me(bound.dpop().build()).get("sub"));
+    }
+
+    @Test
+    public void aPublicClientRefreshesWithProofsOfItsEdDsaKey() throws Exception {
+        DpopKey key = DpopKey.generate(DpopKey.EDDSA);
+        TesseraClient client = user().clientId(env("TESSERA_PUBLIC_CLIENT_ID")).dpop(key)
+                .refreshMargin(Duration.ofDays(1)) // every token is due at once
+                .build();
+        Map<String, Object> first = null;
+        for (int i = 0; i < 3; i++) {
+            String body = meBody(client);
+            assertTrue(body, body.contains(cnf(key)));
+            Map<String, Object> claims = FlatJson.parseObject(body);
+            if (first == null) {
+                first = claims;
+            } else {
+                assertNotEquals(first.get("jti"), claims.get("jti"));
+                assertEquals(first.get("sid"), claims.get("sid")); // one refresh family
+            }
+        }
+        assertEquals(env("TESSERA_USERNAME"), first.get("sub"));
     }
 
     @Test
