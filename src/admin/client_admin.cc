@@ -4,7 +4,9 @@
 
 #include "admin/user_admin.h"
 #include "core/log.h"
+#include "core/strict_json.h"
 #include "core/text.h"
+#include "jose/jwks.h"
 #include "oauth/client.h"
 #include "oauth/redirect_uri.h"
 
@@ -61,8 +63,47 @@ std::optional<std::string> check_sign_in(const NewClient& client,
 
 }  // namespace
 
+namespace {
+
+// The registered authentication method and keys (RFC 7591 section 2): one that fits the
+// client's kind, and for private_key_jwt a JWKS of public keys this server can use.
+std::optional<std::string> check_auth_method(const NewClient& client) {
+  const std::string& method = client.auth_method;
+  if (!method.empty() && method != "client_secret_basic" && method != "client_secret_post" &&
+      method != "private_key_jwt" && method != "none") {
+    return "--auth-method must be client_secret_basic, client_secret_post, private_key_jwt or "
+           "none";
+  }
+  if (client.is_public != (method == "none") && !method.empty()) {
+    return client.is_public ? "a public client authenticates with none"
+                            : "--auth-method none is for public clients (--public)";
+  }
+  if (method != "private_key_jwt") {
+    if (!client.jwks.empty()) return "--jwks is for clients with --auth-method private_key_jwt";
+    return std::nullopt;
+  }
+  if (client.secret) return "a private_key_jwt client has no secret";
+  if (client.jwks.empty()) return "a private_key_jwt client needs its public keys (--jwks FILE)";
+  auto parsed = jose::parse_jwks(client.jwks);
+  if (!parsed) return "--jwks: " + parsed.error();
+  if (parsed->used == 0) return "--jwks: no key this server can check signatures with";
+  // Private members would put the client's private keys in our database.
+  auto doc = core::parse_strict_json(client.jwks);
+  for (const auto& key : doc->as_object().at("keys").as_array()) {
+    for (const std::string_view name : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}) {
+      if (key.is_object() && key.as_object().contains(name)) {
+        return "--jwks holds a private or symmetric key: register public keys only";
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient& client) {
   if (auto bad = check_client_id(client.id)) return std::unexpected(*bad);
+  if (auto bad = check_auth_method(client)) return std::unexpected(*bad);
   std::vector<std::string> grants = client.grants.empty() ? default_grants(client) : client.grants;
   for (const std::string& grant : grants) {
     if (!oauth::is_grant_type(grant)) {
@@ -97,7 +138,7 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
 
   Added added{.grants = grants, .generated_secret = std::nullopt};
   std::optional<std::string> secret_hash;
-  if (!client.is_public) {
+  if (!client.is_public && client.auth_method != "private_key_jwt") {
     std::string secret;
     if (client.secret) {
       secret = *client.secret;
@@ -127,7 +168,9 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
                                    .skip_consent = client.skip_consent,
                                    .id_token_alg = client.id_token_alg,
                                    .require_dpop = client.require_dpop,
-                                   .require_par = client.require_par};
+                                   .require_par = client.require_par,
+                                   .auth_method = client.auth_method,
+                                   .jwks = client.jwks};
   if (auto ok = clients_.add_client(record); !ok) {
     if (ok.error() == store::StoreError::kAlreadyExists) {
       return std::unexpected("client " + client.id + " already exists");

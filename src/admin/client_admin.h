@@ -51,6 +51,10 @@ struct NewClient {
   std::string id_token_alg = {};  // EdDSA, ES256, RS256 or PS256; empty: RS256
   bool require_dpop = false;      // its tokens must be DPoP-bound (docs/reference.md, DPoP)
   bool require_par = false;       // its authorization requests must come through /par
+  // client_secret_basic, client_secret_post, private_key_jwt or none; empty: by the secret
+  // either way (confidential) or none (public). private_key_jwt needs `jwks` and no secret.
+  std::string auth_method = {};
+  std::string jwks = {};  // a JWKS document of public keys
 };
 
 class ClientAdmin {

@@ -66,7 +66,8 @@ struct ServerApp::Components {
         hasher(app.random_),
         secret_cache(app.clock_, app.random_),
         throttle(app.store_->throttles(), app.clock_),
-        clients(app.store_->clients(), hasher, secret_cache, &throttle),
+        assertions(app.store_->replays(), app.issuer_, app.clock_),
+        clients(app.store_->clients(), hasher, secret_cache, &throttle, &assertions),
         dpop(app.store_->replays(), app.issuer_, app.clock_),
         token_service(clients, &dpop),
         userinfo(app.store_->users()),
@@ -96,7 +97,8 @@ struct ServerApp::Components {
     metadata = std::make_unique<oauth::ServerMetadata>(oauth::MetadataSettings{
         .issuer = app.issuer_,
         .grant_types = std::move(grant_types),
-        .token_endpoint_auth_methods = {"client_secret_basic", "client_secret_post", "none"},
+        .token_endpoint_auth_methods = {"client_secret_basic", "client_secret_post",
+                                        "private_key_jwt", "none"},
         .signing_algorithms = app.settings_.algorithm_names,
         .dpop_algorithms = dpop.algorithm_names(),
         .pushed_requests = true});
@@ -109,6 +111,7 @@ struct ServerApp::Components {
   password::PasswordHasher hasher;
   password::VerifiedSecretCache secret_cache;
   const oauth::LoginThrottle throttle;
+  const oauth::ClientAssertions assertions;
   const oauth::ClientAuthenticator clients;
   const oauth::DpopVerifier dpop;
   oauth::TokenService token_service;

@@ -36,8 +36,9 @@ int list(admin::ClientAdmin& admin) {
   row(oauth::kDefaultClientId, "public", "password refresh_token", "(every scope)", "-",
       "(built-in)");
   for (const auto& c : *clients) {
-    row(c.id, c.secret_hash ? "confidential" : "public", joined(c.grants), joined(c.scopes),
-        c.audience.empty() ? "-" : c.audience, core::format_utc(c.created_at));
+    row(c.id, c.secret_hash || c.auth_method == "private_key_jwt" ? "confidential" : "public",
+        joined(c.grants), joined(c.scopes), c.audience.empty() ? "-" : c.audience,
+        core::format_utc(c.created_at));
   }
   return kExitOk;
 }
@@ -48,6 +49,7 @@ int run_client(const config::Config& config, Args args) {
   const std::string action = args.positional("client command (add, list, delete)");
   admin::NewClient client;
   bool secret_from_stdin = false;
+  std::optional<std::string> jwks_file;
   if (action == "add") {
     secret_from_stdin = args.flag("secret-stdin");
     client.is_public = args.flag("public");
@@ -70,6 +72,11 @@ int run_client(const config::Config& config, Args args) {
     client.id_token_alg = args.option("id-token-alg").value_or("");
     client.require_dpop = args.flag("require-dpop");
     client.require_par = args.flag("require-par");
+    client.auth_method = args.option("auth-method").value_or("");
+    jwks_file = args.option("jwks");
+    if (args.option("jwks-uri")) {
+      return fail("--jwks-uri is not supported yet: give the client's keys with --jwks FILE");
+    }
     client.id = args.positional("client ID");
   } else if (action == "delete") {
     client.id = args.positional("client ID");
@@ -83,6 +90,11 @@ int run_client(const config::Config& config, Args args) {
       auto secret = read_secret_from_stdin(password::kMaxPasswordBytes);
       if (!secret) return fail(secret.error());
       client.secret = std::move(*secret);
+    }
+    if (jwks_file) {
+      auto text = read_small_file(*jwks_file, 64 * 1024);
+      if (!text) return fail("--jwks: " + text.error());
+      client.jwks = std::move(*text);
     }
   }
 
@@ -103,7 +115,9 @@ int run_client(const config::Config& config, Args args) {
   auto added = admin.add(client);
   if (!added) return fail(added.error());
   std::cout << "client " << client.id << " added ("
-            << (client.is_public ? "public" : "confidential")
+            << (client.is_public                          ? "public"
+                : client.auth_method == "private_key_jwt" ? "confidential, private_key_jwt"
+                                                          : "confidential")
             << "; grants: " << joined(added->grants) << ")\n";
   if (added->generated_secret) {
     std::cout << "client secret: " << *added->generated_secret << " (shown once)\n";

@@ -46,6 +46,10 @@ class Args {
 // Prints "tessera: <message>" on stderr and returns kExitError.
 int fail(std::string_view message);
 
+// The contents of a file of at most `max_bytes` (a client's JWKS); a one-line error otherwise.
+std::expected<std::string, std::string> read_small_file(const std::string& path,
+                                                        std::size_t max_bytes);
+
 int run_serve(const config::Config& config, Args args);
 int run_client(const config::Config& config, Args args);
 int run_user(const config::Config& config, Args args);

@@ -19,7 +19,8 @@ constexpr std::string_view kUsage = R"(usage: tessera [--config FILE] COMMAND
   client add ID [--secret-stdin | --public] [--grant G]... [--scope "a b"] [--audience AUD]
              [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--name NAME]
              [--skip-consent] [--id-token-alg EdDSA|ES256|RS256|PS256] [--require-dpop]
-             [--require-par]
+             [--require-par] [--auth-method client_secret_basic|client_secret_post|
+             private_key_jwt|none] [--jwks FILE]
   client list | delete ID
   key rotate [--alg EdDSA|ES256|RS256|PS256] [--purpose access|id_token] | key list | key retire KID
   version

@@ -50,9 +50,13 @@ std::expected<std::shared_ptr<EvpKey>, std::string> header_key(const json::objec
     if (header.contains(name)) return Reason("the proof's header has " + std::string(name));
   }
   const auto* alg_value = header.if_contains("alg");
-  const auto parsed = alg_value != nullptr && alg_value->is_string()
-                          ? parse_algorithm(alg_value->get_string())
-                          : std::nullopt;
+  auto parsed = alg_value != nullptr && alg_value->is_string()
+                    ? parse_algorithm(alg_value->get_string())
+                    : std::nullopt;
+  // RFC 9864 names EdDSA with Ed25519 "Ed25519", as oauth4webapi and openid-client send it.
+  if (alg_value != nullptr && alg_value->is_string() && alg_value->get_string() == "Ed25519") {
+    parsed = Algorithm::kEdDSA;
+  }
   if (!parsed || *parsed == Algorithm::kHS256 ||
       std::find(allowed.begin(), allowed.end(), *parsed) == allowed.end()) {
     return Reason("the proof's alg is not one this server accepts");

@@ -39,8 +39,9 @@ inline constexpr std::size_t kMaxDpopProofBytes = 4096;
 inline constexpr std::size_t kMaxDpopJtiBytes = 256;
 
 // The proof's fields when it is a well-formed DPoP proof signed by the key in its header; a
-// reason to show the client otherwise. `allowed` never includes HS256 (a symmetric key cannot
-// prove possession to anyone but its holder): it is refused even if listed.
+// reason to show the client otherwise. "alg" may also be "Ed25519" (RFC 9864), read as EdDSA.
+// `allowed` never includes HS256 (a symmetric key cannot prove possession to anyone but its
+// holder): it is refused even if listed.
 std::expected<DpopProof, std::string> read_dpop_proof(std::string_view proof,
                                                       std::span<const Algorithm> allowed);
 

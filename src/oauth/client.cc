@@ -18,13 +18,15 @@ bool is_grant_type(std::string_view grant_type) {
 }
 
 Client client_from_record(const store::ClientRecord& record) {
-  return Client{.id = record.id,
-                .is_public = !record.secret_hash.has_value(),
-                .grants = record.grants,
-                .scopes = make_scope_set(record.scopes),
-                .audience = record.audience,
-                .id_token_alg = record.id_token_alg,
-                .require_dpop = record.require_dpop};
+  return Client{
+      .id = record.id,
+      // A client that signs assertions holds keys instead of a secret: confidential.
+      .is_public = !record.secret_hash.has_value() && record.auth_method != "private_key_jwt",
+      .grants = record.grants,
+      .scopes = make_scope_set(record.scopes),
+      .audience = record.audience,
+      .id_token_alg = record.id_token_alg,
+      .require_dpop = record.require_dpop};
 }
 
 Client default_client() {

@@ -47,10 +47,12 @@ Client default_client();
 
 // What the request presented to authenticate its client.
 struct ClientCredentials {
-  enum class Method { kNone, kSecretBasic, kSecretPost };
+  // kAssertion: private_key_jwt (RFC 7523 section 2.2).
+  enum class Method { kNone, kSecretBasic, kSecretPost, kAssertion };
   Method method = Method::kNone;
   std::string id;
   std::optional<std::string> secret;
+  std::string assertion = {};  // kAssertion: the client_assertion JWT
 };
 
 }  // namespace tessera::oauth

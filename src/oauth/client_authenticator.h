@@ -6,13 +6,14 @@
 //   auto client = clients.authenticate(*presented, remote);              // on a worker pool
 //
 // Methods: client_secret_basic (the HTTP layer decodes the header into `basic`),
-// client_secret_post (client_id and client_secret in the form), and none for public clients
-// (client_id alone). No credentials at all means the built-in public client "default" (the
-// seed's clientless password grant). Confidential clients' secrets are argon2id hashes;
-// verified secrets are remembered for a minute (password/secret_cache.h) so that a service
-// fetching tokens often is not bound by argon2. Reading the credentials is not blocking and
-// tells, from memory, whether authenticating may hash, so that the caller can choose where
-// to run it.
+// client_secret_post (client_id and client_secret in the form), private_key_jwt
+// (client_assertion: client_assertions.h), and none for public clients (client_id alone). A
+// client registered with a method (client add --auth-method) may use that one only. No credentials
+// at all means the built-in public client "default" (the seed's clientless password grant).
+// Confidential clients' secrets are argon2id hashes; verified secrets are remembered for a minute
+// (password/secret_cache.h) so that a service fetching tokens often is not bound by argon2. Reading
+// the credentials is not blocking and tells, from memory, whether authenticating may hash, so that
+// the caller can choose where to run it.
 #pragma once
 
 #include <chrono>
@@ -20,6 +21,7 @@
 #include <optional>
 
 #include "oauth/client.h"
+#include "oauth/client_assertions.h"
 #include "oauth/errors.h"
 #include "oauth/parameters.h"
 #include "oauth/throttle.h"
@@ -40,10 +42,16 @@ struct PresentedClient {
 
 class ClientAuthenticator {
  public:
-  // `throttle` may be null: then failures are not counted.
+  // `throttle` may be null: then failures are not counted. `assertions` may be null: then no
+  // client can authenticate with private_key_jwt.
   ClientAuthenticator(store::ClientStore& clients, const password::PasswordHasher& hasher,
-                      password::VerifiedSecretCache& cache, const LoginThrottle* throttle = nullptr)
-      : clients_(clients), hasher_(hasher), cache_(cache), throttle_(throttle) {}
+                      password::VerifiedSecretCache& cache, const LoginThrottle* throttle = nullptr,
+                      const ClientAssertions* assertions = nullptr)
+      : clients_(clients),
+        hasher_(hasher),
+        cache_(cache),
+        throttle_(throttle),
+        assertions_(assertions) {}
 
   // The credentials by whichever method the request used: `basic` is what the Authorization
   // header carried (method kSecretBasic), or nothing. invalid_request when two methods are
@@ -76,6 +84,7 @@ class ClientAuthenticator {
   const password::PasswordHasher& hasher_;
   password::VerifiedSecretCache& cache_;
   const LoginThrottle* throttle_;
+  const ClientAssertions* assertions_;
 };
 
 }  // namespace tessera::oauth

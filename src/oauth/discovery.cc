@@ -1,5 +1,7 @@
 #include "oauth/discovery.h"
 
+#include <algorithm>
+
 #include "oauth/authorization.h"
 #include "oauth/scope.h"
 
@@ -34,8 +36,22 @@ ServerMetadata::ServerMetadata(MetadataSettings settings) : settings_(std::move(
   base_["grant_types_supported"] = strings(settings_.grant_types);
   base_["token_endpoint_auth_methods_supported"] = strings(settings_.token_endpoint_auth_methods);
   // Introspection is for confidential clients only; public clients may revoke their tokens.
-  base_["introspection_endpoint_auth_methods_supported"] =
-      json::array{"client_secret_basic", "client_secret_post"};
+  json::array confidential;
+  for (const std::string& method : settings_.token_endpoint_auth_methods) {
+    if (method != "none") confidential.emplace_back(method);
+  }
+  base_["introspection_endpoint_auth_methods_supported"] = std::move(confidential);
+  if (std::find(settings_.token_endpoint_auth_methods.begin(),
+                settings_.token_endpoint_auth_methods.end(),
+                "private_key_jwt") != settings_.token_endpoint_auth_methods.end()) {
+    // RFC 8414 section 2: the algorithms private_key_jwt assertions may be signed with.
+    const json::array algs{"EdDSA", "ES256", "RS256", "PS256"};
+    for (const char* name : {"token_endpoint_auth_signing_alg_values_supported",
+                             "introspection_endpoint_auth_signing_alg_values_supported",
+                             "revocation_endpoint_auth_signing_alg_values_supported"}) {
+      base_[name] = algs;
+    }
+  }
   base_["revocation_endpoint_auth_methods_supported"] =
       strings(settings_.token_endpoint_auth_methods);
   // The authorization code flow with PKCE (RFC 8414 section 2, RFC 9207 section 3).

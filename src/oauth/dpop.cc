@@ -42,7 +42,11 @@ DpopVerifier::DpopVerifier(store::ReplayStore& replays, std::string issuer,
 
 std::vector<std::string> DpopVerifier::algorithm_names() const {
   std::vector<std::string> names;
-  for (const auto alg : settings_.algorithms) names.emplace_back(jose::name(alg));
+  for (const auto alg : settings_.algorithms) {
+    names.emplace_back(jose::name(alg));
+    // The fully-specified name of RFC 9864 section 2.2, accepted as EdDSA with Ed25519.
+    if (alg == jose::Algorithm::kEdDSA) names.emplace_back("Ed25519");
+  }
   return names;
 }
 

@@ -27,6 +27,11 @@ struct ClientRecord {
   bool require_dpop = false;
   // Its authorization requests must come through /par (RFC 9126 section 6; --require-par).
   bool require_par = false;
+  // How it authenticates (RFC 7591 token_endpoint_auth_method): "client_secret_basic",
+  // "client_secret_post", "private_key_jwt" or "none"; empty: by its secret either way, or none.
+  std::string auth_method{};
+  // private_key_jwt: its public keys, as a JWKS document (RFC 7517 section 5).
+  std::string jwks{};
 };
 
 }  // namespace tessera::store

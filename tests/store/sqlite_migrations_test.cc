@@ -196,6 +196,8 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
       DROP TABLE used_once;
       DROP TABLE pushed_requests;
       ALTER TABLE clients DROP COLUMN require_par;
+      ALTER TABLE clients DROP COLUMN auth_method;
+      ALTER TABLE clients DROP COLUMN jwks;
       ALTER TABLE clients DROP COLUMN require_dpop;
       ALTER TABLE refresh_families DROP COLUMN jkt;
       ALTER TABLE signing_keys DROP COLUMN purpose;

@@ -145,7 +145,8 @@ constexpr std::string_view kMigrations[] = {
     )sql",
     // 8: DPoP (RFC 9449): clients that must prove a key, refresh families bound to one, and
     // the proofs' jti seen (with client assertions' later), until they expire. PAR (RFC 9126):
-    // clients that must push their requests, and the requests pushed.
+    // clients that must push their requests, and the requests pushed. private_key_jwt
+    // (RFC 7523): how each client authenticates, and the public keys of those that sign.
     R"sql(
       ALTER TABLE clients ADD COLUMN require_dpop BOOLEAN NOT NULL DEFAULT false;
       ALTER TABLE refresh_families ADD COLUMN jkt TEXT NOT NULL DEFAULT '';
@@ -154,6 +155,8 @@ constexpr std::string_view kMigrations[] = {
         expires_at BIGINT NOT NULL
       );
       ALTER TABLE clients ADD COLUMN require_par BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE clients ADD COLUMN auth_method TEXT NOT NULL DEFAULT '';
+      ALTER TABLE clients ADD COLUMN jwks TEXT NOT NULL DEFAULT '';
       CREATE TABLE pushed_requests (
         uri_hash TEXT PRIMARY KEY,
         client_id TEXT NOT NULL,
