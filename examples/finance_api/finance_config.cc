@@ -70,6 +70,14 @@ std::expected<Config, std::string> load_config(const Environment& env) {
     }
     config.fault = *fault == "1";
   }
+  if (auto url = env("FINANCE_PUBLIC_URL"); url && !url->empty()) {
+    if (!url->starts_with("http://") && !url->starts_with("https://")) {
+      return std::unexpected("FINANCE_PUBLIC_URL: expected http(s)://HOST[:PORT], not '" +
+                             tessera::core::printable(*url) + "'");
+    }
+    while (url->ends_with("/")) url->pop_back();
+    config.public_url = std::move(*url);
+  }
   return config;
 }
 

@@ -8,6 +8,8 @@
 //   FINANCE_AUDIENCE  finance-api     the "aud" tokens must name (tessera client add --audience)
 //   FINANCE_DATA      (built in)      a dataset file to serve instead of data/finance.json
 //   FINANCE_FAULT     (unset)         "1": every lookup fails, so tests can reach the 500 path
+//   FINANCE_PUBLIC_URL  http://ADDR:PORT bound  the origin clients address this service by,
+//                                     which DPoP proofs' htu must name (RFC 9449 section 4.3)
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,7 @@ struct Config {
   std::string audience = "finance-api";
   std::optional<std::string> data_path;
   bool fault = false;
+  std::optional<std::string> public_url;
 };
 
 using Environment = std::function<std::optional<std::string>(const char* name)>;

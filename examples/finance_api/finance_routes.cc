@@ -27,7 +27,8 @@ std::expected<json::array, std::string> find_company(const Services& services,
 }
 
 Response company_finance(const Services& services, const Request& request) {
-  auto claims = tessera::beast::authorize(services.verifier, request, kFinanceScope);
+  auto claims = tessera::beast::authorize(services.verifier, request, kFinanceScope,
+                                          {.public_origin = services.public_origin});
   if (!claims) return std::move(claims.error());
   const std::string_view path = tessera::http::request_path(request.target());
   const std::string_view biz_num = path.substr(kBusinessPrefix.size());

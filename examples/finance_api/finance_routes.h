@@ -4,7 +4,8 @@
 //   GET /healthz                          200 {"status":"ok","keys":N}; 503 before any keys
 //
 //   http::Router router;
-//   finance_api::register_routes(router, {.verifier = *verifier, .data = data});
+//   finance_api::register_routes(router, {.verifier = *verifier, .data = data,
+//                                         .public_origin = origin});
 //
 // The finance route answers in this order: 401/403 from tessera::beast::authorize (RFC 6750),
 // so a caller without a valid token learns nothing else; 400 invalid_request for a bizNum
@@ -25,6 +26,9 @@ struct Services {
   const FinanceData& data;
   // Every lookup fails (FINANCE_FAULT=1), so tests can reach the 500 path.
   bool fault = false;
+  // The origin clients address this service by (FINANCE_PUBLIC_URL, or the address bound):
+  // DPoP proofs name it. Set once listening, before the first request.
+  const std::string& public_origin;
 };
 
 void register_routes(tessera::http::Router& router, const Services& services);

@@ -80,11 +80,15 @@ int main() {
   const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   asio::io_context ioc(static_cast<int>(threads));
   tessera::http::Router router;
-  finance_api::register_routes(router,
-                               {.verifier = **verifier, .data = *data, .fault = config->fault});
+  std::string public_origin;
+  finance_api::register_routes(router, {.verifier = **verifier,
+                                        .data = *data,
+                                        .fault = config->fault,
+                                        .public_origin = public_origin});
   tessera::http::Server server(ioc, router);
   const auto endpoint = server.listen(config->host, config->port);
   if (!endpoint) return fail("FINANCE_LISTEN: " + endpoint.error());
+  public_origin = config->public_url.value_or(url_of(*endpoint));
 
   if (!(*verifier)->wait_for_keys(kKeyWait)) {
     tessera::core::log(LogLevel::kWarn, "keys_unavailable",

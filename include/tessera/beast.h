@@ -9,7 +9,9 @@
 // Answers: no bearer token: 401 with `WWW-Authenticate: Bearer`; a token that does not
 // verify: 401 `Bearer error="invalid_token"`; a valid token without the scope: 403
 // `Bearer error="insufficient_scope", scope="..."` (RFC 6750 section 3). Each carries a small
-// JSON body and Cache-Control: no-store.
+// JSON body and Cache-Control: no-store. DPoP-bound tokens (RFC 9449) are accepted with their
+// proof when GuardOptions names the service's public origin, and answered with DPoP
+// challenges; used as bearer tokens they are refused (`DPoP error="invalid_token"`).
 #pragma once
 
 #include <boost/beast/http/message.hpp>
@@ -41,17 +43,37 @@ inline std::optional<std::string_view> bearer_token(std::string_view authorizati
   return token;
 }
 
-// An RFC 6750 error answer. `error` empty: the bare challenge for a request without a token.
-// `description` and `scope` are fixed phrases and scope tokens: nothing to escape.
-inline Response bearer_error(unsigned version, boost::beast::http::status status,
-                             std::string_view error, std::string_view description,
-                             std::string_view scope = {}) {
+// The token of "Authorization: DPoP <token>" (RFC 9449 section 7.1; the scheme is
+// case-insensitive), or std::nullopt when the header holds no DPoP token.
+inline std::optional<std::string_view> dpop_token(std::string_view authorization) {
+  constexpr std::string_view kScheme = "dpop ";
+  if (authorization.size() <= kScheme.size()) return std::nullopt;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    const char c = authorization[i];
+    if ((c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) != kScheme[i]) return std::nullopt;
+  }
+  std::string_view token = authorization.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty()) return std::nullopt;
+  return token;
+}
+
+// An RFC 6750 (or, with `scheme` "DPoP", RFC 9449 section 7.1) error answer. `error` empty:
+// the bare challenge for a request without a token. `description` and `scope` are fixed
+// phrases and scope tokens: nothing to escape.
+inline Response challenge_error(unsigned version, boost::beast::http::status status,
+                                std::string_view scheme, std::string_view error,
+                                std::string_view description, std::string_view scope = {}) {
   Response res{status, version};
-  std::string challenge = "Bearer";
+  std::string challenge(scheme);
   if (!error.empty()) {
     challenge += " error=\"" + std::string(error) + "\", error_description=\"" +
                  std::string(description) + "\"";
     if (!scope.empty()) challenge += ", scope=\"" + std::string(scope) + "\"";
+  }
+  if (scheme == "DPoP") {
+    challenge += std::string(error.empty() ? " " : ", ") + "algs=\"EdDSA ES256 RS256 PS256\"";
   }
   res.set(boost::beast::http::field::www_authenticate, challenge);
   res.set(boost::beast::http::field::content_type, "application/json");
@@ -62,27 +84,82 @@ inline Response bearer_error(unsigned version, boost::beast::http::status status
   return res;
 }
 
+inline Response bearer_error(unsigned version, boost::beast::http::status status,
+                             std::string_view error, std::string_view description,
+                             std::string_view scope = {}) {
+  return challenge_error(version, status, "Bearer", error, description, scope);
+}
+
+struct GuardOptions {
+  // This service's origin as its clients address it ("https://api.example.com", no path):
+  // with it, DPoP-bound tokens are accepted as "Authorization: DPoP" with a proof whose htu is
+  // this origin and the request's path (RFC 9449 section 7). Without it, bearer tokens only.
+  std::string_view public_origin{};
+};
+
+namespace detail {
+
+template <class Body, class Fields>
+std::expected<Claims, Response> verify_dpop_request(
+    const Verifier& verifier, const boost::beast::http::request<Body, Fields>& request,
+    std::string_view token, const GuardOptions& options) {
+  namespace http = boost::beast::http;
+  const auto refuse = [&](std::string_view error, std::string_view description) {
+    return std::unexpected(
+        challenge_error(request.version(), http::status::unauthorized, "DPoP", error, description));
+  };
+  if (options.public_origin.empty()) {
+    return refuse("invalid_token", "this service accepts bearer tokens only");
+  }
+  if (request.count("DPoP") != 1) return refuse("invalid_dpop_proof", "one DPoP proof is required");
+  const std::string_view target = request.target();
+  std::string url(options.public_origin);
+  url += target.substr(0, target.find('?'));
+  auto claims = verifier.verify_dpop(
+      token, {.proof = request["DPoP"], .method = request.method_string(), .url = url});
+  if (!claims) {
+    const VerifyError e = claims.error();
+    const bool proof = e == VerifyError::kInvalidDpopProof || e == VerifyError::kDpopReplayed;
+    return refuse(proof ? "invalid_dpop_proof" : "invalid_token", to_string(e));
+  }
+  return std::move(*claims);
+}
+
+}  // namespace detail
+
+// The guard: a bearer token, or with options.public_origin a DPoP-bound token and its proof,
+// verified, with the scope the handler needs; else the answer to send back.
 template <class Body, class Fields>
 std::expected<Claims, Response> authorize(const Verifier& verifier,
                                           const boost::beast::http::request<Body, Fields>& request,
-                                          std::string_view required_scope = {}) {
+                                          std::string_view required_scope = {},
+                                          const GuardOptions& options = {}) {
   namespace http = boost::beast::http;
-  const auto token = bearer_token(request[http::field::authorization]);
-  if (!token) {
+  const std::string_view authorization = request[http::field::authorization];
+  const auto bearer = bearer_token(authorization);
+  const auto dpop = bearer ? std::nullopt : dpop_token(authorization);
+  std::expected<Claims, Response> claims = std::unexpected(Response{});
+  if (dpop) {
+    claims = detail::verify_dpop_request(verifier, request, *dpop, options);
+  } else if (!bearer) {
     return std::unexpected(bearer_error(request.version(), http::status::unauthorized, "",
                                         "a bearer token is required"));
+  } else if (auto checked = verifier.verify(*bearer); checked) {
+    claims = std::move(*checked);
+  } else {
+    // RFC 9449 section 7.2: a bound token used as a bearer token is answered in DPoP's terms.
+    const bool bound = checked.error() == VerifyError::kDpopRequired;
+    return std::unexpected(challenge_error(request.version(), http::status::unauthorized,
+                                           bound ? "DPoP" : "Bearer", "invalid_token",
+                                           to_string(checked.error())));
   }
-  auto claims = verifier.verify(*token);
-  if (!claims) {
-    return std::unexpected(bearer_error(request.version(), http::status::unauthorized,
-                                        "invalid_token", to_string(claims.error())));
-  }
+  if (!claims) return claims;
   if (!required_scope.empty() && !claims->has_scope(required_scope)) {
-    return std::unexpected(bearer_error(request.version(), http::status::forbidden,
-                                        "insufficient_scope",
-                                        "the token lacks the scope this needs", required_scope));
+    return std::unexpected(challenge_error(request.version(), http::status::forbidden,
+                                           dpop ? "DPoP" : "Bearer", "insufficient_scope",
+                                           "the token lacks the scope this needs", required_scope));
   }
-  return std::move(*claims);
+  return claims;
 }
 
 }  // namespace tessera::beast

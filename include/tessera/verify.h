@@ -6,6 +6,9 @@
 //   if (!claims) return unauthorized(tessera::to_string(claims.error()));
 //   if (!claims->has_scope("finance:read")) return forbidden();
 //
+// DPoP-bound tokens (RFC 9449) are checked with their proof by verify_dpop(); verify() refuses
+// them, so a stolen bound token is useless as a bearer token.
+//
 // What a token must be (RFC 9068, with the checks of RFC 8725): a JWS signed by a key in the
 // issuer's JWKS, with an algorithm from the allow-list (so never "none", and never HS256: a
 // JWKS holds public keys), typ "at+jwt", the expected "iss" and "aud", and "exp"/"nbf"/"iat"
@@ -48,6 +51,11 @@ enum class VerifyError {
   kWrongIssuer,
   kWrongAudience,
   kKeysUnavailable,  // the JWKS has not been fetched yet
+  // DPoP (RFC 9449 section 7):
+  kDpopRequired,      // a DPoP-bound token (cnf.jkt) presented without a proof, as a bearer token
+  kNotDpopBound,      // a token without cnf.jkt presented with the DPoP scheme
+  kInvalidDpopProof,  // the proof is malformed, by another key, or not for this request
+  kDpopReplayed,      // the proof was presented before
 };
 
 // A short phrase, safe to put in a WWW-Authenticate error_description.
@@ -68,6 +76,9 @@ class Claims {
   std::optional<std::string> string_claim(std::string_view name) const;
   // The whole payload as JSON text.
   const std::string& json() const;
+  // "cnf"."jkt" of a DPoP-bound token (RFC 9449 section 6.1): the thumbprint of the key its
+  // proofs must be signed by; empty for a bearer token.
+  const std::string& dpop_jkt() const;
 
   Claims(Claims&&) noexcept;
   Claims& operator=(Claims&&) noexcept;
@@ -111,10 +122,31 @@ struct VerifyPolicy {
   std::chrono::seconds leeway{30};
 };
 
-// The check without I/O: against `keys`, at time `now`.
+// The check without I/O: against `keys`, at time `now`. A DPoP-bound token is refused
+// (kDpopRequired): it is no bearer token (RFC 9449 section 7.2).
 std::expected<Claims, VerifyError> verify(std::string_view token, const KeySet& keys,
                                           const VerifyPolicy& policy,
                                           std::chrono::system_clock::time_point now);
+
+// A request with "Authorization: DPoP <token>" and its "DPoP" header (RFC 9449 section 7.1).
+struct DpopRequest {
+  std::string_view proof;   // the DPoP header's value
+  std::string_view method;  // the request's method, "GET"
+  // The URL the client addressed, as this service is reached from outside (scheme, host,
+  // port, path: "https://api.example.com/dart/finance/business/1"); any query is ignored.
+  std::string_view url;
+};
+
+// The proof's window: how old its iat may be (and the leeway ahead of now).
+inline constexpr std::chrono::seconds kDpopMaxAge{60};
+
+// The check of a DPoP-bound token with its proof, without I/O: the token as verify() checks
+// it, then the proof (typ dpop+jwt, a public jwk, its signature, htm, htu, iat within
+// kDpopMaxAge, ath the token's hash) and that its key is the token's cnf.jkt. Whether the
+// proof was used before is not known here: Verifier::verify_dpop keeps that.
+std::expected<Claims, VerifyError> verify_dpop(std::string_view token, const DpopRequest& request,
+                                               const KeySet& keys, const VerifyPolicy& policy,
+                                               std::chrono::system_clock::time_point now);
 
 struct VerifierOptions {
   // Tessera's issuer URL, exactly as it writes "iss" (http:// only for development).
@@ -149,6 +181,10 @@ class Verifier {
   bool wait_for_keys(std::chrono::milliseconds timeout) const;
 
   std::expected<Claims, VerifyError> verify(std::string_view token) const;
+  // The same for "Authorization: DPoP <token>" with its proof, which is remembered until it
+  // leaves its window, so that a replay is refused (kDpopReplayed) by this process.
+  std::expected<Claims, VerifyError> verify_dpop(std::string_view token,
+                                                 const DpopRequest& request) const;
 
   // What the cache holds now, for health checks and logs.
   std::size_t key_count() const;

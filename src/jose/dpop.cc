@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <boost/json/value.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 
 #include "core/base64.h"
 #include "core/strict_json.h"
+#include "jose/digest.h"
 #include "jose/evp_key.h"
 #include "jose/jwt.h"
 
@@ -105,6 +108,43 @@ std::expected<void, std::string> read_claims(const json::object& claims, DpopPro
 }
 
 }  // namespace
+
+std::string normalized_htu(std::string_view url) {
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) return {};
+  boost::urls::url u(*parsed);
+  u.normalize();
+  const std::string scheme(u.scheme());
+  if (scheme != "http" && scheme != "https") return {};
+  if ((scheme == "http" && u.port() == "80") || (scheme == "https" && u.port() == "443")) {
+    u.remove_port();
+  }
+  u.remove_query();
+  u.remove_fragment();
+  u.remove_userinfo();
+  if (u.encoded_path().empty()) u.set_encoded_path("/");
+  return std::string(u.buffer());
+}
+
+std::expected<void, std::string> check_dpop_fit(const DpopProof& proof,
+                                                const DpopContext& context) {
+  if (proof.htm != context.method) return Reason("the proof's htm is not this method");
+  const std::string expected = normalized_htu(context.url);
+  if (expected.empty() || normalized_htu(proof.htu) != expected) {
+    return Reason("the proof's htu is not this URL");
+  }
+  if (proof.iat > context.now + context.leeway.count()) {
+    return Reason("the proof's iat is in the future");
+  }
+  if (proof.iat < context.now - context.max_age.count() - context.leeway.count()) {
+    return Reason("the proof is too old");
+  }
+  if (!context.access_token.empty()) {
+    const std::string ath = core::base64url_encode(sha256(context.access_token));
+    if (proof.ath != ath) return Reason("the proof's ath is not this token's");
+  }
+  return {};
+}
 
 std::expected<DpopProof, std::string> read_dpop_proof(std::string_view proof,
                                                       std::span<const Algorithm> allowed) {

@@ -11,6 +11,7 @@
 //   proof->jkt;                                             // RFC 7638 thumbprint of its key
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <expected>
 #include <optional>
@@ -44,5 +45,31 @@ inline constexpr std::size_t kMaxDpopJtiBytes = 256;
 // holder): it is refused even if listed.
 std::expected<DpopProof, std::string> read_dpop_proof(std::string_view proof,
                                                       std::span<const Algorithm> allowed);
+
+// The request a proof came with (RFC 9449 section 4.3, items 8 to 12).
+struct DpopContext {
+  std::string_view method;  // "GET", "POST"
+  // The request's URL as the client addressed it (scheme, host, port, path); any query is
+  // ignored.
+  std::string_view url;
+  // At a resource: the access token presented, whose hash the proof's ath must be; empty at
+  // the token endpoint, where ath is not looked at.
+  std::string_view access_token;
+  std::int64_t now = 0;  // Unix seconds
+  // How old a proof's iat may be, and how far ahead of `now` (section 11.1).
+  std::chrono::seconds max_age{60};
+  std::chrono::seconds leeway{5};
+};
+
+// Whether `proof` was made for this request: htm the method, htu the URL (both normalised),
+// iat within the window, ath the token's hash. The reason otherwise. What it cannot tell is
+// whether the proof was used before: that is the caller's replay cache.
+std::expected<void, std::string> check_dpop_fit(const DpopProof& proof, const DpopContext& context);
+
+// The "htu" of a request to `url`, normalised for comparison (RFC 9449 section 4.3 item 9:
+// RFC 3986 sections 6.2.2 and 6.2.3): scheme and host lower-cased, the scheme's default port,
+// query and fragment dropped, an empty path as "/". Empty when `url` is not an absolute http
+// or https URL.
+std::string normalized_htu(std::string_view url);
 
 }  // namespace tessera::jose

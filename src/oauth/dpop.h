@@ -54,19 +54,10 @@ class DpopVerifier {
   std::vector<std::string> algorithm_names() const;
 
  private:
-  std::expected<void, OAuthError> fits_request(const DpopRequest& request, std::string_view htm,
-                                               std::string_view htu, std::int64_t iat) const;
-
   store::ReplayStore& replays_;
   std::string issuer_;
   const core::Clock& clock_;
   DpopSettings settings_;
 };
-
-// The "htu" of a request to `url`, normalised for comparison (RFC 9449 section 4.3 item 9:
-// RFC 3986 sections 6.2.2 and 6.2.3): scheme and host lower-cased, the scheme's default
-// port, query and fragment dropped, an empty path as "/". Empty when `url` is not an absolute
-// http or https URL.
-std::string normalized_htu(std::string_view url);
 
 }  // namespace tessera::oauth

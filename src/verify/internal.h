@@ -25,6 +25,7 @@ struct Claims::Impl {
   // The payload exactly as the token carries it. string_claim() reads it again when asked:
   // keeping a parsed copy would cost every verification an allocation per member.
   std::string json;
+  std::string jkt;  // cnf.jkt, empty for a bearer token
 };
 
 struct KeySet::Impl {
@@ -38,9 +39,26 @@ namespace detail {
 std::expected<std::vector<jose::Algorithm>, std::string> parse_algorithms(
     const std::vector<std::string>& names);
 
+// The token's own checks, bound or not.
 std::expected<Claims, VerifyError> verify_with(std::string_view token, const jose::KeySet& keys,
                                                const jose::JwtPolicy& policy,
                                                std::chrono::system_clock::time_point now);
+
+// verify_with for a bearer token: a DPoP-bound one is kDpopRequired.
+std::expected<Claims, VerifyError> verify_bearer(std::string_view token, const jose::KeySet& keys,
+                                                 const jose::JwtPolicy& policy,
+                                                 std::chrono::system_clock::time_point now);
+
+// A DPoP-bound token and its proof, as verify_dpop() documents; `replay_key` and
+// `replay_until` (Unix seconds) say what to remember to refuse the proof again.
+struct DpopVerified {
+  Claims claims;
+  std::string replay_key;
+  std::int64_t replay_until = 0;
+};
+std::expected<DpopVerified, VerifyError> verify_dpop_with(
+    std::string_view token, const DpopRequest& request, const jose::KeySet& keys,
+    const jose::JwtPolicy& policy, std::chrono::system_clock::time_point now);
 
 }  // namespace detail
 }  // namespace tessera

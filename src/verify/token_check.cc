@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "core/strict_json.h"
+#include "jose/dpop.h"
 #include "jose/jwks.h"
 #include "jose/jws.h"
 #include "jose/jwt.h"
@@ -35,6 +36,10 @@ std::string_view to_string(VerifyError error) {
     case VerifyError::kWrongIssuer: return "the token's issuer is not accepted";
     case VerifyError::kWrongAudience: return "the token is not meant for this service";
     case VerifyError::kKeysUnavailable: return "the issuer's keys are not available yet";
+    case VerifyError::kDpopRequired: return "the token is DPoP-bound: send it with a DPoP proof";
+    case VerifyError::kNotDpopBound: return "the token is not DPoP-bound";
+    case VerifyError::kInvalidDpopProof: return "the DPoP proof is not valid for this request";
+    case VerifyError::kDpopReplayed: return "the DPoP proof was used before";
   }
   return "the token is invalid";
 }
@@ -70,6 +75,7 @@ std::optional<std::string> Claims::string_claim(std::string_view name) const {
   return std::string(*m->string);
 }
 const std::string& Claims::json() const { return impl_->json; }
+const std::string& Claims::dpop_jkt() const { return impl_->jkt; }
 
 // --- KeySet -----------------------------------------------------------------------------
 
@@ -178,10 +184,58 @@ std::expected<Claims, VerifyError> verify_with(std::string_view token, const jos
       text.remove_prefix(space + 1);
     }
   }
+  // RFC 9449 section 6.1: "cnf":{"jkt":...}. An object, so not among the members kept: read
+  // from the payload, only for the tokens that have one.
+  if (claims.find("cnf") != nullptr) {
+    auto whole = core::parse_strict_json(*payload, kClaimsLimits);
+    const json::value* cnf =
+        whole && whole->is_object() ? whole->get_object().if_contains("cnf") : nullptr;
+    const json::value* jkt =
+        cnf != nullptr && cnf->is_object() ? cnf->get_object().if_contains("jkt") : nullptr;
+    if (jkt == nullptr || !jkt->is_string() || jkt->get_string().empty()) {
+      return std::unexpected(VerifyError::kMissingClaim);
+    }
+    impl->jkt = jkt->get_string();
+  }
   impl->expires_at = numeric_date(*claims.find("exp"));
   impl->issued_at = numeric_date(*claims.find("iat"));
   impl->json = std::move(*payload);
   return Claims(std::move(impl));
+}
+
+std::expected<Claims, VerifyError> verify_bearer(std::string_view token, const jose::KeySet& keys,
+                                                 const jose::JwtPolicy& policy,
+                                                 std::chrono::system_clock::time_point now) {
+  auto claims = verify_with(token, keys, policy, now);
+  if (claims && !claims->dpop_jkt().empty()) return std::unexpected(VerifyError::kDpopRequired);
+  return claims;
+}
+
+std::expected<DpopVerified, VerifyError> verify_dpop_with(
+    std::string_view token, const DpopRequest& request, const jose::KeySet& keys,
+    const jose::JwtPolicy& policy, std::chrono::system_clock::time_point now) {
+  static constexpr jose::Algorithm kProofAlgorithms[] = {
+      jose::Algorithm::kEdDSA, jose::Algorithm::kES256, jose::Algorithm::kRS256,
+      jose::Algorithm::kPS256};
+  auto claims = verify_with(token, keys, policy, now);
+  if (!claims) return std::unexpected(claims.error());
+  if (claims->dpop_jkt().empty()) return std::unexpected(VerifyError::kNotDpopBound);
+  auto proof = jose::read_dpop_proof(request.proof, kProofAlgorithms);
+  if (!proof) return std::unexpected(VerifyError::kInvalidDpopProof);
+  const std::int64_t seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const jose::DpopContext context{.method = request.method,
+                                  .url = request.url,
+                                  .access_token = token,
+                                  .now = seconds,
+                                  .max_age = kDpopMaxAge,
+                                  .leeway = policy.leeway};
+  if (!jose::check_dpop_fit(*proof, context))
+    return std::unexpected(VerifyError::kInvalidDpopProof);
+  if (proof->jkt != claims->dpop_jkt()) return std::unexpected(VerifyError::kInvalidDpopProof);
+  return DpopVerified{.claims = std::move(*claims),
+                      .replay_key = proof->jkt + "\n" + proof->jti,
+                      .replay_until = proof->iat + kDpopMaxAge.count() + 2 * policy.leeway.count()};
 }
 
 }  // namespace detail
@@ -226,7 +280,17 @@ std::expected<Claims, VerifyError> verify(std::string_view token, const KeySet& 
                                           std::chrono::system_clock::time_point now) {
   const auto& jwt_policy = jwt_policy_for(policy);
   if (!jwt_policy) return std::unexpected(jwt_policy.error());
-  return detail::verify_with(token, keys.impl().keys, *jwt_policy, now);
+  return detail::verify_bearer(token, keys.impl().keys, *jwt_policy, now);
+}
+
+std::expected<Claims, VerifyError> verify_dpop(std::string_view token, const DpopRequest& request,
+                                               const KeySet& keys, const VerifyPolicy& policy,
+                                               std::chrono::system_clock::time_point now) {
+  const auto& jwt_policy = jwt_policy_for(policy);
+  if (!jwt_policy) return std::unexpected(jwt_policy.error());
+  auto verified = detail::verify_dpop_with(token, request, keys.impl().keys, *jwt_policy, now);
+  if (!verified) return std::unexpected(verified.error());
+  return std::move(verified->claims);
 }
 
 }  // namespace tessera

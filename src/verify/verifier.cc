@@ -1,8 +1,11 @@
 // tessera::Verifier: the cached JWKS and the background thread that keeps it.
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "core/strict_json.h"
 #include "jose/jwks.h"
@@ -27,9 +30,36 @@ std::string strip_slash(std::string s) {
 
 }  // namespace
 
+// The DPoP proofs seen within their window (RFC 9449 section 11.1), in this process: a map
+// per shard, so that threads checking proofs at once rarely wait for each other, each swept
+// of expired entries as it grows.
+class ReplayCache {
+ public:
+  // Whether `key` was new, remembering it until `until` (Unix seconds).
+  bool use_once(const std::string& key, std::int64_t until, std::int64_t now) {
+    Shard& shard = shards_[std::hash<std::string>{}(key) % kShards];
+    std::lock_guard lock(shard.mutex);
+    if (shard.seen.size() >= shard.sweep_at) {
+      std::erase_if(shard.seen, [&](const auto& entry) { return entry.second < now; });
+      shard.sweep_at = std::max<std::size_t>(1024, shard.seen.size() * 2);
+    }
+    return shard.seen.try_emplace(key, until).second;
+  }
+
+ private:
+  static constexpr std::size_t kShards = 16;
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::int64_t> seen;
+    std::size_t sweep_at = 1024;
+  };
+  std::array<Shard, kShards> shards_;
+};
+
 struct Verifier::Impl {
   VerifierOptions options;
   jose::JwtPolicy policy;
+  ReplayCache replays;
 
   std::atomic<std::shared_ptr<const jose::KeySet>> keys;
   std::atomic<std::size_t> key_count{0};
@@ -183,11 +213,30 @@ bool Verifier::wait_for_keys(std::chrono::milliseconds timeout) const {
 std::expected<Claims, VerifyError> Verifier::verify(std::string_view token) const {
   const auto keys = impl_->keys.load();
   if (!keys) return std::unexpected(VerifyError::kKeysUnavailable);
-  auto claims = detail::verify_with(token, *keys, impl_->policy, std::chrono::system_clock::now());
+  auto claims =
+      detail::verify_bearer(token, *keys, impl_->policy, std::chrono::system_clock::now());
   // A key we have not seen: perhaps a rotation our cache has not caught up with. The thread
   // looks again (rate-limited); this request is answered now, without waiting on the network.
   if (!claims && claims.error() == VerifyError::kUnknownKey) impl_->request_refetch();
   return claims;
+}
+
+std::expected<Claims, VerifyError> Verifier::verify_dpop(std::string_view token,
+                                                         const DpopRequest& request) const {
+  const auto keys = impl_->keys.load();
+  if (!keys) return std::unexpected(VerifyError::kKeysUnavailable);
+  const auto now = std::chrono::system_clock::now();
+  auto verified = detail::verify_dpop_with(token, request, *keys, impl_->policy, now);
+  if (!verified) {
+    if (verified.error() == VerifyError::kUnknownKey) impl_->request_refetch();
+    return std::unexpected(verified.error());
+  }
+  const std::int64_t seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (!impl_->replays.use_once(verified->replay_key, verified->replay_until, seconds)) {
+    return std::unexpected(VerifyError::kDpopReplayed);
+  }
+  return std::move(verified->claims);
 }
 
 std::size_t Verifier::key_count() const { return impl_->key_count.load(); }

@@ -19,7 +19,8 @@ from finance_helpers import (FIXED_500, KNOWN, MALFORMED, UNKNOWN, FinanceApi,
                              add_finance_clients, assert_challenge, bad_tokens, dataset_records,
                              free_port, token_of)
 from jwks_helpers import kid_of, kid_printed, wait_for
-from oauth_helpers import add_client
+from dpop_helpers import DpopKey
+from oauth_helpers import add_client, basic_authorization
 
 
 class _WithTessera(unittest.TestCase):
@@ -298,6 +299,70 @@ class StartAndStop(unittest.TestCase):
         token = token_of(self, tessera, reader)
         wait_for(lambda: api.get("/healthz").status_code == 200, 15, "finance-api fetches the keys")
         self.assertEqual(api.get_company(KNOWN, token).status_code, 200)
+
+
+class FinanceApiDpop(_WithTessera):
+    """DPoP-bound tokens (RFC 9449 section 7) at the finance API through tessera::beast's
+    guard: accepted with a proof for this request by their key, refused as bearer tokens."""
+
+    def bound_token(self, key):
+        proof = key.proof("POST", self.tessera.base + "/token")
+        r = requests.post(self.tessera.base + "/token", timeout=harness.HTTP_TIMEOUT,
+                          data={"grant_type": "client_credentials"},
+                          headers={"DPoP": proof,
+                                   "Authorization": basic_authorization(
+                                       self.clients.reader.id, self.clients.reader.secret)})
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.json()["token_type"], "DPoP")
+        return r.json()["access_token"]
+
+    def call(self, token, proof, biz_num=KNOWN):
+        return requests.get(self.api.base + "/dart/finance/business/" + biz_num,
+                            timeout=harness.HTTP_TIMEOUT,
+                            headers={"Authorization": "DPoP " + token, "DPoP": proof})
+
+    def test_a_bound_token_with_its_proof_reads_the_records(self):
+        for alg in ("ES256", "EdDSA"):
+            key = DpopKey(alg)
+            token = self.bound_token(key)
+            url = self.api.base + "/dart/finance/business/" + KNOWN
+            r = self.call(token, key.proof("GET", url, token))
+            self.assertEqual(r.status_code, 200, r.text)
+            self.assertEqual(r.json()["newCompanyFinance"], dataset_records(KNOWN))
+
+    def test_a_stolen_bound_token_is_useless(self):
+        key = DpopKey("ES256")
+        token = self.bound_token(key)
+        url = self.api.base + "/dart/finance/business/" + KNOWN
+        # As a bearer token.
+        r = self.api.get_company(KNOWN, token)
+        self.assertEqual(r.status_code, 401, r.text)
+        self.assertTrue(r.headers["WWW-Authenticate"].startswith("DPoP "), r.headers)
+        self.assertIn('error="invalid_token"', r.headers["WWW-Authenticate"])
+        # With a proof by the thief's own key, one for another URL, method or token, without
+        # a proof, and replayed.
+        thief = DpopKey("ES256")
+        for proof, note in ((thief.proof("GET", url, token), "another key"),
+                            (key.proof("GET", url + "0", token), "another URL"),
+                            (key.proof("POST", url, token), "another method"),
+                            (key.proof("GET", url, token + "x"), "another token"),
+                            (key.proof("GET", url), "no ath")):
+            r = self.call(token, proof)
+            self.assertEqual(r.status_code, 401, note)
+            self.assertIn('DPoP error="invalid_dpop_proof"', r.headers["WWW-Authenticate"], note)
+        r = requests.get(url, headers={"Authorization": "DPoP " + token},
+                         timeout=harness.HTTP_TIMEOUT)
+        self.assertEqual(r.status_code, 401)
+        once = key.proof("GET", url, token)
+        self.assertEqual(self.call(token, once).status_code, 200)
+        replayed = self.call(token, once)
+        self.assertEqual(replayed.status_code, 401)
+        self.assertIn("used before", replayed.json()["error_description"])
+        # A bearer token is still a bearer token: the DPoP scheme is refused for it.
+        bearer = self.token()
+        r = self.call(bearer, key.proof("GET", url, bearer))
+        self.assertEqual(r.status_code, 401)
+        self.assertIn('error="invalid_token"', r.headers["WWW-Authenticate"])
 
 
 if __name__ == "__main__":
