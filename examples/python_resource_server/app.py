@@ -8,22 +8,41 @@ PyJWKClient checking each access token against Tessera's published keys (JWKS).
 
 Environment: FINANCE_ISSUER (required: Tessera's issuer URL, exactly as its tokens' "iss"),
 FINANCE_AUDIENCE (default finance-api: the --audience of the clients that call this service),
-FINANCE_DATA (default: the C++ example's examples/finance_api/data/finance.json).
+FINANCE_DATA (default: the C++ example's examples/finance_api/data/finance.json),
+FINANCE_PUBLIC_URL (default: http://ADDR:PORT, the address uvicorn took the request on: the
+origin clients address this service by, which DPoP proofs' htu must name).
 
 The answers are those of build/finance-api: 401 with WWW-Authenticate: Bearer without a token,
 401 error="invalid_token" for a token that does not verify, 403 error="insufficient_scope"
 without finance:read (RFC 6750 section 3), 400 for a bizNum that is not ten digits, and a 500
 that says nothing of its cause.
 
+DPoP (RFC 9449 section 7), as build/finance-api does: a token with "cnf": {"jkt": ...} is
+bound to its client's key and useless without it. It is accepted as "Authorization: DPoP
+<token>" with one DPoP header, a proof (typ dpop+jwt, alg EdDSA, Ed25519, ES256, RS256 or
+PS256) signed by the public jwk it carries, whose RFC 7638 thumbprint is the token's cnf.jkt,
+for this request (htm the method, htu FINANCE_PUBLIC_URL and the path), at most 60 s old, with
+ath the token's SHA-256, and not seen before (the replay cache is this process's: run one
+uvicorn worker). Sent as a bearer token, a bound token gets 401 with
+WWW-Authenticate: DPoP error="invalid_token"; a bad, missing or replayed proof gets 401
+DPoP error="invalid_dpop_proof"; an unbound token sent as DPoP is 401 DPoP
+error="invalid_token". Bearer tokens without cnf work as before.
+
 Unlike tessera::Verifier, PyJWT 2.6's PyJWKClient fetches the JWKS again for every unknown
 kid and forgets its keys when a fetch fails, so it does not ride out an outage of Tessera.
 """
 
+import base64
+import hashlib
+import heapq
 import json
 import logging
 import os
 import re
 import sys
+import threading
+import time
+import urllib.parse
 import urllib.request
 from functools import lru_cache
 from typing import List, Optional
@@ -41,6 +60,9 @@ ALGORITHMS = ["EdDSA", "ES256", "RS256", "PS256"]  # never HS256 or "none" for a
 SCOPE = "finance:read"
 DATA = os.environ.get("FINANCE_DATA") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "finance_api", "data", "finance.json")
+PUBLIC_URL = os.environ.get("FINANCE_PUBLIC_URL", "").rstrip("/")
+if PUBLIC_URL and not PUBLIC_URL.startswith(("http://", "https://")):
+    sys.exit("FINANCE_PUBLIC_URL: expected http(s)://HOST[:PORT], not %r" % PUBLIC_URL)
 
 log = logging.getLogger("finance")
 app = FastAPI(title="finance-api")
@@ -92,11 +114,19 @@ def api_error(request: Request, e: ApiError):
                         status_code=e.status, headers=e.headers)
 
 
-def bearer_error(status, error, description, scope=None):
-    challenge = 'Bearer error="%s", error_description="%s"' % (error, description)
+def bearer_error(status, error, description, scope=None, scheme="Bearer"):
+    """RFC 6750 section 3, or with scheme "DPoP" RFC 9449 section 7.1 (which names the proof
+    algorithms accepted)."""
+    challenge = '%s error="%s", error_description="%s"' % (scheme, error, description)
     if scope:
         challenge += ', scope="%s"' % scope
+    if scheme == "DPoP":
+        challenge += ', algs="%s"' % " ".join(DPOP_CHALLENGE_ALGORITHMS)
     return ApiError(status, error, description, challenge)
+
+
+def dpop_error(error, description):
+    return bearer_error(401, error, description, scheme="DPoP")
 
 
 # --- Tokens ----------------------------------------------------------------------------------
@@ -112,36 +142,216 @@ def jwks_client():
     return jwt.PyJWKClient(metadata["jwks_uri"])
 
 
-def access_token(credentials: Optional[HTTPAuthorizationCredentials] = Depends(
-        HTTPBearer(auto_error=False))):
-    """The verified claims of the bearer token (RFC 9068), which must carry finance:read."""
-    if credentials is None:
-        raise ApiError(401, "unauthorized", "a bearer token is required", "Bearer")
+def verified_claims(token, scheme):
+    """The claims of an access token (RFC 9068) signed by the issuer, for this audience; its
+    errors are told in `scheme`'s terms."""
     try:
         keys = jwks_client()
     except (OSError, ValueError, KeyError, RuntimeError):
         log.warning("cannot find the keys of %s", ISSUER, exc_info=True)
-        raise bearer_error(401, "invalid_token", "the issuer's keys are not available yet")
-    token = credentials.credentials
+        raise bearer_error(401, "invalid_token", "the issuer's keys are not available yet",
+                           scheme=scheme)
     try:
         key = keys.get_signing_key_from_jwt(token).key
         claims = jwt.decode(
             token, key, algorithms=ALGORITHMS, audience=AUDIENCE, issuer=ISSUER, leeway=30,
             options={"require": ["exp", "iat", "iss", "aud", "sub", "client_id", "jti"]})
     except jwt.ExpiredSignatureError:
-        raise bearer_error(401, "invalid_token", "the token has expired")
+        raise bearer_error(401, "invalid_token", "the token has expired", scheme=scheme)
     except jwt.InvalidAudienceError:
-        raise bearer_error(401, "invalid_token", "the token is not meant for this service")
+        raise bearer_error(401, "invalid_token", "the token is not meant for this service",
+                           scheme=scheme)
     # A bad signature, issuer or claim, an unknown kid; TypeError is PyJWT 2.6's answer to an
     # "alg" that does not fit the key's type.
     except (jwt.PyJWTError, TypeError):
-        raise bearer_error(401, "invalid_token", "the token is invalid")
+        raise bearer_error(401, "invalid_token", "the token is invalid", scheme=scheme)
     # RFC 9068 section 4: an access token says so (the header is signed, so now trusted).
     if jwt.get_unverified_header(token).get("typ") != "at+jwt":
-        raise bearer_error(401, "invalid_token", "the token is not an access token")
+        raise bearer_error(401, "invalid_token", "the token is not an access token",
+                           scheme=scheme)
+    # RFC 9449 section 6.1: a DPoP-bound token names its key's thumbprint in cnf.jkt.
+    if "cnf" in claims:
+        cnf = claims["cnf"]
+        if not isinstance(cnf, dict) or not isinstance(cnf.get("jkt"), str) or not cnf["jkt"]:
+            raise bearer_error(401, "invalid_token", "the token is invalid", scheme=scheme)
+    return claims
+
+
+def bound_key(claims):
+    """The RFC 7638 thumbprint of the key a token is bound to, or None for a bearer token."""
+    return claims.get("cnf", {}).get("jkt")
+
+
+def access_token(request: Request, credentials: Optional[HTTPAuthorizationCredentials] = Depends(
+        HTTPBearer(auto_error=False))):
+    """The verified claims of the bearer token or of the DPoP-bound token and its proof, which
+    must carry finance:read."""
+    if credentials is not None:
+        scheme = "Bearer"
+        claims = verified_claims(credentials.credentials, scheme)
+        # RFC 9449 section 7.2: a bound token is no bearer token, and is told so in DPoP terms.
+        if bound_key(claims):
+            raise dpop_error("invalid_token",
+                             "the token is DPoP-bound: send it with a DPoP proof")
+    else:
+        authorization_scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        token = token.strip(" ")
+        if authorization_scheme.lower() != "dpop" or not token:
+            raise ApiError(401, "unauthorized", "a bearer token is required", "Bearer")
+        scheme = "DPoP"
+        claims = dpop_claims(request, token)
     if SCOPE not in str(claims.get("scope", "")).split():
         raise bearer_error(403, "insufficient_scope", "the token lacks the scope this needs",
-                           SCOPE)
+                           SCOPE, scheme)
+    return claims
+
+
+# --- DPoP (RFC 9449) -------------------------------------------------------------------------
+
+# The proof's alg and the key type (kty, crv) its jwk must be. RFC 9864 names EdDSA with
+# Ed25519 "Ed25519", as oauth4webapi sends it. Never "none" or an HMAC: the key is public.
+DPOP_ALGORITHMS = {"EdDSA": ("OKP", "Ed25519"), "Ed25519": ("OKP", "Ed25519"),
+                   "ES256": ("EC", "P-256"), "RS256": ("RSA", None), "PS256": ("RSA", None)}
+DPOP_CHALLENGE_ALGORITHMS = ("EdDSA", "ES256", "RS256", "PS256")
+PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")  # RFC 7518 section 6
+REFUSED_HEADERS = ("jku", "x5u", "x5c", "crit")  # keys from elsewhere, extensions we lack
+THUMBPRINT_MEMBERS = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y"),
+                      "RSA": ("e", "kty", "n")}  # RFC 7638 section 3.2
+DPOP_MAX_AGE = 60  # seconds a proof is accepted after its iat
+DPOP_LEEWAY = 5    # seconds of clock difference allowed either way
+DPOP_MAX_BYTES, DPOP_MAX_JTI = 4096, 256
+
+# PyJWT's JWS reader, told that "Ed25519" is EdDSA (PyJWT 2.6 knows only "EdDSA").
+PROOFS = jwt.PyJWS()
+if "Ed25519" not in PROOFS.get_algorithms():
+    PROOFS.register_algorithm("Ed25519", jwt.algorithms.OKPAlgorithm())
+
+
+class ProofError(ValueError):
+    """Why a proof was refused: logged, not told (the caller hears invalid_dpop_proof)."""
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def thumbprint(jwk):
+    """RFC 7638: SHA-256 of the key's required members, sorted, without whitespace."""
+    members = {name: jwk[name] for name in THUMBPRINT_MEMBERS[jwk["kty"]]}
+    canonical = json.dumps(members, sort_keys=True, separators=(",", ":"))
+    return b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
+
+
+def normalized_url(url):
+    """RFC 9449 section 4.3 item 9: scheme and host in lower case, no default port, no query
+    or fragment; ValueError if it is not an http(s) URL."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname  # lower case, without userinfo or IPv6 brackets
+    if parts.scheme not in ("http", "https") or not host:
+        raise ProofError("not an http(s) URL: %r" % url[:100])
+    if ":" in host:
+        host = "[%s]" % host
+    if parts.port is not None and parts.port != {"http": 80, "https": 443}[parts.scheme]:
+        host += ":%d" % parts.port
+    return "%s://%s%s" % (parts.scheme, host, parts.path or "/")
+
+
+def read_proof(proof):
+    """RFC 9449 section 4.3 items 1 to 7: the proof's claims and its key's thumbprint, once
+    its signature by the public jwk in its header verifies."""
+    if len(proof) > DPOP_MAX_BYTES:
+        raise ProofError("too long")
+    header = PROOFS.get_unverified_header(proof)
+    alg, jwk = header.get("alg"), header.get("jwk")
+    if str(header.get("typ")).lower() not in ("dpop+jwt", "application/dpop+jwt"):
+        raise ProofError("typ is not dpop+jwt")
+    if any(name in header for name in REFUSED_HEADERS):
+        raise ProofError("the header has one of %s" % ", ".join(REFUSED_HEADERS))
+    if not isinstance(alg, str) or alg not in DPOP_ALGORITHMS:
+        raise ProofError("alg %r is not accepted" % alg)
+    if not isinstance(jwk, dict) or (jwk.get("kty"), jwk.get("crv")) != DPOP_ALGORITHMS[alg]:
+        raise ProofError("the jwk is not a key for %s" % alg)
+    if any(name in jwk for name in PRIVATE_MEMBERS):
+        raise ProofError("the jwk is not a public key")
+    key = jwt.PyJWK(jwk, "EdDSA" if alg == "Ed25519" else alg).key
+    claims = json.loads(PROOFS.decode_complete(proof, key, algorithms=[alg])["payload"])
+    if not isinstance(claims, dict):
+        raise ProofError("the claims are not a JSON object")
+    jti, iat = claims.get("jti"), claims.get("iat")
+    if not isinstance(jti, str) or not 0 < len(jti) <= DPOP_MAX_JTI:
+        raise ProofError("jti is missing or too long")
+    if not all(isinstance(claims.get(name), str) for name in ("htm", "htu")) or \
+            isinstance(iat, bool) or not isinstance(iat, (int, float)):
+        raise ProofError("htm, htu or iat is missing")
+    return claims, thumbprint(jwk)
+
+
+class ReplayCache:
+    """The proofs seen, each kept until it is too old to be accepted anyway."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._seen, self._expiries = set(), []  # and a heap of (expiry, key)
+
+    def use_once(self, key, expiry, now):
+        """False if `key` was used before; else remembers it until `expiry`."""
+        with self._lock:
+            while self._expiries and self._expiries[0][0] < now:
+                self._seen.discard(heapq.heappop(self._expiries)[1])
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+            heapq.heappush(self._expiries, (expiry, key))
+            return True
+
+
+REPLAYS = ReplayCache()
+
+
+def public_origin(request):
+    """FINANCE_PUBLIC_URL, or the address the request came in on (not its Host header)."""
+    if PUBLIC_URL:
+        return PUBLIC_URL
+    host, port = request.scope.get("server") or (None, None)
+    if port is None:  # a Unix socket: no origin to check htu against
+        return None
+    return "%s://%s:%d" % (request.scope["scheme"], "[%s]" % host if ":" in host else host, port)
+
+
+def dpop_claims(request, token):
+    """RFC 9449 section 7.1: the claims of a DPoP-bound token presented with a proof, by the
+    token's key, for this request."""
+    origin = public_origin(request)
+    if origin is None:
+        raise dpop_error("invalid_token", "this service accepts bearer tokens only")
+    proofs = request.headers.getlist("DPoP")
+    if len(proofs) != 1:
+        raise dpop_error("invalid_dpop_proof", "one DPoP proof is required")
+    claims = verified_claims(token, "DPoP")
+    if not bound_key(claims):
+        raise dpop_error("invalid_token", "the token is not DPoP-bound")
+    # The path as sent (percent-encoding kept), without the query.
+    raw_path = request.scope.get("raw_path")
+    path = raw_path.decode("latin-1").split("?")[0] if raw_path else request.url.path
+    now = time.time()
+    try:
+        proof, jkt = read_proof(proofs[0])
+        if proof["htm"] != request.method:
+            raise ProofError("htm is not %s" % request.method)
+        if normalized_url(proof["htu"]) != normalized_url(origin + path):
+            raise ProofError("htu %r is not %s" % (proof["htu"][:100], origin + path))
+        if not now - DPOP_MAX_AGE - DPOP_LEEWAY <= proof["iat"] <= now + DPOP_LEEWAY:
+            raise ProofError("iat is not within %d s of now" % DPOP_MAX_AGE)
+        if proof.get("ath") != b64url(hashlib.sha256(token.encode("ascii")).digest()):
+            raise ProofError("ath is not this token's hash")
+        if jkt != bound_key(claims):
+            raise ProofError("its key is not the token's")
+    except (ProofError, jwt.PyJWTError, ValueError, TypeError, KeyError) as e:
+        log.info("DPoP proof refused for client %s: %s", claims.get("client_id"), e)
+        raise dpop_error("invalid_dpop_proof", "the DPoP proof is not valid for this request")
+    expiry = proof["iat"] + DPOP_MAX_AGE + 2 * DPOP_LEEWAY
+    if not REPLAYS.use_once(jkt + "\n" + proof["jti"], expiry, now):
+        raise dpop_error("invalid_dpop_proof", "the DPoP proof was used before")
     return claims
 
 
