@@ -5,6 +5,8 @@
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
+#include <memory>
+#include <vector>
 
 #include "core/base64.h"
 #include "core/strict_json.h"
@@ -44,6 +46,41 @@ bool is_dpop_type(const json::value* typ) {
   return lowered == "dpop+jwt" || lowered == "application/dpop+jwt";
 }
 
+std::expected<std::shared_ptr<EvpKey>, std::string> import_key(const json::object& jwk,
+                                                               Algorithm alg) {
+  auto key = EvpKey::from_jwk(jwk, alg);
+  if (!key) return Reason("the proof's jwk is not usable: " + key.error());
+  if ((*key)->algorithm() != alg) return Reason("the proof's jwk is not a key for its alg");
+  return std::move(*key);
+}
+
+// The public key of a proof's jwk. A client signs every proof with the same key, and
+// importing it (an EC point's validation above all) costs more than checking a signature:
+// each thread keeps the keys it imported lately, by thumbprint and algorithm.
+std::expected<std::shared_ptr<EvpKey>, std::string> imported_key(const json::object& jwk,
+                                                                 Algorithm alg) {
+  struct Cached {
+    std::string jkt;
+    Algorithm alg;
+    std::shared_ptr<EvpKey> key;
+  };
+  constexpr std::size_t kCapacity = 64;
+  thread_local std::vector<Cached> cache;
+  // An Ed25519 key is 32 bytes to copy: importing it again is cheaper than keeping it (a
+  // kept one measured slower to verify with, bench/RESULTS.md).
+  if (alg == Algorithm::kEdDSA) return import_key(jwk, alg);
+  auto jkt = jwk_thumbprint(jwk);
+  if (!jkt) return Reason("the proof's jwk is not usable: " + jkt.error());
+  for (const Cached& c : cache) {
+    if (c.alg == alg && c.jkt == *jkt) return c.key;
+  }
+  auto key = import_key(jwk, alg);
+  if (!key) return key;
+  if (cache.size() == kCapacity) cache.erase(cache.begin());
+  cache.push_back({std::move(*jkt), alg, *key});
+  return key;
+}
+
 // The header's algorithm and key, after every rule of section 4.3 items 4 to 7.
 std::expected<std::shared_ptr<EvpKey>, std::string> header_key(const json::object& header,
                                                                std::span<const Algorithm> allowed,
@@ -70,10 +107,7 @@ std::expected<std::shared_ptr<EvpKey>, std::string> header_key(const json::objec
   for (const std::string_view name : kPrivateMembers) {
     if (jwk->get_object().contains(name)) return Reason("the proof's jwk is not a public key");
   }
-  auto key = EvpKey::from_jwk(jwk->get_object(), alg);
-  if (!key) return Reason("the proof's jwk is not usable: " + key.error());
-  if ((*key)->algorithm() != alg) return Reason("the proof's jwk is not a key for its alg");
-  return std::move(*key);
+  return imported_key(jwk->get_object(), alg);
 }
 
 std::optional<std::string> string_claim(const json::object& claims, std::string_view name) {
