@@ -27,36 +27,30 @@ namespace tessera::beast {
 
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
-// The b64token of "Authorization: Bearer <token>" (RFC 6750 section 2.1; the scheme is
-// case-insensitive), or std::nullopt when the header holds no bearer token.
-inline std::optional<std::string_view> bearer_token(std::string_view authorization) {
-  constexpr std::string_view kScheme = "bearer ";
-  if (authorization.size() <= kScheme.size()) return std::nullopt;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+// The token after `scheme` (lower-case, with its trailing space) in an Authorization header
+// value, the scheme compared case-insensitively; std::nullopt when it is not there.
+inline std::optional<std::string_view> scheme_token(std::string_view authorization,
+                                                    std::string_view scheme) {
+  if (authorization.size() <= scheme.size()) return std::nullopt;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
     const char c = authorization[i];
-    if ((c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) != kScheme[i]) return std::nullopt;
+    if ((c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) != scheme[i]) return std::nullopt;
   }
-  std::string_view token = authorization.substr(kScheme.size());
+  std::string_view token = authorization.substr(scheme.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   if (token.empty()) return std::nullopt;
   return token;
 }
 
-// The token of "Authorization: DPoP <token>" (RFC 9449 section 7.1; the scheme is
-// case-insensitive), or std::nullopt when the header holds no DPoP token.
+// The b64token of "Authorization: Bearer <token>" (RFC 6750 section 2.1).
+inline std::optional<std::string_view> bearer_token(std::string_view authorization) {
+  return scheme_token(authorization, "bearer ");
+}
+
+// The token of "Authorization: DPoP <token>" (RFC 9449 section 7.1).
 inline std::optional<std::string_view> dpop_token(std::string_view authorization) {
-  constexpr std::string_view kScheme = "dpop ";
-  if (authorization.size() <= kScheme.size()) return std::nullopt;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    const char c = authorization[i];
-    if ((c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) != kScheme[i]) return std::nullopt;
-  }
-  std::string_view token = authorization.substr(kScheme.size());
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  if (token.empty()) return std::nullopt;
-  return token;
+  return scheme_token(authorization, "dpop ");
 }
 
 // An RFC 6750 (or, with `scheme` "DPoP", RFC 9449 section 7.1) error answer. `error` empty:
