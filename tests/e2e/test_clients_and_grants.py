@@ -546,7 +546,8 @@ class Discovery(harness.ServerTestCase):
                                  {"password", "client_credentials", "refresh_token",
                                   "authorization_code"})
                 self.assertEqual(set(doc["token_endpoint_auth_methods_supported"]),
-                                 {"client_secret_basic", "client_secret_post", "none"})
+                                 {"client_secret_basic", "client_secret_post", "none",
+                                  "private_key_jwt"})
                 self.assertLessEqual({"client_secret_basic", "client_secret_post"},
                                      set(doc["introspection_endpoint_auth_methods_supported"]))
                 # Public clients cannot introspect (so "none" is not offered there) but may
