@@ -79,11 +79,19 @@ std::optional<std::string> check_auth_method(const NewClient& client) {
                             : "--auth-method none is for public clients (--public)";
   }
   if (method != "private_key_jwt") {
-    if (!client.jwks.empty()) return "--jwks is for clients with --auth-method private_key_jwt";
+    if (!client.jwks.empty() || !client.jwks_uri.empty()) {
+      return "--jwks and --jwks-uri are for clients with --auth-method private_key_jwt";
+    }
     return std::nullopt;
   }
   if (client.secret) return "a private_key_jwt client has no secret";
-  if (client.jwks.empty()) return "a private_key_jwt client needs its public keys (--jwks FILE)";
+  if (!client.jwks.empty() && !client.jwks_uri.empty()) {
+    return "give the client's public keys either as --jwks FILE or at --jwks-uri URL, not both";
+  }
+  if (!client.jwks_uri.empty()) return oauth::check_jwks_uri(client.jwks_uri);
+  if (client.jwks.empty()) {
+    return "a private_key_jwt client needs its public keys (--jwks FILE or --jwks-uri URL)";
+  }
   auto parsed = jose::parse_jwks(client.jwks);
   if (!parsed) return "--jwks: " + parsed.error();
   if (parsed->used == 0) return "--jwks: no key this server can check signatures with";
@@ -170,7 +178,8 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
                                    .require_dpop = client.require_dpop,
                                    .require_par = client.require_par,
                                    .auth_method = client.auth_method,
-                                   .jwks = client.jwks};
+                                   .jwks = client.jwks,
+                                   .jwks_uri = client.jwks_uri};
   if (auto ok = clients_.add_client(record); !ok) {
     if (ok.error() == store::StoreError::kAlreadyExists) {
       return std::unexpected("client " + client.id + " already exists");

@@ -54,7 +54,8 @@ struct NewClient {
   // client_secret_basic, client_secret_post, private_key_jwt or none; empty: by the secret
   // either way (confidential) or none (public). private_key_jwt needs `jwks` and no secret.
   std::string auth_method = {};
-  std::string jwks = {};  // a JWKS document of public keys
+  std::string jwks = {};      // a JWKS document of public keys
+  std::string jwks_uri = {};  // or the URL of one (https), instead
 };
 
 class ClientAdmin {

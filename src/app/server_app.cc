@@ -12,10 +12,12 @@
 #include "app/database.h"
 #include "app/gauges.h"
 #include "core/log.h"
+#include "fetch/http_fetch.h"
 #include "http/handlers.h"
 #include "http/sign_in.h"
 #include "http/tls.h"
 #include "jose/hmac_key.h"
+#include "keys/key_encryption_key.h"
 #include "oauth/authorization.h"
 #include "oauth/authorization_codes.h"
 #include "oauth/discovery.h"
@@ -54,6 +56,18 @@ void raise_open_file_limit() {
   }
 }
 
+// A private_key_jwt client's jwks_uri (RFC 7591 section 2), read from a worker thread.
+std::expected<oauth::FetchedJwks, std::string> fetch_client_jwks(std::string_view uri) {
+  constexpr std::chrono::seconds kTimeout{5};
+  constexpr std::size_t kMaxBytes = 64 * 1024;
+  auto got = fetch::http_get(uri, kTimeout, kMaxBytes);
+  if (!got) return std::unexpected(got.error());
+  if (got->status != 200) {
+    return std::unexpected("GET " + std::string(uri) + ": status " + std::to_string(got->status));
+  }
+  return oauth::FetchedJwks{.body = std::move(got->body), .max_age = got->max_age};
+}
+
 }  // namespace
 
 // Every component of the protocol, over the store and keys the app opened.
@@ -66,9 +80,9 @@ struct ServerApp::Components {
         hasher(app.random_),
         secret_cache(app.clock_, app.random_),
         throttle(app.store_->throttles(), app.clock_),
-        assertions(app.store_->replays(), app.issuer_, app.clock_),
+        assertions(app.store_->replays(), app.issuer_, app.clock_, fetch_client_jwks),
         clients(app.store_->clients(), hasher, secret_cache, &throttle, &assertions),
-        dpop(app.store_->replays(), app.issuer_, app.clock_),
+        dpop(app.store_->replays(), app.issuer_, app.clock_, {}, app.dpop_nonces_.get()),
         token_service(clients, &dpop),
         userinfo(app.store_->users()),
         introspection(access_tokens, refresh_tokens, app.store_->users(), app.store_->clients(),
@@ -222,6 +236,10 @@ std::expected<void, std::string> ServerApp::open_state() {
     ensure_id_token_key(*store_, *id_key_manager_);
     published_keys_ = std::make_unique<keys::PublishedKeys>(*key_manager_, *id_key_manager_);
   }
+  if (config_.dpop_nonce) {
+    auto nonces = open_dpop_nonces();
+    if (!nonces) return std::unexpected(nonces.error());
+  }
   password::PasswordHasher hasher(random_);
   admin::UserAdmin admin(*store_, hasher, random_, clock_);  // no sessions to end yet
   auto bootstrap = admin.bootstrap(config_.admin_username, config_.admin_password);
@@ -231,6 +249,18 @@ std::expected<void, std::string> ServerApp::open_state() {
               << *bootstrap->generated_password
               << " (shown once; change it with tessera user passwd)" << std::endl;
   }
+  return {};
+}
+
+// DPoP nonces sealed under what every instance shares: the KEK, or in the HS256 mode the secret.
+std::expected<void, std::string> ServerApp::open_dpop_nonces() {
+  auto sealer = config_.signing_alg == jose::Algorithm::kHS256
+                    ? jose::KeySealer::from_secret(*config_.secret_key)
+                    : keys::load_key_encryption_key(config_.key_encryption_key,
+                                                    keys::key_encryption_key_path(config_.database),
+                                                    random_, /*may_create=*/false);
+  if (!sealer) return std::unexpected("TESSERA_DPOP_NONCE: " + sealer.error());
+  dpop_nonces_ = std::make_unique<oauth::DpopNonces>(std::move(*sealer), random_, clock_);
   return {};
 }
 

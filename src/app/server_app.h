@@ -26,6 +26,7 @@
 #include "jose/key_source.h"
 #include "keys/key_manager.h"
 #include "keys/published_keys.h"
+#include "oauth/dpop.h"
 #include "store/store.h"
 
 namespace tessera::app {
@@ -48,6 +49,7 @@ class ServerApp {
   std::expected<void, std::string> bind();
   std::expected<void, std::string> load_templates();
   std::expected<void, std::string> open_state();
+  std::expected<void, std::string> open_dpop_nonces();
   void build();
   void wait_for_reload();
   void wait_for_stop();
@@ -74,6 +76,7 @@ class ServerApp {
   std::unique_ptr<keys::KeyManager> id_key_manager_;     // the id_tokens' ring; none with HS256
   std::unique_ptr<keys::PublishedKeys> published_keys_;  // both rings, for the JWKS
   std::unique_ptr<jose::KeySource> static_keys_;         // the HS256 mode's secret
+  std::unique_ptr<oauth::DpopNonces> dpop_nonces_;       // with TESSERA_DPOP_NONCE=1
   std::shared_ptr<const http::Templates> templates_;
   std::unique_ptr<Components> components_;
   std::unique_ptr<Maintenance> maintenance_;

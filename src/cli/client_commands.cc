@@ -74,9 +74,7 @@ int run_client(const config::Config& config, Args args) {
     client.require_par = args.flag("require-par");
     client.auth_method = args.option("auth-method").value_or("");
     jwks_file = args.option("jwks");
-    if (args.option("jwks-uri")) {
-      return fail("--jwks-uri is not supported yet: give the client's keys with --jwks FILE");
-    }
+    client.jwks_uri = args.option("jwks-uri").value_or("");
     client.id = args.positional("client ID");
   } else if (action == "delete") {
     client.id = args.positional("client ID");

@@ -45,6 +45,7 @@ constexpr std::string_view kKeys[] = {
     "threads",
     "log",
     "allow_insecure_http",
+    "dpop_nonce",
     "database_pool",
     "trusted_proxies",
     "max_connections_per_address",
@@ -308,6 +309,10 @@ class Builder {
     if (const Raw* r = get("allow_insecure_http")) {
       if (r->value != "0" && r->value != "1") return std::unexpected(fail(*r, "must be 0 or 1"));
       c_.allow_insecure_http = r->value == "1";
+    }
+    if (const Raw* r = get("dpop_nonce")) {
+      if (r->value != "0" && r->value != "1") return std::unexpected(fail(*r, "must be 0 or 1"));
+      c_.dpop_nonce = r->value == "1";
     }
     const Raw* r = get("trusted_proxies");
     if (r == nullptr) return {};

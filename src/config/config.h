@@ -59,6 +59,9 @@ struct Config {
   std::optional<std::string> tls_key;
   // Plain HTTP is only for loopback addresses unless this is set (TLS terminated in front).
   bool allow_insecure_http = false;
+  // DPoP proofs must carry a server nonce (RFC 9449 section 8): proofs made ahead of time by a
+  // thief holding the key for a while stop working. Off: every client would need a retry.
+  bool dpop_nonce = false;
   // Reverse proxies (IP addresses) whose X-Forwarded-For is believed for the client address
   // that brute-force counters and logs use. Empty: the peer's address is the client's.
   std::vector<std::string> trusted_proxies;

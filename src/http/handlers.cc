@@ -173,7 +173,14 @@ class Endpoints {
       return res;
     });
     if (!result) co_return busy();
+    // RFC 9449 section 8: the nonce for the client's next proof, when nonces are required.
+    if (request.dpop_proof) set_dpop_nonce(*result);
     co_return std::move(*result);
+  }
+
+  void set_dpop_nonce(Response& res) const {
+    if (s_.dpop == nullptr) return;
+    if (auto nonce = s_.dpop->nonce(); !nonce.empty()) res.set("DPoP-Nonce", nonce);
   }
 
   // POST /introspect (RFC 7662): any confidential client may ask about any token.
@@ -388,6 +395,11 @@ class Endpoints {
     if (!*checked) {
       if (checked->error().code == oauth::ErrorCode::kTemporarilyUnavailable) {
         co_return std::unexpected(unavailable_response());
+      }
+      if (checked->error().code == oauth::ErrorCode::kUseDpopNonce) {
+        Response res = dpop_refused("use_dpop_nonce", checked->error().description);
+        set_dpop_nonce(res);
+        co_return std::unexpected(std::move(res));
       }
       co_return std::unexpected(dpop_refused("invalid_dpop_proof", checked->error().description));
     }

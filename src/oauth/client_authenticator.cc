@@ -134,7 +134,8 @@ std::expected<Client, OAuthError> ClientAuthenticator::authenticate(
   if (!method_allowed(record.auth_method, credentials)) return refuse("wrong_auth_method");
   if (credentials.method == ClientCredentials::Method::kAssertion) {
     if (assertions_ == nullptr) return refuse("private_key_jwt_unsupported");
-    auto verified = assertions_->verify(credentials.assertion, record.id, record.jwks);
+    auto verified = assertions_->verify(credentials.assertion, record.id,
+                                        {.jwks = record.jwks, .jwks_uri = record.jwks_uri});
     if (!verified) {
       if (verified.error().code == ErrorCode::kTemporarilyUnavailable) {
         return std::unexpected(verified.error());

@@ -13,11 +13,48 @@ OAuthError refused(std::string description) {
   return {ErrorCode::kInvalidDpopProof, std::move(description)};
 }
 
+// What a nonce seals, with what associated data: no sealed private key opens as a nonce.
+constexpr std::string_view kNonceContext = "dpop-nonce";
+
 }  // namespace
 
+DpopNonces::DpopNonces(jose::KeySealer sealer, core::Random& random, const core::Clock& clock)
+    : sealer_(std::move(sealer)), random_(random), clock_(clock) {}
+
+std::int64_t DpopNonces::step_now() const {
+  return core::unix_seconds(clock_.now()) / kStep.count();
+}
+
+std::string DpopNonces::current() const {
+  const std::int64_t step = step_now();
+  std::lock_guard lock(mutex_);
+  if (step != made_step_) {
+    auto sealed = sealer_.seal(std::to_string(step), kNonceContext, random_);
+    if (!sealed) return made_;  // OpenSSL failing: the last nonce, which may still serve
+    made_ = core::base64url_encode(*sealed);
+    made_step_ = step;
+  }
+  return made_;
+}
+
+bool DpopNonces::accepts(std::string_view nonce) const {
+  if (nonce.size() > 128) return false;
+  auto sealed = core::base64url_decode(nonce);
+  if (!sealed) return false;
+  auto opened = sealer_.open(*sealed, kNonceContext);
+  if (!opened) return false;
+  const std::int64_t step = step_now();
+  return *opened == std::to_string(step) || *opened == std::to_string(step - 1);
+}
+
 DpopVerifier::DpopVerifier(store::ReplayStore& replays, std::string issuer,
-                           const core::Clock& clock, DpopSettings settings)
-    : replays_(replays), issuer_(std::move(issuer)), clock_(clock), settings_(std::move(settings)) {
+                           const core::Clock& clock, DpopSettings settings,
+                           const DpopNonces* nonces)
+    : replays_(replays),
+      issuer_(std::move(issuer)),
+      clock_(clock),
+      settings_(std::move(settings)),
+      nonces_(nonces) {
   while (!issuer_.empty() && issuer_.back() == '/') issuer_.pop_back();
 }
 
@@ -43,6 +80,11 @@ std::expected<std::string, OAuthError> DpopVerifier::verify(const DpopRequest& r
                                   .leeway = settings_.leeway};
   if (auto fits = jose::check_dpop_fit(*proof, context); !fits) {
     return std::unexpected(refused(fits.error()));
+  }
+  if (nonces_ != nullptr && (!proof->nonce || !nonces_->accepts(*proof->nonce))) {
+    return std::unexpected(OAuthError{ErrorCode::kUseDpopNonce,
+                                      proof->nonce ? "the nonce is stale; use the one in DPoP-Nonce"
+                                                   : "the proof needs the nonce in DPoP-Nonce"});
   }
   // Remembered until it would be refused as too old anyway. The key is per client key, so
   // that one client cannot spend another's jti.

@@ -8,16 +8,26 @@
 //   auto jkt = dpop.verify({.proof = header, .method = "POST", .path = "/token"});
 //   if (!jkt) return oauth_error_response(jkt.error());   // invalid_dpop_proof
 //   subject.jkt = *jkt;                                    // the token's cnf.jkt
+//
+// Server nonces (section 8), when the operator asks for them: every proof must then carry a
+// nonce this server (or another instance sharing its key-encryption key) made within the last
+// two steps; a proof without one, or with an older one, is use_dpop_nonce, and each answer to a
+// request with a proof carries the current nonce in a DPoP-Nonce header. A nonce is the step's
+// start sealed under the KEK (key_seal.h), so instances need no shared state to accept each
+// other's and nobody else can make one.
 #pragma once
 
 #include <chrono>
 #include <expected>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/random.h"
 #include "jose/algorithm.h"
+#include "jose/key_seal.h"
 #include "oauth/errors.h"
 #include "store/store.h"
 
@@ -40,10 +50,34 @@ struct DpopRequest {
   std::string_view access_token = {};
 };
 
+class DpopNonces {
+ public:
+  // A nonce is current for one step and accepted for two (so for 5 to 10 minutes).
+  static constexpr std::chrono::seconds kStep{5 * 60};
+
+  DpopNonces(jose::KeySealer sealer, core::Random& random, const core::Clock& clock);
+
+  // The nonce to hand out now (made once per step).
+  std::string current() const;
+  // Whether `nonce` was made by a holder of the same KEK in this step or the one before.
+  bool accepts(std::string_view nonce) const;
+
+ private:
+  std::int64_t step_now() const;
+
+  jose::KeySealer sealer_;
+  core::Random& random_;
+  const core::Clock& clock_;
+  mutable std::mutex mutex_;
+  mutable std::int64_t made_step_ = -1;
+  mutable std::string made_;
+};
+
 class DpopVerifier {
  public:
+  // With `nonces`, every proof must carry a current server nonce (section 8).
   DpopVerifier(store::ReplayStore& replays, std::string issuer, const core::Clock& clock,
-               DpopSettings settings = {});
+               DpopSettings settings = {}, const DpopNonces* nonces = nullptr);
 
   // The RFC 7638 thumbprint of the key that made the proof; invalid_dpop_proof with the
   // reason otherwise, or temporarily_unavailable when the replay store cannot answer.
@@ -53,11 +87,15 @@ class DpopVerifier {
   // The names of the accepted algorithms, for discovery.
   std::vector<std::string> algorithm_names() const;
 
+  // The nonce for a DPoP-Nonce header, when nonces are required; empty otherwise.
+  std::string nonce() const { return nonces_ == nullptr ? std::string() : nonces_->current(); }
+
  private:
   store::ReplayStore& replays_;
   std::string issuer_;
   const core::Clock& clock_;
   DpopSettings settings_;
+  const DpopNonces* nonces_;
 };
 
 }  // namespace tessera::oauth

@@ -20,6 +20,7 @@ std::string_view error_name(ErrorCode code) {
     case ErrorCode::kLoginRequired: return "login_required";
     case ErrorCode::kConsentRequired: return "consent_required";
     case ErrorCode::kInvalidDpopProof: return "invalid_dpop_proof";
+    case ErrorCode::kUseDpopNonce: return "use_dpop_nonce";
   }
   return "server_error";
 }

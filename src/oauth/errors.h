@@ -28,6 +28,9 @@ enum class ErrorCode {
   // RFC 9449 section 5: a DPoP proof missing where required, malformed, or not for this
   // request. 400 at the token endpoint; at a resource, 401 with a DPoP challenge.
   kInvalidDpopProof,
+  // RFC 9449 section 8: the proof lacks the server's nonce, or has a stale one; the answer
+  // carries a fresh one in its DPoP-Nonce header. 400 at the token endpoint, 401 at a resource.
+  kUseDpopNonce,
 };
 
 // The "error" value, e.g. "invalid_grant".

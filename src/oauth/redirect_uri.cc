@@ -46,6 +46,19 @@ std::optional<std::string> check_redirect_uri(std::string_view uri) {
   return std::nullopt;
 }
 
+std::optional<std::string> check_jwks_uri(std::string_view uri) {
+  if (uri.empty() || uri.size() > kMaxRedirectUriBytes) return "a jwks_uri is 1 to 2048 bytes";
+  auto parsed = boost::urls::parse_absolute_uri(uri);
+  const bool ok = parsed && !parsed->encoded_host().empty() && !parsed->has_userinfo() &&
+                  (parsed->scheme() == "https" ||
+                   (parsed->scheme() == "http" && is_loopback(parsed->encoded_host())));
+  if (!ok) {
+    return "'" + core::printable(uri) +
+           "' is not a jwks_uri: an https URL (or http on 127.0.0.1, [::1], localhost)";
+  }
+  return std::nullopt;
+}
+
 std::string with_parameters(std::string_view uri,
                             const std::vector<std::pair<std::string, std::string>>& params) {
   boost::urls::url url(uri);

@@ -25,6 +25,11 @@ inline constexpr std::size_t kMaxRedirectUriBytes = 2048;
 // javascript:, data: or file:.
 std::optional<std::string> check_redirect_uri(std::string_view uri);
 
+// std::nullopt when `uri` may be registered as a client's jwks_uri (RFC 7591 section 2), else
+// why not: an absolute https URL with a host and no fragment, at most 2048 bytes, or http for
+// a loopback host (a key server on this machine). The server fetches it, so nothing else.
+std::optional<std::string> check_jwks_uri(std::string_view uri);
+
 // `uri` with `params` added to its query (percent-encoded; an existing query is kept, RFC
 // 6749 section 3.1.2).
 std::string with_parameters(std::string_view uri,

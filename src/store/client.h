@@ -32,6 +32,8 @@ struct ClientRecord {
   std::string auth_method{};
   // private_key_jwt: its public keys, as a JWKS document (RFC 7517 section 5).
   std::string jwks{};
+  // private_key_jwt: the https URL of that document instead, fetched when needed.
+  std::string jwks_uri{};
 };
 
 }  // namespace tessera::store

@@ -8,9 +8,9 @@
 #include <unordered_map>
 
 #include "core/strict_json.h"
+#include "fetch/http_fetch.h"
 #include "jose/jwks.h"
 #include "tessera/verify.h"
-#include "verify/http_fetch.h"
 #include "verify/internal.h"
 
 namespace tessera {
@@ -97,7 +97,7 @@ std::chrono::seconds Verifier::Impl::fetch_once(std::chrono::seconds& backoff) {
   if (jwks_uri.empty()) {
     // RFC 8414 section 3: the metadata lives under the issuer, and must name that issuer.
     const std::string url = strip_slash(options.issuer) + "/.well-known/oauth-authorization-server";
-    auto got = detail::http_get(url, options.fetch_timeout, kMaxDocumentBytes);
+    auto got = fetch::http_get(url, options.fetch_timeout, kMaxDocumentBytes);
     if (!got) return fail(got.error());
     if (got->status != 200) return fail("GET " + url + ": status " + std::to_string(got->status));
     auto doc = core::parse_strict_json(got->body);
@@ -110,15 +110,15 @@ std::chrono::seconds Verifier::Impl::fetch_once(std::chrono::seconds& backoff) {
     if (issuer->get_string() != options.issuer) {
       return fail(url + ": names issuer " + std::string(issuer->get_string()));
     }
-    if (!detail::is_http_url(uri->get_string()))
+    if (!fetch::is_http_url(uri->get_string()))
       return fail(url + ": jwks_uri is not an http(s) URL");
     // Keys fetched in clear would let anyone on the path plant their own.
-    if (detail::is_https_url(options.issuer) && !detail::is_https_url(uri->get_string())) {
+    if (fetch::is_https_url(options.issuer) && !fetch::is_https_url(uri->get_string())) {
       return fail(url + ": jwks_uri is not https, though the issuer is");
     }
     jwks_uri = uri->get_string();
   }
-  auto got = detail::http_get(jwks_uri, options.fetch_timeout, kMaxDocumentBytes);
+  auto got = fetch::http_get(jwks_uri, options.fetch_timeout, kMaxDocumentBytes);
   if (!got) return fail(got.error());
   if (got->status != 200)
     return fail("GET " + jwks_uri + ": status " + std::to_string(got->status));
@@ -173,16 +173,16 @@ Verifier::~Verifier() {
 }
 
 std::expected<std::unique_ptr<Verifier>, std::string> Verifier::create(VerifierOptions options) {
-  if (!detail::is_http_url(options.issuer)) {
+  if (!fetch::is_http_url(options.issuer)) {
     return std::unexpected("the issuer must be an http(s) URL, not '" + options.issuer + "'");
   }
-  if (!options.jwks_uri.empty() && !detail::is_http_url(options.jwks_uri)) {
+  if (!options.jwks_uri.empty() && !fetch::is_http_url(options.jwks_uri)) {
     return std::unexpected("jwks_uri must be an http(s) URL, not '" + options.jwks_uri + "'");
   }
   // An issuer reached over https has its keys fetched over https too: a JWKS in clear text
   // would let anyone on the network path plant a key and forge tokens.
-  if (!options.jwks_uri.empty() && detail::is_https_url(options.issuer) &&
-      !detail::is_https_url(options.jwks_uri)) {
+  if (!options.jwks_uri.empty() && fetch::is_https_url(options.issuer) &&
+      !fetch::is_https_url(options.jwks_uri)) {
     return std::unexpected("jwks_uri must be https when the issuer is, not '" + options.jwks_uri +
                            "'");
   }

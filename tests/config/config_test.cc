@@ -461,6 +461,14 @@ TEST_F(LoadConfig, AllowInsecureHttpIsZeroOrOne) {
   EXPECT_EQ(error(), "TESSERA_ALLOW_INSECURE_HTTP: must be 0 or 1");
 }
 
+TEST_F(LoadConfig, DpopNonceIsOffByDefaultAndZeroOrOne) {
+  EXPECT_FALSE(loaded().dpop_nonce);
+  env_ = {{"TESSERA_DPOP_NONCE", "1"}};
+  EXPECT_TRUE(loaded().dpop_nonce);
+  env_ = {{"TESSERA_DPOP_NONCE", "on"}};
+  EXPECT_EQ(error(), "TESSERA_DPOP_NONCE: must be 0 or 1");
+}
+
 TEST_F(LoadConfig, TrustedProxiesAreACommaSeparatedListOfIpAddresses) {
   EXPECT_TRUE(loaded().trusted_proxies.empty());
   env_ = {{"TESSERA_TRUSTED_PROXIES", "127.0.0.1, ::1,10.0.0.2"}};
@@ -585,7 +593,7 @@ TEST_F(LoadConfig, AsksTheEnvironmentOnlyForTesseraVariables) {
         return std::nullopt;
       });
   ASSERT_TRUE(config.has_value()) << config.error();
-  EXPECT_EQ(asked.size(), 24u);
+  EXPECT_EQ(asked.size(), 25u);
   for (const std::string& name : asked) EXPECT_TRUE(name.starts_with("TESSERA_")) << name;
   for (const std::string_view name : {"TESSERA_LISTEN",
                                       "TESSERA_ISSUER",

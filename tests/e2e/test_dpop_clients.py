@@ -22,10 +22,12 @@ PASSWORD = "Olga-pass-12345"
 
 @unittest.skipIf(shutil.which("node") is None, "Node.js is not installed")
 class Oauth4webapiUsesDpop(unittest.TestCase):
+    ENV = None
+
     @classmethod
     def setUpClass(cls):
         node_helpers.ensure_packages("oauth4webapi", "jose")
-        cls.server = harness.Server.start()
+        cls.server = harness.Server.start(env=cls.ENV)
         cls.addClassCleanup(cls.server.close)
         add_user(cls.server, USER, PASSWORD)
         cls.client = add_client(cls.server, "o4w",
@@ -92,6 +94,13 @@ class Oauth4webapiUsesDpop(unittest.TestCase):
             self.assert_bound(ed, "Ed25519 (proof alg %s)" % ed.get("proof_alg"))
         else:
             self.assertEqual((ed["status"], ed.get("error")), (400, "invalid_dpop_proof"), ed)
+
+class Oauth4webapiFollowsServerNonces(Oauth4webapiUsesDpop):
+    """The same with TESSERA_DPOP_NONCE=1: oauth4webapi takes the nonce from the
+    use_dpop_nonce answers (RFC 9449 section 8) and retries, as its documentation says."""
+
+    ENV = {"TESSERA_DPOP_NONCE": "1"}
+
 
 if __name__ == "__main__":
     unittest.main()

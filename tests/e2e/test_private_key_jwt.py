@@ -4,9 +4,11 @@ binary: a client registered with its public keys authenticates at /token, /intro
 authlib's PrivateKeyJWT as a client nobody here wrote (docs/reference.md, private_key_jwt).
 """
 
+import http.server
 import json
 import os
 import tempfile
+import threading
 import time
 import unittest
 import uuid
@@ -215,6 +217,132 @@ class PrivateKeyJwt(unittest.TestCase):
             "grant_type": "client_credentials", "client_id": "basic-only",
             "client_secret": "basic-secret-0123456789"})
         self.assert_refused(post, "client_secret_post for a client_secret_basic client")
+
+
+class KeyServer:
+    """The client's own key server: a JWKS at http://127.0.0.1:PORT/jwks.json, whose document
+    the test changes, and a count of the GETs it answered."""
+
+    def __init__(self):
+        self.document = {"keys": []}
+        self.gets = 0
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                owner.gets += 1
+                if self.path != "/jwks.json":
+                    self.send_error(404)
+                    return
+                body = json.dumps(owner.document).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Cache-Control", "max-age=600")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/jwks.json" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class JwksUri(unittest.TestCase):
+    """A client registered with --jwks-uri: its keys are fetched from the URL it serves
+    (RFC 7591 section 2), kept for the document's max-age, not fetched per request."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.Server.start()
+        cls.addClassCleanup(cls.server.close)
+        cls.base = cls.server.base
+        cls.keys = KeyServer()
+        cls.addClassCleanup(cls.keys.close)
+        cls.ec_key = ec.generate_private_key(ec.SECP256R1())
+        cls.ed_key = ed25519.Ed25519PrivateKey.generate()
+        cls.keys.document = {"keys": [public_jwk(cls.ec_key, "ec-1"),
+                                      public_jwk(cls.ed_key, "ed-1")]}
+        added = cls.server.cli("client", "add", "fetcher", "--auth-method", "private_key_jwt",
+                               "--jwks-uri", cls.keys.url, "--grant", "client_credentials")
+        if added.returncode != 0:
+            raise AssertionError(added.stderr)
+
+    def token(self, client, key, alg, kid):
+        now = int(time.time())
+        assertion = jwt.encode({"iss": client, "sub": client, "aud": self.base, "iat": now,
+                                "exp": now + 60, "jti": str(uuid.uuid4())},
+                               key, algorithm=alg, headers={"kid": kid})
+        return requests.post(self.base + "/token", timeout=HTTP_TIMEOUT, data={
+            "grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion})
+
+    def test_keys_at_the_uri_authenticate_and_are_fetched_once(self):
+        before = self.keys.gets
+        for _ in range(3):
+            for key, alg, kid in ((self.ec_key, "ES256", "ec-1"), (self.ed_key, "EdDSA", "ed-1")):
+                answer = self.token("fetcher", key, alg, kid)
+                self.assertEqual(answer.status_code, 200, answer.text)
+                self.assertEqual(harness.unverified(answer.json()["access_token"])[1]["client_id"],
+                                 "fetcher")
+        self.assertLessEqual(self.keys.gets - before, 1, "the document is kept, not fetched per "
+                             "request")
+        stranger = ec.generate_private_key(ec.SECP256R1())
+        refused = self.token("fetcher", stranger, "ES256", "ec-1")
+        self.assertEqual(refused.status_code, 401, refused.text)
+        self.assertEqual(refused.json()["error"], "invalid_client")
+
+    def test_a_uri_nobody_answers_is_invalid_client(self):
+        with socket_nobody_listens_on() as port:
+            added = self.server.cli("client", "add", "unreachable", "--auth-method",
+                                    "private_key_jwt", "--jwks-uri",
+                                    "http://127.0.0.1:%d/jwks.json" % port,
+                                    "--grant", "client_credentials")
+            self.assertEqual(added.returncode, 0, added.stderr)
+            answer = self.token("unreachable", self.ec_key, "ES256", "ec-1")
+        self.assertEqual(answer.status_code, 401, answer.text)
+        self.assertEqual(answer.json()["error"], "invalid_client")
+        # The server stays up and serves others.
+        self.assertEqual(self.token("fetcher", self.ec_key, "ES256", "ec-1").status_code, 200)
+
+    def test_registration_takes_https_or_loopback_http_and_not_both_forms(self):
+        path = os.path.join(tempfile.mkdtemp(), "jwks.json")
+        with open(path, "w") as f:
+            json.dump(self.keys.document, f)
+        for args in (["--jwks-uri", "http://keys.example.com/jwks.json"],
+                     ["--jwks-uri", "file:///etc/passwd"],
+                     ["--jwks-uri", "not a url"],
+                     ["--jwks-uri", self.keys.url, "--jwks", path]):
+            result = self.server.cli("client", "add", "refused", "--auth-method",
+                                     "private_key_jwt", *args)
+            self.assertEqual(result.returncode, 1, (args, result.stdout, result.stderr))
+            self.assertIn("jwks", result.stderr, args)
+        result = self.server.cli("client", "add", "refused", "--jwks-uri", self.keys.url)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        result = self.server.cli("client", "add", "remote", "--auth-method", "private_key_jwt",
+                                 "--jwks-uri", "https://keys.example.com/jwks.json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+
+class socket_nobody_listens_on:
+    """A loopback port that was free a moment ago (bound, then closed)."""
+
+    def __enter__(self):
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+
+    def __exit__(self, *exc):
+        return False
 
 
 if __name__ == "__main__":

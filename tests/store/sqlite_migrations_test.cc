@@ -197,6 +197,7 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
       DROP TABLE pushed_requests;
       ALTER TABLE clients DROP COLUMN require_par;
       ALTER TABLE clients DROP COLUMN auth_method;
+      ALTER TABLE clients DROP COLUMN jwks_uri;
       ALTER TABLE clients DROP COLUMN jwks;
       ALTER TABLE clients DROP COLUMN require_dpop;
       ALTER TABLE refresh_families DROP COLUMN jkt;

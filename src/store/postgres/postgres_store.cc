@@ -165,6 +165,10 @@ constexpr std::string_view kMigrations[] = {
         used_at BIGINT
       );
     )sql",
+    // 9: private_key_jwt clients whose keys are at a URL they serve (RFC 7591 jwks_uri).
+    R"sql(
+      ALTER TABLE clients ADD COLUMN jwks_uri TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));

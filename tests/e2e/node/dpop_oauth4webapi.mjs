@@ -40,6 +40,18 @@ async function withNonceRetry(send) {
   }
 }
 
+// A token request and the processing of its answer, done again once if the server asks for a
+// DPoP nonce: oauth4webapi reports use_dpop_nonce when it processes the answer, and its DPoP
+// handle has kept the nonce from the DPoP-Nonce header by then.
+async function tokenStepWithRetry(send, process, publicKey) {
+  try {
+    return await tokenStep(await send(), process, publicKey);
+  } catch (err) {
+    if (!oauth.isDPoPNonceError(err)) throw err;
+    return tokenStep(await send(), process, publicKey);
+  }
+}
+
 // What a token response looked like on the wire and after oauth4webapi processed it.
 async function tokenStep(response, process, publicKey) {
   const raw = await response.clone().json();
@@ -71,9 +83,9 @@ try {
   // client_credentials with an ES256 key, then /users/me (a client's token has no userinfo).
   const esKeys = await oauth.generateKeyPair('ES256');
   const esDPoP = oauth.DPoP(client, esKeys);
-  const cc = await tokenStep(
-    await withNonceRetry(() => oauth.clientCredentialsGrantRequest(
-      as, client, clientAuth, new URLSearchParams(), { DPoP: esDPoP, ...insecure })),
+  const cc = await tokenStepWithRetry(
+    () => oauth.clientCredentialsGrantRequest(
+      as, client, clientAuth, new URLSearchParams(), { DPoP: esDPoP, ...insecure }),
     (r) => oauth.processClientCredentialsResponse(as, client, r), esKeys.publicKey);
   steps.client_credentials = { ...cc, result: undefined };
   const me = new URL('/users/me', as.issuer.endsWith('/') ? as.issuer : as.issuer + '/');
@@ -90,11 +102,11 @@ try {
   }
 
   // The password grant with the same key, /userinfo, then a refresh with the same handle.
-  const pw = await tokenStep(
-    await withNonceRetry(() => oauth.genericTokenEndpointRequest(
+  const pw = await tokenStepWithRetry(
+    () => oauth.genericTokenEndpointRequest(
       as, client, clientAuth, 'password',
       new URLSearchParams({ username, password: secrets.password }),
-      { DPoP: esDPoP, ...insecure })),
+      { DPoP: esDPoP, ...insecure }),
     (r) => oauth.processGenericTokenEndpointResponse(as, client, r), esKeys.publicKey);
   steps.password = { ...pw, result: undefined };
   const info = await withNonceRetry(() => oauth.userInfoRequest(
@@ -103,9 +115,9 @@ try {
     status: info.status,
     body: await oauth.processUserInfoResponse(as, client, oauth.skipSubjectCheck, info),
   };
-  const refreshed = await tokenStep(
-    await withNonceRetry(() => oauth.refreshTokenGrantRequest(
-      as, client, clientAuth, pw.result.refresh_token, { DPoP: esDPoP, ...insecure })),
+  const refreshed = await tokenStepWithRetry(
+    () => oauth.refreshTokenGrantRequest(
+      as, client, clientAuth, pw.result.refresh_token, { DPoP: esDPoP, ...insecure }),
     (r) => oauth.processRefreshTokenResponse(as, client, r), esKeys.publicKey);
   steps.refresh = { ...refreshed, result: undefined };
 
@@ -120,10 +132,10 @@ try {
     return fetch(url, init);
   };
   try {
-    const ed = await tokenStep(
-      await withNonceRetry(() => oauth.clientCredentialsGrantRequest(
+    const ed = await tokenStepWithRetry(
+      () => oauth.clientCredentialsGrantRequest(
         as, client, clientAuth, new URLSearchParams(),
-        { DPoP: edDPoP, [oauth.customFetch]: recordingFetch, ...insecure })),
+        { DPoP: edDPoP, [oauth.customFetch]: recordingFetch, ...insecure }),
       (r) => oauth.processClientCredentialsResponse(as, client, r), edKeys.publicKey);
     steps.ed25519 = { ...ed, result: undefined, proof_alg: sent.alg };
   } catch (err) {

@@ -1,6 +1,7 @@
-// A small HTTP(S) GET for the verifier's background thread: the issuer's metadata and JWKS.
+// A small HTTP(S) GET for documents at fixed URLs: the verifier's background thread reads an
+// issuer's metadata and JWKS with it, the server a private_key_jwt client's jwks_uri.
 // Blocking, with a deadline, a cap on the body, certificate and host name checks for https
-// (the system's CA store), and no redirects (an issuer's documents are at fixed URLs).
+// (the system's CA store), and no redirects (such documents are at fixed URLs).
 #pragma once
 
 #include <chrono>
@@ -9,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace tessera::detail {
+namespace tessera::fetch {
 
 struct FetchResult {
   unsigned status = 0;
@@ -27,4 +28,4 @@ bool is_http_url(std::string_view url);
 // Whether it is one with the https scheme.
 bool is_https_url(std::string_view url);
 
-}  // namespace tessera::detail
+}  // namespace tessera::fetch

@@ -1,4 +1,4 @@
-#include "verify/http_fetch.h"
+#include "fetch/http_fetch.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -12,7 +12,7 @@
 #include <boost/url/parse.hpp>
 #include <charconv>
 
-namespace tessera::detail {
+namespace tessera::fetch {
 namespace {
 
 namespace asio = boost::asio;
@@ -64,7 +64,7 @@ asio::awaitable<FetchResult> exchange(Stream& stream, const Target& target, std:
   bhttp::request<bhttp::empty_body> req{bhttp::verb::get, target.path, 11};
   // RFC 9110 section 7.2: Host carries the port too when the URL names one.
   req.set(bhttp::field::host, target.authority);
-  req.set(bhttp::field::user_agent, "tessera-verify");
+  req.set(bhttp::field::user_agent, "tessera");
   req.set(bhttp::field::accept, "application/json");
   co_await bhttp::async_write(stream, req, asio::use_awaitable);
   beast::flat_buffer buffer;
@@ -142,4 +142,4 @@ std::expected<FetchResult, std::string> http_get(std::string_view url, std::chro
   return std::move(*result);
 }
 
-}  // namespace tessera::detail
+}  // namespace tessera::fetch
