@@ -99,7 +99,8 @@ std::expected<void, Error> check_claims(const Claims& claims, AudienceArray audi
   const std::int64_t leeway = policy.leeway.count();
   const auto exp = required_date(claims, "exp");
   if (!exp) return std::unexpected(exp.error());
-  const auto iat = required_date(claims, "iat");
+  const bool has_iat = policy.require_iat || find_claim(claims, "iat").has_value();
+  const auto iat = has_iat ? required_date(claims, "iat") : std::int64_t{0};
   if (!iat) return std::unexpected(iat.error());
   // RFC 7519 section 4.1.4: the current time must be before exp. The leeway moves `t`, not
   // the token's exp, which may be as large as INT64_MAX.

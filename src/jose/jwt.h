@@ -38,9 +38,13 @@ struct JwtPolicy {
   std::string typ = "at+jwt";
   // Tolerance for clock differences when checking exp, nbf and iat.
   std::chrono::seconds leeway{10};
+  // Whether "iat" must be present (it is optional in RFC 7519, and in RFC 7523 assertions);
+  // when present it is checked either way.
+  bool require_iat = true;
 };
 
-// The verified claims. "exp", "iat" and "iss" are always present and checked; "nbf" and
+// The verified claims. "exp", "iat" (unless the policy says otherwise) and "iss" are always
+// present and checked; "nbf" and
 // "aud" are checked when present (and "aud" must be present when the policy names one).
 // A NumericDate (RFC 7519 section 2) as whole seconds, rounded down: an integer within
 // int64, or a finite number within +-9e18; anything else is std::nullopt.

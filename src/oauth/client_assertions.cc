@@ -111,7 +111,8 @@ std::expected<json::object, OAuthError> ClientAssertions::check_signature(
                                .audience = std::nullopt,
                                .algorithms = {std::begin(kAsymmetric), std::end(kAsymmetric)},
                                .typ = "",
-                               .leeway = kLeeway};
+                               .leeway = kLeeway,
+                               .require_iat = false};  // RFC 7523 section 3: optional
   const core::TimePoint now = clock_.now();
   if (keys.jwks_uri.empty()) {
     const auto registered = keys_of(client_id, keys.jwks);

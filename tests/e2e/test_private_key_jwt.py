@@ -96,6 +96,9 @@ class PrivateKeyJwt(unittest.TestCase):
             self.assertEqual(answer.status_code, 200, answer.text)
             claims = harness.unverified(answer.json()["access_token"])[1]
             self.assertEqual(claims["client_id"], "signer")
+        # iat is optional (RFC 7523 section 3), as authlib and others leave it out.
+        answer = self.token(self.assertion(iat=None))
+        self.assertEqual(answer.status_code, 200, answer.text)
         # The issuer as audience, and client_id sent alongside, work too.
         answer = self.token(self.assertion(aud=self.base), client_id="signer")
         self.assertEqual(answer.status_code, 200, answer.text)

@@ -66,6 +66,21 @@ class VerifyJwt : public testing::Test {
   JwtPolicy policy_;
 };
 
+TEST_F(VerifyJwt, IatMayBeOptionalButIsCheckedWhenPresent) {
+  policy_.require_iat = false;
+  const std::string exp = R"("exp":)" + num(kNow + 60);
+  EXPECT_TRUE(Succeeds(verify(token(R"({"iss":"https://auth.example",)" + exp + "}"))));
+  EXPECT_EQ(
+      verify(token(R"({"iss":"https://auth.example","iat":)" + num(kNow + 3600) + "," + exp + "}"))
+          .error(),
+      Error::kIssuedInFuture);
+  EXPECT_EQ(verify(token(R"({"iss":"https://auth.example","iat":"now",)" + exp + "}")).error(),
+            Error::kBadClaim);
+  policy_.require_iat = true;
+  EXPECT_EQ(verify(token(R"({"iss":"https://auth.example",)" + exp + "}")).error(),
+            Error::kMissingClaim);
+}
+
 TEST_F(VerifyJwt, MembersReturnsThePayloadTextAsSignedAndItsTopLevelClaims) {
   const std::string text = "{ \"sub\" : \"al\\u0069ce\",\n \"iss\":\"https:\\/\\/auth.example\"," +
                            std::string(" \"iat\":") + num(kNow - 60) +
