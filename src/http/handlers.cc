@@ -209,10 +209,15 @@ class Endpoints {
     if (!form) co_return std::move(form.error());
     const auto presented = s_.clients.read(form->basic, form->params);
     if (!presented) co_return oauth_error_response(presented.error());
+    auto proof = dpop_header(req);
+    if (!proof) co_return oauth_error_response(proof.error());
     auto result = co_await pool_for(presented->may_hash).run([&] {
       auto client = s_.clients.authenticate(*presented, ctx.remote_address);
       if (!client) return oauth_error_response(client.error());
-      auto pushed = s_.pushed->push(*client, form->params, *s_.authorization);
+      auto params = *proof ? bind_to_proof(**proof, path_of(req), std::move(form->params))
+                           : std::move(form->params);
+      if (!params) return oauth_error_response(params.error());
+      auto pushed = s_.pushed->push(*client, *params, *s_.authorization);
       if (!pushed) return oauth_error_response(pushed.error());
       json::object body;
       body["request_uri"] = pushed->request_uri;
@@ -222,7 +227,31 @@ class Endpoints {
       return res;
     });
     if (!result) co_return busy();
+    if (*proof) set_dpop_nonce(*result);
     co_return std::move(*result);
+  }
+
+  // RFC 9449 section 10.1: a DPoP proof sent with a pushed request binds the code to its key,
+  // as dpop_jkt would (which, when sent too, must name the same key). Blocking (the proof's
+  // jti is remembered).
+  std::expected<oauth::Parameters, oauth::OAuthError> bind_to_proof(
+      std::string_view proof, std::string_view path, oauth::Parameters params) const {
+    if (s_.dpop == nullptr) {
+      return std::unexpected(
+          oauth::OAuthError{oauth::ErrorCode::kInvalidDpopProof, "DPoP is not supported"});
+    }
+    auto jkt = s_.dpop->verify({.proof = proof, .method = "POST", .path = path});
+    if (!jkt) return std::unexpected(jkt.error());
+    const auto sent = params.get("dpop_jkt");
+    if (sent && *sent != *jkt) {
+      return std::unexpected(
+          oauth::OAuthError{oauth::ErrorCode::kInvalidDpopProof,
+                            "dpop_jkt is not the thumbprint of the proof's key"});
+    }
+    if (sent) return params;
+    auto pairs = params.pairs();
+    pairs.emplace_back("dpop_jkt", std::move(*jkt));
+    return oauth::Parameters(std::move(pairs));
   }
 
   // POST /revoke (RFC 7009): 200 whether or not there was anything to revoke.

@@ -90,6 +90,14 @@ std::expected<void, OAuthError> read_pkce(const Parameters& params, Authorizatio
         invalid_request("code_challenge is not a base64url SHA-256 (43 characters)"));
   }
   request.code_challenge = std::string(*challenge);
+  // RFC 9449 section 10: dpop_jkt, a base64url SHA-256 thumbprint, binds the code to a key.
+  if (const auto jkt = params.get("dpop_jkt")) {
+    if (jkt->size() != kS256ChallengeChars || !is_base64url(*jkt)) {
+      return std::unexpected(
+          invalid_request("dpop_jkt is not a base64url SHA-256 thumbprint (43 characters)"));
+    }
+    request.dpop_jkt = std::string(*jkt);
+  }
   return {};
 }
 

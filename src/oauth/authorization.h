@@ -47,6 +47,8 @@ struct AuthorizationRequest {
   std::string state = {};
   std::string nonce = {};
   std::string code_challenge = {};  // S256
+  // RFC 9449 section 10: the thumbprint of the DPoP key the code must be redeemed with.
+  std::string dpop_jkt = {};
   bool prompt_none = false;
   bool prompt_login = false;
   bool prompt_consent = false;

@@ -38,7 +38,8 @@ std::expected<std::string, OAuthError> AuthorizationCodes::issue(
                                         .expires_at = clock_.now() + kLifetime,
                                         .used_at = std::nullopt,
                                         .issued_jti = {},
-                                        .issued_family = {}};
+                                        .issued_family = {},
+                                        .dpop_jkt = request.dpop_jkt};
   if (!store_.add_code(record)) return std::unexpected(unavailable());
   return code;
 }

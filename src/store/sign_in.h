@@ -59,6 +59,8 @@ struct AuthorizationCode {
   std::optional<core::TimePoint> used_at;
   std::string issued_jti;     // the access token the first use issued
   std::string issued_family;  // its refresh family, if any
+  // RFC 9449 section 10: the thumbprint of the DPoP key the code is bound to; empty: none.
+  std::string dpop_jkt = {};
 };
 
 }  // namespace tessera::store

@@ -10,13 +10,16 @@ import requests
 
 import harness
 from browser_helpers import REDIRECT_URI, Browser, authorize_params, pkce_pair
+from dpop_helpers import DpopKey
 from harness import HTTP_TIMEOUT
 
 PASSWORD = "Par-pass-1234"
 SECRET = "conf-secret-0123456789"
 
 
-class PushedRequests(unittest.TestCase):
+class ParServer(unittest.TestCase):
+    """A server with a user, two public clients and a --require-par confidential one."""
+
     @classmethod
     def setUpClass(cls):
         cls.server = harness.Server.start()
@@ -52,6 +55,8 @@ class PushedRequests(unittest.TestCase):
             page = browser.submit(page, {"username": "pat", "password": PASSWORD})
         return page
 
+
+class PushedRequests(ParServer):
     def test_a_pushed_request_signs_in_with_only_its_request_uri(self):
         verifier, challenge = pkce_pair()
         pushed = self.push(authorize_params("web", challenge, "openid", state="par-state"))
@@ -133,6 +138,84 @@ class PushedRequests(unittest.TestCase):
             doc = requests.get(self.base + path, timeout=HTTP_TIMEOUT).json()
             self.assertEqual(doc["pushed_authorization_request_endpoint"], self.base + "/par")
             self.assertIs(doc["require_pushed_authorization_requests"], False)
+
+
+class CodesBoundToADpopKey(ParServer):
+    """RFC 9449 section 10: a code asked for with dpop_jkt at /authorize, or pushed to /par with
+    a DPoP proof, is redeemed only with a proof by that key; the tokens are bound to it."""
+
+    def setUp(self):
+        self.key = DpopKey("ES256")
+
+    def code_for(self, params, request_uri=None):
+        browser = self.browser()
+        if request_uri:
+            page = self.sign_in_with(browser, "web", request_uri)
+        else:
+            page = browser.get("/authorize", params)
+            page = browser.submit(page, {"username": "pat", "password": PASSWORD})
+        self.assertEqual(page.status_code, 303, page.text[:300])
+        return Browser.redirect_params(page)[1]["code"]
+
+    def redeem(self, code, verifier, key=None):
+        headers = {"DPoP": key.proof("POST", self.base + "/token")} if key else {}
+        return requests.post(self.base + "/token", headers=headers, timeout=HTTP_TIMEOUT, data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier, "client_id": "web"})
+
+    def test_dpop_jkt_at_authorize_binds_the_code(self):
+        for key, expected in ((None, 400), (DpopKey("EdDSA"), 400), (self.key, 200)):
+            verifier, challenge = pkce_pair()
+            params = dict(authorize_params("web", challenge), dpop_jkt=self.key.jkt)
+            answer = self.redeem(self.code_for(params), verifier, key)
+            self.assertEqual(answer.status_code, expected, (key and key.alg, answer.text))
+            if expected == 200:
+                self.assertEqual(answer.json()["token_type"], "DPoP")
+                self.assertEqual(harness.unverified(answer.json()["access_token"])[1]["cnf"],
+                                 {"jkt": self.key.jkt})
+            else:
+                self.assertEqual(answer.json()["error"], "invalid_grant")
+
+    def test_a_malformed_dpop_jkt_is_refused(self):
+        _, challenge = pkce_pair()
+        answer = self.push(dict(authorize_params("web", challenge), dpop_jkt="short"))
+        self.assertEqual(answer.status_code, 400, answer.text)
+        self.assertEqual(answer.json()["error"], "invalid_request")
+
+    def test_a_proof_at_par_binds_the_code(self):
+        verifier, challenge = pkce_pair()
+        pushed = requests.post(self.base + "/par", data=authorize_params("web", challenge),
+                               headers={"DPoP": self.key.proof("POST", self.base + "/par")},
+                               timeout=HTTP_TIMEOUT)
+        self.assertEqual(pushed.status_code, 201, pushed.text)
+        code = self.code_for(None, pushed.json()["request_uri"])
+        refused = self.redeem(code, verifier, DpopKey("ES256"))
+        self.assertEqual(refused.status_code, 400, refused.text)
+        self.assertEqual(refused.json()["error"], "invalid_grant")
+        # The refused attempt used the code up (codes are single-use): a fresh one, by the key.
+        verifier, challenge = pkce_pair()
+        pushed = requests.post(self.base + "/par", data=authorize_params("web", challenge),
+                               headers={"DPoP": self.key.proof("POST", self.base + "/par")},
+                               timeout=HTTP_TIMEOUT)
+        code = self.code_for(None, pushed.json()["request_uri"])
+        answer = self.redeem(code, verifier, self.key)
+        self.assertEqual(answer.status_code, 200, answer.text)
+        self.assertEqual(answer.json()["token_type"], "DPoP")
+
+    def test_par_refuses_a_bad_proof_or_a_dpop_jkt_of_another_key(self):
+        _, challenge = pkce_pair()
+        cases = {
+            "proof for /token": (authorize_params("web", challenge),
+                                 self.key.proof("POST", self.base + "/token")),
+            "another key's dpop_jkt": (dict(authorize_params("web", challenge),
+                                            dpop_jkt=DpopKey("EdDSA").jkt),
+                                       self.key.proof("POST", self.base + "/par")),
+        }
+        for note, (params, proof) in cases.items():
+            answer = requests.post(self.base + "/par", data=params, headers={"DPoP": proof},
+                                   timeout=HTTP_TIMEOUT)
+            self.assertEqual(answer.status_code, 400, (note, answer.text))
+            self.assertEqual(answer.json()["error"], "invalid_dpop_proof", note)
 
 
 if __name__ == "__main__":

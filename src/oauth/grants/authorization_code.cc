@@ -24,6 +24,13 @@ std::expected<void, OAuthError> AuthorizationCodeGrant::check(
     return std::unexpected(
         OAuthError{ErrorCode::kInvalidGrant, "the code_verifier does not match the challenge"});
   }
+  // RFC 9449 section 10: a code bound to a key is redeemed with a proof by that key only.
+  if (!code.dpop_jkt.empty() && request.dpop_jkt != code.dpop_jkt) {
+    return std::unexpected(OAuthError{
+        ErrorCode::kInvalidGrant, request.dpop_jkt.empty()
+                                      ? "the code is bound to a DPoP key: send a proof by it"
+                                      : "the DPoP proof is not by the key the code is bound to"});
+  }
   return {};
 }
 

@@ -193,9 +193,11 @@ constexpr std::string_view kMigrations[] = {
         used_at INTEGER
       ) STRICT;
     )sql",
-    // 9: private_key_jwt clients whose keys are at a URL they serve (RFC 7591 jwks_uri).
+    // 9: private_key_jwt clients whose keys are at a URL they serve (RFC 7591 jwks_uri), and
+    // authorization codes bound to a DPoP key (RFC 9449 section 10).
     R"sql(
       ALTER TABLE clients ADD COLUMN jwks_uri TEXT NOT NULL DEFAULT '';
+      ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT NOT NULL DEFAULT '';
     )sql",
 };
 
