@@ -58,7 +58,10 @@ std::expected<Header, Error> parse_header(std::string_view text, core::StrictJso
 
   Header header;
   if (alg == nullptr || !alg->string) return std::unexpected(Error::kMissingAlgorithm);
-  const std::optional<Algorithm> parsed = parse_algorithm(*alg->string);
+  // RFC 9864 section 2.2: "Ed25519" is EdDSA with Ed25519 (the only EdDSA curve here) under
+  // its fully-specified name, as oauth4webapi and openid-client write it.
+  const std::optional<Algorithm> parsed =
+      *alg->string == "Ed25519" ? Algorithm::kEdDSA : parse_algorithm(*alg->string);
   if (!parsed) return std::unexpected(Error::kUnknownAlgorithm);
   if (std::find(allowed.begin(), allowed.end(), *parsed) == allowed.end()) {
     return std::unexpected(Error::kAlgorithmNotAllowed);

@@ -45,7 +45,7 @@ ServerMetadata::ServerMetadata(MetadataSettings settings) : settings_(std::move(
                 settings_.token_endpoint_auth_methods.end(),
                 "private_key_jwt") != settings_.token_endpoint_auth_methods.end()) {
     // RFC 8414 section 2: the algorithms private_key_jwt assertions may be signed with.
-    const json::array algs{"EdDSA", "ES256", "RS256", "PS256"};
+    const json::array algs{"EdDSA", "Ed25519", "ES256", "RS256", "PS256"};
     for (const char* name : {"token_endpoint_auth_signing_alg_values_supported",
                              "introspection_endpoint_auth_signing_alg_values_supported",
                              "revocation_endpoint_auth_signing_alg_values_supported"}) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/base64.h"
+#include "jose/evp_key.h"
 #include "jose/hmac_key.h"
 #include "jose/jose_test_support.h"
 
@@ -255,6 +256,24 @@ TEST_F(VerifyCompact, PicksTheKeyByKidAmongSeveral) {
   // The other key's kid with this key's signature: the named key is used, and it says no.
   EXPECT_TRUE(FailsWith(verify(token(R"({"alg":"HS256","kid":")" + other->kid() + R"("})")),
                         Error::kBadSignature));
+}
+
+TEST(VerifyCompactEd25519, TheFullySpecifiedNameIsEdDsaWithEd25519) {
+  // RFC 9864 section 2.2: alg "Ed25519" is EdDSA over Ed25519, allowed where EdDSA is.
+  const auto key = EvpKey::generate(Algorithm::kEdDSA).value();
+  KeySet keys;
+  keys.add(key);
+  const std::string jws = sign_json(*key, R"({"alg":"Ed25519"})", R"({"sub":"alice"})");
+  const Algorithm eddsa[] = {Algorithm::kEdDSA};
+  const auto verified = verify_compact(jws, keys, eddsa);
+  ASSERT_TRUE(Succeeds(verified));
+  EXPECT_EQ(verified->alg(), Algorithm::kEdDSA);
+  const Algorithm es256[] = {Algorithm::kES256};
+  EXPECT_TRUE(FailsWith(verify_compact(jws, keys, es256), Error::kAlgorithmNotAllowed));
+  // The name is part of what is signed: relabelling an EdDSA signature breaks it.
+  Parts parts = split(sign_json(*key, R"({"alg":"EdDSA"})", R"({"sub":"alice"})"));
+  parts.header = b64(R"({"alg":"Ed25519"})");
+  EXPECT_TRUE(FailsWith(verify_compact(join(parts), keys, eddsa), Error::kBadSignature));
 }
 
 TEST_F(VerifyCompact, AcceptsASignedTokenOfExactly8KiBAndRefusesOneByteMore) {
