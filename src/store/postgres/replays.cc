@@ -3,10 +3,16 @@
 namespace tessera::store::postgres {
 
 StoreResult<bool> PgReplays::use_once(std::string_view key, core::TimePoint expires_at) {
-  auto r = db_.query("use_once",
-                     "INSERT INTO used_once (key, expires_at) VALUES ($1, $2) "
-                     "ON CONFLICT (key) DO NOTHING",
-                     {text(key), integer(seconds_of(expires_at))});
+  // Committed without waiting for the WAL flush (synchronous_commit off for this statement's
+  // transaction, set inside it so it stays one round trip): a DPoP proof or an assertion is
+  // good for a minute or so, and only a crash of the database server within a fraction of a
+  // second could forget it.
+  auto r = db_.query(
+      "use_once",
+      "INSERT INTO used_once (key, expires_at) "
+      "SELECT $1::text, $2::bigint FROM (SELECT set_config('synchronous_commit', 'off', true)) s "
+      "ON CONFLICT (key) DO NOTHING",
+      {text(key), integer(seconds_of(expires_at))});
   if (!r) return std::unexpected(r.error());
   return r->affected() == 1;
 }

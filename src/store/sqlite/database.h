@@ -63,6 +63,24 @@ class Database {
     return std::unexpected(unavailable(operation, changed.error()));
   }
 
+  // write(), committed without waiting for the disk (synchronous=NORMAL for this commit): in
+  // WAL mode it survives a crash of the process, and only a power failure or an OS crash can
+  // lose it. For records worth less than an fsync each: the replay cache's short-lived keys.
+  template <class... Args>
+  StoreResult<std::int64_t> write_unsynced(std::string_view operation, std::string_view sql,
+                                           const Args&... args) {
+    std::lock_guard writer(write_mutex_);
+    auto conn = pool_.acquire();
+    if (auto set = conn->exec("PRAGMA synchronous = NORMAL"); !set) {
+      return std::unexpected(unavailable(operation, set.error()));
+    }
+    auto changed = conn->run(sql, args...);
+    auto reset = conn->exec("PRAGMA synchronous = FULL");
+    if (!changed) return std::unexpected(unavailable(operation, changed.error()));
+    if (!reset) return std::unexpected(unavailable(operation, reset.error()));
+    return *changed;
+  }
+
   // A write to one named record: kNotFound when no row matched.
   template <class... Args>
   StoreResult<void> write_one(std::string_view operation, std::string_view sql,

@@ -3,10 +3,12 @@
 namespace tessera::store::sqlite {
 
 StoreResult<bool> SqliteReplays::use_once(std::string_view key, core::TimePoint expires_at) {
-  auto added = db_.write("use_once",
-                         "INSERT INTO used_once (key, expires_at) VALUES (?1, ?2) "
-                         "ON CONFLICT (key) DO NOTHING",
-                         key, seconds_of(expires_at));
+  // Not fsynced: a DPoP proof or an assertion is good for a minute or so, and a power failure
+  // within that minute is a smaller risk than an fsync per request is a cost.
+  auto added = db_.write_unsynced("use_once",
+                                  "INSERT INTO used_once (key, expires_at) VALUES (?1, ?2) "
+                                  "ON CONFLICT (key) DO NOTHING",
+                                  key, seconds_of(expires_at));
   if (!added) return std::unexpected(added.error());
   return *added == 1;
 }
