@@ -65,6 +65,35 @@ TEST_P(DpopStoreTest, OfManyRacingWithOneKeyExactlyOneWins) {
   EXPECT_EQ(wins.load(), 1);
 }
 
+// Many callers at once, each key sent by two of them, and some keys twice by one: the writes
+// are batched (SQLite's group commit), and still every key wins exactly once, and a key
+// already used stays used.
+TEST_P(DpopStoreTest, ManyKeysAtOnceEachWinOnce) {
+  constexpr int kThreads = 8;
+  constexpr int kKeys = 300;
+  ASSERT_TRUE(store_->replays().use_once("dpop:k7", kStart + 70s).value());
+  std::vector<std::atomic<int>> wins(kKeys);
+  std::atomic<int> failures = 0;
+  std::latch start(kThreads);
+  std::vector<std::jthread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      // Threads t and t + kThreads / 2 send the same keys, in opposite orders.
+      for (int n = 0; n < kKeys; ++n) {
+        const int i = t < kThreads / 2 ? n : kKeys - 1 - n;
+        if (i % (kThreads / 2) != t % (kThreads / 2)) continue;
+        auto fresh = store_->replays().use_once("dpop:k" + std::to_string(i), kStart + 70s);
+        if (!fresh) ++failures;
+        if (fresh && *fresh) ++wins[i];
+      }
+    });
+  }
+  threads.clear();
+  EXPECT_EQ(failures.load(), 0);
+  for (int i = 0; i < kKeys; ++i) EXPECT_EQ(wins[i].load(), i == 7 ? 0 : 1) << "key " << i;
+}
+
 TEST_P(DpopStoreTest, ClientsAndFamiliesKeepTheirBinding) {
   ClientRecord client{.id = "cli",
                       .secret_hash = std::nullopt,

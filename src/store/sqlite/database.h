@@ -63,24 +63,6 @@ class Database {
     return std::unexpected(unavailable(operation, changed.error()));
   }
 
-  // write(), committed without waiting for the disk (synchronous=NORMAL for this commit): in
-  // WAL mode it survives a crash of the process, and only a power failure or an OS crash can
-  // lose it. For records worth less than an fsync each: the replay cache's short-lived keys.
-  template <class... Args>
-  StoreResult<std::int64_t> write_unsynced(std::string_view operation, std::string_view sql,
-                                           const Args&... args) {
-    std::lock_guard writer(write_mutex_);
-    auto conn = pool_.acquire();
-    if (auto set = conn->exec("PRAGMA synchronous = NORMAL"); !set) {
-      return std::unexpected(unavailable(operation, set.error()));
-    }
-    auto changed = conn->run(sql, args...);
-    auto reset = conn->exec("PRAGMA synchronous = FULL");
-    if (!changed) return std::unexpected(unavailable(operation, changed.error()));
-    if (!reset) return std::unexpected(unavailable(operation, reset.error()));
-    return *changed;
-  }
-
   // A write to one named record: kNotFound when no row matched.
   template <class... Args>
   StoreResult<void> write_one(std::string_view operation, std::string_view sql,
@@ -100,13 +82,23 @@ class Database {
       -> decltype(work(std::declval<SqliteConnection&>())) {
     std::lock_guard writer(write_mutex_);
     auto conn = pool_.acquire();
-    auto tx = Transaction::begin_immediate(*conn);
-    if (!tx) return std::unexpected(unavailable(operation, tx.error()));
-    auto result = work(*conn);
-    if (!result) return result;
-    if (auto committed = tx->commit(); !committed) {
-      return std::unexpected(unavailable(operation, committed.error()));
+    return in_transaction(*conn, operation, work);
+  }
+
+  // transact(), committed without waiting for the disk (synchronous=NORMAL for this commit):
+  // in WAL mode it survives a crash of the process, and only a power failure or an OS crash
+  // can lose it. For records worth less than an fsync: the replay cache's short-lived keys.
+  template <class Work>
+  auto transact_unsynced(std::string_view operation, Work&& work)
+      -> decltype(work(std::declval<SqliteConnection&>())) {
+    std::lock_guard writer(write_mutex_);
+    auto conn = pool_.acquire();
+    if (auto set = conn->exec("PRAGMA synchronous = NORMAL"); !set) {
+      return std::unexpected(unavailable(operation, set.error()));
     }
+    auto result = in_transaction(*conn, operation, work);
+    auto reset = conn->exec("PRAGMA synchronous = FULL");
+    if (result && !reset) return std::unexpected(unavailable(operation, reset.error()));
     return result;
   }
 
@@ -118,6 +110,19 @@ class Database {
   Store::PoolStats pool_stats() const { return pool_.stats(); }
 
  private:
+  template <class Work>
+  static auto in_transaction(SqliteConnection& conn, std::string_view operation, Work& work)
+      -> decltype(work(std::declval<SqliteConnection&>())) {
+    auto tx = Transaction::begin_immediate(conn);
+    if (!tx) return std::unexpected(unavailable(operation, tx.error()));
+    auto result = work(conn);
+    if (!result) return result;
+    if (auto committed = tx->commit(); !committed) {
+      return std::unexpected(unavailable(operation, committed.error()));
+    }
+    return result;
+  }
+
   Pool pool_;
   std::mutex write_mutex_;
   const core::Clock& clock_;

@@ -3,6 +3,11 @@
 // open_sqlite_store() (sqlite_store.h) puts them together.
 #pragma once
 
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <vector>
+
 #include "store/sqlite/database.h"
 #include "store/store.h"
 
@@ -135,6 +140,9 @@ class SqliteCodes final : public AuthorizationCodeStore {
   Database& db_;
 };
 
+// Keys used once are written in batches (group commit): a caller whose key arrives while
+// another's transaction is running waits, and the next transaction takes every key that came
+// meanwhile, so one commit, its locks and its WAL write serve many requests.
 class SqliteReplays final : public ReplayStore {
  public:
   explicit SqliteReplays(Database& db) : db_(db) {}
@@ -142,7 +150,19 @@ class SqliteReplays final : public ReplayStore {
   StoreResult<std::size_t> purge_expired(core::TimePoint now) override;
 
  private:
+  struct Waiting {
+    std::string_view key;
+    std::int64_t expires_at;
+    std::optional<StoreResult<bool>> result;
+  };
+  // Inserts the batch's keys in one transaction: whether each was new, or the error for all.
+  std::vector<StoreResult<bool>> commit(const std::vector<Waiting*>& batch);
+
   Database& db_;
+  std::mutex mutex_;
+  std::condition_variable committed_;
+  std::vector<Waiting*> queue_;
+  bool committing_ = false;
 };
 
 class SqlitePushedRequests final : public PushedRequestStore {
