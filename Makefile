@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 # `make fuzz`: seconds per harness.
 FUZZ_SECONDS ?= 60
-FUZZERS = jwt_fuzz jwks_fuzz form_fuzz http_fuzz config_fuzz template_fuzz
+FUZZERS = jwt_fuzz dpop_fuzz jwks_fuzz form_fuzz http_fuzz config_fuzz template_fuzz
 
 .PHONY: deps configure build run test test-release test-sanitize configure-sanitize configure-fuzz fuzz clean
 

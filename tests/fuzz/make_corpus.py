@@ -77,6 +77,25 @@ def jwt_corpus():
           '"x":{"y":[1,2.5,-3e10,null,true,"\\u00e9\\ud83d\\ude00"]}}')
 
 
+def dpop_corpus():
+    # "HEADER\nCLAIMS", signed by dpop_fuzz.cc with RFC 8037 A.1's key, whose public JWK the
+    # headers carry; and proofs as they arrive, unsigned here (stdlib only).
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+    header = {"typ": "dpop+jwt", "alg": "EdDSA", "jwk": jwk}
+    token_claims = {"jti": "e1j3V_bKic8-LAEB", "htm": "POST", "htu": "https://auth.fuzz.test/token",
+                    "iat": NOW}
+    resource_claims = dict(token_claims, htm="GET", htu="https://auth.fuzz.test:443/users/me?x=1",
+                           ath="fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo", nonce="n-0S6")
+    for name, h, c in (("token", header, token_claims), ("resource", header, resource_claims),
+                       ("ed25519_alg", dict(header, alg="Ed25519"), token_claims),
+                       ("private_jwk", dict(header, jwk=dict(jwk, d="AAAA")), token_claims),
+                       ("no_typ", {"alg": "EdDSA", "jwk": jwk}, token_claims)):
+        write("dpop_fuzz", name, json.dumps(h) + "\n" + json.dumps(c))
+    write("dpop_fuzz", "unsigned", b64u(json.dumps(header).encode()) + "." +
+          b64u(json.dumps(token_claims).encode()) + "." + b64u(b"\0" * 64))
+    write("dpop_fuzz", "url", "HTTPS://Auth.Fuzz.Test:443/a/../b/./c?q#f")
+
+
 def jwks_corpus():
     a4 = data_file("rfc8037_a.txt")
     a3 = data_file("rfc7515_a3.txt")
@@ -204,6 +223,7 @@ def template_corpus():
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     jwt_corpus()
+    dpop_corpus()
     jwks_corpus()
     form_corpus()
     http_corpus()
