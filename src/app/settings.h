@@ -31,7 +31,7 @@ struct PoolSettings {
   std::size_t credential_queue = 256;
   int credential_nice = 10;
   // Short database work.
-  std::size_t blocking_threads = 4;
+  std::size_t blocking_threads = 16;
   std::size_t blocking_queue = 1024;
 };
 
