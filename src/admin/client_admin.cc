@@ -52,6 +52,9 @@ std::optional<std::string> check_sign_in(const NewClient& client,
   if (!code_grant && !client.redirect_uris.empty()) {
     return "redirect URIs are for the authorization_code grant";
   }
+  if (!code_grant && client.require_par) {
+    return "--require-par is for clients with the authorization_code grant (--redirect-uri)";
+  }
   if (auto bad = check_display_name(client.display_name, kMaxClientNameBytes)) return *bad;
   const std::string_view alg = client.id_token_alg;
   if (!alg.empty() && alg != "EdDSA" && alg != "ES256" && alg != "RS256" && alg != "PS256") {

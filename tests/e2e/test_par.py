@@ -114,6 +114,11 @@ class PushedRequests(ParServer):
             self.assertIn("error", answer.json())
             self.assertNotIn("request_uri", answer.json())
 
+    def test_require_par_is_refused_for_a_client_that_cannot_sign_users_in(self):
+        result = self.server.cli("client", "add", "svc-par", "--require-par")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("--require-par", result.stderr)
+
     def test_require_par_refuses_a_request_through_the_browser(self):
         verifier, challenge = pkce_pair()
         browser = self.browser()
