@@ -83,6 +83,7 @@ struct ServerApp::Components {
         assertions(app.store_->replays(), app.issuer_, app.clock_, fetch_client_jwks),
         clients(app.store_->clients(), hasher, secret_cache, &throttle, &assertions),
         dpop(app.store_->replays(), app.issuer_, app.clock_, {}, app.dpop_nonces_.get()),
+        replay_batcher(app.store_->replays()),
         token_service(clients, &dpop),
         userinfo(app.store_->users()),
         introspection(access_tokens, refresh_tokens, app.store_->users(), app.store_->clients(),
@@ -128,6 +129,7 @@ struct ServerApp::Components {
   const oauth::ClientAssertions assertions;
   const oauth::ClientAuthenticator clients;
   const oauth::DpopVerifier dpop;
+  http::ReplayBatcher replay_batcher;
   oauth::TokenService token_service;
   const oauth::UserInfo userinfo;
   const oauth::Introspection introspection;
@@ -290,6 +292,7 @@ void ServerApp::build() {
                                   .blocking_pool = blocking_pool_,
                                   .metrics_token = config_.metrics_token,
                                   .dpop = &c.dpop,
+                                  .replays = &c.replay_batcher,
                                   .authorization = &c.authorization,
                                   .pushed = &c.pushed});
   http::register_sign_in_routes(router_, {.authorization = c.authorization,

@@ -413,30 +413,50 @@ class Endpoints {
       co_return std::unexpected(dpop_refused("invalid_dpop_proof", "one DPoP proof is required"));
     }
     if (s_.dpop == nullptr) co_return std::unexpected(dpop_refused("invalid_token", "no DPoP"));
-    const std::string_view access_token = presented_token(req, true)->token;
-    auto checked = co_await s_.blocking_pool.run([&] {
-      return s_.dpop->verify({.proof = **proof,
-                              .method = req.method_string(),
-                              .path = path_of(req),
-                              .access_token = access_token});
-    });
-    if (!checked) co_return std::unexpected(unavailable_response());
-    if (!*checked) {
-      if (checked->error().code == oauth::ErrorCode::kTemporarilyUnavailable) {
-        co_return std::unexpected(unavailable_response());
-      }
-      if (checked->error().code == oauth::ErrorCode::kUseDpopNonce) {
-        Response res = dpop_refused("use_dpop_nonce", checked->error().description);
-        set_dpop_nonce(res);
-        co_return std::unexpected(std::move(res));
-      }
-      co_return std::unexpected(dpop_refused("invalid_dpop_proof", checked->error().description));
+    const oauth::DpopRequest request{.proof = **proof,
+                                     .method = req.method_string(),
+                                     .path = path_of(req),
+                                     .access_token = presented_token(req, true)->token};
+    std::expected<std::string, oauth::OAuthError> jkt;
+    if (s_.replays != nullptr) {
+      jkt = co_await check_proof(request);
+    } else {
+      auto verified = co_await s_.blocking_pool.run([&] { return s_.dpop->verify(request); });
+      if (!verified) co_return std::unexpected(unavailable_response());
+      jkt = std::move(*verified);
     }
-    if (**checked != token->jkt) {
+    if (!jkt) co_return std::unexpected(proof_refused(jkt.error()));
+    if (*jkt != token->jkt) {
       co_return std::unexpected(
           dpop_refused("invalid_dpop_proof", "the proof is not by the token's key"));
     }
     co_return token;
+  }
+
+  // The proof checked here, on the I/O thread (a signature check, as for a bearer token), and
+  // its use remembered by the batcher, which holds no thread while the write is pending.
+  awaitable<std::expected<std::string, oauth::OAuthError>> check_proof(
+      const oauth::DpopRequest& request) const {
+    auto checked = s_.dpop->check(request);
+    if (!checked) co_return std::unexpected(checked.error());
+    const auto fresh =
+        co_await s_.replays->use_once(std::move(checked->replay_key), checked->remember_until);
+    if (!fresh) co_return std::unexpected(oauth::unavailable());
+    if (!*fresh) {
+      co_return std::unexpected(
+          oauth::OAuthError{oauth::ErrorCode::kInvalidDpopProof, "the proof was used before"});
+    }
+    co_return std::move(checked->jkt);
+  }
+
+  Response proof_refused(const oauth::OAuthError& error) const {
+    if (error.code == oauth::ErrorCode::kTemporarilyUnavailable) return unavailable_response();
+    if (error.code == oauth::ErrorCode::kUseDpopNonce) {
+      Response res = dpop_refused("use_dpop_nonce", error.description);
+      set_dpop_nonce(res);
+      return res;
+    }
+    return dpop_refused("invalid_dpop_proof", error.description);
   }
 
   Response dpop_refused(std::string_view code, std::string_view description) const {

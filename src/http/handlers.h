@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "http/replay_batcher.h"
 #include "http/router.h"
 #include "http/worker_pool.h"
 #include "jose/key_source.h"
@@ -48,6 +49,8 @@ struct Services {
   // Checks DPoP proofs at /userinfo and /users/me (RFC 9449 section 7); null: bound tokens
   // are refused there.
   const oauth::DpopVerifier* dpop = nullptr;
+  // Remembers those proofs' use in batches, from the I/O threads; null: on the blocking pool.
+  ReplayBatcher* replays = nullptr;
   // POST /par (RFC 9126): served when both are given.
   const oauth::Authorization* authorization = nullptr;
   const oauth::PushedRequests* pushed = nullptr;

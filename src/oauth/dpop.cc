@@ -68,7 +68,7 @@ std::vector<std::string> DpopVerifier::algorithm_names() const {
   return names;
 }
 
-std::expected<std::string, OAuthError> DpopVerifier::verify(const DpopRequest& request) const {
+std::expected<DpopCheck, OAuthError> DpopVerifier::check(const DpopRequest& request) const {
   auto proof = jose::read_dpop_proof(request.proof, settings_.algorithms);
   if (!proof) return std::unexpected(refused(proof.error()));
   const std::string url = issuer_ + std::string(request.path);
@@ -90,14 +90,20 @@ std::expected<std::string, OAuthError> DpopVerifier::verify(const DpopRequest& r
   // that one client cannot spend another's jti.
   const auto expires =
       core::TimePoint(std::chrono::seconds(proof->iat)) + settings_.max_age + settings_.leeway * 2;
-  const std::string key =
-      "dpop:" + core::base64url_encode(jose::sha256(proof->jkt + "\n" + proof->jti));
-  auto fresh = replays_.use_once(key, expires);
+  std::string key = "dpop:" + core::base64url_encode(jose::sha256(proof->jkt + "\n" + proof->jti));
+  return DpopCheck{
+      .jkt = std::move(proof->jkt), .replay_key = std::move(key), .remember_until = expires};
+}
+
+std::expected<std::string, OAuthError> DpopVerifier::verify(const DpopRequest& request) const {
+  auto checked = check(request);
+  if (!checked) return std::unexpected(checked.error());
+  auto fresh = replays_.use_once(checked->replay_key, checked->remember_until);
   if (!fresh)
     return std::unexpected(
         OAuthError{ErrorCode::kTemporarilyUnavailable, "the database is unavailable"});
   if (!*fresh) return std::unexpected(refused("the proof was used before"));
-  return std::move(proof->jkt);
+  return std::move(checked->jkt);
 }
 
 }  // namespace tessera::oauth

@@ -73,6 +73,14 @@ class DpopNonces {
   mutable std::string made_;
 };
 
+// A proof that passed every check but the replay one: its key's thumbprint, and the key under
+// which its use is remembered, until when (ReplayStore::use_once).
+struct DpopCheck {
+  std::string jkt;
+  std::string replay_key;
+  core::TimePoint remember_until;
+};
+
 class DpopVerifier {
  public:
   // With `nonces`, every proof must carry a current server nonce (section 8).
@@ -83,6 +91,10 @@ class DpopVerifier {
   // reason otherwise, or temporarily_unavailable when the replay store cannot answer.
   // Blocking: remembering the proof's jti writes to the store.
   std::expected<std::string, OAuthError> verify(const DpopRequest& request) const;
+
+  // verify() without the replay check, which is the caller's, with what check() returns: for
+  // a caller that batches the writes of many requests. No I/O.
+  std::expected<DpopCheck, OAuthError> check(const DpopRequest& request) const;
 
   // The names of the accepted algorithms, for discovery.
   std::vector<std::string> algorithm_names() const;

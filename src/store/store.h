@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <expected>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -229,12 +230,30 @@ class ConsentStore {
 // Identifiers that may be used once (RFC 9449 section 11.1: a DPoP proof's jti; RFC 7523
 // section 3: a client assertion's jti), kept until they could no longer be accepted anyway.
 // Shared by every server process over the same database.
+// A key to remember once (ReplayStore::use_once_many).
+struct KeyToUse {
+  std::string key;
+  core::TimePoint expires_at;
+};
+
 class ReplayStore {
  public:
   virtual ~ReplayStore() = default;
   // Remembers `key` (a hash the caller makes of what identifies the use) until `expires_at`.
   // Returns false, changing nothing, when it was remembered already: a replay.
   virtual StoreResult<bool> use_once(std::string_view key, core::TimePoint expires_at) = 0;
+  // use_once for each key, in order, as one write where the backend can: whether each was new
+  // (a key twice in `keys` is new the first time only), or the error for all.
+  virtual StoreResult<std::vector<bool>> use_once_many(std::span<const KeyToUse> keys) {
+    std::vector<bool> fresh;
+    fresh.reserve(keys.size());
+    for (const KeyToUse& k : keys) {
+      auto used = use_once(k.key, k.expires_at);
+      if (!used) return std::unexpected(used.error());
+      fresh.push_back(*used);
+    }
+    return fresh;
+  }
   // Forgets the keys expired at `now`; returns how many.
   virtual StoreResult<std::size_t> purge_expired(core::TimePoint now) = 0;
 };

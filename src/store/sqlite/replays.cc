@@ -3,7 +3,7 @@
 namespace tessera::store::sqlite {
 
 StoreResult<bool> SqliteReplays::use_once(std::string_view key, core::TimePoint expires_at) {
-  Waiting me{.key = key, .expires_at = seconds_of(expires_at), .result = std::nullopt};
+  Waiting me{.key = {.key = std::string(key), .expires_at = expires_at}, .result = std::nullopt};
   std::unique_lock lock(mutex_);
   queue_.push_back(&me);
   while (!me.result) {
@@ -16,32 +16,38 @@ StoreResult<bool> SqliteReplays::use_once(std::string_view key, core::TimePoint 
     std::vector<Waiting*> batch;
     batch.swap(queue_);
     lock.unlock();
-    auto results = commit(batch);
+    std::vector<KeyToUse> keys;
+    keys.reserve(batch.size());
+    for (const Waiting* w : batch) keys.push_back(w->key);
+    auto fresh = use_once_many(keys);
     lock.lock();
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->result = std::move(results[i]);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      batch[i]->result = fresh ? StoreResult<bool>(bool((*fresh)[i]))
+                               : StoreResult<bool>(std::unexpected(fresh.error()));
+    }
     committing_ = false;
     committed_.notify_all();
   }
   return *me.result;
 }
 
-std::vector<StoreResult<bool>> SqliteReplays::commit(const std::vector<Waiting*>& batch) {
-  std::vector<StoreResult<bool>> results;
-  results.reserve(batch.size());
+StoreResult<std::vector<bool>> SqliteReplays::use_once_many(std::span<const KeyToUse> keys) {
+  std::vector<bool> fresh;
+  fresh.reserve(keys.size());
   // Not fsynced: a DPoP proof or an assertion is good for a minute or so, and a power failure
   // within that minute is a smaller risk than an fsync per request is a cost.
   auto done = db_.transact_unsynced("use_once", [&](SqliteConnection& conn) -> StoreResult<void> {
-    for (const Waiting* w : batch) {
+    for (const KeyToUse& k : keys) {
       auto added = conn.run(
           "INSERT INTO used_once (key, expires_at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-          w->key, w->expires_at);
+          k.key, seconds_of(k.expires_at));
       if (!added) return std::unexpected(unavailable("use_once", added.error()));
-      results.emplace_back(*added == 1);
+      fresh.push_back(*added == 1);
     }
     return {};
   });
-  if (!done) results.assign(batch.size(), std::unexpected(done.error()));
-  return results;
+  if (!done) return std::unexpected(done.error());
+  return fresh;
 }
 
 StoreResult<std::size_t> SqliteReplays::purge_expired(core::TimePoint now) {

@@ -147,16 +147,15 @@ class SqliteReplays final : public ReplayStore {
  public:
   explicit SqliteReplays(Database& db) : db_(db) {}
   StoreResult<bool> use_once(std::string_view key, core::TimePoint expires_at) override;
+  // One transaction for all the keys.
+  StoreResult<std::vector<bool>> use_once_many(std::span<const KeyToUse> keys) override;
   StoreResult<std::size_t> purge_expired(core::TimePoint now) override;
 
  private:
   struct Waiting {
-    std::string_view key;
-    std::int64_t expires_at;
+    KeyToUse key;
     std::optional<StoreResult<bool>> result;
   };
-  // Inserts the batch's keys in one transaction: whether each was new, or the error for all.
-  std::vector<StoreResult<bool>> commit(const std::vector<Waiting*>& batch);
 
   Database& db_;
   std::mutex mutex_;
