@@ -100,6 +100,7 @@ class Oauth4webapiFollowsServerNonces(Oauth4webapiUsesDpop):
     use_dpop_nonce answers (RFC 9449 section 8) and retries, as its documentation says."""
 
     ENV = {"TESSERA_DPOP_NONCE": "1"}
+    answer = None  # its own run, not the parent class's
 
 
 if __name__ == "__main__":

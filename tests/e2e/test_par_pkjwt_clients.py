@@ -70,10 +70,12 @@ def public_jwk(key, kid, alg):
 
 @unittest.skipIf(shutil.which("node") is None, "Node.js is not installed")
 class ParPrivateKeyJwtDpopClients(unittest.TestCase):
+    ENV = None
+
     @classmethod
     def setUpClass(cls):
         node_helpers.ensure_packages("oauth4webapi", "openid-client", "jose")
-        cls.server = harness.Server.start()
+        cls.server = harness.Server.start(env=cls.ENV)
         cls.addClassCleanup(cls.server.close)
         cls.base = cls.server.base
         add_user(cls.server, USER, PASSWORD)
@@ -304,6 +306,14 @@ class ParPrivateKeyJwtDpopClients(unittest.TestCase):
         self.assertEqual(page.status_code, 302, page.text[:300])
         _, params = Browser.redirect_params(page)
         self.assertEqual(params["error"], "invalid_request")
+
+
+class WithServerNonces(ParPrivateKeyJwtDpopClients):
+    """The same with TESSERA_DPOP_NONCE=1: both libraries take the nonce from the
+    use_dpop_nonce answers at /par and /token (RFC 9449 section 8) and sign again with it."""
+
+    ENV = {"TESSERA_DPOP_NONCE": "1"}
+    answer = None  # its own run, not the parent class's
 
 
 if __name__ == "__main__":

@@ -57,13 +57,17 @@ function claimsOf(jwt) {
   return decode(jwt.split('.')[1]);
 }
 
-// A request, retried once if the server asks for a DPoP nonce (RFC 9449 section 8).
-async function withNonceRetry(send) {
-  try {
-    return await send();
-  } catch (err) {
-    if (oauth.isDPoPNonceError(err)) return send();
-    throw err;
+// A request and the processing of its answer, both done again once if the server asks for a
+// DPoP nonce (RFC 9449 section 8): oauth4webapi reports use_dpop_nonce when it processes the
+// answer, and its DPoP handle has kept the nonce from the DPoP-Nonce header by then.
+async function withNonceRetry(send, process = async (response) => response) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const response = await send();
+      return { response, result: await process(response) };
+    } catch (err) {
+      if (attempt > 0 || !oauth.isDPoPNonceError(err)) throw err;
+    }
   }
 }
 
@@ -185,12 +189,12 @@ async function oauth4webapiFlow(as, keys, step) {
     code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
   });
-  const pushedResponse = await withNonceRetry(() => oauth.pushedAuthorizationRequest(
-    as, fapi, auth, parameters, options));
+  const { response: pushedResponse, result: pushed } = await withNonceRetry(
+    () => oauth.pushedAuthorizationRequest(as, fapi, auth, parameters, options),
+    (r) => oauth.processPushedAuthorizationResponse(as, fapi, r));
   step.par = { status: pushedResponse.status,
-               cache_control: pushedResponse.headers.get('cache-control') };
-  const pushed = await oauth.processPushedAuthorizationResponse(as, fapi, pushedResponse);
-  step.par = { ...step.par, request_uri: pushed.request_uri, expires_in: pushed.expires_in };
+               cache_control: pushedResponse.headers.get('cache-control'),
+               request_uri: pushed.request_uri, expires_in: pushed.expires_in };
 
   const authorize = new URL(as.authorization_endpoint);
   authorize.searchParams.set('client_id', fapiId);
@@ -200,11 +204,12 @@ async function oauth4webapiFlow(as, keys, step) {
   step.callback = { iss: callback.searchParams.get('iss'),
                     state_matches: callback.searchParams.get('state') === state };
 
-  const tokenResponse = await withNonceRetry(() => oauth.authorizationCodeGrantRequest(
-    as, fapi, auth, callbackParameters, redirectUri, verifier, options));
-  const raw = await tokenResponse.clone().json();
-  const tokens = await oauth.processAuthorizationCodeResponse(
-    as, fapi, tokenResponse, { expectedNonce: nonce, requireIdToken: true });
+  const { response: tokenResponse, result: { raw, tokens } } = await withNonceRetry(
+    () => oauth.authorizationCodeGrantRequest(
+      as, fapi, auth, callbackParameters, redirectUri, verifier, options),
+    async (r) => ({ raw: await r.clone().json(),
+                    tokens: await oauth.processAuthorizationCodeResponse(
+                      as, fapi, r, { expectedNonce: nonce, requireIdToken: true }) }));
   const idClaims = oauth.getValidatedIdTokenClaims(tokens);
   step.token = {
     status: tokenResponse.status, raw_token_type: raw.token_type, token_type: tokens.token_type,
@@ -219,17 +224,16 @@ async function oauth4webapiFlow(as, keys, step) {
   await oauth.validateApplicationLevelSignature(as, tokenResponse, insecure);
   step.token.id_token.signature_verified = true;
 
-  const info = await withNonceRetry(() => oauth.userInfoRequest(
-    as, fapi, tokens.access_token, options));
-  step.userinfo = { status: info.status,
-                    body: await oauth.processUserInfoResponse(as, fapi, idClaims.sub, info) };
+  const { response: info, result: body } = await withNonceRetry(
+    () => oauth.userInfoRequest(as, fapi, tokens.access_token, options),
+    (r) => oauth.processUserInfoResponse(as, fapi, idClaims.sub, r));
+  step.userinfo = { status: info.status, body };
 
   if (tokens.refresh_token) {
-    const refreshed = await withNonceRetry(() => oauth.refreshTokenGrantRequest(
-      as, fapi, auth, tokens.refresh_token, options));
-    const refreshedStatus = refreshed.status;
-    const result = await oauth.processRefreshTokenResponse(as, fapi, refreshed);
-    step.refresh = { status: refreshedStatus, token_type: result.token_type,
+    const { response: refreshed, result } = await withNonceRetry(
+      () => oauth.refreshTokenGrantRequest(as, fapi, auth, tokens.refresh_token, options),
+      (r) => oauth.processRefreshTokenResponse(as, fapi, r));
+    step.refresh = { status: refreshed.status, token_type: result.token_type,
                      cnf: claimsOf(result.access_token).cnf ?? null };
   }
 }
