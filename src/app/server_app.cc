@@ -76,7 +76,7 @@ struct ServerApp::Components {
       : revoked(app.store_->revocations(), app.clock_),
         access_tokens(keys, std::move(access), app.clock_, app.random_, &revoked),
         refresh_tokens(app.store_->refresh_tokens(), app.settings_.refresh, app.clock_, app.random_,
-                       revoked),
+                       revoked, app.refresh_successor_key_),
         hasher(app.random_),
         secret_cache(app.clock_, app.random_),
         throttle(app.store_->throttles(), app.clock_),
@@ -238,10 +238,7 @@ std::expected<void, std::string> ServerApp::open_state() {
     ensure_id_token_key(*store_, *id_key_manager_);
     published_keys_ = std::make_unique<keys::PublishedKeys>(*key_manager_, *id_key_manager_);
   }
-  if (config_.dpop_nonce) {
-    auto nonces = open_dpop_nonces();
-    if (!nonces) return std::unexpected(nonces.error());
-  }
+  if (auto secrets = open_shared_secrets(); !secrets) return std::unexpected(secrets.error());
   password::PasswordHasher hasher(random_);
   admin::UserAdmin admin(*store_, hasher, random_, clock_);  // no sessions to end yet
   auto bootstrap = admin.bootstrap(config_.admin_username, config_.admin_password);
@@ -254,15 +251,33 @@ std::expected<void, std::string> ServerApp::open_state() {
   return {};
 }
 
-// DPoP nonces sealed under what every instance shares: the KEK, or in the HS256 mode the secret.
-std::expected<void, std::string> ServerApp::open_dpop_nonces() {
-  auto sealer = config_.signing_alg == jose::Algorithm::kHS256
-                    ? jose::KeySealer::from_secret(*config_.secret_key)
-                    : keys::load_key_encryption_key(config_.key_encryption_key,
-                                                    keys::key_encryption_key_path(config_.database),
-                                                    random_, /*may_create=*/false);
-  if (!sealer) return std::unexpected("TESSERA_DPOP_NONCE: " + sealer.error());
-  dpop_nonces_ = std::make_unique<oauth::DpopNonces>(std::move(*sealer), random_, clock_);
+// What every instance shares and no one else holds: the KEK, or in the HS256 mode the secret.
+std::expected<jose::KeySealer, std::string> ServerApp::shared_sealer() {
+  if (config_.signing_alg == jose::Algorithm::kHS256) {
+    return jose::KeySealer::from_secret(*config_.secret_key);
+  }
+  return keys::load_key_encryption_key(config_.key_encryption_key,
+                                       keys::key_encryption_key_path(config_.database), random_,
+                                       /*may_create=*/false);
+}
+
+// DPoP nonces sealed under the shared secret, and the key that derives refresh tokens'
+// successors from it (oauth/refresh_tokens.h), so that every instance agrees on both.
+std::expected<void, std::string> ServerApp::open_shared_secrets() {
+  if (config_.dpop_nonce) {
+    auto sealer = shared_sealer();
+    if (!sealer) return std::unexpected("TESSERA_DPOP_NONCE: " + sealer.error());
+    dpop_nonces_ = std::make_unique<oauth::DpopNonces>(std::move(*sealer), random_, clock_);
+  }
+  if (settings_.refresh.reuse_grace.count() > 0) {
+    auto sealer = shared_sealer();
+    if (!sealer) return std::unexpected("TESSERA_REFRESH_REUSE_GRACE: " + sealer.error());
+    auto derived = sealer->derive_key("tessera refresh-token successors v1");
+    if (!derived) return std::unexpected("TESSERA_REFRESH_REUSE_GRACE: " + derived.error());
+    auto key = jose::HmacKey::create(*derived);
+    if (!key) return std::unexpected("TESSERA_REFRESH_REUSE_GRACE: " + key.error());
+    refresh_successor_key_ = std::move(*key);
+  }
   return {};
 }
 

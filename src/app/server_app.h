@@ -23,6 +23,8 @@
 #include "http/server.h"
 #include "http/templates.h"
 #include "http/worker_pool.h"
+#include "jose/hmac_key.h"
+#include "jose/key_seal.h"
 #include "jose/key_source.h"
 #include "keys/key_manager.h"
 #include "keys/published_keys.h"
@@ -49,7 +51,8 @@ class ServerApp {
   std::expected<void, std::string> bind();
   std::expected<void, std::string> load_templates();
   std::expected<void, std::string> open_state();
-  std::expected<void, std::string> open_dpop_nonces();
+  std::expected<jose::KeySealer, std::string> shared_sealer();
+  std::expected<void, std::string> open_shared_secrets();
   void build();
   void wait_for_reload();
   void wait_for_stop();
@@ -77,6 +80,7 @@ class ServerApp {
   std::unique_ptr<keys::PublishedKeys> published_keys_;  // both rings, for the JWKS
   std::unique_ptr<jose::KeySource> static_keys_;         // the HS256 mode's secret
   std::unique_ptr<oauth::DpopNonces> dpop_nonces_;       // with TESSERA_DPOP_NONCE=1
+  std::shared_ptr<const jose::HmacKey> refresh_successor_key_;  // with a refresh reuse grace
   std::shared_ptr<const http::Templates> templates_;
   std::unique_ptr<Components> components_;
   std::unique_ptr<Maintenance> maintenance_;

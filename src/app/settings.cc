@@ -31,7 +31,8 @@ Settings derive_settings(const config::Config& config) {
                      .leeway = kTokenLeeway};
   s.refresh = {.lifetime = config.refresh_token_ttl,
                .idle = std::min(kRefreshIdle, config.refresh_token_ttl),
-               .access_token_lifetime = s.access_token_lifetime};
+               .access_token_lifetime = s.access_token_lifetime,
+               .reuse_grace = config.refresh_reuse_grace};
   // In HS256 mode new asymmetric keys are only made on request (key rotate --alg).
   s.keys = {.algorithm = config.signing_alg == jose::Algorithm::kHS256 ? jose::Algorithm::kEdDSA
                                                                        : config.signing_alg,

@@ -17,6 +17,7 @@ namespace tessera::config {
 namespace {
 
 constexpr std::chrono::seconds kMaxAccessTokenTtl{24 * 3600};
+constexpr std::chrono::seconds kMaxRefreshReuseGrace{5 * 60};
 
 // One configuration value as found, with where it came from for error messages.
 struct Raw {
@@ -35,6 +36,7 @@ constexpr std::string_view kKeys[] = {
     "secret_key",
     "access_token_ttl",
     "refresh_token_ttl",
+    "refresh_reuse_grace",
     "key_rotation",
     "key_publish_delay",
     "key_encryption_key",
@@ -345,6 +347,15 @@ class Builder {
         if (!v) return std::unexpected(v.error());
         *field = *v;
       }
+    }
+    if (const Raw* r = get("refresh_reuse_grace")) {
+      auto grace = r->value == "0" ? std::chrono::seconds(0) : parse_ttl(*r);
+      if (!grace) return std::unexpected(grace.error());
+      if (*grace > kMaxRefreshReuseGrace) {
+        return std::unexpected(
+            fail(*r, "must be at most 5m: within it a copied refresh token goes unnoticed"));
+      }
+      c_.refresh_reuse_grace = *grace;
     }
     if (c_.session_idle > c_.session_lifetime) {
       return std::unexpected(

@@ -44,6 +44,9 @@ struct Config {
   // Short-lived access tokens limit what a leaked token can do (the seed's security notes).
   std::chrono::seconds access_token_ttl{15 * 60};
   std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
+  // A replaced refresh token presented again by its client this soon after gets the same
+  // successor (a lost answer retried) instead of revoking its family; 0: never.
+  std::chrono::seconds refresh_reuse_grace{10};
   std::chrono::seconds key_rotation{30 * 24 * 3600};
   // Browser sessions: ended when idle this long, and this long after the login however busy.
   std::chrono::seconds session_idle{30 * 60};

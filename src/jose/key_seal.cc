@@ -16,6 +16,7 @@ constexpr unsigned char kVersion = 0x01;
 constexpr std::size_t kKeyBytes = 32;
 constexpr std::size_t kNonceBytes = 12;
 constexpr std::size_t kTagBytes = 16;
+constexpr std::string_view kSealingPurpose = "tessera signing-key encryption v1";
 
 struct CipherCtxDeleter {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
@@ -29,20 +30,21 @@ const unsigned char* in_bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-std::expected<std::string, std::string> hkdf_sha256(std::string_view secret) {
+std::expected<std::string, std::string> hkdf_sha256(std::string_view secret,
+                                                    std::string_view purpose) {
   EVP_KDF* kdf = EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr);
   if (kdf == nullptr) return std::unexpected("OpenSSL has no HKDF");
   std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)> ctx(EVP_KDF_CTX_new(kdf),
                                                                 &EVP_KDF_CTX_free);
   EVP_KDF_free(kdf);
   char digest[] = "SHA256";
-  char info[] = "tessera signing-key encryption v1";
+  std::string info(purpose);
   std::string key_material(secret);
   const OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, key_material.data(),
                                         key_material.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof info - 1),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info.data(), info.size()),
       OSSL_PARAM_construct_end(),
   };
   std::string out(kKeyBytes, '\0');
@@ -58,7 +60,7 @@ std::expected<KeySealer, std::string> KeySealer::from_secret(std::string_view se
   if (secret.size() < kMinSecretBytes) {
     return std::unexpected("a key-encryption key must be at least 32 bytes");
   }
-  auto key = hkdf_sha256(secret);
+  auto key = hkdf_sha256(secret, kSealingPurpose);
   if (!key) return std::unexpected(key.error());
   return KeySealer(std::move(*key));
 }
@@ -127,6 +129,10 @@ std::expected<std::string, std::string> KeySealer::open(std::string_view sealed,
   }
   out.resize(static_cast<std::size_t>(n + m));
   return out;
+}
+
+std::expected<std::string, std::string> KeySealer::derive_key(std::string_view purpose) const {
+  return hkdf_sha256(key_, purpose);
 }
 
 }  // namespace tessera::jose

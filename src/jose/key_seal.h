@@ -38,6 +38,10 @@ class KeySealer {
   std::expected<std::string, std::string> open(std::string_view sealed,
                                                std::string_view associated_data) const;
 
+  // A 32-byte key for another use of the same secret (HKDF-SHA256 with `purpose` as its info),
+  // independent of the sealing key and of every other purpose's.
+  std::expected<std::string, std::string> derive_key(std::string_view purpose) const;
+
  private:
   explicit KeySealer(std::string key) : key_(std::move(key)) {}
   std::string key_;  // 32 bytes, wiped on destruction

@@ -23,18 +23,33 @@ core::TimePoint whole_seconds(core::TimePoint t) {
 
 RefreshTokens::RefreshTokens(store::RefreshTokenStore& store, RefreshSettings settings,
                              const core::Clock& clock, core::Random& random,
-                             RevocationList& revoked)
-    : store_(store), settings_(settings), clock_(clock), random_(random), revoked_(revoked) {}
+                             RevocationList& revoked,
+                             std::shared_ptr<const jose::HmacKey> successor_key)
+    : store_(store),
+      settings_(settings),
+      clock_(clock),
+      random_(random),
+      revoked_(revoked),
+      successor_key_(std::move(successor_key)) {}
 
 std::string RefreshTokens::hash(std::string_view token) {
   return core::base64url_encode(jose::sha256(token));
+}
+
+std::string RefreshTokens::successor_of(std::string_view presented) const {
+  if (successor_key_) {
+    if (auto mac = successor_key_->sign(presented); mac && mac->size() == kTokenBytes) {
+      return core::base64url_encode(*mac);
+    }
+  }
+  return core::random_token(random_, kTokenBytes);
 }
 
 store::RefreshTokenRecord RefreshTokens::next_record(std::string_view family_id,
                                                      const ScopeSet& scope,
                                                      core::TimePoint family_created,
                                                      std::string& token) const {
-  token = core::random_token(random_, kTokenBytes);
+  if (token.empty()) token = core::random_token(random_, kTokenBytes);
   const core::TimePoint now = whole_seconds(clock_.now());
   const core::TimePoint expires =
       std::min(family_created + settings_.lifetime, now + settings_.idle);
@@ -76,21 +91,42 @@ bool RefreshTokens::is_active(const store::RefreshTokenState& state) const {
   return !state.token.used_at && !state.family.revoked_at && clock_.now() < state.token.expires_at;
 }
 
-std::expected<std::string, OAuthError> RefreshTokens::rotate(
-    const store::RefreshTokenState& used) const {
-  std::string token;
+std::expected<std::string, OAuthError> RefreshTokens::rotate(const store::RefreshTokenState& used,
+                                                             std::string_view presented) const {
+  std::string token = successor_of(presented);
   const store::RefreshTokenRecord next =
       next_record(used.family.id, used.token.scopes, used.family.created_at, token);
   auto rotated = store_.rotate_refresh_token(used.token.token_hash, next, next.issued_at);
   if (!rotated) return std::unexpected(unavailable());
-  if (!*rotated) {
-    // Another request used the same token a moment ago: one of the two holds a copy.
-    if (auto revoked = revoke_family(used.family.id, "refresh_token_reused"); !revoked) {
-      return std::unexpected(revoked.error());
-    }
+  if (*rotated) return token;
+  // Another request used the same token a moment ago: a retry, or one of the two holds a copy.
+  auto now_used = find(presented);
+  if (!now_used) return std::unexpected(now_used.error());
+  if (now_used->family.revoked_at || !now_used->token.used_at) {
     return std::unexpected(invalid_grant());
   }
-  return token;
+  return reused(*now_used, presented);
+}
+
+std::expected<std::string, OAuthError> RefreshTokens::reused(const store::RefreshTokenState& used,
+                                                             std::string_view presented) const {
+  const bool in_grace = successor_key_ && settings_.reuse_grace.count() > 0 && used.token.used_at &&
+                        !used.family.revoked_at &&
+                        clock_.now() <= *used.token.used_at + settings_.reuse_grace;
+  if (in_grace) {
+    // The successor is the one stored only if this token was replaced under the same key.
+    std::string successor = successor_of(presented);
+    auto stored = store_.find_refresh_token(hash(successor));
+    if (!stored) return std::unexpected(unavailable());
+    if (*stored && (*stored)->family.id == used.family.id) {
+      core::audit("refresh_token_retried", {{"family", used.family.id}});
+      return successor;
+    }
+  }
+  if (auto revoked = revoke_family(used.family.id, "refresh_token_reused"); !revoked) {
+    return std::unexpected(revoked.error());
+  }
+  return std::unexpected(invalid_grant());
 }
 
 std::expected<void, OAuthError> RefreshTokens::revoke_family(std::string_view family_id,

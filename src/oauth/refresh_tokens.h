@@ -4,20 +4,29 @@
 // family; presenting a token that was already replaced means it was copied, and revokes the
 // family, access tokens included (they carry the family id as "sid").
 //
+// Unless a grace period forgives it: the answer with the successor may have been lost, or two
+// tabs refreshed at once. Within `reuse_grace` after its replacement, the replaced token
+// presented again by its own client gets the same successor again and nothing is revoked. The
+// successor is not stored to make that possible: it is HMAC-SHA256 of the presented token
+// under a key derived from the key-encryption key, so every instance computes the same one,
+// and of two racing requests the loser answers with the winner's successor.
+//
 //   RefreshTokens refresh(store, {.lifetime = 30d, .idle = 7d, .access_token_lifetime = 15m},
 //                         clock, random, revoked);
 //   auto started = refresh.start(client, "alice", scope);   // with the password grant
 //   auto state = refresh.find(presented);                   // with the refresh_token grant
-//   auto next = refresh.rotate(*state);
+//   auto next = refresh.rotate(*state, presented);
 #pragma once
 
 #include <chrono>
 #include <expected>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/clock.h"
 #include "core/random.h"
+#include "jose/hmac_key.h"
 #include "oauth/client.h"
 #include "oauth/errors.h"
 #include "oauth/revocation_list.h"
@@ -33,12 +42,17 @@ struct RefreshSettings {
   // How long an access token issued from a family may still be presented after it was
   // issued (TTL plus leeway): a family's revocation is kept in the log that long.
   std::chrono::seconds access_token_lifetime{15 * 60 + 10};
+  // TESSERA_REFRESH_REUSE_GRACE; 0 disables it, and so does the lack of a successor key.
+  std::chrono::seconds reuse_grace{10};
 };
 
 class RefreshTokens {
  public:
+  // `successor_key`: the HMAC key that derives successors (jose::KeySealer::derive_key); without
+  // one, successors are random and the grace period is off.
   RefreshTokens(store::RefreshTokenStore& store, RefreshSettings settings, const core::Clock& clock,
-                core::Random& random, RevocationList& revoked);
+                core::Random& random, RevocationList& revoked,
+                std::shared_ptr<const jose::HmacKey> successor_key = nullptr);
 
   struct Issued {
     std::string token;
@@ -57,9 +71,15 @@ class RefreshTokens {
   // Whether the token may be used now: unused, unexpired, family live.
   bool is_active(const store::RefreshTokenState& state) const;
 
-  // Replaces a token that was found active by its successor. When another request used it
-  // first, that is reuse: the family is revoked and the answer is invalid_grant.
-  std::expected<std::string, OAuthError> rotate(const store::RefreshTokenState& used) const;
+  // Replaces `presented`, which was found active as `used`, by its successor. When another
+  // request used it first, the answer is reused()'s.
+  std::expected<std::string, OAuthError> rotate(const store::RefreshTokenState& used,
+                                                std::string_view presented) const;
+
+  // A token presented again after it was replaced: within the grace period, its successor
+  // again; after it, reuse, which revokes the family and answers invalid_grant.
+  std::expected<std::string, OAuthError> reused(const store::RefreshTokenState& used,
+                                                std::string_view presented) const;
 
   // Revokes a family and the access tokens issued from it; logs `reason`.
   std::expected<void, OAuthError> revoke_family(std::string_view family_id,
@@ -81,12 +101,15 @@ class RefreshTokens {
  private:
   store::RefreshTokenRecord next_record(std::string_view family_id, const ScopeSet& scope,
                                         core::TimePoint family_created, std::string& token) const;
+  // The successor of `presented`: derived when there is a successor key, else random.
+  std::string successor_of(std::string_view presented) const;
 
   store::RefreshTokenStore& store_;
   RefreshSettings settings_;
   const core::Clock& clock_;
   core::Random& random_;
   RevocationList& revoked_;
+  std::shared_ptr<const jose::HmacKey> successor_key_;
 };
 
 }  // namespace tessera::oauth

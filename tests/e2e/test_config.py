@@ -40,6 +40,8 @@ class BadConfigurationStopsTheStart(harness.ServerTestCase):
             ({"TESSERA_ACCESS_TOKEN_TTL": "15x"}, "TESSERA_ACCESS_TOKEN_TTL"),
             ({"TESSERA_ACCESS_TOKEN_TTL": "0s"}, "TESSERA_ACCESS_TOKEN_TTL"),
             ({"TESSERA_REFRESH_TOKEN_TTL": "-1d"}, "TESSERA_REFRESH_TOKEN_TTL"),
+            ({"TESSERA_REFRESH_REUSE_GRACE": "6m"}, "TESSERA_REFRESH_REUSE_GRACE"),
+            ({"TESSERA_REFRESH_REUSE_GRACE": "soon"}, "TESSERA_REFRESH_REUSE_GRACE"),
             ({"TESSERA_LISTEN": "nonsense"}, "TESSERA_LISTEN"),
             ({"TESSERA_LISTEN": "127.0.0.1:99999"}, "TESSERA_LISTEN"),
             ({"TESSERA_SIGNING_ALG": "HS256"}, "TESSERA_SECRET_KEY"),

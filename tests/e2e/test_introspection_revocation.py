@@ -338,7 +338,8 @@ class SharedDatabase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        env = {"TESSERA_ISSUER": cls.ISSUER}
+        # Reuse is proved at once: without the grace period (test_refresh_grace).
+        env = {"TESSERA_ISSUER": cls.ISSUER, "TESSERA_REFRESH_REUSE_GRACE": "0"}
         cls.first = harness.Server.start(env=env)
         cls.addClassCleanup(cls.first.close)
         cls.second = harness.Server.start(env=env, workdir=cls.first.workdir)

@@ -87,6 +87,41 @@ class StartedTogether(unittest.TestCase):
                 self.assertEqual(kid_of(token), kids[0])
 
 
+class GraceAcrossInstances(unittest.TestCase):
+    """The refresh grace (default 10 s) on PostgreSQL: fifty parallel uses of one refresh token
+    at A and B all get the same successor, which exists once and is itself used once; the
+    family lives."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = pg_helpers.shared()
+        cls.a, cls.b = start_pair(cls, pg_env(cls.pg.create_database()))
+        cls.rs = add_client(cls.a, "resource-server")
+
+    def test_fifty_parallel_uses_across_a_and_b_get_one_successor(self):
+        body = assert_token_response(self, harness.login(self.a.base, ADMIN_USER, ADMIN_PASSWORD),
+                                     refresh_token=True)
+        bases = [self.a.base, self.b.base]
+        barrier = threading.Barrier(50)
+
+        def use(i):
+            barrier.wait(30)
+            return refresh(bases[i % 2], DEFAULT, body["refresh_token"])
+
+        with concurrent.futures.ThreadPoolExecutor(50) as pool:
+            responses = list(pool.map(use, range(50)))
+        won = [assert_token_response(self, r, refresh_token=True) for r in responses]
+        self.assertEqual(len({w["refresh_token"] for w in won}), 1)
+        successor = won[0]["refresh_token"]
+        for server in (self.a, self.b):
+            self.assertEqual(me_status(server.base, won[0]["access_token"]), 200)
+            assert_active(self, server.base, self.rs, successor, "refresh_token")
+        nxt = assert_token_response(self, refresh(self.b.base, DEFAULT, successor),
+                                    refresh_token=True)
+        self.assertNotEqual(nxt["refresh_token"], successor)
+        self.assertEqual(me_status(self.a.base, body["access_token"]), 200)
+
+
 class TwoInstancesOnOneDatabase(unittest.TestCase):
 
     @classmethod
@@ -95,7 +130,9 @@ class TwoInstancesOnOneDatabase(unittest.TestCase):
         cls.password = "pw-" + secrets.token_hex(8)  # trust auth ignores it; logs must too
         url = cls.pg.create_database()
         cls.url_with_password = url.replace("postgres@", "postgres:%s@" % cls.password)
-        cls.a, cls.b = start_pair(cls, pg_env(cls.url_with_password))
+        # Reuse is proved at once: without the grace period, which GraceAcrossInstances tries.
+        cls.a, cls.b = start_pair(cls, pg_env(cls.url_with_password,
+                                              TESSERA_REFRESH_REUSE_GRACE="0"))
         cls.servers = {"A": cls.a, "B": cls.b}
         cls.rs = add_client(cls.a, "resource-server")  # confidential: introspects
 

@@ -72,6 +72,10 @@ class OidcClient:
 
 
 class OpenIDClient(harness.ServerTestCase):
+    # Reuse is proved at once: without the grace period (test_refresh_grace), which would
+    # answer a token presented again so soon with its successor.
+    SERVER_ENV = {"TESSERA_REFRESH_REUSE_GRACE": "0"}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

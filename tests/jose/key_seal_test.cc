@@ -101,6 +101,17 @@ TEST_F(KeySealerTest, RefusesOtherAssociatedData) {
   }
 }
 
+TEST_F(KeySealerTest, DerivesOneKeyPerPurposeAndSecret) {
+  const std::string refresh = sealer_.derive_key("refresh").value();
+  ASSERT_EQ(refresh.size(), 32u);
+  // The same for every instance holding the secret; another for another purpose or secret.
+  EXPECT_EQ(sealer_from(kSecret).derive_key("refresh").value(), refresh);
+  EXPECT_NE(sealer_.derive_key("nonces").value(), refresh);
+  EXPECT_NE(sealer_from(std::string(32, 'L')).derive_key("refresh").value(), refresh);
+  // Not the sealing key: a sealer made from the derived key opens nothing sealed here.
+  EXPECT_TRUE(RefusedWith(sealer_from(refresh).open(sealed_, kAssociated), kCannotOpen));
+}
+
 TEST_F(KeySealerTest, RefusesAnotherKeyEncryptionKey) {
   for (const std::string& secret :
        {std::string(32, 'L'), std::string(33, 'K'), std::string(31, 'K') + 'L'}) {

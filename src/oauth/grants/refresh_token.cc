@@ -28,13 +28,15 @@ std::expected<TokenResponse, OAuthError> RefreshTokenGrant::exchange(const Token
                                           ? "this refresh token needs a DPoP proof"
                                           : "the DPoP proof is not by this refresh token's key"});
   }
+  // A token already replaced is a retry within the grace period, or reuse (refresh_tokens.h).
+  std::optional<std::string> retried;
   if (state->token.used_at) {
-    if (auto revoked = refresh_.revoke_family(state->family.id, "refresh_token_reused"); !revoked) {
-      return std::unexpected(revoked.error());
-    }
+    auto successor = refresh_.reused(*state, *presented);
+    if (!successor) return std::unexpected(successor.error());
+    retried = std::move(*successor);
+  } else if (!refresh_.is_active(*state)) {
     return std::unexpected(invalid_grant());
   }
-  if (!refresh_.is_active(*state)) return std::unexpected(invalid_grant());
 
   auto user = users_.find_user(state->family.subject);
   if (!user) {
@@ -57,7 +59,8 @@ std::expected<TokenResponse, OAuthError> RefreshTokenGrant::exchange(const Token
   auto scope = granted_scope(request.params, allowed);
   if (!scope) return std::unexpected(scope.error());
 
-  auto next = refresh_.rotate(*state);
+  auto next = retried ? std::expected<std::string, OAuthError>(std::move(*retried))
+                      : refresh_.rotate(*state, *presented);
   if (!next) return std::unexpected(next.error());
   auto response = issue_access_token(tokens_, "refresh_token",
                                      {.subject = state->family.subject,

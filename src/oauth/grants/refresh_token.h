@@ -4,6 +4,8 @@
 //     invalid_grant and is left alone;
 //   - a token already used (replaced by its successor) means a copy is in other hands: the
 //     whole family is revoked, access tokens included, and the answer is invalid_grant;
+//     unless its own client presents it again within the grace period, when the answer
+//     carries the same successor again (a lost answer retried; refresh_tokens.h);
 //   - a user since disabled or deleted ends the family;
 //   - the scope may be narrowed, never widened, and never beyond what the user and the
 //     client may still have;
