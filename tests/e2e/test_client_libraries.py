@@ -41,7 +41,10 @@ def tearDownModule():
 
 
 class _Clients(harness.ServerTestCase):
-    """A server with bob and one client of each kind."""
+    """A server with bob and one client of each kind. Reuse of a replaced refresh token is
+    shown at once, so without the grace period (test_refresh_grace tries that)."""
+
+    SERVER_ENV = {"TESSERA_REFRESH_REUSE_GRACE": "0"}
 
     @classmethod
     def setUpClass(cls):
