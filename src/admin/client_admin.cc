@@ -112,18 +112,52 @@ std::optional<std::string> check_auth_method(const NewClient& client) {
 
 }  // namespace
 
+namespace {
+
+std::optional<std::string> check_grant_types(const std::vector<std::string>& grants) {
+  for (const std::string& grant : grants) {
+    if (!oauth::is_grant_type(grant)) {
+      return "'" + core::printable(grant) +
+             "' is not a grant type (password, client_credentials, refresh_token, "
+             "authorization_code, " +
+             std::string(oauth::kTokenExchangeGrant) + ")";
+    }
+  }
+  return std::nullopt;
+}
+
+// Token exchange (RFC 8693): the grant and the audiences it may reach go together.
+std::optional<std::string> check_exchange(const NewClient& client,
+                                          const std::vector<std::string>& grants) {
+  const bool exchange =
+      std::find(grants.begin(), grants.end(), oauth::kTokenExchangeGrant) != grants.end();
+  if (exchange && client.exchange_audiences.empty()) {
+    return "the token-exchange grant needs at least one --exchange-audience";
+  }
+  if (!exchange && !client.exchange_audiences.empty()) {
+    return "--exchange-audience is for clients with the grant " +
+           std::string(oauth::kTokenExchangeGrant);
+  }
+  for (const std::string& audience : client.exchange_audiences) {
+    const bool bad_char = std::any_of(audience.begin(), audience.end(), [](char c) {
+      return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+    });
+    if (audience.empty() || audience.size() > kMaxAudienceBytes || bad_char) {
+      return "an --exchange-audience is 1 to 512 bytes without spaces or control characters";
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient& client) {
   if (auto bad = check_client_id(client.id)) return std::unexpected(*bad);
   if (auto bad = check_auth_method(client)) return std::unexpected(*bad);
   std::vector<std::string> grants = client.grants.empty() ? default_grants(client) : client.grants;
-  for (const std::string& grant : grants) {
-    if (!oauth::is_grant_type(grant)) {
-      return std::unexpected("'" + core::printable(grant) +
-                             "' is not a grant type (password, client_credentials, "
-                             "refresh_token, authorization_code)");
-    }
-  }
+  if (auto bad = check_grant_types(grants)) return std::unexpected(*bad);
   if (auto bad = check_sign_in(client, grants)) return std::unexpected(*bad);
+  if (auto bad = check_exchange(client, grants)) return std::unexpected(*bad);
   std::sort(grants.begin(), grants.end());
   grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
   // RFC 6749 section 4.4: the client credentials grant is for confidential clients only.
@@ -182,7 +216,8 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
                                    .require_par = client.require_par,
                                    .auth_method = client.auth_method,
                                    .jwks = client.jwks,
-                                   .jwks_uri = client.jwks_uri};
+                                   .jwks_uri = client.jwks_uri,
+                                   .exchange_audiences = client.exchange_audiences};
   if (auto ok = clients_.add_client(record); !ok) {
     if (ok.error() == store::StoreError::kAlreadyExists) {
       return std::unexpected("client " + client.id + " already exists");

@@ -56,6 +56,8 @@ struct NewClient {
   std::string auth_method = {};
   std::string jwks = {};      // a JWKS document of public keys
   std::string jwks_uri = {};  // or the URL of one (https), instead
+  // Token exchange (RFC 8693): the audiences it may exchange tokens for; needs that grant.
+  std::vector<std::string> exchange_audiences = {};
 };
 
 class ClientAdmin {

@@ -25,6 +25,7 @@
 #include "oauth/grants/client_credentials.h"
 #include "oauth/grants/password.h"
 #include "oauth/grants/refresh_token.h"
+#include "oauth/grants/token_exchange.h"
 #include "oauth/id_tokens.h"
 #include "oauth/introspection.h"
 #include "oauth/revocation.h"
@@ -102,6 +103,7 @@ struct ServerApp::Components {
     token_service.add(std::make_unique<oauth::PasswordGrant>(user_store, hasher, access_tokens,
                                                              &refresh_tokens, &throttle));
     token_service.add(std::make_unique<oauth::ClientCredentialsGrant>(access_tokens));
+    token_service.add(std::make_unique<oauth::TokenExchangeGrant>(access_tokens));
     token_service.add(
         std::make_unique<oauth::RefreshTokenGrant>(user_store, refresh_tokens, access_tokens));
     token_service.add(std::make_unique<oauth::AuthorizationCodeGrant>(

@@ -75,6 +75,7 @@ int run_client(const config::Config& config, Args args) {
     client.auth_method = args.option("auth-method").value_or("");
     jwks_file = args.option("jwks");
     client.jwks_uri = args.option("jwks-uri").value_or("");
+    client.exchange_audiences = args.options("exchange-audience");
     client.id = args.positional("client ID");
   } else if (action == "delete") {
     client.id = args.positional("client ID");

@@ -138,6 +138,7 @@ json::object token_body(const oauth::TokenResponse& response) {
   body["scope"] = oauth::format_scope(response.scope);
   if (response.refresh_token) body["refresh_token"] = *response.refresh_token;
   if (response.id_token) body["id_token"] = *response.id_token;
+  if (!response.issued_token_type.empty()) body["issued_token_type"] = response.issued_token_type;
   return body;
 }
 

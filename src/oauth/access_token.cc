@@ -71,18 +71,22 @@ std::expected<IssuedToken, jose::Error> AccessTokens::issue(const TokenSubject& 
   claims["iss"] = settings_.issuer;
   claims["sub"] = subject.subject;
   claims["aud"] = subject.audience.empty() ? settings_.issuer : subject.audience;
-  claims["exp"] = now + settings_.ttl.count();
+  const std::int64_t exp = std::min(now + settings_.ttl.count(),
+                                    subject.expires_by.value_or(now + settings_.ttl.count()));
+  claims["exp"] = exp;
   claims["iat"] = now;
   claims["jti"] = jti;
   claims["client_id"] = subject.client_id;
   claims["scope"] = format_scope(subject.scope);
   if (!subject.session_id.empty()) claims["sid"] = subject.session_id;
   if (!subject.jkt.empty()) claims["cnf"] = json::object{{"jkt", subject.jkt}};
+  if (subject.act) claims["act"] = *subject.act;
   const auto key = keys_.signing_key();
   auto token = jose::sign_compact(*key, "at+jwt", json::serialize(claims));
   if (!token) return std::unexpected(token.error());
-  return IssuedToken{
-      .access_token = std::move(*token), .expires_in = settings_.ttl, .jti = std::move(jti)};
+  return IssuedToken{.access_token = std::move(*token),
+                     .expires_in = std::chrono::seconds(std::max<std::int64_t>(exp - now, 0)),
+                     .jti = std::move(jti)};
 }
 
 namespace {

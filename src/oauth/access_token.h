@@ -10,6 +10,7 @@
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,11 @@ struct TokenSubject {
   // The RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 section 6.1:
   // "cnf":{"jkt":...}); empty for a bearer token.
   std::string jkt = {};
+  // Token exchange (RFC 8693 section 4.1): who acts for the subject, nested for each hop.
+  std::optional<boost::json::object> act = std::nullopt;
+  // The latest the token may expire (Unix seconds): an exchanged token outlives not its
+  // subject token.
+  std::optional<std::int64_t> expires_by = std::nullopt;
 };
 
 struct IssuedToken {

@@ -26,7 +26,8 @@ Client client_from_record(const store::ClientRecord& record) {
       .scopes = make_scope_set(record.scopes),
       .audience = record.audience,
       .id_token_alg = record.id_token_alg,
-      .require_dpop = record.require_dpop};
+      .require_dpop = record.require_dpop,
+      .exchange_audiences = record.exchange_audiences};
 }
 
 Client default_client() {

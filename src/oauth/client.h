@@ -25,6 +25,8 @@ struct Client {
   std::string id_token_alg = {};
   // Its tokens must be bound to a key by a DPoP proof (RFC 9449; client add --require-dpop).
   bool require_dpop = false;
+  // Token exchange (RFC 8693): the audiences it may exchange a token for.
+  std::vector<std::string> exchange_audiences = {};
 
   bool allows_grant(std::string_view grant_type) const;
   // The scopes a token for this client may carry, out of `wanted`.
@@ -33,8 +35,10 @@ struct Client {
 
 // The grant types a client may be registered with. (Discovery lists those the token endpoint
 // serves: TokenService::grant_types.)
-inline constexpr std::string_view kGrantTypes[] = {"password", "client_credentials",
-                                                   "refresh_token", "authorization_code"};
+inline constexpr std::string_view kTokenExchangeGrant =
+    "urn:ietf:params:oauth:grant-type:token-exchange";
+inline constexpr std::string_view kGrantTypes[] = {
+    "password", "client_credentials", "refresh_token", "authorization_code", kTokenExchangeGrant};
 bool is_grant_type(std::string_view grant_type);
 
 // A stored client as the protocol sees it.

@@ -21,6 +21,7 @@ std::string_view error_name(ErrorCode code) {
     case ErrorCode::kConsentRequired: return "consent_required";
     case ErrorCode::kInvalidDpopProof: return "invalid_dpop_proof";
     case ErrorCode::kUseDpopNonce: return "use_dpop_nonce";
+    case ErrorCode::kInvalidTarget: return "invalid_target";
   }
   return "server_error";
 }

@@ -31,6 +31,9 @@ enum class ErrorCode {
   // RFC 9449 section 8: the proof lacks the server's nonce, or has a stale one; the answer
   // carries a fresh one in its DPoP-Nonce header. 400 at the token endpoint, 401 at a resource.
   kUseDpopNonce,
+  // RFC 8693 section 2.2.2: the audience or resource asked for is not one this client may
+  // reach. 400.
+  kInvalidTarget,
 };
 
 // The "error" value, e.g. "invalid_grant".

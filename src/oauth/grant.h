@@ -43,6 +43,8 @@ struct TokenResponse {
   std::optional<std::string> id_token = std::nullopt;
   // The key the access token is bound to (DPoP); empty for a bearer token.
   std::string jkt = {};
+  // Token exchange (RFC 8693 section 2.2.1): the type of the token issued.
+  std::string issued_token_type = {};
 };
 
 // Signs the access token of a successful grant and logs it: the one place where a signing

@@ -34,6 +34,8 @@ struct ClientRecord {
   std::string jwks{};
   // private_key_jwt: the https URL of that document instead, fetched when needed.
   std::string jwks_uri{};
+  // Token exchange (RFC 8693): the audiences it may exchange a token for (--exchange-audience).
+  std::vector<std::string> exchange_audiences{};
 };
 
 }  // namespace tessera::store

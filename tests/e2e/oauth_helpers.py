@@ -56,9 +56,9 @@ def new_secret():
 
 
 def add_client(server, client_id, public=False, secret=None, grants=(), scope=None,
-               audience=None, require_dpop=False):
-    """`tessera client add` (secret from stdin unless public; --require-dpop if asked);
-    returns the Client."""
+               audience=None, require_dpop=False, extra=()):
+    """`tessera client add` (secret from stdin unless public; --require-dpop if asked; `extra`
+    arguments as given); returns the Client."""
     args = ["client", "add", client_id]
     if public:
         args.append("--public")
@@ -73,6 +73,7 @@ def add_client(server, client_id, public=False, secret=None, grants=(), scope=No
         args += ["--audience", audience]
     if require_dpop:
         args.append("--require-dpop")
+    args += list(extra)
     added = server.cli(*args, input=None if public else secret + "\n")
     if added.returncode != 0:
         raise AssertionError("tessera %s: exit %s\n%s" % (" ".join(args), added.returncode,

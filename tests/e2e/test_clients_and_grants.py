@@ -544,7 +544,8 @@ class Discovery(harness.ServerTestCase):
                 self.assertEqual(doc["revocation_endpoint"], self.base + "/revoke")
                 self.assertEqual(set(doc["grant_types_supported"]),
                                  {"password", "client_credentials", "refresh_token",
-                                  "authorization_code"})
+                                  "authorization_code",
+                                  "urn:ietf:params:oauth:grant-type:token-exchange"})
                 self.assertEqual(set(doc["token_endpoint_auth_methods_supported"]),
                                  {"client_secret_basic", "client_secret_post", "none",
                                   "private_key_jwt"})

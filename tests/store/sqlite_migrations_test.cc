@@ -198,6 +198,7 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
       ALTER TABLE clients DROP COLUMN require_par;
       ALTER TABLE clients DROP COLUMN auth_method;
       ALTER TABLE clients DROP COLUMN jwks_uri;
+      ALTER TABLE clients DROP COLUMN exchange_audiences;
       ALTER TABLE authorization_codes DROP COLUMN dpop_jkt;
       ALTER TABLE clients DROP COLUMN jwks;
       ALTER TABLE clients DROP COLUMN require_dpop;

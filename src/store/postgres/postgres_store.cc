@@ -171,6 +171,10 @@ constexpr std::string_view kMigrations[] = {
       ALTER TABLE clients ADD COLUMN jwks_uri TEXT NOT NULL DEFAULT '';
       ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT NOT NULL DEFAULT '';
     )sql",
+    // 10: token exchange (RFC 8693): the audiences each client may exchange tokens for.
+    R"sql(
+      ALTER TABLE clients ADD COLUMN exchange_audiences TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
