@@ -28,11 +28,12 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 class TesseraError(Exception):
     """A token request failed. `error` is the RFC 6749 section 5.2 code (invalid_grant,
     invalid_client, ...) or "invalid_response" when the answer was not OAuth JSON;
-    `description` the server's error_description; `status` the HTTP status."""
+    `description` the server's error_description; `status` the HTTP status, None when the
+    client itself gave up (a device code that expired while polling)."""
 
     def __init__(self, error, description=None, status=None):
-        super().__init__("%s: %s (HTTP %s)" % (error, description, status) if description
-                         else "%s (HTTP %s)" % (error, status))
+        message = "%s: %s" % (error, description) if description else error
+        super().__init__(message if status is None else "%s (HTTP %s)" % (message, status))
         self.error = error
         self.description = description
         self.status = status
@@ -221,30 +222,14 @@ class TesseraClient:
             self._refresh_token = body.get("refresh_token")
 
     def _token_request(self, form):
-        auth = None
-        if self._client_secret is None:
-            form["client_id"] = self._client_id
-        elif self._auth_method == "client_secret_post":
-            form.update(client_id=self._client_id, client_secret=self._client_secret)
-        else:  # RFC 6749 section 2.3.1: each part form-urlencoded before Basic
-            auth = (urllib.parse.quote_plus(self._client_id),
-                    urllib.parse.quote_plus(self._client_secret))
+        auth = client_auth(form, self._client_id, self._client_secret, self._auth_method)
         token_endpoint = self._token_endpoint()
         headers = {"Accept": "application/json"}
         if self._dpop is not None:
             headers["DPoP"] = self._dpop.proof("POST", token_endpoint)
         r = self._session.post(token_endpoint, data=form, auth=auth, headers=headers,
                                timeout=self._timeout)
-        body = _json_object(r)
-        if r.status_code == 200 and isinstance(body.get("access_token"), str):
-            if (not isinstance(body.get("expires_in", 0), (int, float))
-                    or not isinstance(body.get("refresh_token", ""), str)):
-                raise TesseraError("invalid_response", "malformed token response", 200)
-            return body
-        if isinstance(body.get("error"), str):
-            raise TesseraError(body["error"], body.get("error_description"), r.status_code)
-        raise TesseraError("invalid_response", "the token endpoint answered HTTP %d without "
-                           "an OAuth body" % r.status_code, r.status_code)
+        return token_response(r)
 
     def _token_endpoint(self):
         if self._token_url is None:
@@ -252,21 +237,7 @@ class TesseraClient:
         return self._token_url
 
     def _discover(self):
-        # RFC 8414 section 3: the well-known path goes between the host and the issuer's path.
-        issuer = self._url.rstrip("/")
-        parts = urllib.parse.urlsplit(issuer)
-        metadata_url = urllib.parse.urlunsplit(
-            (parts.scheme, parts.netloc, DISCOVERY_PATH + parts.path, "", ""))
-        r = self._session.get(metadata_url, timeout=self._timeout)
-        metadata = _json_object(r)
-        if r.status_code != 200 or not isinstance(metadata.get("token_endpoint"), str):
-            raise TesseraError("invalid_response", "no token_endpoint in %s" % metadata_url,
-                               r.status_code)
-        # RFC 8414 section 3.3: the metadata must name the issuer it was asked about.
-        if metadata.get("issuer") != issuer:
-            raise TesseraError("invalid_response", "%s names issuer %r, not %r"
-                               % (metadata_url, metadata.get("issuer"), issuer), r.status_code)
-        return metadata["token_endpoint"]
+        return discover(self._session, self._url, "token_endpoint", self._timeout)["token_endpoint"]
 
 
 def _dpop_key(dpop):
@@ -288,3 +259,59 @@ def _json_object(response):
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+# --- shared with device.py -----------------------------------------------------------------
+
+def client_auth(form, client_id, client_secret, auth_method):
+    """Adds the client to a request's `form` and returns the requests `auth` to send with it:
+    a public client names itself in the form; a confidential one uses HTTP Basic (the auth
+    returned) or, for client_secret_post, the form."""
+    if client_secret is None:
+        form["client_id"] = client_id
+        return None
+    if auth_method == "client_secret_post":
+        form.update(client_id=client_id, client_secret=client_secret)
+        return None
+    # RFC 6749 section 2.3.1: each part form-urlencoded before Basic.
+    return (urllib.parse.quote_plus(client_id), urllib.parse.quote_plus(client_secret))
+
+
+def token_response(r):
+    """The token endpoint's successful answer (a dict with a string access_token), else the
+    TesseraError it stands for."""
+    body = _json_object(r)
+    if r.status_code == 200 and isinstance(body.get("access_token"), str):
+        if (not isinstance(body.get("expires_in", 0), (int, float))
+                or not isinstance(body.get("refresh_token", ""), str)):
+            raise TesseraError("invalid_response", "malformed token response", 200)
+        return body
+    raise oauth_error(r, body, "the token endpoint")
+
+
+def oauth_error(r, body, endpoint):
+    """The TesseraError for a failed answer `r` (whose JSON object is `body`) of `endpoint`."""
+    if isinstance(body.get("error"), str):
+        return TesseraError(body["error"], body.get("error_description"), r.status_code)
+    return TesseraError("invalid_response", "%s answered HTTP %d without an OAuth body"
+                        % (endpoint, r.status_code), r.status_code)
+
+
+def discover(session, url, endpoint, timeout):
+    """The issuer `url`'s RFC 8414 metadata, which must name `endpoint` (a member such as
+    "token_endpoint"): a dict, or TesseraError invalid_response."""
+    # RFC 8414 section 3: the well-known path goes between the host and the issuer's path.
+    issuer = url.rstrip("/")
+    parts = urllib.parse.urlsplit(issuer)
+    metadata_url = urllib.parse.urlunsplit(
+        (parts.scheme, parts.netloc, DISCOVERY_PATH + parts.path, "", ""))
+    r = session.get(metadata_url, timeout=timeout)
+    metadata = _json_object(r)
+    if r.status_code != 200 or not isinstance(metadata.get(endpoint), str):
+        raise TesseraError("invalid_response", "no %s in %s" % (endpoint, metadata_url),
+                           r.status_code)
+    # RFC 8414 section 3.3: the metadata must name the issuer it was asked about.
+    if metadata.get("issuer") != issuer:
+        raise TesseraError("invalid_response", "%s names issuer %r, not %r"
+                           % (metadata_url, metadata.get("issuer"), issuer), r.status_code)
+    return metadata
