@@ -117,10 +117,12 @@ namespace {
 std::optional<std::string> check_grant_types(const std::vector<std::string>& grants) {
   for (const std::string& grant : grants) {
     if (!oauth::is_grant_type(grant)) {
-      return "'" + core::printable(grant) +
-             "' is not a grant type (password, client_credentials, refresh_token, "
-             "authorization_code, " +
-             std::string(oauth::kTokenExchangeGrant) + ")";
+      std::string known;
+      for (const std::string_view g : oauth::kGrantTypes) {
+        if (!known.empty()) known += ", ";
+        known += g;
+      }
+      return "'" + core::printable(grant) + "' is not a grant type (" + known + ")";
     }
   }
   return std::nullopt;

@@ -13,6 +13,7 @@
 #include "app/gauges.h"
 #include "core/log.h"
 #include "fetch/http_fetch.h"
+#include "http/device.h"
 #include "http/handlers.h"
 #include "http/sign_in.h"
 #include "http/tls.h"
@@ -23,6 +24,7 @@
 #include "oauth/discovery.h"
 #include "oauth/grants/authorization_code.h"
 #include "oauth/grants/client_credentials.h"
+#include "oauth/grants/device_code.h"
 #include "oauth/grants/password.h"
 #include "oauth/grants/refresh_token.h"
 #include "oauth/grants/token_exchange.h"
@@ -98,7 +100,10 @@ struct ServerApp::Components {
             &keys, app.issuer_, app.clock_),
         codes(app.store_->codes(), app.clock_, app.random_),
         sign_in(*app.store_, authorization, codes, users, app.clock_, app.random_,
-                app.settings_.sign_in) {
+                app.settings_.sign_in),
+        user_tokens(access_tokens, refresh_tokens,
+                    app.key_manager_ != nullptr ? &id_tokens : nullptr),
+        devices(*app.store_, app.issuer_, app.clock_, app.random_, app.settings_.device) {
     store::UserStore& user_store = app.store_->users();
     token_service.add(std::make_unique<oauth::PasswordGrant>(user_store, hasher, access_tokens,
                                                              &refresh_tokens, &throttle));
@@ -107,8 +112,8 @@ struct ServerApp::Components {
     token_service.add(
         std::make_unique<oauth::RefreshTokenGrant>(user_store, refresh_tokens, access_tokens));
     token_service.add(std::make_unique<oauth::AuthorizationCodeGrant>(
-        codes, user_store, access_tokens, refresh_tokens, app.store_->revocations(), revoked,
-        app.key_manager_ != nullptr ? &id_tokens : nullptr));
+        codes, user_store, user_tokens, app.store_->revocations(), revoked));
+    token_service.add(std::make_unique<oauth::DeviceCodeGrant>(devices, user_store, user_tokens));
     std::vector<std::string> grant_types;
     for (const auto grant : token_service.grant_types()) grant_types.emplace_back(grant);
     metadata = std::make_unique<oauth::ServerMetadata>(oauth::MetadataSettings{
@@ -118,7 +123,8 @@ struct ServerApp::Components {
                                         "private_key_jwt", "none"},
         .signing_algorithms = app.settings_.algorithm_names,
         .dpop_algorithms = dpop.algorithm_names(),
-        .pushed_requests = true});
+        .pushed_requests = true,
+        .device_authorization = true});
     discovery = std::make_unique<oauth::Discovery>(*metadata, user_store, app.store_->clients());
   }
 
@@ -142,6 +148,8 @@ struct ServerApp::Components {
   const oauth::IdTokens id_tokens;
   const oauth::AuthorizationCodes codes;
   const oauth::SignIn sign_in;
+  const oauth::UserTokenIssuer user_tokens;
+  const oauth::DeviceAuthorizations devices;
   std::unique_ptr<oauth::ServerMetadata> metadata;
   std::unique_ptr<oauth::Discovery> discovery;
 };
@@ -311,16 +319,23 @@ void ServerApp::build() {
                                   .dpop = &c.dpop,
                                   .replays = &c.replay_batcher,
                                   .authorization = &c.authorization,
-                                  .pushed = &c.pushed});
+                                  .pushed = &c.pushed,
+                                  .devices = &c.devices});
   http::register_sign_in_routes(router_, {.authorization = c.authorization,
                                           .sign_in = c.sign_in,
                                           .id_tokens = c.id_tokens,
                                           .templates = templates_,
                                           .clients = store_->clients(),
                                           .random = random_,
-                                          .secure_cookies = issuer_.starts_with("https:"),
                                           .credential_pool = credential_pool_,
                                           .blocking_pool = blocking_pool_});
+  http::register_device_routes(router_, {.devices = c.devices,
+                                         .sign_in = c.sign_in,
+                                         .templates = templates_,
+                                         .random = random_,
+                                         .issuer = issuer_,
+                                         .credential_pool = credential_pool_,
+                                         .blocking_pool = blocking_pool_});
   maintenance_ =
       std::make_unique<Maintenance>(ioc_, blocking_pool_,
                                     Maintenance::Work{.keys = key_manager_.get(),

@@ -40,6 +40,7 @@ Settings derive_settings(const config::Config& config) {
             .rotation = config.key_rotation,
             .token_lifetime = s.access_token_lifetime};
   s.sign_in = {.session_idle = config.session_idle, .session_lifetime = config.session_lifetime};
+  s.device = {.lifetime = config.device_code_ttl, .interval = config.device_poll_interval};
   s.maintenance.session_idle = config.session_idle;
   s.id_token_keys = s.keys;
   s.id_token_keys.algorithm = jose::Algorithm::kRS256;

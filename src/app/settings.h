@@ -15,6 +15,7 @@
 #include "http/server.h"
 #include "keys/key_manager.h"
 #include "oauth/access_token.h"
+#include "oauth/device_authorizations.h"
 #include "oauth/refresh_tokens.h"
 #include "oauth/sign_in.h"
 
@@ -50,6 +51,7 @@ struct Settings {
   oauth::AccessTokenSettings access_tokens;
   oauth::RefreshSettings refresh;
   oauth::SignInSettings sign_in;
+  oauth::DeviceSettings device;
   keys::KeyPolicy keys;
   // The id_tokens' own ring: RS256, rotated and published as the access tokens' keys are.
   keys::KeyPolicy id_token_keys;

@@ -55,6 +55,8 @@ constexpr std::string_view kKeys[] = {
     "session_idle",
     "session_lifetime",
     "templates_dir",
+    "device_code_ttl",
+    "device_poll_interval",
 };
 
 // Settings that hold secrets: they must not sit in a file others can read.
@@ -335,6 +337,25 @@ class Builder {
     return {};
   }
 
+  // RFC 8628: how long a device code lives, and how often a device may poll.
+  Result device_durations() {
+    if (const Raw* r = get("device_code_ttl")) {
+      auto v = parse_ttl(*r);
+      if (!v) return std::unexpected(v.error());
+      if (*v < std::chrono::seconds(5) || *v > std::chrono::hours(1)) {
+        return std::unexpected(fail(*r, "must be between 5s and 1h"));
+      }
+      c_.device_code_ttl = *v;
+    }
+    if (const Raw* r = get("device_poll_interval")) {
+      auto v = parse_ttl(*r);
+      if (!v) return std::unexpected(v.error());
+      if (*v > std::chrono::minutes(1)) return std::unexpected(fail(*r, "must be at most 1m"));
+      c_.device_poll_interval = *v;
+    }
+    return {};
+  }
+
   Result durations() {
     for (auto [key, field] : {std::pair{"access_token_ttl", &c_.access_token_ttl},
                               {"refresh_token_ttl", &c_.refresh_token_ttl},
@@ -357,6 +378,7 @@ class Builder {
       }
       c_.refresh_reuse_grace = *grace;
     }
+    if (auto device = device_durations(); !device) return device;
     if (c_.session_idle > c_.session_lifetime) {
       return std::unexpected(
           "TESSERA_SESSION_IDLE: must be at most TESSERA_SESSION_LIFETIME, which ends a session "

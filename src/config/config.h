@@ -51,6 +51,10 @@ struct Config {
   // Browser sessions: ended when idle this long, and this long after the login however busy.
   std::chrono::seconds session_idle{30 * 60};
   std::chrono::seconds session_lifetime{10 * 3600};
+  // The device flow (RFC 8628): how long a device code waits for the user, and the least
+  // time between two polls of the token endpoint.
+  std::chrono::seconds device_code_ttl{10 * 60};
+  std::chrono::seconds device_poll_interval{5};
   // A folder of the sign-in pages' templates replacing the built-in ones (templates/ in the
   // repository shows what it must hold).
   std::optional<std::string> templates_dir;

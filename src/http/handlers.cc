@@ -232,6 +232,37 @@ class Endpoints {
     co_return std::move(*result);
   }
 
+  // POST /device_authorization (RFC 8628 section 3.1): a device asks for a device code to poll
+  // with and a user code to show.
+  awaitable<Response> device_authorization(const Request& req, const RequestContext& ctx) const {
+    auto form = decode_form(req);
+    if (!form) co_return std::move(form.error());
+    const auto presented = s_.clients.read(form->basic, form->params);
+    if (!presented) co_return oauth_error_response(presented.error());
+    auto result = co_await pool_for(presented->may_hash).run([&] {
+      auto client = s_.clients.authenticate(*presented, ctx.remote_address);
+      if (!client) return oauth_error_response(client.error());
+      if (!client->allows_grant(oauth::kDeviceCodeGrant)) {
+        return oauth_error_response({oauth::ErrorCode::kUnauthorizedClient,
+                                     "the client may not use the device authorization grant"});
+      }
+      auto started = s_.devices->start(*client, form->params);
+      if (!started) return oauth_error_response(started.error());
+      json::object body;
+      body["device_code"] = started->device_code;
+      body["user_code"] = started->user_code;
+      body["verification_uri"] = started->verification_uri;
+      body["verification_uri_complete"] = started->verification_uri_complete;
+      body["expires_in"] = started->expires_in.count();
+      body["interval"] = started->interval.count();
+      Response res = json_response(Status::ok, body);
+      res.set(bhttp::field::cache_control, "no-store");
+      return res;
+    });
+    if (!result) co_return busy();
+    co_return std::move(*result);
+  }
+
   // RFC 9449 section 10.1: a DPoP proof sent with a pushed request binds the code to its key,
   // as dpop_jkt would (which, when sent too, must name the same key). Blocking (the proof's
   // jti is remembered).
@@ -478,6 +509,9 @@ void register_routes(Router& router, const Services& services) {
   router.add(bhttp::verb::post, "/revoke", bind(&Endpoints::revoke));
   if (services.authorization != nullptr && services.pushed != nullptr) {
     router.add(bhttp::verb::post, "/par", bind(&Endpoints::par));
+  }
+  if (services.devices != nullptr) {
+    router.add(bhttp::verb::post, "/device_authorization", bind(&Endpoints::device_authorization));
   }
   router.add(bhttp::verb::get, "/users/me", bind(&Endpoints::users_me));
   router.add(bhttp::verb::get, "/userinfo", bind(&Endpoints::userinfo));

@@ -15,6 +15,7 @@
 #include "oauth/access_token.h"
 #include "oauth/authorization.h"
 #include "oauth/client_authenticator.h"
+#include "oauth/device_authorizations.h"
 #include "oauth/discovery.h"
 #include "oauth/dpop.h"
 #include "oauth/introspection.h"
@@ -54,6 +55,8 @@ struct Services {
   // POST /par (RFC 9126): served when both are given.
   const oauth::Authorization* authorization = nullptr;
   const oauth::PushedRequests* pushed = nullptr;
+  // POST /device_authorization (RFC 8628): served when given.
+  const oauth::DeviceAuthorizations* devices = nullptr;
 };
 
 void register_routes(Router& router, const Services& services);

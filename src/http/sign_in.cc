@@ -1,10 +1,10 @@
 #include "http/sign_in.h"
 
-#include <boost/url/parse.hpp>
 #include <cctype>
 
 #include "core/random.h"
 #include "http/form.h"
+#include "http/pages.h"
 #include "http/response.h"
 #include "oauth/id_tokens.h"
 #include "oauth/limits.h"
@@ -21,7 +21,6 @@ using oauth::ErrorCode;
 using oauth::NextStep;
 
 // Fields of the pages' own, never part of the authorization request they carry.
-constexpr std::string_view kCsrfField = "csrf";
 constexpr std::string_view kOwnFields[] = {"username", "password", "csrf", "decision", "logout"};
 
 // client_id, post_logout_redirect_uri and state at /logout; the id_token_hint is bounded by
@@ -30,72 +29,6 @@ constexpr std::size_t kMaxLogoutFieldBytes = 4096;
 
 bool is_own_field(std::string_view name) {
   return std::find(std::begin(kOwnFields), std::end(kOwnFields), name) != std::end(kOwnFields);
-}
-
-// The cookies this server set, from every Cookie header (RFC 6265 section 5.4).
-struct Cookies {
-  std::string session;
-  std::string csrf;
-};
-
-Cookies read_cookies(const Request& req) {
-  Cookies out;
-  const auto [first, last] = req.equal_range(bhttp::field::cookie);
-  for (auto it = first; it != last; ++it) {
-    std::string_view rest = it->value();
-    while (!rest.empty()) {
-      const auto semi = rest.find(';');
-      std::string_view pair = rest.substr(0, semi);
-      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-      const auto eq = pair.find('=');
-      if (eq == std::string_view::npos) continue;
-      const std::string_view name = pair.substr(0, eq);
-      const std::string_view value = pair.substr(eq + 1);
-      if (name == kSessionCookie) out.session = std::string(value);
-      if (name == kCsrfCookie) out.csrf = std::string(value);
-    }
-  }
-  return out;
-}
-
-std::string set_cookie(std::string_view name, std::string_view value, std::string_view same_site,
-                       bool secure, bool expire = false) {
-  std::string cookie = std::string(name) + "=" + std::string(value) +
-                       "; Path=/; HttpOnly; SameSite=" + std::string(same_site);
-  if (secure) cookie += "; Secure";
-  if (expire) cookie += "; Max-Age=0";
-  return cookie;
-}
-
-// The request's parameters: the query of a GET, the form body of a POST.
-std::expected<FormPairs, Response> read_params(const Request& req) {
-  std::string_view text;
-  if (req.method() == bhttp::verb::post) {
-    if (!has_media_type(req, "application/x-www-form-urlencoded")) {
-      return std::unexpected(
-          error_response(Status::unsupported_media_type, "invalid_request",
-                         "Content-Type must be application/x-www-form-urlencoded"));
-    }
-    text = req.body();
-  } else {
-    const std::string_view target = req.target();
-    const auto question = target.find('?');
-    if (question != std::string_view::npos) text = target.substr(question + 1);
-  }
-  auto pairs = parse_form(text);
-  if (!pairs) {
-    return std::unexpected(
-        error_response(Status::bad_request, "invalid_request", to_string(pairs.error())));
-  }
-  return std::move(*pairs);
-}
-
-std::string field(const FormPairs& pairs, std::string_view name) {
-  for (const auto& [key, value] : pairs) {
-    if (key == name) return value;
-  }
-  return {};
 }
 
 // The authorization request's parameters among a form's fields.
@@ -107,22 +40,11 @@ FormPairs request_fields(const FormPairs& pairs) {
   return out;
 }
 
-std::string scope_description(std::string_view scope) {
-  if (scope == "openid") return "Know who you are (your username)";
-  if (scope == "profile") return "See your name";
-  if (scope == "email") return "See your email address";
-  return "Use your account with the permission";
-}
-
-std::string host_of(std::string_view issuer) {
-  auto url = boost::urls::parse_absolute_uri(issuer);
-  return url ? std::string(url->encoded_host_and_port()) : std::string(issuer);
-}
-
 class SignInEndpoints {
  public:
   explicit SignInEndpoints(const SignInServices& services)
-      : s_(services), issuer_name_(host_of(services.authorization.issuer())) {}
+      : s_(services),
+        pages_(services.templates, services.random, services.authorization.issuer()) {}
 
   // GET and POST /authorize (RFC 6749 section 4.1.1, OpenID Connect Core section 3.1.2.1).
   awaitable<Response> authorize(const Request& req, const RequestContext&) const {
@@ -131,7 +53,7 @@ class SignInEndpoints {
     const Cookies cookies = read_cookies(req);
     auto result = co_await s_.blocking_pool.run(
         [&] { return continue_request(req, *pairs, cookies, oauth::Interaction{}); });
-    if (!result) co_return busy_page();
+    if (!result) co_return pages_.busy_page();
     co_return std::move(*result);
   }
 
@@ -140,13 +62,13 @@ class SignInEndpoints {
     auto pairs = read_params(req);
     if (!pairs) co_return std::move(pairs.error());
     const Cookies cookies = read_cookies(req);
-    if (!csrf_matches(*pairs, cookies)) co_return csrf_refused();
+    if (!pages_.csrf_matches(*pairs, cookies)) co_return pages_.csrf_refused();
     const std::string username = field(*pairs, "username");
     const std::string password = field(*pairs, "password");
     if (username.empty() || password.empty() || username.size() > oauth::kMaxUserNameBytes ||
         password.size() > password::kMaxPasswordBytes) {
-      co_return error_page(Status::bad_request, "Sign-in failed",
-                           "Enter a username and a password.", "invalid_request");
+      co_return pages_.error_page(Status::bad_request, "Sign-in failed",
+                                  "Enter a username and a password.", "invalid_request");
     }
     auto result = co_await s_.credential_pool.run([&] {
       const FormPairs fields = request_fields(*pairs);
@@ -156,11 +78,10 @@ class SignInEndpoints {
       if (!started) return login_failed(*validated, *pairs, cookies, started.error());
       Response res = take_next_step(req, *validated, fields, cookies, started->session,
                                     {.logged_in_now = true});
-      res.insert(bhttp::field::set_cookie,
-                 set_cookie(kSessionCookie, started->cookie, "Lax", s_.secure_cookies));
+      res.insert(bhttp::field::set_cookie, pages_.session_cookie(started->cookie));
       return res;
     });
-    if (!result) co_return busy_page();
+    if (!result) co_return pages_.busy_page();
     co_return std::move(*result);
   }
 
@@ -169,11 +90,11 @@ class SignInEndpoints {
     auto pairs = read_params(req);
     if (!pairs) co_return std::move(pairs.error());
     const Cookies cookies = read_cookies(req);
-    if (!csrf_matches(*pairs, cookies)) co_return csrf_refused();
+    if (!pages_.csrf_matches(*pairs, cookies)) co_return pages_.csrf_refused();
     const std::string decision = field(*pairs, "decision");
     if (decision != "allow" && decision != "deny") {
-      co_return error_page(Status::bad_request, "Something went wrong",
-                           "The answer must be allow or deny.", "invalid_request");
+      co_return pages_.error_page(Status::bad_request, "Something went wrong",
+                                  "The answer must be allow or deny.", "invalid_request");
     }
     auto result = co_await s_.blocking_pool.run([&] {
       if (decision == "allow") {
@@ -181,7 +102,7 @@ class SignInEndpoints {
       }
       return deny(req, *pairs, cookies);
     });
-    if (!result) co_return busy_page();
+    if (!result) co_return pages_.busy_page();
     co_return std::move(*result);
   }
 
@@ -192,10 +113,10 @@ class SignInEndpoints {
     if (!pairs) co_return std::move(pairs.error());
     const Cookies cookies = read_cookies(req);
     const bool confirmed = req.method() == bhttp::verb::post && field(*pairs, "logout") == "yes";
-    if (confirmed && !csrf_matches(*pairs, cookies)) co_return csrf_refused();
+    if (confirmed && !pages_.csrf_matches(*pairs, cookies)) co_return pages_.csrf_refused();
     auto result = co_await s_.blocking_pool.run(
         [&] { return confirmed ? end_session(*pairs, cookies) : confirm_logout(*pairs, cookies); });
-    if (!result) co_return busy_page();
+    if (!result) co_return pages_.busy_page();
     co_return std::move(*result);
   }
 
@@ -207,7 +128,7 @@ class SignInEndpoints {
     auto validated = s_.authorization.validate(oauth::Parameters(fields));
     if (!validated) return refuse_request(validated.error(), req);
     auto session = s_.sign_in.session(cookies.session);
-    if (!session) return unavailable_page();
+    if (!session) return pages_.unavailable_page();
     return take_next_step(req, *validated, fields, cookies, *session, interaction);
   }
 
@@ -217,38 +138,34 @@ class SignInEndpoints {
                           const std::optional<store::BrowserSession>& session,
                           oauth::Interaction interaction) const {
     auto next = s_.sign_in.next(validated, session, interaction);
-    if (!next) return unavailable_page();
+    if (!next) return pages_.unavailable_page();
     switch (next->kind) {
-      case NextStep::Kind::kRedirect: return redirect(req, next->location);
+      case NextStep::Kind::kRedirect: return Pages::redirect(req, next->location);
       case NextStep::Kind::kLogin:
         return login_page(Status::ok, validated, fields, cookies, validated.login_hint, "");
       case NextStep::Kind::kConsent: return consent_page(validated, *next, fields, cookies);
     }
-    return unavailable_page();
+    return pages_.unavailable_page();
   }
 
   Response deny(const Request& req, const FormPairs& pairs, const Cookies& cookies) const {
     auto validated = s_.authorization.validate(oauth::Parameters(request_fields(pairs)));
     if (!validated) return refuse_request(validated.error(), req);
     auto session = s_.sign_in.session(cookies.session);
-    if (!session) return unavailable_page();
+    if (!session) return pages_.unavailable_page();
     s_.sign_in.denied(*validated, *session ? (*session)->subject : std::string());
-    return redirect(req, s_.authorization.error_location(
-                             *validated, {ErrorCode::kAccessDenied, "the user denied access"}));
+    return Pages::redirect(
+        req, s_.authorization.error_location(*validated,
+                                             {ErrorCode::kAccessDenied, "the user denied access"}));
   }
 
   Response login_failed(const oauth::AuthorizationRequest& request, const FormPairs& pairs,
                         const Cookies& cookies, const oauth::OAuthError& error) const {
     if (error.code == ErrorCode::kTooManyAttempts) {
-      Response res = error_page(Status::too_many_requests, "Too many attempts",
-                                "Too many failed sign-ins. Wait a while and try again.",
-                                "temporarily_unavailable");
-      if (error.retry_after) {
-        res.set(bhttp::field::retry_after, std::to_string(error.retry_after->count()));
-      }
-      return res;
+      return pages_.too_many_page("Too many failed sign-ins. Wait a while and try again.",
+                                  error.retry_after);
     }
-    if (error.code != ErrorCode::kInvalidGrant) return unavailable_page();
+    if (error.code != ErrorCode::kInvalidGrant) return pages_.unavailable_page();
     return login_page(Status::unauthorized, request, request_fields(pairs), cookies,
                       field(pairs, "username"), "The username or password is not right.");
   }
@@ -256,13 +173,13 @@ class SignInEndpoints {
   // A request whose client or redirect URI is at fault gets a page, never a redirect.
   Response refuse_request(const oauth::AuthorizationFailure& failure, const Request& req) const {
     if (!failure.redirect_uri.empty()) {
-      return redirect(req, s_.authorization.error_location(failure));
+      return Pages::redirect(req, s_.authorization.error_location(failure));
     }
-    if (failure.error.code == ErrorCode::kTemporarilyUnavailable) return unavailable_page();
+    if (failure.error.code == ErrorCode::kTemporarilyUnavailable) return pages_.unavailable_page();
     std::string message = failure.error.description;
     if (!message.empty()) message.front() = static_cast<char>(std::toupper(message.front()));
-    return error_page(Status::bad_request, "This sign-in link is not valid", message + ".",
-                      oauth::error_name(failure.error.code));
+    return pages_.error_page(Status::bad_request, "This sign-in link is not valid", message + ".",
+                             oauth::error_name(failure.error.code));
   }
 
   Response login_page(Status status, const oauth::AuthorizationRequest& request,
@@ -274,7 +191,7 @@ class SignInEndpoints {
         .set("username", std::string(username))
         .set("error", std::string(error))
         .set("action", "login");
-    return form_page(status, "login", std::move(context), fields, cookies);
+    return pages_.form_page(status, "login", std::move(context), fields, cookies);
   }
 
   Response consent_page(const oauth::AuthorizationRequest& request, const NextStep& next,
@@ -284,27 +201,8 @@ class SignInEndpoints {
         .set("client_name", request.client_name)
         .set("username", next.username)
         .set("action", "consent");
-    auto& scopes = context.lists["scopes"];
-    // Who the user is first (openid, profile, email), then what the client may do.
-    std::vector<std::string> ordered;
-    for (const std::string_view identity : oauth::kIdentityScopes) {
-      if (oauth::contains(next.scope, identity)) ordered.emplace_back(identity);
-    }
-    for (const std::string& scope : next.scope) {
-      if (!oauth::is_identity_scope(scope)) ordered.push_back(scope);
-    }
-    for (const std::string& scope : ordered) {
-      TemplateContext item;
-      item.set("description", scope_description(scope));
-      if (!oauth::is_identity_scope(scope)) item.set("name", scope);
-      scopes.push_back(std::move(item));
-    }
-    if (scopes.empty()) {
-      TemplateContext item;
-      item.set("description", "Sign you in");
-      scopes.push_back(std::move(item));
-    }
-    return form_page(Status::ok, "consent", std::move(context), fields, cookies);
+    context.lists["scopes"] = scope_items(next.scope);
+    return pages_.form_page(Status::ok, "consent", std::move(context), fields, cookies);
   }
 
   // The logout request's own fields (RP-Initiated Logout 1.0 section 2): an id_token_hint names
@@ -336,8 +234,8 @@ class SignInEndpoints {
 
   Response bad_logout(std::string_view reason) const {
     std::string message = "The sign-out link is not valid: " + std::string(reason) + ".";
-    return error_page(Status::bad_request, "This sign-out link is not valid", std::move(message),
-                      "invalid_request");
+    return pages_.error_page(Status::bad_request, "This sign-out link is not valid",
+                             std::move(message), "invalid_request");
   }
 
   Response confirm_logout(const FormPairs& pairs, const Cookies& cookies) const {
@@ -346,7 +244,7 @@ class SignInEndpoints {
     TemplateContext context;
     context.set("title", "Sign out").set("action", "logout");
     auto session = s_.sign_in.session(cookies.session);
-    if (!session) return unavailable_page();
+    if (!session) return pages_.unavailable_page();
     if (*session) context.set("username", (*session)->subject);
     FormPairs fields;
     const std::pair<std::string_view, const std::string*> carried[] = {
@@ -357,16 +255,15 @@ class SignInEndpoints {
     for (const auto& [name, value] : carried) {
       if (!value->empty()) fields.emplace_back(std::string(name), *value);
     }
-    return form_page(Status::ok, "logout", std::move(context), fields, cookies);
+    return pages_.form_page(Status::ok, "logout", std::move(context), fields, cookies);
   }
 
   Response end_session(const FormPairs& pairs, const Cookies& cookies) const {
     auto request = read_logout(pairs);
     if (!request) return std::move(request.error());
-    if (!s_.sign_in.log_out(cookies.session)) return unavailable_page();
+    if (!s_.sign_in.log_out(cookies.session)) return pages_.unavailable_page();
     Response res = post_logout(*request);
-    res.insert(bhttp::field::set_cookie,
-               set_cookie(kSessionCookie, "", "Lax", s_.secure_cookies, /*expire=*/true));
+    res.insert(bhttp::field::set_cookie, pages_.session_cookie(""));
     return res;
   }
 
@@ -390,97 +287,11 @@ class SignInEndpoints {
     }
     TemplateContext context;
     context.set("title", "Signed out");
-    return html_page(Status::ok, "signed_out", std::move(context));
+    return pages_.html_page(Status::ok, "signed_out", std::move(context));
   }
-
-  // A page with a form: the fields it carries and this browser's anti-CSRF token.
-  Response form_page(Status status, std::string_view page, TemplateContext context,
-                     const FormPairs& fields, const Cookies& cookies) const {
-    const bool new_csrf = cookies.csrf.size() != kTokenChars;
-    const std::string csrf = new_csrf ? core::random_token(s_.random, 32) : cookies.csrf;
-    auto& hidden = context.lists["hidden"];
-    for (const auto& [name, value] : fields) {
-      TemplateContext item;
-      item.set("name", name).set("value", value);
-      hidden.push_back(std::move(item));
-    }
-    TemplateContext token;
-    token.set("name", std::string(kCsrfField)).set("value", csrf);
-    hidden.push_back(std::move(token));
-    Response res = html_page(status, page, std::move(context));
-    if (new_csrf) {
-      res.insert(bhttp::field::set_cookie,
-                 set_cookie(kCsrfCookie, csrf, "Strict", s_.secure_cookies));
-    }
-    return res;
-  }
-
-  // Every HTML page, with the headers that keep it out of frames and caches.
-  Response html_page(Status status, std::string_view page, TemplateContext context) const {
-    const std::string nonce = core::random_token(s_.random, 16);
-    context.set("style_nonce", nonce).set("issuer_name", issuer_name_);
-    Response res{status, 11};
-    res.set(bhttp::field::content_type, "text/html; charset=utf-8");
-    res.set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-" + nonce +
-                                           "'; img-src 'self' data:; base-uri 'none'; "
-                                           "frame-ancestors 'none'");
-    res.set("X-Frame-Options", "DENY");
-    res.set(bhttp::field::cache_control, "no-store");
-    res.set(bhttp::field::pragma, "no-cache");
-    res.set("Referrer-Policy", "no-referrer");
-    res.set("X-Content-Type-Options", "nosniff");
-    res.body() = s_.templates->render(page, context);
-    res.prepare_payload();
-    return res;
-  }
-
-  Response error_page(Status status, std::string heading, std::string message,
-                      std::string_view code) const {
-    TemplateContext context;
-    context.set("title", heading)
-        .set("heading", std::move(heading))
-        .set("message", std::move(message))
-        .set("code", std::string(code));
-    return html_page(status, "error", std::move(context));
-  }
-
-  Response csrf_refused() const {
-    return error_page(Status::forbidden, "This form has expired",
-                      "The form was not sent from this browser's sign-in page. Go back to the "
-                      "application and start again.",
-                      "invalid_request");
-  }
-
-  Response unavailable_page() const {
-    return error_page(Status::service_unavailable, "Try again shortly",
-                      "The service is temporarily unavailable.", "temporarily_unavailable");
-  }
-
-  Response busy_page() const {
-    Response res = unavailable_page();
-    res.set(bhttp::field::retry_after, "1");
-    return res;
-  }
-
-  // 302 for a GET, 303 for a POST (RFC 9110 section 15.4.4: the browser follows with a GET).
-  static Response redirect(const Request& req, const std::string& location) {
-    Response res{req.method() == bhttp::verb::post ? Status::see_other : Status::found, 11};
-    res.set(bhttp::field::location, location);
-    res.set(bhttp::field::cache_control, "no-store");
-    res.set("Referrer-Policy", "no-referrer");
-    res.prepare_payload();
-    return res;
-  }
-
-  bool csrf_matches(const FormPairs& pairs, const Cookies& cookies) const {
-    const std::string sent = field(pairs, kCsrfField);
-    return cookies.csrf.size() == kTokenChars && password::constant_time_equals(sent, cookies.csrf);
-  }
-
-  static constexpr std::size_t kTokenChars = 43;  // base64url of 32 random bytes
 
   SignInServices s_;
-  std::string issuer_name_;
+  Pages pages_;
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "http/pages.h"
 #include "http/router.h"
 #include "http/templates.h"
 #include "http/worker_pool.h"
@@ -29,14 +30,9 @@ struct SignInServices {
   std::shared_ptr<const Templates> templates;
   store::ClientStore& clients;  // for /logout's post_logout_redirect_uri
   core::Random& random;
-  // Cookies get the Secure attribute when the issuer is https.
-  bool secure_cookies = false;
   WorkerPool& credential_pool;
   WorkerPool& blocking_pool;
 };
-
-inline constexpr std::string_view kSessionCookie = "tessera_session";
-inline constexpr std::string_view kCsrfCookie = "tessera_csrf";
 
 void register_sign_in_routes(Router& router, const SignInServices& services);
 

@@ -37,8 +37,8 @@ struct TemplateContext {
 };
 
 // The pages every template set must have, besides layout.
-inline constexpr std::string_view kPageNames[] = {"login", "consent", "error", "logout",
-                                                  "signed_out"};
+inline constexpr std::string_view kPageNames[] = {"login",      "consent", "error",      "logout",
+                                                  "signed_out", "device",  "device_done"};
 
 std::string html_escape(std::string_view text);
 

@@ -37,8 +37,10 @@ struct Client {
 // serves: TokenService::grant_types.)
 inline constexpr std::string_view kTokenExchangeGrant =
     "urn:ietf:params:oauth:grant-type:token-exchange";
-inline constexpr std::string_view kGrantTypes[] = {
-    "password", "client_credentials", "refresh_token", "authorization_code", kTokenExchangeGrant};
+inline constexpr std::string_view kDeviceCodeGrant = "urn:ietf:params:oauth:grant-type:device_code";
+inline constexpr std::string_view kGrantTypes[] = {"password",          "client_credentials",
+                                                   "refresh_token",     "authorization_code",
+                                                   kTokenExchangeGrant, kDeviceCodeGrant};
 bool is_grant_type(std::string_view grant_type);
 
 // A stored client as the protocol sees it.

@@ -61,6 +61,9 @@ ServerMetadata::ServerMetadata(MetadataSettings settings) : settings_(std::move(
   base_["code_challenge_methods_supported"] = json::array{"S256"};
   base_["authorization_response_iss_parameter_supported"] = true;
   base_["access_token_signing_alg_values_supported"] = strings(settings_.signing_algorithms);
+  if (settings_.device_authorization) {
+    base_["device_authorization_endpoint"] = endpoint(issuer, "/device_authorization");
+  }
   if (settings_.pushed_requests) {
     base_["pushed_authorization_request_endpoint"] = endpoint(issuer, "/par");
     base_["require_pushed_authorization_requests"] = false;

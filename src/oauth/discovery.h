@@ -28,6 +28,8 @@ struct MetadataSettings {
   std::vector<std::string> dpop_algorithms = {};
   // Whether /par (RFC 9126) is served.
   bool pushed_requests = false;
+  // RFC 8628 section 4: device_authorization_endpoint.
+  bool device_authorization = false;
 };
 
 class ServerMetadata {

@@ -22,6 +22,9 @@ std::string_view error_name(ErrorCode code) {
     case ErrorCode::kInvalidDpopProof: return "invalid_dpop_proof";
     case ErrorCode::kUseDpopNonce: return "use_dpop_nonce";
     case ErrorCode::kInvalidTarget: return "invalid_target";
+    case ErrorCode::kAuthorizationPending: return "authorization_pending";
+    case ErrorCode::kSlowDown: return "slow_down";
+    case ErrorCode::kExpiredToken: return "expired_token";
   }
   return "server_error";
 }

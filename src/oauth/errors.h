@@ -34,6 +34,11 @@ enum class ErrorCode {
   // RFC 8693 section 2.2.2: the audience or resource asked for is not one this client may
   // reach. 400.
   kInvalidTarget,
+  // RFC 8628 section 3.5, polling for a device's tokens (all 400): the user has not answered
+  // yet; polled sooner than the interval allows; the device code has expired.
+  kAuthorizationPending,
+  kSlowDown,
+  kExpiredToken,
 };
 
 // The "error" value, e.g. "invalid_grant".

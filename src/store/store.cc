@@ -42,6 +42,42 @@ CountedFailure count_failure(const std::optional<ThrottleRecord>& before, core::
   return {.record = record, .state = state};
 }
 
+namespace {
+constexpr std::pair<DeviceState, std::string_view> kDeviceStates[] = {
+    {DeviceState::kPending, "pending"},
+    {DeviceState::kApproved, "approved"},
+    {DeviceState::kDenied, "denied"},
+    {DeviceState::kIssued, "issued"}};
+}  // namespace
+
+std::string_view to_string(DeviceState state) {
+  for (const auto& [s, text] : kDeviceStates) {
+    if (s == state) return text;
+  }
+  return "pending";
+}
+
+std::optional<DeviceState> parse_device_state(std::string_view text) {
+  for (const auto& [s, name] : kDeviceStates) {
+    if (name == text) return s;
+  }
+  return std::nullopt;
+}
+
+Poll next_poll(const DeviceAuthorization& before, core::TimePoint now) {
+  const core::TimePoint t = std::chrono::floor<std::chrono::seconds>(now);
+  Poll poll{.after = before, .too_fast = false, .issued_now = false};
+  poll.after.last_poll = t;
+  if (before.last_poll && t - *before.last_poll < before.interval) {
+    poll.too_fast = true;
+    poll.after.interval += kSlowDownStep;
+  } else if (before.state == DeviceState::kApproved && t < before.expires_at) {
+    poll.after.state = DeviceState::kIssued;
+    poll.issued_now = true;
+  }
+  return poll;
+}
+
 bool is_live(const BrowserSession& session, core::TimePoint now, std::chrono::seconds idle) {
   return now < session.expires_at && now < session.last_seen + idle;
 }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "store/client.h"
+#include "store/device.h"
 #include "store/refresh_token.h"
 #include "store/sign_in.h"
 #include "store/signing_key.h"
@@ -272,6 +273,30 @@ class PushedRequestStore {
   virtual StoreResult<std::size_t> purge_expired(core::TimePoint now) = 0;
 };
 
+// Device authorizations (device.h, RFC 8628), by the device_code's hash or the user code.
+class DeviceCodeStore {
+ public:
+  virtual ~DeviceCodeStore() = default;
+  // kAlreadyExists when the user code is taken (by a live or an expired authorization).
+  virtual StoreResult<void> add_device_code(const DeviceAuthorization& authorization) = 0;
+  virtual StoreResult<std::optional<DeviceAuthorization>> find_user_code(
+      std::string_view user_code) = 0;
+  // Records the user's answer if the authorization is still pending and unexpired at `now`;
+  // returns whether this call did.
+  virtual StoreResult<bool> decide_device_code(std::string_view user_code,
+                                               const DeviceDecision& decision,
+                                               core::TimePoint now) = 0;
+  // In one transaction: the authorization as it was before this poll, and next_poll()'s
+  // record written back, when it belongs to `client_id`; std::nullopt, changing nothing, when
+  // there is no such authorization or it is another client's. Of two polls racing for an
+  // approved authorization, exactly one finds it approved.
+  virtual StoreResult<std::optional<Poll>> poll_device_code(std::string_view code_hash,
+                                                            std::string_view client_id,
+                                                            core::TimePoint now) = 0;
+  // Deletes authorizations expired before `before`; returns how many.
+  virtual StoreResult<std::size_t> purge_expired(core::TimePoint before) = 0;
+};
+
 // Every interface of one database.
 class Store {
  public:
@@ -288,6 +313,7 @@ class Store {
   virtual ConsentStore& consents() = 0;
   virtual ReplayStore& replays() = 0;
   virtual PushedRequestStore& pushed_requests() = 0;
+  virtual DeviceCodeStore& device_codes() = 0;
 
   // Whether the database answers a trivial query now (for /healthz).
   virtual StoreResult<void> ping() = 0;

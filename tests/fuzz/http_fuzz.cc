@@ -156,8 +156,8 @@ struct World {
                            .redirect_uris = {"https://app.fuzz.test/cb"},
                            .post_logout_redirect_uris = {"https://app.fuzz.test/"}}),
          "add client web");
-    service.add(std::make_unique<oauth::AuthorizationCodeGrant>(
-        codes, store->users(), tokens, refresh, store->revocations(), revoked, nullptr));
+    service.add(std::make_unique<oauth::AuthorizationCodeGrant>(codes, store->users(), user_tokens,
+                                                                store->revocations(), revoked));
     http::register_routes(router, services);
     http::register_sign_in_routes(router, sign_in_services);
   }
@@ -215,6 +215,7 @@ struct World {
   oauth::UserAuthenticator user_authenticator{store->users(), hasher, &throttle};
   oauth::Authorization authorization{store->clients(), std::string(kIssuer), false};
   oauth::AuthorizationCodes codes{store->codes(), clock, random};
+  oauth::UserTokenIssuer user_tokens{tokens, refresh, nullptr};
   oauth::SignIn sign_in{*store, authorization,          codes, user_authenticator, clock,
                         random, oauth::SignInSettings{}};
   oauth::IdTokens id_tokens{keys, &keys, std::string(kIssuer), clock};
@@ -224,7 +225,6 @@ struct World {
                                         .templates = http::Templates::builtin(),
                                         .clients = store->clients(),
                                         .random = random,
-                                        .secure_cookies = true,
                                         .credential_pool = credential_pool,
                                         .blocking_pool = blocking_pool};
   http::Router router;

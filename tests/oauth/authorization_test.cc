@@ -45,8 +45,7 @@ class AuthorizationTest : public ::testing::Test {
                          .redirect_uris = {std::string(kRedirect), "http://127.0.0.1:9/cb"}};
     if (auto ok = world_.client_admin.add(web); !ok) throw std::runtime_error(ok.error());
     world_.service.add(std::make_unique<AuthorizationCodeGrant>(
-        codes_, world_.store->users(), world_.tokens, world_.refresh, world_.store->revocations(),
-        world_.revoked, &id_tokens_));
+        codes_, world_.store->users(), issuer_, world_.store->revocations(), world_.revoked));
   }
 
   static Parameters params(std::vector<std::pair<std::string, std::string>> extra = {},
@@ -99,6 +98,7 @@ class AuthorizationTest : public ::testing::Test {
   Authorization authorization_{world_.store->clients(), std::string(test::kIssuer)};
   AuthorizationCodes codes_{world_.store->codes(), world_.clock, world_.random};
   IdTokens id_tokens_{world_.keys, nullptr, std::string(test::kIssuer), world_.clock};
+  UserTokenIssuer issuer_{world_.tokens, world_.refresh, &id_tokens_};
   UserAuthenticator users_{world_.store->users(), world_.hasher};
   SignIn sign_in_{*world_.store, authorization_, codes_,          users_,
                   world_.clock,  world_.random,  SignInSettings{}};

@@ -193,6 +193,7 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
     // without what versions 6 and 7 added.
     RawDb raw(path_);
     raw.exec(R"sql(
+      DROP TABLE device_codes;
       DROP TABLE used_once;
       DROP TABLE pushed_requests;
       ALTER TABLE clients DROP COLUMN require_par;

@@ -38,11 +38,12 @@ OAuthError AuthorizationCodeGrant::refuse_reuse(const store::AuthorizationCode& 
   core::audit("authorization_code_reused",
               {{"client_id", code.client_id}, {"sub", code.subject}, {"jti", code.issued_jti}});
   if (!code.issued_family.empty()) {
-    static_cast<void>(refresh_.revoke_family(code.issued_family, "authorization_code_reused"));
+    static_cast<void>(
+        issuer_.refresh_tokens().revoke_family(code.issued_family, "authorization_code_reused"));
   }
   if (!code.issued_jti.empty()) {
-    const core::TimePoint expires =
-        codes_.clock().now() + tokens_.settings().ttl + tokens_.settings().leeway;
+    const core::TimePoint expires = codes_.clock().now() + issuer_.access_tokens().settings().ttl +
+                                    issuer_.access_tokens().settings().leeway;
     if (revocations_.revoke_access_token(code.issued_jti, expires)) {
       revoked_.note({.kind = store::Revocation::Kind::kAccessToken,
                      .value = code.issued_jti,
@@ -68,37 +69,16 @@ std::expected<TokenResponse, OAuthError> AuthorizationCodeGrant::exchange(
   if (!user) return std::unexpected(unavailable());
   if (!*user || (*user)->disabled) return std::unexpected(invalid_code());
 
-  std::string family;
-  std::optional<std::string> refresh_token;
-  if (client.allows_grant("refresh_token")) {
-    auto started = refresh_.start(client, code->subject, code->scopes, request.dpop_jkt);
-    if (!started) return std::unexpected(started.error());
-    family = started->family_id;
-    refresh_token = std::move(started->token);
-  }
-  auto response = issue_access_token(tokens_, "authorization_code",
-                                     {.subject = code->subject,
-                                      .client_id = client.id,
-                                      .audience = client.audience,
-                                      .scope = code->scopes,
-                                      .session_id = family,
-                                      .jkt = request.dpop_jkt});
-  if (!response) return response;
-  response->refresh_token = std::move(refresh_token);
-  if (id_tokens_ != nullptr && contains(code->scopes, "openid")) {
-    auto id_token = id_tokens_->issue({.user = **user,
-                                       .client_id = client.id,
-                                       .alg = client.id_token_alg,
+  auto issued = issuer_.issue(client, {.grant_type = "authorization_code",
+                                       .user = **user,
                                        .scope = code->scopes,
                                        .nonce = code->nonce,
                                        .sid = code->sid,
                                        .auth_time = code->auth_time,
-                                       .access_token = response->access_token});
-    if (!id_token) return std::unexpected(id_token.error());
-    response->id_token = std::move(*id_token);
-  }
-  codes_.note_issued(code->code_hash, response->jti, family);
-  return response;
+                                       .jkt = request.dpop_jkt});
+  if (!issued) return std::unexpected(issued.error());
+  codes_.note_issued(code->code_hash, issued->response.jti, issued->family);
+  return std::move(issued->response);
 }
 
 }  // namespace tessera::oauth

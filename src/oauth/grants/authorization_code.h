@@ -10,11 +10,9 @@
 //     scope (OpenID Connect Core section 3.1.3.3).
 #pragma once
 
-#include "oauth/access_token.h"
 #include "oauth/authorization_codes.h"
 #include "oauth/grant.h"
-#include "oauth/id_tokens.h"
-#include "oauth/refresh_tokens.h"
+#include "oauth/grants/user_tokens.h"
 #include "oauth/revocation_list.h"
 #include "store/store.h"
 
@@ -23,16 +21,13 @@ namespace tessera::oauth {
 class AuthorizationCodeGrant final : public Grant {
  public:
   AuthorizationCodeGrant(const AuthorizationCodes& codes, store::UserStore& users,
-                         const AccessTokens& tokens, const RefreshTokens& refresh,
-                         store::RevocationLog& revocations, RevocationList& revoked,
-                         const IdTokens* id_tokens)
+                         const UserTokenIssuer& issuer, store::RevocationLog& revocations,
+                         RevocationList& revoked)
       : codes_(codes),
         users_(users),
-        tokens_(tokens),
-        refresh_(refresh),
+        issuer_(issuer),
         revocations_(revocations),
-        revoked_(revoked),
-        id_tokens_(id_tokens) {}
+        revoked_(revoked) {}
 
   std::string_view grant_type() const override { return "authorization_code"; }
   std::expected<TokenResponse, OAuthError> exchange(const TokenRequest& request,
@@ -46,11 +41,9 @@ class AuthorizationCodeGrant final : public Grant {
 
   const AuthorizationCodes& codes_;
   store::UserStore& users_;
-  const AccessTokens& tokens_;
-  const RefreshTokens& refresh_;
+  const UserTokenIssuer& issuer_;
   store::RevocationLog& revocations_;
   RevocationList& revoked_;
-  const IdTokens* id_tokens_;  // null in the HS256 mode, which refuses openid at /authorize
 };
 
 }  // namespace tessera::oauth

@@ -175,6 +175,22 @@ constexpr std::string_view kMigrations[] = {
     R"sql(
       ALTER TABLE clients ADD COLUMN exchange_audiences TEXT NOT NULL DEFAULT '';
     )sql",
+    // 11: device authorizations (RFC 8628), from /device_authorization until their tokens go.
+    R"sql(
+      CREATE TABLE device_codes (
+        code_hash TEXT PRIMARY KEY,
+        user_code TEXT NOT NULL UNIQUE,
+        client_id TEXT NOT NULL,
+        scopes TEXT NOT NULL DEFAULT '',
+        expires_at BIGINT NOT NULL,
+        poll_interval BIGINT NOT NULL,
+        last_poll BIGINT,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'issued')),
+        subject TEXT NOT NULL DEFAULT '',
+        sid TEXT NOT NULL DEFAULT '',
+        auth_time BIGINT NOT NULL DEFAULT 0
+      );
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -197,7 +213,8 @@ class PostgresStore final : public Store {
         codes_(db_),
         consents_(db_),
         replays_(db_),
-        pushed_(db_) {}
+        pushed_(db_),
+        device_codes_(db_) {}
 
   UserStore& users() override { return users_; }
   ClientStore& clients() override { return clients_; }
@@ -210,6 +227,7 @@ class PostgresStore final : public Store {
   ConsentStore& consents() override { return consents_; }
   ReplayStore& replays() override { return replays_; }
   PushedRequestStore& pushed_requests() override { return pushed_; }
+  DeviceCodeStore& device_codes() override { return device_codes_; }
 
   StoreResult<void> ping() override { return postgres::done(db_.query("ping", "SELECT 1", {})); }
   PoolStats pool_stats() const override { return db_.pool_stats(); }
@@ -227,6 +245,7 @@ class PostgresStore final : public Store {
   postgres::PgConsents consents_;
   postgres::PgReplays replays_;
   postgres::PgPushedRequests pushed_;
+  postgres::PgDeviceCodes device_codes_;
 };
 
 // Brings the schema to kSchemaVersion under an advisory lock, so that instances starting

@@ -203,6 +203,22 @@ constexpr std::string_view kMigrations[] = {
     R"sql(
       ALTER TABLE clients ADD COLUMN exchange_audiences TEXT NOT NULL DEFAULT '';
     )sql",
+    // 11: device authorizations (RFC 8628), from /device_authorization until their tokens go.
+    R"sql(
+      CREATE TABLE device_codes (
+        code_hash TEXT PRIMARY KEY,
+        user_code TEXT NOT NULL UNIQUE,
+        client_id TEXT NOT NULL,
+        scopes TEXT NOT NULL DEFAULT '',
+        expires_at INTEGER NOT NULL,
+        poll_interval INTEGER NOT NULL,
+        last_poll INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'issued')),
+        subject TEXT NOT NULL DEFAULT '',
+        sid TEXT NOT NULL DEFAULT '',
+        auth_time INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -222,7 +238,8 @@ class SqliteStore final : public Store {
         codes_(db_),
         consents_(db_),
         replays_(db_),
-        pushed_(db_) {}
+        pushed_(db_),
+        device_codes_(db_) {}
 
   UserStore& users() override { return users_; }
   ClientStore& clients() override { return clients_; }
@@ -235,6 +252,7 @@ class SqliteStore final : public Store {
   ConsentStore& consents() override { return consents_; }
   ReplayStore& replays() override { return replays_; }
   PushedRequestStore& pushed_requests() override { return pushed_; }
+  DeviceCodeStore& device_codes() override { return device_codes_; }
 
   StoreResult<void> ping() override {
     auto conn = db_.read();
@@ -260,6 +278,7 @@ class SqliteStore final : public Store {
   sqlite::SqliteConsents consents_;
   sqlite::SqliteReplays replays_;
   sqlite::SqlitePushedRequests pushed_;
+  sqlite::SqliteDeviceCodes device_codes_;
 };
 
 std::expected<std::int64_t, SqliteError> user_version(SqliteConnection& conn) {

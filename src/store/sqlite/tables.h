@@ -176,6 +176,23 @@ class SqlitePushedRequests final : public PushedRequestStore {
   Database& db_;
 };
 
+class SqliteDeviceCodes final : public DeviceCodeStore {
+ public:
+  explicit SqliteDeviceCodes(Database& db) : db_(db) {}
+  StoreResult<void> add_device_code(const DeviceAuthorization& authorization) override;
+  StoreResult<std::optional<DeviceAuthorization>> find_user_code(
+      std::string_view user_code) override;
+  StoreResult<bool> decide_device_code(std::string_view user_code, const DeviceDecision& decision,
+                                       core::TimePoint now) override;
+  StoreResult<std::optional<Poll>> poll_device_code(std::string_view code_hash,
+                                                    std::string_view client_id,
+                                                    core::TimePoint now) override;
+  StoreResult<std::size_t> purge_expired(core::TimePoint before) override;
+
+ private:
+  Database& db_;
+};
+
 class SqliteConsents final : public ConsentStore {
  public:
   explicit SqliteConsents(Database& db) : db_(db) {}
