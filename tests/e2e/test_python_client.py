@@ -30,7 +30,7 @@ BOB, BOB_PASSWORD = "bob", "Bob-pass-12345"
 
 def load_tests(loader, tests, pattern):
     """Adds the client's unit tests (loaded by path: their directory is no package)."""
-    for name in ("test_client", "test_dpop_key"):
+    for name in ("test_client", "test_dpop_key", "test_device_flow"):
         spec = importlib.util.spec_from_file_location(
             "tessera_client_unit_" + name, os.path.join(CLIENT_DIR, "tests", name + ".py"))
         module = importlib.util.module_from_spec(spec)
