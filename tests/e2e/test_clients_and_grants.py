@@ -508,7 +508,7 @@ class ErrorResponses(harness.ServerTestCase):
 
     def test_unsupported_grant_type(self):
         for grant_type in ("implicit", "AUTHORIZATION_CODE", "PASSWORD",
-                           "urn:ietf:params:oauth:grant-type:device_code",
+                           "urn:ietf:params:oauth:grant-type:device_code_",
                            "urn:ietf:params:oauth:grant-type:jwt-bearer", "x" * 300):
             with self.subTest(grant_type=grant_type[:40]):
                 r = self.post({"grant_type": grant_type, "code": "abc"}, self.svc)
@@ -545,7 +545,10 @@ class Discovery(harness.ServerTestCase):
                 self.assertEqual(set(doc["grant_types_supported"]),
                                  {"password", "client_credentials", "refresh_token",
                                   "authorization_code",
-                                  "urn:ietf:params:oauth:grant-type:token-exchange"})
+                                  "urn:ietf:params:oauth:grant-type:token-exchange",
+                                  "urn:ietf:params:oauth:grant-type:device_code"})
+                self.assertEqual(doc["device_authorization_endpoint"],
+                                 self.base + "/device_authorization")
                 self.assertEqual(set(doc["token_endpoint_auth_methods_supported"]),
                                  {"client_secret_basic", "client_secret_post", "none",
                                   "private_key_jwt"})
