@@ -43,6 +43,30 @@ std::expected<void, std::string> parse_listen(const std::string& value, Config& 
   return {};
 }
 
+std::expected<void, std::string> parse_onward(const Environment& env, Config& config) {
+  auto url = env("FINANCE_ONWARD_URL");
+  if (!url || url->empty()) return {};
+  if (!url->starts_with("http://") && !url->starts_with("https://")) {
+    return std::unexpected("FINANCE_ONWARD_URL: expected http(s)://HOST[:PORT], not '" +
+                           tessera::core::printable(*url) + "'");
+  }
+  while (url->ends_with("/")) url->pop_back();
+  Config::Onward onward{.url = std::move(*url), .audience = {}, .secret_file = {}};
+  auto audience = env("FINANCE_ONWARD_AUDIENCE");
+  if (!audience || audience->empty()) {
+    return std::unexpected("FINANCE_ONWARD_AUDIENCE is required with FINANCE_ONWARD_URL");
+  }
+  onward.audience = std::move(*audience);
+  if (auto id = env("FINANCE_CLIENT_ID"); id && !id->empty()) onward.client_id = std::move(*id);
+  auto secret_file = env("FINANCE_CLIENT_SECRET_FILE");
+  if (!secret_file || secret_file->empty()) {
+    return std::unexpected("FINANCE_CLIENT_SECRET_FILE is required with FINANCE_ONWARD_URL");
+  }
+  onward.secret_file = std::move(*secret_file);
+  config.onward = std::move(onward);
+  return {};
+}
+
 }  // namespace
 
 std::expected<Config, std::string> load_config(const Environment& env) {
@@ -78,6 +102,7 @@ std::expected<Config, std::string> load_config(const Environment& env) {
     while (url->ends_with("/")) url->pop_back();
     config.public_url = std::move(*url);
   }
+  if (auto onward = parse_onward(env, config); !onward) return std::unexpected(onward.error());
   return config;
 }
 

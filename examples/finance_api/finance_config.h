@@ -10,6 +10,12 @@
 //   FINANCE_FAULT     (unset)         "1": every lookup fails, so tests can reach the 500 path
 //   FINANCE_PUBLIC_URL  http://ADDR:PORT bound  the origin clients address this service by,
 //                                     which DPoP proofs' htu must name (RFC 9449 section 4.3)
+//   FINANCE_ONWARD_URL  (unset)       the ledger service's origin: with it, GET
+//                                     .../{bizNum}/ledger asks it with an exchanged token
+//   FINANCE_ONWARD_AUDIENCE           the ledger's "aud" (required with FINANCE_ONWARD_URL)
+//   FINANCE_CLIENT_ID  finance-api    this API's client id at Tessera (with token exchange)
+//   FINANCE_CLIENT_SECRET_FILE        a file holding its secret (never the secret itself in
+//                                     the environment or on the command line)
 #pragma once
 
 #include <cstdint>
@@ -28,6 +34,14 @@ struct Config {
   std::optional<std::string> data_path;
   bool fault = false;
   std::optional<std::string> public_url;
+  // The onward call (finance_onward.h); unset: no /ledger route.
+  struct Onward {
+    std::string url;
+    std::string audience;
+    std::string client_id = "finance-api";
+    std::string secret_file;
+  };
+  std::optional<Onward> onward;
 };
 
 using Environment = std::function<std::optional<std::string>(const char* name)>;

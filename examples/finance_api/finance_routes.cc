@@ -17,6 +17,7 @@ using tessera::http::Status;
 namespace {
 
 constexpr std::string_view kBusinessPrefix = "/dart/finance/business/";
+constexpr std::string_view kLedgerSuffix = "/ledger";
 
 // The seed's get_company_info(bizNum): the one step here that could fail in a real service
 // (a database query, say).
@@ -49,6 +50,34 @@ Response company_finance(const Services& services, const Request& request) {
                                       json::object{{"newCompanyFinance", std::move(*records)}});
 }
 
+// GET /dart/finance/business/{bizNum}/ledger: the caller's token is checked here as for the
+// company's own records, then exchanged for the ledger's audience (finance_onward.h).
+boost::asio::awaitable<Response> company_ledger(const Services& services, const Request& request) {
+  auto claims = tessera::beast::authorize(services.verifier, request, kFinanceScope,
+                                          {.public_origin = services.public_origin});
+  if (!claims) co_return std::move(claims.error());
+  const std::string_view path = tessera::http::request_path(request.target());
+  const std::string_view biz_num = path.substr(
+      kBusinessPrefix.size(), path.size() - kBusinessPrefix.size() - kLedgerSuffix.size());
+  if (!is_business_number(biz_num)) {
+    co_return tessera::http::error_response(Status::bad_request, "invalid_request",
+                                            "bizNum must be exactly ten digits");
+  }
+  const std::string_view authorization = request[boost::beast::http::field::authorization];
+  const std::string token(tessera::beast::bearer_token(authorization)
+                              .or_else([&] { return tessera::beast::dpop_token(authorization); })
+                              .value_or(""));
+  auto res =
+      co_await services.onward_pool->run([&] { return services.onward->company(token, biz_num); });
+  if (!res) {
+    Response busy = tessera::http::error_response(Status::service_unavailable,
+                                                  "temporarily_unavailable", "try again shortly");
+    busy.set(boost::beast::http::field::retry_after, "1");
+    co_return busy;
+  }
+  co_return std::move(*res);
+}
+
 Response healthz(const tessera::Verifier& verifier) {
   const std::size_t keys = verifier.key_count();
   return tessera::http::json_response(
@@ -61,10 +90,14 @@ Response healthz(const tessera::Verifier& verifier) {
 void register_routes(tessera::http::Router& router, const Services& services) {
   namespace bhttp = boost::beast::http;
   // Verification reads cached keys only and the dataset is in memory: nothing here blocks,
-  // so the handlers run on the I/O threads.
+  // so the handlers run on the I/O threads; only the onward call goes to its pool.
   router.add_prefix(bhttp::verb::get, std::string(kBusinessPrefix),
                     [services](const Request& request,
                                const RequestContext&) -> boost::asio::awaitable<Response> {
+                      const std::string_view path = tessera::http::request_path(request.target());
+                      if (services.onward != nullptr && path.ends_with(kLedgerSuffix)) {
+                        co_return co_await company_ledger(services, request);
+                      }
                       co_return company_finance(services, request);
                     });
   router.add(bhttp::verb::get, "/healthz",

@@ -1,6 +1,9 @@
 // finance-api's endpoints, on Tessera's router:
 //
 //   GET /dart/finance/business/{bizNum}   scope finance:read; 200 {"newCompanyFinance":[...]}
+//   GET /dart/finance/business/{bizNum}/ledger   the same company from the ledger service, asked
+//                                         with an exchanged token (finance_onward.h); only
+//                                         when FINANCE_ONWARD_URL is set
 //   GET /healthz                          200 {"status":"ok","keys":N}; 503 before any keys
 //
 //   http::Router router;
@@ -14,7 +17,9 @@
 #pragma once
 
 #include "finance_data.h"
+#include "finance_onward.h"
 #include "http/router.h"
+#include "http/worker_pool.h"
 #include "tessera/verify.h"
 
 namespace finance_api {
@@ -29,6 +34,9 @@ struct Services {
   // The origin clients address this service by (FINANCE_PUBLIC_URL, or the address bound):
   // DPoP proofs name it. Set once listening, before the first request.
   const std::string& public_origin;
+  // The onward call and the threads it blocks; null: no /ledger route.
+  const Onward* onward = nullptr;
+  tessera::http::WorkerPool* onward_pool = nullptr;
 };
 
 void register_routes(tessera::http::Router& router, const Services& services);

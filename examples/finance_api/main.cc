@@ -14,6 +14,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -77,6 +78,24 @@ int main() {
       tessera::Verifier::create({.issuer = config->issuer, .audience = config->audience});
   if (!verifier) return fail("FINANCE_ISSUER: " + verifier.error());
 
+  std::unique_ptr<finance_api::Onward> onward;
+  if (config->onward) {
+    auto secret = read_file(config->onward->secret_file);
+    if (!secret) return fail("FINANCE_CLIENT_SECRET_FILE: " + secret.error());
+    while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) {
+      secret->pop_back();
+    }
+    if (secret->empty()) return fail("FINANCE_CLIENT_SECRET_FILE: the file is empty");
+    onward = std::make_unique<finance_api::Onward>(
+        finance_api::OnwardConfig{.ledger_url = config->onward->url,
+                                  .audience = config->onward->audience,
+                                  .token_endpoint = config->issuer + "/token",
+                                  .client_id = config->onward->client_id,
+                                  .client_secret = std::move(*secret)});
+  }
+  // The onward calls block on two HTTP requests each: off the I/O threads.
+  tessera::http::WorkerPool onward_pool(4, 256);
+
   const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   asio::io_context ioc(static_cast<int>(threads));
   tessera::http::Router router;
@@ -84,7 +103,9 @@ int main() {
   finance_api::register_routes(router, {.verifier = **verifier,
                                         .data = *data,
                                         .fault = config->fault,
-                                        .public_origin = public_origin});
+                                        .public_origin = public_origin,
+                                        .onward = onward.get(),
+                                        .onward_pool = &onward_pool});
   tessera::http::Server server(ioc, router);
   const auto endpoint = server.listen(config->host, config->port);
   if (!endpoint) return fail("FINANCE_LISTEN: " + endpoint.error());

@@ -59,13 +59,27 @@ std::optional<std::chrono::seconds> max_age_of(std::string_view cache_control) {
   return std::chrono::seconds(n);
 }
 
+// What goes out besides the URL.
+struct Outgoing {
+  std::string authorization;
+  std::optional<std::string> form;
+};
+
 template <class Stream>
-asio::awaitable<FetchResult> exchange(Stream& stream, const Target& target, std::size_t max_body) {
-  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, target.path, 11};
+asio::awaitable<FetchResult> exchange(Stream& stream, const Target& target, const Outgoing& out,
+                                      std::size_t max_body) {
+  bhttp::request<bhttp::string_body> req{out.form ? bhttp::verb::post : bhttp::verb::get,
+                                         target.path, 11};
   // RFC 9110 section 7.2: Host carries the port too when the URL names one.
   req.set(bhttp::field::host, target.authority);
   req.set(bhttp::field::user_agent, "tessera");
   req.set(bhttp::field::accept, "application/json");
+  if (!out.authorization.empty()) req.set(bhttp::field::authorization, out.authorization);
+  if (out.form) {
+    req.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
+    req.body() = *out.form;
+    req.prepare_payload();
+  }
   co_await bhttp::async_write(stream, req, asio::use_awaitable);
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
@@ -77,8 +91,8 @@ asio::awaitable<FetchResult> exchange(Stream& stream, const Target& target, std:
                         .max_age = max_age_of(res[bhttp::field::cache_control])};
 }
 
-asio::awaitable<FetchResult> get(const Target& target, std::chrono::seconds timeout,
-                                 std::size_t max_body) {
+asio::awaitable<FetchResult> fetch(Target target, Outgoing out, std::chrono::seconds timeout,
+                                   std::size_t max_body) {
   const auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
   const auto endpoints =
@@ -87,7 +101,7 @@ asio::awaitable<FetchResult> get(const Target& target, std::chrono::seconds time
     beast::tcp_stream stream(executor);
     stream.expires_after(timeout);
     co_await stream.async_connect(endpoints, asio::use_awaitable);
-    co_return co_await exchange(stream, target, max_body);
+    co_return co_await exchange(stream, target, out, max_body);
   }
   ssl::context ctx(ssl::context::tls_client);
   ctx.set_default_verify_paths();
@@ -101,7 +115,7 @@ asio::awaitable<FetchResult> get(const Target& target, std::chrono::seconds time
   beast::get_lowest_layer(stream).expires_after(timeout);
   co_await beast::get_lowest_layer(stream).async_connect(endpoints, asio::use_awaitable);
   co_await stream.async_handshake(ssl::stream_base::client, asio::use_awaitable);
-  co_return co_await exchange(stream, target, max_body);
+  co_return co_await exchange(stream, target, out, max_body);
 }
 
 }  // namespace
@@ -115,12 +129,21 @@ bool is_https_url(std::string_view url) {
 
 std::expected<FetchResult, std::string> http_get(std::string_view url, std::chrono::seconds timeout,
                                                  std::size_t max_body_bytes) {
-  auto target = parse_target(url);
+  return http_fetch({.url = url}, timeout, max_body_bytes);
+}
+
+std::expected<FetchResult, std::string> http_fetch(const FetchRequest& request,
+                                                   std::chrono::seconds timeout,
+                                                   std::size_t max_body_bytes) {
+  const std::string method = request.form ? "POST " : "GET ";
+  auto target = parse_target(request.url);
   if (!target) return std::unexpected(target.error());
+  Outgoing out{.authorization = std::string(request.authorization),
+               .form = request.form ? std::optional<std::string>(*request.form) : std::nullopt};
   asio::io_context ioc;
   std::optional<FetchResult> result;
   std::string error;
-  asio::co_spawn(ioc, get(*target, timeout, max_body_bytes),
+  asio::co_spawn(ioc, fetch(std::move(*target), std::move(out), timeout, max_body_bytes),
                  [&](std::exception_ptr e, FetchResult r) {
                    if (!e) {
                      result = std::move(r);
@@ -136,9 +159,9 @@ std::expected<FetchResult, std::string> http_get(std::string_view url, std::chro
   ioc.run_for(timeout + std::chrono::seconds(1));
   if (!ioc.stopped()) {
     ioc.stop();
-    return std::unexpected("GET " + std::string(url) + ": timed out");
+    return std::unexpected(method + std::string(request.url) + ": timed out");
   }
-  if (!result) return std::unexpected("GET " + std::string(url) + ": " + error);
+  if (!result) return std::unexpected(method + std::string(request.url) + ": " + error);
   return std::move(*result);
 }
 
