@@ -44,6 +44,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "fuzz_support.h"
+#include "http/device.h"
 #include "http/handlers.h"
 #include "http/message.h"
 #include "http/router.h"
@@ -59,6 +60,7 @@
 #include "oauth/discovery.h"
 #include "oauth/grants/authorization_code.h"
 #include "oauth/grants/client_credentials.h"
+#include "oauth/grants/device_code.h"
 #include "oauth/grants/password.h"
 #include "oauth/grants/refresh_token.h"
 #include "oauth/introspection.h"
@@ -129,6 +131,7 @@ struct World {
                                                        &throttle));
     service.add(std::make_unique<oauth::ClientCredentialsGrant>(tokens));
     service.add(std::make_unique<oauth::RefreshTokenGrant>(store->users(), refresh, tokens));
+    service.add(std::make_unique<oauth::DeviceCodeGrant>(devices, store->users(), user_tokens));
     must(admin.add("alice", "correct horse", {"a", "b", "finance:read"}), "add alice");
     // A bcrypt hash from passlib (tests/data/passlib_bcrypt_hashes.txt), upgraded on login.
     must(admin.import("bob", "$2b$04$hNketuXRTBMILA7VB4lCueFzvIyNc0Q4YAmZ4PHSlOkBlP.Z8sYBq", {"a"}),
@@ -156,10 +159,18 @@ struct World {
                            .redirect_uris = {"https://app.fuzz.test/cb"},
                            .post_logout_redirect_uris = {"https://app.fuzz.test/"}}),
          "add client web");
+    must(client_admin.add({.id = "tv",
+                           .is_public = true,
+                           .secret = std::nullopt,
+                           .grants = {std::string(oauth::kDeviceCodeGrant)},
+                           .scopes = {"a"},
+                           .audience = ""}),
+         "add client tv");
     service.add(std::make_unique<oauth::AuthorizationCodeGrant>(codes, store->users(), user_tokens,
                                                                 store->revocations(), revoked));
     http::register_routes(router, services);
     http::register_sign_in_routes(router, sign_in_services);
+    http::register_device_routes(router, device_services);
   }
 
   TempDir dir;
@@ -199,6 +210,8 @@ struct World {
   oauth::Discovery discovery{metadata, store->users(), store->clients()};
   http::WorkerPool credential_pool{1, 16};
   http::WorkerPool blocking_pool{1, 16};
+  oauth::UserTokenIssuer user_tokens{tokens, refresh, nullptr};
+  oauth::DeviceAuthorizations devices{*store, std::string(kIssuer), clock, random, {}};
   http::Services services{.token_service = service,
                           .access_tokens = tokens,
                           .userinfo = userinfo,
@@ -210,12 +223,12 @@ struct World {
                           .database_answers = [this] { return store->ping().has_value(); },
                           .jwks_max_age = std::chrono::seconds(300),
                           .credential_pool = credential_pool,
-                          .blocking_pool = blocking_pool};
+                          .blocking_pool = blocking_pool,
+                          .devices = &devices};
   // Browser sign-in in the HS256 mode: openid is refused, the rest of the flow works.
   oauth::UserAuthenticator user_authenticator{store->users(), hasher, &throttle};
   oauth::Authorization authorization{store->clients(), std::string(kIssuer), false};
   oauth::AuthorizationCodes codes{store->codes(), clock, random};
-  oauth::UserTokenIssuer user_tokens{tokens, refresh, nullptr};
   oauth::SignIn sign_in{*store, authorization,          codes, user_authenticator, clock,
                         random, oauth::SignInSettings{}};
   oauth::IdTokens id_tokens{keys, &keys, std::string(kIssuer), clock};
@@ -227,6 +240,13 @@ struct World {
                                         .random = random,
                                         .credential_pool = credential_pool,
                                         .blocking_pool = blocking_pool};
+  http::DeviceServices device_services{.devices = devices,
+                                       .sign_in = sign_in,
+                                       .templates = http::Templates::builtin(),
+                                       .random = random,
+                                       .issuer = std::string(kIssuer),
+                                       .credential_pool = credential_pool,
+                                       .blocking_pool = blocking_pool};
   http::Router router;
 };
 

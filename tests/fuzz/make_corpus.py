@@ -177,6 +177,17 @@ def http_corpus():
             "&password=correct+horse",
             ["Cookie: tessera_csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]),
         "logout": http_request("GET", "/logout?client_id=web&state=x"),
+        "device_authorization": http_request("POST", "/device_authorization",
+                                             "client_id=tv&scope=a"),
+        "device_page": http_request("GET", "/device?user_code=bcdf-ghjk"),
+        "device_login": http_request(
+            "POST", "/device",
+            "user_code=BCDF-GHJK&csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&username=alice"
+            "&password=correct+horse",
+            ["Cookie: tessera_csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]),
+        "token_device_code": http_request(
+            "POST", "/token", "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
+            "&device_code=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&client_id=tv"),
         "chunked": "POST /token HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
                    "Content-Type: application/x-www-form-urlencoded\r\n\r\n"
                    "9\r\nusername=\r\n0\r\n\r\n",
