@@ -9,11 +9,13 @@ that use them fail, never skip, without them.
 import json
 import os
 import shutil
+import struct
 import subprocess
 
 import harness
 
 NODE_DIR = os.path.join(harness.HERE, "node")
+CHROMIUM = "/usr/bin/chromium"
 NPM_TIMEOUT = 300
 
 
@@ -47,3 +49,20 @@ def ensure_packages(*packages):
         if installed_version(package) != locked_version(package):
             raise AssertionError("`npm ci` did not install %s %s"
                                  % (package, locked_version(package)))
+
+
+def ensure_chromium(*packages):
+    """Debian's chromium and the npm packages that drive it (playwright-core among them)."""
+    if not os.path.exists(CHROMIUM):
+        raise AssertionError("%s is missing: deps/debian-packages.txt lists chromium; run "
+                             "`make deps`" % CHROMIUM)
+    ensure_packages(*packages)
+
+
+def png_size(path):
+    """(width, height) of a PNG screenshot."""
+    with open(path, "rb") as f:
+        header = f.read(24)
+    if header[:8] != b"\x89PNG\r\n\x1a\n":
+        raise AssertionError("%s is not a PNG" % path)
+    return struct.unpack(">II", header[16:24])

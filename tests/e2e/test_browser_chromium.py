@@ -8,7 +8,6 @@ $TESSERA_SCREENSHOTS (default: a temporary folder, kept when TESSERA_E2E_KEEP is
 
 import json
 import os
-import struct
 import subprocess
 import unittest
 
@@ -16,7 +15,6 @@ import finance_helpers
 import harness
 import node_helpers
 
-CHROMIUM = "/usr/bin/chromium"
 SCRIPT = os.path.join(node_helpers.NODE_DIR, "sign_in_browser.mjs")
 SAMPLE_APP_SCRIPT = os.path.join(node_helpers.NODE_DIR, "sample_app_browser.mjs")
 REDIRECT_URI = "https://app.example.test/callback"
@@ -24,18 +22,7 @@ PASSWORD = "Dana-pass-1234"
 
 
 def setUpModule():
-    if not os.path.exists(CHROMIUM):
-        raise AssertionError("%s is missing: deps/debian-packages.txt lists chromium; run "
-                             "`make deps`" % CHROMIUM)
-    node_helpers.ensure_packages("openid-client", "playwright-core")
-
-
-def png_size(path):
-    with open(path, "rb") as f:
-        header = f.read(24)
-    if header[:8] != b"\x89PNG\r\n\x1a\n":
-        raise AssertionError("%s is not a PNG" % path)
-    return struct.unpack(">II", header[16:24])
+    node_helpers.ensure_chromium("openid-client", "playwright-core")
 
 
 class ChromiumSignsIn(unittest.TestCase):
@@ -67,7 +54,7 @@ class ChromiumSignsIn(unittest.TestCase):
         self.assertEqual(answer["claims"]["name"], "Dana Park")
         self.assertEqual(answer["userinfo"]["email"], "dana@example.test")
         for shot in answer["shots"]:
-            width, height = png_size(os.path.join(self.shots, shot))
+            width, height = node_helpers.png_size(os.path.join(self.shots, shot))
             # The phone's page fits its width: no horizontal scrolling (375 CSS px at 2x).
             if shot.endswith("-phone.png"):
                 self.assertEqual(width, 750, shot)
@@ -108,7 +95,7 @@ class ChromiumUsesTheSampleApp(unittest.TestCase):
         self.assertIn("new access token", answer["refreshed"])
         self.assertIn("You are not signed in", answer["after_logout"])
         for shot in answer["shots"]:
-            png_size(os.path.join(shots, shot))
+            node_helpers.png_size(os.path.join(shots, shot))
 
 
 if __name__ == "__main__":

@@ -9,14 +9,12 @@ a temporary folder, kept when TESSERA_E2E_KEEP is set).
 import json
 import os
 import re
-import struct
 import subprocess
 import unittest
 
 import harness
 import node_helpers
 
-CHROMIUM = "/usr/bin/chromium"
 SCRIPT = os.path.join(node_helpers.NODE_DIR, "device_flow_browser.mjs")
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 PASSWORD = "Dana-pass-1234"
@@ -26,18 +24,7 @@ SHOTS = ("device-code.png", "device-code-wrong.png", "device-code-phone.png",
 
 
 def setUpModule():
-    if not os.path.exists(CHROMIUM):
-        raise AssertionError("%s is missing: deps/debian-packages.txt lists chromium; run "
-                             "`make deps`" % CHROMIUM)
-    node_helpers.ensure_packages("openid-client", "playwright-core")
-
-
-def png_size(path):
-    with open(path, "rb") as f:
-        header = f.read(24)
-    if header[:8] != b"\x89PNG\r\n\x1a\n":
-        raise AssertionError("%s is not a PNG" % path)
-    return struct.unpack(">II", header[16:24])
+    node_helpers.ensure_chromium("openid-client", "playwright-core")
 
 
 class ChromiumAllowsADevice(unittest.TestCase):
@@ -91,7 +78,7 @@ class ChromiumAllowsADevice(unittest.TestCase):
 
         self.assertEqual(answer["shots"], list(SHOTS))
         for shot in answer["shots"]:
-            width, height = png_size(os.path.join(self.shots, shot))
+            width, height = node_helpers.png_size(os.path.join(self.shots, shot))
             # The phone's pages fit its width: no horizontal scrolling (375 CSS px at 2x).
             if shot.endswith("-phone.png"):
                 self.assertEqual(width, 750, shot)
