@@ -39,7 +39,27 @@ class TesseraError(Exception):
         self.status = status
 
 
-class TesseraClient:
+class _HttpSession:
+    """The requests.Session a client talks through: the caller's, or one of its own that
+    close() (or leaving a `with` block) closes."""
+
+    def __init__(self, session):
+        self._own_session = session is None
+        self._session = session or requests.Session()
+
+    def close(self):
+        """Closes the HTTP session the client made (not one it was given)."""
+        if self._own_session:
+            self._session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class TesseraClient(_HttpSession):
     """Fetches, caches and refreshes one access token, and adds it to requests.
 
     `url` is either the token endpoint (a URL ending in /token) or the issuer, whose
@@ -91,8 +111,7 @@ class TesseraClient:
         self._scope = scope
         self._auth_method = auth_method
         self._refresh_margin = refresh_margin
-        self._own_session = session is None
-        self._session = session or requests.Session()
+        _HttpSession.__init__(self, session)
         self._timeout = timeout
         self._clock = clock
         self._lock = threading.Lock()
@@ -100,17 +119,6 @@ class TesseraClient:
         self._token_type = None  # "Bearer" or "DPoP", the scheme self._access_token goes in
         self._renew_at = None  # clock() value from which the token is renewed; None: never
         self._refresh_token = None
-
-    def close(self):
-        """Closes the HTTP session the client made (not one it was given)."""
-        if self._own_session:
-            self._session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     @property
     def token_url(self):

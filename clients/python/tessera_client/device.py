@@ -13,9 +13,8 @@ import dataclasses
 import time
 from typing import Optional
 
-import requests
 
-from .client import (AUTH_METHODS, TesseraError, _json_object, client_auth, discover,
+from .client import (AUTH_METHODS, TesseraError, _HttpSession, _json_object, client_auth, discover,
                      oauth_error, token_response)
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -39,7 +38,7 @@ class DeviceAuthorization:
     expires_at: float = dataclasses.field(repr=False)
 
 
-class DeviceFlow:
+class DeviceFlow(_HttpSession):
     """Signs a user in by the device authorization grant, for one client.
 
     `issuer`'s RFC 8414 metadata names the device_authorization_endpoint and the
@@ -65,23 +64,11 @@ class DeviceFlow:
         self._client_id = client_id
         self._client_secret = client_secret
         self._auth_method = auth_method
-        self._own_session = session is None
-        self._session = session or requests.Session()
+        _HttpSession.__init__(self, session)
         self._timeout = timeout
         self._clock = clock
         self._sleep = sleep
         self._metadata = None
-
-    def close(self):
-        """Closes the HTTP session the flow made (not one it was given)."""
-        if self._own_session:
-            self._session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def start(self, scope=None):
         """Asks for a device code and a user code (RFC 8628 section 3.1), for `scope` (a
