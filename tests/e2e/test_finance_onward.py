@@ -25,7 +25,10 @@ def write_secret(directory, secret):
     return path
 
 
-class FinanceCallsOnward(unittest.TestCase):
+class _OnwardCase(unittest.TestCase):
+    """A Tessera with bob, the public client "app" (tokens for finance-api) and finance-api's
+    own client, allowed to exchange tokens for "ledger-api", whose secret is in a file."""
+
     @classmethod
     def setUpClass(cls):
         cls.tessera = harness.Server.start()
@@ -36,19 +39,25 @@ class FinanceCallsOnward(unittest.TestCase):
         cls.finance_client = add_client(cls.tessera, "finance-api", grants=[EXCHANGE],
                                         scope="finance:read",
                                         extra=["--exchange-audience", "ledger-api"])
-        cls.ledger = FinanceApi.start(cls.tessera.base, FINANCE_AUDIENCE="ledger-api")
-        cls.addClassCleanup(cls.ledger.close)
         cls.secret_file = write_secret(cls.tessera.workdir, cls.finance_client.secret)
-        cls.api = FinanceApi.start(cls.tessera.base, FINANCE_ONWARD_URL=cls.ledger.base,
-                                   FINANCE_ONWARD_AUDIENCE="ledger-api",
-                                   FINANCE_CLIENT_ID="finance-api",
-                                   FINANCE_CLIENT_SECRET_FILE=cls.secret_file)
-        cls.addClassCleanup(cls.api.close)
 
     def login(self):
         r = password_grant(self.tessera.base, self.app, BOB, BOB_PASSWORD)
         self.assertEqual(r.status_code, 200, r.text)
         return r.json()
+
+
+class FinanceCallsOnward(_OnwardCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ledger = FinanceApi.start(cls.tessera.base, FINANCE_AUDIENCE="ledger-api")
+        cls.addClassCleanup(cls.ledger.close)
+        cls.api = FinanceApi.start(cls.tessera.base, FINANCE_ONWARD_URL=cls.ledger.base,
+                                   FINANCE_ONWARD_AUDIENCE="ledger-api",
+                                   FINANCE_CLIENT_ID="finance-api",
+                                   FINANCE_CLIENT_SECRET_FILE=cls.secret_file)
+        cls.addClassCleanup(cls.api.close)
 
     def ledger_of(self, token, biz_num=KNOWN):
         return self.api.get("/dart/finance/business/%s/ledger" % biz_num, token)
@@ -88,23 +97,9 @@ class FinanceCallsOnward(unittest.TestCase):
         self.assertEqual(r.json()["newCompanyFinance"], dataset_records(KNOWN))
 
 
-class FinanceOnwardFailures(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tessera = harness.Server.start()
-        cls.addClassCleanup(cls.tessera.close)
-        add_user(cls.tessera, BOB, BOB_PASSWORD, scope="finance:read")
-        cls.app = add_client(cls.tessera, "app", public=True, scope="finance:read",
-                             audience="finance-api")
-        cls.finance_client = add_client(cls.tessera, "finance-api", grants=[EXCHANGE],
-                                        scope="finance:read",
-                                        extra=["--exchange-audience", "ledger-api"])
-        cls.secret_file = write_secret(cls.tessera.workdir, cls.finance_client.secret)
-
+class FinanceOnwardFailures(_OnwardCase):
     def token(self):
-        r = password_grant(self.tessera.base, self.app, BOB, BOB_PASSWORD)
-        self.assertEqual(r.status_code, 200, r.text)
-        return r.json()["access_token"]
+        return self.login()["access_token"]
 
     def start_api(self, **env):
         api = FinanceApi.start(self.tessera.base, **env)

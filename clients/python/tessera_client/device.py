@@ -13,7 +13,6 @@ import dataclasses
 import time
 from typing import Optional
 
-
 from .client import (AUTH_METHODS, TesseraError, _HttpSession, _json_object, client_auth, discover,
                      oauth_error, token_response)
 
