@@ -1,4 +1,5 @@
 // tessera client add|list|delete
+#include <array>
 #include <cstdio>
 #include <iostream>
 
@@ -19,26 +20,43 @@ std::string joined(const std::vector<std::string>& items) {
   return out.empty() ? "-" : out;
 }
 
+// A grant as the table shows it: the RFC's URN without its common prefix ("device_code",
+// "token-exchange"), so that the columns stay readable.
+std::string short_grants(const std::vector<std::string>& grants) {
+  constexpr std::string_view kUrnPrefix = "urn:ietf:params:oauth:grant-type:";
+  std::vector<std::string> names;
+  for (const std::string& g : grants) {
+    names.push_back(g.starts_with(kUrnPrefix) ? g.substr(kUrnPrefix.size()) : g);
+  }
+  return joined(names);
+}
+
 int list(admin::ClientAdmin& admin) {
   auto clients = admin.list();
   if (!clients) return fail(clients.error());
-  std::size_t width = std::string_view(oauth::kDefaultClientId).size();
-  for (const auto& c : *clients) width = std::max(width, c.id.size());
-  const auto row = [&](std::string_view id, std::string_view type, std::string_view grants,
-                       std::string_view scopes, std::string_view audience,
-                       std::string_view created) {
-    std::printf("%-*s  %-12s  %-40s  %-24s  %-24s  %s\n", static_cast<int>(width),
-                std::string(id).c_str(), std::string(type).c_str(), std::string(grants).c_str(),
-                std::string(scopes).c_str(), std::string(audience).c_str(),
-                std::string(created).c_str());
-  };
-  row("ID", "TYPE", "GRANTS", "SCOPES", "AUDIENCE", "CREATED");
-  row(oauth::kDefaultClientId, "public", "password refresh_token", "(every scope)", "-",
-      "(built-in)");
+  using Row = std::array<std::string, 6>;
+  std::vector<Row> rows = {{"ID", "TYPE", "GRANTS", "SCOPES", "AUDIENCE", "CREATED"},
+                           {std::string(oauth::kDefaultClientId), "public",
+                            "password refresh_token", "(every scope)", "-", "(built-in)"}};
   for (const auto& c : *clients) {
-    row(c.id, c.secret_hash || c.auth_method == "private_key_jwt" ? "confidential" : "public",
-        joined(c.grants), joined(c.scopes), c.audience.empty() ? "-" : c.audience,
-        core::format_utc(c.created_at));
+    rows.push_back({c.id,
+                    c.secret_hash || c.auth_method == "private_key_jwt" ? "confidential" : "public",
+                    short_grants(c.grants), joined(c.scopes), c.audience.empty() ? "-" : c.audience,
+                    core::format_utc(c.created_at)});
+  }
+  // Each column as wide as its widest value.
+  Row::size_type columns = std::tuple_size_v<Row>;
+  std::array<std::size_t, std::tuple_size_v<Row>> width{};
+  for (const Row& r : rows) {
+    for (Row::size_type i = 0; i < columns; ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  for (const Row& r : rows) {
+    std::string line;
+    for (Row::size_type i = 0; i < columns; ++i) {
+      line += r[i];
+      if (i + 1 < columns) line += std::string(width[i] - r[i].size() + 2, ' ');
+    }
+    std::printf("%s\n", line.c_str());
   }
   return kExitOk;
 }
