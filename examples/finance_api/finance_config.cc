@@ -94,13 +94,16 @@ std::expected<Config, std::string> load_config(const Environment& env) {
     }
     config.fault = *fault == "1";
   }
-  if (auto url = env("FINANCE_PUBLIC_URL"); url && !url->empty()) {
+  for (const auto& [name, field] : {std::pair{"FINANCE_PUBLIC_URL", &config.public_url},
+                                    {"FINANCE_RESOURCE", &config.resource}}) {
+    auto url = env(name);
+    if (!url || url->empty()) continue;
     if (!url->starts_with("http://") && !url->starts_with("https://")) {
-      return std::unexpected("FINANCE_PUBLIC_URL: expected http(s)://HOST[:PORT], not '" +
+      return std::unexpected(std::string(name) + ": expected http(s)://HOST[:PORT], not '" +
                              tessera::core::printable(*url) + "'");
     }
     while (url->ends_with("/")) url->pop_back();
-    config.public_url = std::move(*url);
+    *field = std::move(*url);
   }
   if (auto onward = parse_onward(env, config); !onward) return std::unexpected(onward.error());
   return config;

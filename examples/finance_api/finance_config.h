@@ -10,6 +10,9 @@
 //   FINANCE_FAULT     (unset)         "1": every lookup fails, so tests can reach the 500 path
 //   FINANCE_PUBLIC_URL  http://ADDR:PORT bound  the origin clients address this service by,
 //                                     which DPoP proofs' htu must name (RFC 9449 section 4.3)
+//   FINANCE_RESOURCE  FINANCE_PUBLIC_URL  this API's resource URL (RFC 9728): named in its
+//                                     protected-resource metadata and its 401 challenges;
+//                                     tokens whose "aud" is it are accepted too (RFC 8707)
 //   FINANCE_ONWARD_URL  (unset)       the ledger service's origin: with it, GET
 //                                     .../{bizNum}/ledger asks it with an exchanged token
 //   FINANCE_ONWARD_AUDIENCE           the ledger's "aud" (required with FINANCE_ONWARD_URL)
@@ -34,6 +37,7 @@ struct Config {
   std::optional<std::string> data_path;
   bool fault = false;
   std::optional<std::string> public_url;
+  std::optional<std::string> resource;
   // The onward call (finance_onward.h); unset: no /ledger route.
   struct Onward {
     std::string url;

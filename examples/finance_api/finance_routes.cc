@@ -19,6 +19,11 @@ namespace {
 constexpr std::string_view kBusinessPrefix = "/dart/finance/business/";
 constexpr std::string_view kLedgerSuffix = "/ledger";
 
+// The metadata's URL is made once, at registration, and lives in Services.
+tessera::beast::GuardOptions guard_options(const Services& services) {
+  return {.public_origin = services.public_origin, .resource_metadata = services.metadata_url};
+}
+
 // The seed's get_company_info(bizNum): the one step here that could fail in a real service
 // (a database query, say).
 std::expected<json::array, std::string> find_company(const Services& services,
@@ -28,8 +33,8 @@ std::expected<json::array, std::string> find_company(const Services& services,
 }
 
 Response company_finance(const Services& services, const Request& request) {
-  auto claims = tessera::beast::authorize(services.verifier, request, kFinanceScope,
-                                          {.public_origin = services.public_origin});
+  auto claims =
+      tessera::beast::authorize(services.verifier, request, kFinanceScope, guard_options(services));
   if (!claims) return std::move(claims.error());
   const std::string_view path = tessera::http::request_path(request.target());
   const std::string_view biz_num = path.substr(kBusinessPrefix.size());
@@ -53,8 +58,8 @@ Response company_finance(const Services& services, const Request& request) {
 // GET /dart/finance/business/{bizNum}/ledger: the caller's token is checked here as for the
 // company's own records, then exchanged for the ledger's audience (finance_onward.h).
 boost::asio::awaitable<Response> company_ledger(const Services& services, const Request& request) {
-  auto claims = tessera::beast::authorize(services.verifier, request, kFinanceScope,
-                                          {.public_origin = services.public_origin});
+  auto claims =
+      tessera::beast::authorize(services.verifier, request, kFinanceScope, guard_options(services));
   if (!claims) co_return std::move(claims.error());
   const std::string_view path = tessera::http::request_path(request.target());
   const std::string_view biz_num = path.substr(
@@ -87,8 +92,21 @@ Response healthz(const tessera::Verifier& verifier) {
 
 }  // namespace
 
-void register_routes(tessera::http::Router& router, const Services& services) {
+void register_routes(tessera::http::Router& router, const Services& given) {
   namespace bhttp = boost::beast::http;
+  Services services = given;
+  services.metadata_url = tessera::resource_metadata_url(services.metadata.resource);
+  // RFC 9728 section 3: the document, made once.
+  router.add(bhttp::verb::get, std::string(tessera::kResourceMetadataPath),
+             [json = tessera::resource_metadata_json(services.metadata)](
+                 const Request&, const RequestContext&) -> boost::asio::awaitable<Response> {
+               Response res{Status::ok, 11};
+               res.set(bhttp::field::content_type, "application/json");
+               res.set(bhttp::field::cache_control, "max-age=300");
+               res.body() = json;
+               res.prepare_payload();
+               co_return res;
+             });
   // Verification reads cached keys only and the dataset is in memory: nothing here blocks,
   // so the handlers run on the I/O threads; only the onward call goes to its pool.
   router.add_prefix(bhttp::verb::get, std::string(kBusinessPrefix),

@@ -5,6 +5,9 @@
 //                                         with an exchanged token (finance_onward.h); only
 //                                         when FINANCE_ONWARD_URL is set
 //   GET /healthz                          200 {"status":"ok","keys":N}; 503 before any keys
+//   GET /.well-known/oauth-protected-resource   RFC 9728 metadata: the resource URL, Tessera
+//                                         as its authorization server, finance:read; every 401
+//                                         names it in WWW-Authenticate (resource_metadata)
 //
 //   http::Router router;
 //   finance_api::register_routes(router, {.verifier = *verifier, .data = data,
@@ -37,6 +40,10 @@ struct Services {
   // The onward call and the threads it blocks; null: no /ledger route.
   const Onward* onward = nullptr;
   tessera::http::WorkerPool* onward_pool = nullptr;
+  // What GET /.well-known/oauth-protected-resource says (RFC 9728).
+  tessera::ResourceMetadata metadata = {};
+  // Its URL, filled in by register_routes.
+  std::string metadata_url = {};
 };
 
 void register_routes(tessera::http::Router& router, const Services& services);

@@ -74,10 +74,6 @@ int main() {
                 ": " + data.error());
   }
 
-  auto verifier =
-      tessera::Verifier::create({.issuer = config->issuer, .audience = config->audience});
-  if (!verifier) return fail("FINANCE_ISSUER: " + verifier.error());
-
   std::unique_ptr<finance_api::Onward> onward;
   if (config->onward) {
     auto secret = read_file(config->onward->secret_file);
@@ -99,17 +95,27 @@ int main() {
   const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   asio::io_context ioc(static_cast<int>(threads));
   tessera::http::Router router;
-  std::string public_origin;
-  finance_api::register_routes(router, {.verifier = **verifier,
-                                        .data = *data,
-                                        .fault = config->fault,
-                                        .public_origin = public_origin,
-                                        .onward = onward.get(),
-                                        .onward_pool = &onward_pool});
   tessera::http::Server server(ioc, router);
   const auto endpoint = server.listen(config->host, config->port);
   if (!endpoint) return fail("FINANCE_LISTEN: " + endpoint.error());
-  public_origin = config->public_url.value_or(url_of(*endpoint));
+  // Known once bound (port 0): the origin DPoP proofs name, and the resource URL (RFC 9728).
+  const std::string public_origin = config->public_url.value_or(url_of(*endpoint));
+  const std::string resource = config->resource.value_or(public_origin);
+
+  auto verifier = tessera::Verifier::create(
+      {.issuer = config->issuer, .audience = config->audience, .resource = resource});
+  if (!verifier) return fail("FINANCE_ISSUER: " + verifier.error());
+  finance_api::register_routes(
+      router, {.verifier = **verifier,
+               .data = *data,
+               .fault = config->fault,
+               .public_origin = public_origin,
+               .onward = onward.get(),
+               .onward_pool = &onward_pool,
+               .metadata = {.resource = resource,
+                            .authorization_servers = {config->issuer},
+                            .scopes_supported = {std::string(finance_api::kFinanceScope)},
+                            .dpop = true}});
 
   if (!(*verifier)->wait_for_keys(kKeyWait)) {
     tessera::core::log(LogLevel::kWarn, "keys_unavailable",
@@ -132,6 +138,7 @@ int main() {
                      {{"listen", url_of(*endpoint)},
                       {"issuer", config->issuer},
                       {"audience", config->audience},
+                      {"resource", resource},
                       {"keys", (*verifier)->key_count()},
                       {"companies", data->company_count()}});
   std::cout << "listening on " << url_of(*endpoint) << std::endl;

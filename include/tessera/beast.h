@@ -58,16 +58,23 @@ inline std::optional<std::string_view> dpop_token(std::string_view authorization
 // phrases and scope tokens: nothing to escape.
 inline Response challenge_error(unsigned version, boost::beast::http::status status,
                                 std::string_view scheme, std::string_view error,
-                                std::string_view description, std::string_view scope = {}) {
+                                std::string_view description, std::string_view scope = {},
+                                std::string_view resource_metadata = {}) {
   Response res{status, version};
   std::string challenge(scheme);
+  const auto param = [&](std::string_view name, std::string_view value) {
+    challenge += challenge.size() == scheme.size() ? " " : ", ";
+    challenge += std::string(name) + "=\"" + std::string(value) + "\"";
+  };
   if (!error.empty()) {
-    challenge += " error=\"" + std::string(error) + "\", error_description=\"" +
-                 std::string(description) + "\"";
-    if (!scope.empty()) challenge += ", scope=\"" + std::string(scope) + "\"";
+    param("error", error);
+    param("error_description", description);
+    if (!scope.empty()) param("scope", scope);
   }
-  if (scheme == "DPoP") {
-    challenge += std::string(error.empty() ? " " : ", ") + "algs=\"EdDSA ES256 RS256 PS256\"";
+  if (scheme == "DPoP") param("algs", "EdDSA ES256 RS256 PS256");
+  // RFC 9728 section 5.1: where a client that meets this 401 learns how to get a token.
+  if (!resource_metadata.empty() && status == boost::beast::http::status::unauthorized) {
+    param("resource_metadata", resource_metadata);
   }
   res.set(boost::beast::http::field::www_authenticate, challenge);
   res.set(boost::beast::http::field::content_type, "application/json");
@@ -89,6 +96,9 @@ struct GuardOptions {
   // with it, DPoP-bound tokens are accepted as "Authorization: DPoP" with a proof whose htu is
   // this origin and the request's path (RFC 9449 section 7). Without it, bearer tokens only.
   std::string_view public_origin{};
+  // The URL of this service's protected-resource metadata (RFC 9728; tessera::
+  // resource_metadata_url): with it, every 401 challenge names it as resource_metadata.
+  std::string_view resource_metadata{};
 };
 
 namespace detail {
@@ -99,8 +109,8 @@ std::expected<Claims, Response> verify_dpop_request(
     std::string_view token, const GuardOptions& options) {
   namespace http = boost::beast::http;
   const auto refuse = [&](std::string_view error, std::string_view description) {
-    return std::unexpected(
-        challenge_error(request.version(), http::status::unauthorized, "DPoP", error, description));
+    return std::unexpected(challenge_error(request.version(), http::status::unauthorized, "DPoP",
+                                           error, description, {}, options.resource_metadata));
   };
   if (options.public_origin.empty()) {
     return refuse("invalid_token", "this service accepts bearer tokens only");
@@ -136,16 +146,17 @@ std::expected<Claims, Response> authorize(const Verifier& verifier,
   if (dpop) {
     claims = detail::verify_dpop_request(verifier, request, *dpop, options);
   } else if (!bearer) {
-    return std::unexpected(bearer_error(request.version(), http::status::unauthorized, "",
-                                        "a bearer token is required"));
+    return std::unexpected(challenge_error(request.version(), http::status::unauthorized, "Bearer",
+                                           "", "a bearer token is required", {},
+                                           options.resource_metadata));
   } else if (auto checked = verifier.verify(*bearer); checked) {
     claims = std::move(*checked);
   } else {
     // RFC 9449 section 7.2: a bound token used as a bearer token is answered in DPoP's terms.
     const bool bound = checked.error() == VerifyError::kDpopRequired;
-    return std::unexpected(challenge_error(request.version(), http::status::unauthorized,
-                                           bound ? "DPoP" : "Bearer", "invalid_token",
-                                           to_string(checked.error())));
+    return std::unexpected(challenge_error(
+        request.version(), http::status::unauthorized, bound ? "DPoP" : "Bearer", "invalid_token",
+        to_string(checked.error()), {}, options.resource_metadata));
   }
   if (!claims) return claims;
   if (!required_scope.empty() && !claims->has_scope(required_scope)) {

@@ -120,6 +120,8 @@ struct VerifyPolicy {
   std::string audience{};
   std::vector<std::string> algorithms = {"EdDSA", "ES256", "RS256", "PS256"};
   std::chrono::seconds leeway{30};
+  // With `audience`: this service's resource URL, an "aud" as good as it (RFC 8707, RFC 9728).
+  std::string resource{};
 };
 
 // The check without I/O: against `keys`, at time `now`. A DPoP-bound token is refused
@@ -153,6 +155,9 @@ struct VerifierOptions {
   std::string issuer{};
   // This service's audience, as configured for its clients in Tessera (--audience).
   std::string audience{};
+  // This service's resource URL (RFC 9728 section 2, "resource"; a client names it as
+  // `resource`, RFC 8707): tokens whose "aud" is it are accepted too. Empty: only `audience`.
+  std::string resource{};
   std::vector<std::string> algorithms = {"EdDSA", "ES256", "RS256", "PS256"};
   std::chrono::seconds leeway{30};
   // Empty: found in the issuer's metadata (/.well-known/oauth-authorization-server).
@@ -197,5 +202,26 @@ class Verifier {
   explicit Verifier(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// RFC 9728: what a protected resource tells a client that meets it without a token: its
+// resource URL, the authorization servers that issue tokens for it, the scopes it knows, how
+// it takes tokens. Served at resource_metadata_url(resource); the 401 challenge names that URL
+// (section 5.1; tessera::beast::GuardOptions::resource_metadata).
+struct ResourceMetadata {
+  std::string resource;                            // this service's URL
+  std::vector<std::string> authorization_servers;  // issuer URLs
+  std::vector<std::string> scopes_supported{};
+  // Whether DPoP-bound tokens are accepted (dpop_signing_alg_values_supported).
+  bool dpop = false;
+};
+
+// The metadata document (section 2) as JSON.
+std::string resource_metadata_json(const ResourceMetadata& metadata);
+
+// Where the document of `resource` is (section 3.1): /.well-known/oauth-protected-resource
+// inserted between the host and any path of the resource URL.
+std::string resource_metadata_url(std::string_view resource);
+
+inline constexpr std::string_view kResourceMetadataPath = "/.well-known/oauth-protected-resource";
 
 }  // namespace tessera

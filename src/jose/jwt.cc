@@ -63,13 +63,17 @@ std::optional<Claim> find_claim(const core::StrictJsonMembers& claims, std::stri
                .is_array = m->kind == core::StrictJsonMembers::Kind::kArray};
 }
 
+// Whether `aud` names this service: its audience, or its resource URL.
+bool is_ours(std::string_view aud, const JwtPolicy& policy) {
+  return aud == *policy.audience || (!policy.resource.empty() && aud == policy.resource);
+}
+
 // "aud" as an array (RFC 7519 section 4.1.3): every item a string, one of them ours.
-std::expected<void, Error> check_audience_array(const json::array& items,
-                                                const std::string& audience) {
+std::expected<void, Error> check_audience_array(const json::array& items, const JwtPolicy& policy) {
   bool found = false;
   for (const json::value& item : items) {
     if (!item.is_string()) return std::unexpected(Error::kBadClaim);
-    found = found || item.get_string() == audience;
+    found = found || is_ours(item.get_string(), policy);
   }
   if (!found) return std::unexpected(Error::kWrongAudience);
   return {};
@@ -114,7 +118,7 @@ std::expected<void, Error> check_claims(const Claims& claims, AudienceArray audi
     const std::optional<Claim> aud = find_claim(claims, "aud");
     if (!aud) return std::unexpected(Error::kMissingClaim);
     if (aud->string) {
-      if (*aud->string != *policy.audience) return std::unexpected(Error::kWrongAudience);
+      if (!is_ours(*aud->string, policy)) return std::unexpected(Error::kWrongAudience);
     } else if (aud->is_array) {
       if (auto ok = audience_array(); !ok) return std::unexpected(ok.error());
     } else {
@@ -165,7 +169,7 @@ std::expected<json::object, Error> verify_jwt(std::string_view token, const KeyS
   json::object* claims = value->if_object();
   if (claims == nullptr) return std::unexpected(Error::kNotAnObject);
   const auto audience_array = [&]() -> std::expected<void, Error> {
-    return check_audience_array(claims->at("aud").get_array(), *policy.audience);
+    return check_audience_array(claims->at("aud").get_array(), policy);
   };
   if (auto ok = check_claims(*claims, audience_array, policy, now); !ok) {
     return std::unexpected(ok.error());
@@ -185,7 +189,7 @@ std::expected<std::string, Error> verify_jwt_members(std::string_view token, con
   const auto audience_array = [&]() -> std::expected<void, Error> {
     auto value = core::parse_strict_json(jws->payload(), kClaimsLimits);
     if (!value) return std::unexpected(Error::kBadJson);  // parsed once already: cannot happen
-    return check_audience_array(value->get_object().at("aud").get_array(), *policy.audience);
+    return check_audience_array(value->get_object().at("aud").get_array(), policy);
   };
   if (auto ok = check_claims(claims, audience_array, policy, now); !ok) {
     return std::unexpected(ok.error());

@@ -29,7 +29,7 @@ namespace tessera::jose {
 struct JwtPolicy {
   // Required, compared exactly with "iss".
   std::string issuer;
-  // When set, "aud" (a string or an array of strings) must contain it.
+  // When set, "aud" (a string or an array of strings) must contain it, or `resource`.
   std::optional<std::string> audience;
   // The algorithms accepted; a token with any other "alg" is refused before key lookup.
   std::vector<Algorithm> algorithms;
@@ -41,6 +41,9 @@ struct JwtPolicy {
   // Whether "iat" must be present (it is optional in RFC 7519, and in RFC 7523 assertions);
   // when present it is checked either way.
   bool require_iat = true;
+  // With `audience`: a second "aud" as good as it, the service's resource URL (RFC 8707:
+  // what a client names as `resource`); empty: none.
+  std::string resource = {};
 };
 
 // The verified claims. "exp", "iat" (unless the policy says otherwise) and "iss" are always

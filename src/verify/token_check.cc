@@ -254,7 +254,7 @@ const std::expected<jose::JwtPolicy, VerifyError>& jwt_policy_for(const VerifyPo
   thread_local Last last;
   if (last.valid && policy.issuer == last.source.issuer &&
       policy.audience == last.source.audience && policy.algorithms == last.source.algorithms &&
-      policy.leeway == last.source.leeway) {
+      policy.leeway == last.source.leeway && policy.resource == last.source.resource) {
     return last.made;
   }
   last.valid = false;
@@ -264,7 +264,9 @@ const std::expected<jose::JwtPolicy, VerifyError>& jwt_policy_for(const VerifyPo
         .audience = policy.audience.empty() ? std::nullopt : std::optional(policy.audience),
         .algorithms = std::move(*algorithms),
         .typ = "at+jwt",
-        .leeway = policy.leeway};
+        .leeway = policy.leeway,
+        .require_iat = true,
+        .resource = policy.resource};
   } else {
     last.made = std::unexpected(VerifyError::kAlgorithmNotAllowed);
   }

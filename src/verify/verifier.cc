@@ -197,7 +197,9 @@ std::expected<std::unique_ptr<Verifier>, std::string> Verifier::create(VerifierO
       .audience = options.audience.empty() ? std::nullopt : std::optional(options.audience),
       .algorithms = std::move(*algorithms),
       .typ = "at+jwt",
-      .leeway = options.leeway};
+      .leeway = options.leeway,
+      .require_iat = true,
+      .resource = options.resource};
   impl->jwks_uri = options.jwks_uri;
   impl->options = std::move(options);
   Impl* raw = impl.get();

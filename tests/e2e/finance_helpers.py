@@ -12,6 +12,7 @@ Like harness.py, these only use what a user sees: environment, command line, out
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -79,6 +80,9 @@ def assert_challenge(testcase, response, status, error):
     challenge of a request without a token), and a JSON error body that carries no data."""
     testcase.assertEqual(response.status_code, status, response.text)
     challenge = response.headers.get("WWW-Authenticate", "")
+    # RFC 9728 section 5.1: a 401 may name the resource's metadata; the rest is RFC 6750's.
+    challenge = re.sub(r'(, |^Bearer )resource_metadata="[^"]*"$',
+                       lambda m: "Bearer" if m.group(1) == "Bearer " else "", challenge)
     if error is None:
         testcase.assertEqual(challenge, "Bearer")
     else:

@@ -212,3 +212,78 @@ TEST(BearerError, NamesTheScopeOnlyWhenGiven) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// RFC 9728 section 5.1: with GuardOptions::resource_metadata every 401 names the document, and
+// a 403 does not (the client has a token; more metadata will not help it).
+TEST_F(Authorize, EveryRefusalWithA401NamesTheResourceMetadata) {
+  const beast::GuardOptions options{.resource_metadata =
+                                        "https://finance.example.com/.well-known/"
+                                        "oauth-protected-resource"};
+  const auto bare = beast::authorize(*verifier_, request(std::nullopt), "finance:read", options);
+  ASSERT_FALSE(bare.has_value());
+  EXPECT_EQ(bare.error()[http::field::www_authenticate],
+            R"(Bearer resource_metadata="https://finance.example.com/.well-known/)"
+            R"(oauth-protected-resource")");
+  const auto bad = beast::authorize(*verifier_, request("Bearer a.b.c"), "finance:read", options);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error()[http::field::www_authenticate],
+            R"(Bearer error="invalid_token", error_description="the token is malformed", )"
+            R"(resource_metadata="https://finance.example.com/.well-known/)"
+            R"(oauth-protected-resource")");
+  json::object payload = claims();
+  payload["scope"] = "finance:write";
+  const auto scope =
+      beast::authorize(*verifier_, request(bearer(payload)), "finance:read", options);
+  ASSERT_FALSE(scope.has_value());
+  EXPECT_EQ(scope.error()[http::field::www_authenticate].find("resource_metadata"),
+            std::string_view::npos);
+}
+
+TEST(ResourceAudience, ATokenForTheResourceUrlIsAsGoodAsOneForTheAudience) {
+  test::JwksServer server;
+  server.set_jwks(test::jwks({&test::key_for(Algorithm::kEdDSA)}));
+  auto made = Verifier::create({.issuer = server.base_url(),
+                                .audience = std::string(kAudience),
+                                .resource = "https://finance.example.com",
+                                .jwks_uri = server.jwks_url()});
+  ASSERT_TRUE(test::Accepted(made));
+  ASSERT_TRUE((*made)->wait_for_keys(test::kPatience));
+  for (const json::value& aud :
+       {json::value("finance-api"), json::value("https://finance.example.com"),
+        json::value(json::array{"x", "https://finance.example.com"})}) {
+    json::object payload = test::access_claims(server.base_url(), kAudience, test::unix_now());
+    payload["aud"] = aud;
+    EXPECT_TRUE((*made)->verify(test::sign(test::key_for(Algorithm::kEdDSA), payload)).has_value())
+        << json::serialize(aud);
+  }
+  for (const json::value& aud :
+       {json::value("https://finance.example.com/"), json::value("https://other.example.com"),
+        json::value(json::array{"x", "y"})}) {
+    json::object payload = test::access_claims(server.base_url(), kAudience, test::unix_now());
+    payload["aud"] = aud;
+    auto refused = (*made)->verify(test::sign(test::key_for(Algorithm::kEdDSA), payload));
+    ASSERT_FALSE(refused.has_value()) << json::serialize(aud);
+    EXPECT_EQ(refused.error(), VerifyError::kWrongAudience);
+  }
+}
+
+TEST(ResourceMetadata, TheDocumentAndItsUrl) {
+  const std::string doc = resource_metadata_json({.resource = "https://finance.example.com",
+                                                  .authorization_servers = {"https://auth.example"},
+                                                  .scopes_supported = {"finance:read"},
+                                                  .dpop = false});
+  EXPECT_EQ(json::parse(doc), json::parse(R"({"resource":"https://finance.example.com",
+      "authorization_servers":["https://auth.example"],"scopes_supported":["finance:read"],
+      "bearer_methods_supported":["header"]})"));
+  EXPECT_EQ(resource_metadata_url("https://finance.example.com"),
+            "https://finance.example.com/.well-known/oauth-protected-resource");
+  // Section 3.1: the well-known path goes between the host and the resource's path.
+  EXPECT_EQ(resource_metadata_url("https://api.example.com:8443/finance/"),
+            "https://api.example.com:8443/.well-known/oauth-protected-resource/finance");
+}
+
+}  // namespace
+}  // namespace tessera
