@@ -151,6 +151,14 @@ std::optional<std::string> check_exchange(const NewClient& client,
   return std::nullopt;
 }
 
+// Resource indicators (RFC 8707 section 2): absolute URIs without a fragment.
+std::optional<std::string> check_resources(const std::vector<std::string>& resources) {
+  for (const std::string& resource : resources) {
+    if (auto bad = oauth::check_resource_uri(resource)) return "--resource: " + *bad;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient& client) {
@@ -160,6 +168,7 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
   if (auto bad = check_grant_types(grants)) return std::unexpected(*bad);
   if (auto bad = check_sign_in(client, grants)) return std::unexpected(*bad);
   if (auto bad = check_exchange(client, grants)) return std::unexpected(*bad);
+  if (auto bad = check_resources(client.resources)) return std::unexpected(*bad);
   std::sort(grants.begin(), grants.end());
   grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
   // RFC 6749 section 4.4: the client credentials grant is for confidential clients only.
@@ -219,7 +228,8 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
                                    .auth_method = client.auth_method,
                                    .jwks = client.jwks,
                                    .jwks_uri = client.jwks_uri,
-                                   .exchange_audiences = client.exchange_audiences};
+                                   .exchange_audiences = client.exchange_audiences,
+                                   .resources = client.resources};
   if (auto ok = clients_.add_client(record); !ok) {
     if (ok.error() == store::StoreError::kAlreadyExists) {
       return std::unexpected("client " + client.id + " already exists");

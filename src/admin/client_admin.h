@@ -58,6 +58,8 @@ struct NewClient {
   std::string jwks_uri = {};  // or the URL of one (https), instead
   // Token exchange (RFC 8693): the audiences it may exchange tokens for; needs that grant.
   std::vector<std::string> exchange_audiences = {};
+  // Resource indicators (RFC 8707): the resources its tokens may be for (absolute URIs).
+  std::vector<std::string> resources = {};
 };
 
 class ClientAdmin {

@@ -94,6 +94,7 @@ int run_client(const config::Config& config, Args args) {
     jwks_file = args.option("jwks");
     client.jwks_uri = args.option("jwks-uri").value_or("");
     client.exchange_audiences = args.options("exchange-audience");
+    client.resources = args.options("resource");
     client.id = args.positional("client ID");
   } else if (action == "delete") {
     client.id = args.positional("client ID");

@@ -21,6 +21,7 @@ constexpr std::string_view kUsage = R"(usage: tessera [--config FILE] COMMAND
              [--skip-consent] [--id-token-alg EdDSA|ES256|RS256|PS256] [--require-dpop]
              [--require-par] [--auth-method client_secret_basic|client_secret_post|
              private_key_jwt|none] [--jwks FILE | --jwks-uri URL] [--exchange-audience AUD]...
+             [--resource URI]...
   client list | delete ID
   key rotate [--alg EdDSA|ES256|RS256|PS256] [--purpose access|id_token] | key list | key retire KID
   version

@@ -229,6 +229,9 @@ std::expected<void, OAuthError> Authorization::read_rest(const Parameters& param
   auto hint = text_param(params, "login_hint", kMaxLoginHintBytes);
   if (!hint) return std::unexpected(hint.error());
   request.login_hint = std::move(*hint);
+  auto resource = requested_resource(params, request.client);
+  if (!resource) return std::unexpected(resource.error());
+  request.resource = std::move(*resource);
   return {};
 }
 

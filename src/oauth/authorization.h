@@ -57,6 +57,8 @@ struct AuthorizationRequest {
   // The request_uri it was pushed under (RFC 9126), used up when it is answered; empty when
   // the request came whole through the browser.
   std::string request_uri = {};
+  // RFC 8707: the resource the tokens are to be for, one of the client's; empty: none named.
+  std::string resource = {};
 
   bool is_openid() const { return contains(scope, "openid"); }
 };

@@ -39,7 +39,8 @@ std::expected<std::string, OAuthError> AuthorizationCodes::issue(
                                         .used_at = std::nullopt,
                                         .issued_jti = {},
                                         .issued_family = {},
-                                        .dpop_jkt = request.dpop_jkt};
+                                        .dpop_jkt = request.dpop_jkt,
+                                        .resource = request.resource};
   if (!store_.add_code(record)) return std::unexpected(unavailable());
   return code;
 }

@@ -27,7 +27,8 @@ Client client_from_record(const store::ClientRecord& record) {
       .audience = record.audience,
       .id_token_alg = record.id_token_alg,
       .require_dpop = record.require_dpop,
-      .exchange_audiences = record.exchange_audiences};
+      .exchange_audiences = record.exchange_audiences,
+      .resources = record.resources};
 }
 
 Client default_client() {
@@ -36,6 +37,22 @@ Client default_client() {
                 .grants = {"password", "refresh_token"},
                 .scopes = std::nullopt,
                 .audience = {}};
+}
+
+std::expected<std::string, OAuthError> requested_resource(const Parameters& params,
+                                                          const Client& client) {
+  const auto resource = params.get("resource");
+  if (!resource) return std::string();
+  if (params.is_repeated("resource")) {
+    return std::unexpected(
+        OAuthError{ErrorCode::kInvalidTarget, "one resource at a time: a token has one audience"});
+  }
+  if (std::find(client.resources.begin(), client.resources.end(), *resource) ==
+      client.resources.end()) {
+    return std::unexpected(
+        OAuthError{ErrorCode::kInvalidTarget, "the client may not have tokens for that resource"});
+  }
+  return std::string(*resource);
 }
 
 }  // namespace tessera::oauth

@@ -1,11 +1,14 @@
 // OAuth clients (RFC 6749 section 2): who may ask for tokens, with which grants and scopes.
 #pragma once
 
+#include <expected>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "oauth/errors.h"
+#include "oauth/parameters.h"
 #include "oauth/scope.h"
 #include "store/client.h"
 
@@ -27,6 +30,9 @@ struct Client {
   bool require_dpop = false;
   // Token exchange (RFC 8693): the audiences it may exchange a token for.
   std::vector<std::string> exchange_audiences = {};
+  // Resource indicators (RFC 8707): what its tokens may be for, by `resource` (client add
+  // --resource).
+  std::vector<std::string> resources = {};
 
   bool allows_grant(std::string_view grant_type) const;
   // The scopes a token for this client may carry, out of `wanted`.
@@ -42,6 +48,17 @@ inline constexpr std::string_view kGrantTypes[] = {"password",          "client_
                                                    "refresh_token",     "authorization_code",
                                                    kTokenExchangeGrant, kDeviceCodeGrant};
 bool is_grant_type(std::string_view grant_type);
+
+// RFC 8707 section 2: the `resource` a request names, which must be one of the client's;
+// empty when it names none. invalid_target for another, or for more than one (a token here
+// has one audience).
+std::expected<std::string, OAuthError> requested_resource(const Parameters& params,
+                                                          const Client& client);
+
+// The "aud" of a token for `client` and `resource` (empty: the client's audience).
+inline const std::string& audience_for(const Client& client, const std::string& resource) {
+  return resource.empty() ? client.audience : resource;
+}
 
 // A stored client as the protocol sees it.
 Client client_from_record(const store::ClientRecord& record);

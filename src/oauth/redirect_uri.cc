@@ -46,6 +46,15 @@ std::optional<std::string> check_redirect_uri(std::string_view uri) {
   return std::nullopt;
 }
 
+std::optional<std::string> check_resource_uri(std::string_view uri) {
+  if (uri.empty() || uri.size() > kMaxRedirectUriBytes) return "a resource is 1 to 2048 bytes";
+  if (boost::urls::parse_absolute_uri(uri)) return std::nullopt;
+  if (uri.find('#') != std::string_view::npos && boost::urls::parse_uri(uri)) {
+    return "a resource must not have a fragment (RFC 8707 section 2)";
+  }
+  return "the resource '" + core::printable(uri) + "' is not an absolute URI";
+}
+
 std::optional<std::string> check_jwks_uri(std::string_view uri) {
   if (uri.empty() || uri.size() > kMaxRedirectUriBytes) return "a jwks_uri is 1 to 2048 bytes";
   auto parsed = boost::urls::parse_absolute_uri(uri);

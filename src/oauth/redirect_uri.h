@@ -30,6 +30,10 @@ std::optional<std::string> check_redirect_uri(std::string_view uri);
 // a loopback host (a key server on this machine). The server fetches it, so nothing else.
 std::optional<std::string> check_jwks_uri(std::string_view uri);
 
+// std::nullopt when `uri` may be registered as a resource a client's tokens may be for (RFC
+// 8707 section 2: an absolute URI without a fragment, at most 2048 bytes), else why not.
+std::optional<std::string> check_resource_uri(std::string_view uri);
+
 // `uri` with `params` added to its query (percent-encoded; an existing query is kept, RFC
 // 6749 section 3.1.2).
 std::string with_parameters(std::string_view uri,

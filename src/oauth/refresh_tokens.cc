@@ -61,16 +61,16 @@ store::RefreshTokenRecord RefreshTokens::next_record(std::string_view family_id,
                                    .used_at = std::nullopt};
 }
 
-std::expected<RefreshTokens::Issued, OAuthError> RefreshTokens::start(const Client& client,
-                                                                      std::string_view subject,
-                                                                      const ScopeSet& scope,
-                                                                      std::string_view jkt) const {
+std::expected<RefreshTokens::Issued, OAuthError> RefreshTokens::start(
+    const Client& client, std::string_view subject, const ScopeSet& scope, std::string_view jkt,
+    std::string_view resource) const {
   const store::RefreshFamily family{.id = core::random_token(random_, 16),
                                     .client_id = client.id,
                                     .subject = std::string(subject),
                                     .created_at = whole_seconds(clock_.now()),
                                     .revoked_at = std::nullopt,
-                                    .jkt = client.is_public ? std::string(jkt) : std::string()};
+                                    .jkt = client.is_public ? std::string(jkt) : std::string(),
+                                    .resource = std::string(resource)};
   Issued issued{.token = {}, .family_id = family.id};
   const store::RefreshTokenRecord first =
       next_record(family.id, scope, family.created_at, issued.token);

@@ -62,7 +62,8 @@ class RefreshTokens {
   // A new family for `subject` at `client`, and its first token. A public client's family is
   // bound to `jkt`, the DPoP key the request proved (RFC 9449 section 5), when there is one.
   std::expected<Issued, OAuthError> start(const Client& client, std::string_view subject,
-                                          const ScopeSet& scope, std::string_view jkt = {}) const;
+                                          const ScopeSet& scope, std::string_view jkt = {},
+                                          std::string_view resource = {}) const;
 
   // The stored state of a presented token, or invalid_grant when it is unknown (or not even
   // shaped like one of ours).

@@ -36,6 +36,8 @@ struct ClientRecord {
   std::string jwks_uri{};
   // Token exchange (RFC 8693): the audiences it may exchange a token for (--exchange-audience).
   std::vector<std::string> exchange_audiences{};
+  // Resource indicators (RFC 8707): the resources its tokens may be for ("aud").
+  std::vector<std::string> resources{};
 };
 
 }  // namespace tessera::store

@@ -22,6 +22,8 @@ struct RefreshFamily {
   // The RFC 7638 thumbprint of the DPoP key the family is bound to (a public client's family
   // started with a proof); empty when unbound.
   std::string jkt = {};
+  // RFC 8707: the resource its access tokens are for ("aud"); empty: the client's audience.
+  std::string resource = {};
 };
 
 struct RefreshTokenRecord {

@@ -61,6 +61,8 @@ struct AuthorizationCode {
   std::string issued_family;  // its refresh family, if any
   // RFC 9449 section 10: the thumbprint of the DPoP key the code is bound to; empty: none.
   std::string dpop_jkt = {};
+  // RFC 8707: the resource the tokens are for ("aud"); empty: the client's audience.
+  std::string resource = {};
 };
 
 }  // namespace tessera::store

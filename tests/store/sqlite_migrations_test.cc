@@ -194,6 +194,9 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
     RawDb raw(path_);
     raw.exec(R"sql(
       DROP TABLE device_codes;
+      ALTER TABLE clients DROP COLUMN resources;
+      ALTER TABLE authorization_codes DROP COLUMN resource;
+      ALTER TABLE refresh_families DROP COLUMN resource;
       DROP TABLE used_once;
       DROP TABLE pushed_requests;
       ALTER TABLE clients DROP COLUMN require_par;

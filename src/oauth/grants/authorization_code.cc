@@ -69,13 +69,22 @@ std::expected<TokenResponse, OAuthError> AuthorizationCodeGrant::exchange(
   if (!user) return std::unexpected(unavailable());
   if (!*user || (*user)->disabled) return std::unexpected(invalid_code());
 
+  // RFC 8707 section 2.2: the token request may name the resource the code was granted for
+  // (or, for a code granted for none, one of the client's).
+  auto resource = requested_resource(request.params, client);
+  if (!resource) return std::unexpected(resource.error());
+  if (!resource->empty() && !code->resource.empty() && *resource != code->resource) {
+    return std::unexpected(
+        OAuthError{ErrorCode::kInvalidTarget, "the code was granted for another resource"});
+  }
   auto issued = issuer_.issue(client, {.grant_type = "authorization_code",
                                        .user = **user,
                                        .scope = code->scopes,
                                        .nonce = code->nonce,
                                        .sid = code->sid,
                                        .auth_time = code->auth_time,
-                                       .jkt = request.dpop_jkt});
+                                       .jkt = request.dpop_jkt,
+                                       .resource = resource->empty() ? code->resource : *resource});
   if (!issued) return std::unexpected(issued.error());
   codes_.note_issued(code->code_hash, issued->response.jti, issued->family);
   return std::move(issued->response);

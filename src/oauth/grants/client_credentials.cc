@@ -14,10 +14,12 @@ std::expected<TokenResponse, OAuthError> ClientCredentialsGrant::exchange(
   // public client).
   auto scope = granted_scope(request.params, client.scopes.value_or(ScopeSet{}));
   if (!scope) return std::unexpected(scope.error());
+  auto resource = requested_resource(request.params, client);
+  if (!resource) return std::unexpected(resource.error());
   return issue_access_token(tokens_, "client_credentials",
                             {.subject = client.id,
                              .client_id = client.id,
-                             .audience = client.audience,
+                             .audience = audience_for(client, *resource),
                              .scope = std::move(*scope),
                              .jkt = request.dpop_jkt});
 }

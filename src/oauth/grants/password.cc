@@ -23,6 +23,9 @@ std::expected<TokenResponse, OAuthError> PasswordGrant::exchange(const TokenRequ
     }
   }
 
+  auto resource = requested_resource(request.params, client);
+  if (!resource) return std::unexpected(resource.error());
+
   auto user = users_.authenticate(*username, *password, request.remote_address);
   if (!user) return std::unexpected(user.error());
 
@@ -32,12 +35,12 @@ std::expected<TokenResponse, OAuthError> PasswordGrant::exchange(const TokenRequ
   if (!scope) return std::unexpected(scope.error());
   TokenSubject subject{.subject = user->name,
                        .client_id = client.id,
-                       .audience = client.audience,
+                       .audience = audience_for(client, *resource),
                        .scope = std::move(*scope),
                        .jkt = request.dpop_jkt};
   std::optional<RefreshTokens::Issued> refresh;
   if (refresh_ != nullptr && client.allows_grant("refresh_token")) {
-    auto started = refresh_->start(client, user->name, subject.scope, request.dpop_jkt);
+    auto started = refresh_->start(client, user->name, subject.scope, request.dpop_jkt, *resource);
     if (!started) return std::unexpected(started.error());
     subject.session_id = started->family_id;
     refresh = std::move(*started);

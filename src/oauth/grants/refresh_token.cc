@@ -8,6 +8,21 @@ namespace {
 
 OAuthError invalid_grant() { return {ErrorCode::kInvalidGrant, "the refresh token is invalid"}; }
 
+// RFC 8707 section 2.2: a refresh may name the resource its family was granted for, or, for a
+// family granted for none, any of the client's; by default the family's.
+std::expected<std::string, OAuthError> resource_of(const TokenRequest& request,
+                                                   const Client& client,
+                                                   const store::RefreshFamily& family) {
+  auto requested = requested_resource(request.params, client);
+  if (!requested) return requested;
+  if (requested->empty()) return family.resource;
+  if (!family.resource.empty() && *requested != family.resource) {
+    return std::unexpected(OAuthError{ErrorCode::kInvalidTarget,
+                                      "the refresh token was granted for another resource"});
+  }
+  return requested;
+}
+
 }  // namespace
 
 std::expected<TokenResponse, OAuthError> RefreshTokenGrant::exchange(const TokenRequest& request,
@@ -58,6 +73,8 @@ std::expected<TokenResponse, OAuthError> RefreshTokenGrant::exchange(const Token
   const ScopeSet allowed = intersect(state->token.scopes, make_scope_set(std::move(permitted)));
   auto scope = granted_scope(request.params, allowed);
   if (!scope) return std::unexpected(scope.error());
+  auto resource = resource_of(request, client, state->family);
+  if (!resource) return std::unexpected(resource.error());
 
   auto next = retried ? std::expected<std::string, OAuthError>(std::move(*retried))
                       : refresh_.rotate(*state, *presented);
@@ -65,7 +82,7 @@ std::expected<TokenResponse, OAuthError> RefreshTokenGrant::exchange(const Token
   auto response = issue_access_token(tokens_, "refresh_token",
                                      {.subject = state->family.subject,
                                       .client_id = client.id,
-                                      .audience = client.audience,
+                                      .audience = audience_for(client, *resource),
                                       .scope = std::move(*scope),
                                       .session_id = state->family.id,
                                       .jkt = request.dpop_jkt});

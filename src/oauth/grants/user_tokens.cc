@@ -7,7 +7,7 @@ std::expected<UserTokens, OAuthError> UserTokenIssuer::issue(const Client& clien
   UserTokens out;
   std::optional<std::string> refresh_token;
   if (client.allows_grant("refresh_token")) {
-    auto started = refresh_.start(client, grant.user.name, grant.scope, grant.jkt);
+    auto started = refresh_.start(client, grant.user.name, grant.scope, grant.jkt, grant.resource);
     if (!started) return std::unexpected(started.error());
     out.family = started->family_id;
     refresh_token = std::move(started->token);
@@ -15,7 +15,7 @@ std::expected<UserTokens, OAuthError> UserTokenIssuer::issue(const Client& clien
   auto response = issue_access_token(tokens_, grant.grant_type,
                                      {.subject = grant.user.name,
                                       .client_id = client.id,
-                                      .audience = client.audience,
+                                      .audience = audience_for(client, grant.resource),
                                       .scope = grant.scope,
                                       .session_id = out.family,
                                       .jkt = grant.jkt});

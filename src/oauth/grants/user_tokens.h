@@ -23,6 +23,8 @@ struct SignedInGrant {
   std::string sid;    // the browser session the user signed in with
   core::TimePoint auth_time;
   std::string jkt;  // the DPoP key the request proved; empty: none
+  // RFC 8707: the resource the access tokens are for; empty: the client's audience.
+  std::string resource = {};
 };
 
 struct UserTokens {

@@ -24,10 +24,10 @@ StoreResult<void> PgRefreshTokens::add_refresh_family(const RefreshFamily& famil
   constexpr std::string_view kOp = "add_refresh_family";
   return db_.in_transaction(kOp, [&](PgConnection& conn) -> StoreResult<void> {
     auto added = conn.exec(
-        "INSERT INTO refresh_families (id, client_id, subject, created_at, jkt) "
-        "VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO refresh_families (id, client_id, subject, created_at, jkt, resource) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
         {text(family.id), text(family.client_id), text(family.subject),
-         integer(seconds_of(family.created_at)), text(family.jkt)});
+         integer(seconds_of(family.created_at)), text(family.jkt), text(family.resource)});
     if (!added) {
       if (is_unique_violation(added.error())) return std::unexpected(StoreError::kAlreadyExists);
       return std::unexpected(unavailable(kOp, added.error()));
@@ -41,7 +41,7 @@ StoreResult<std::optional<RefreshTokenState>> PgRefreshTokens::find_refresh_toke
   auto r =
       db_.query("find_refresh_token",
                 "SELECT t.token_hash, t.family_id, t.scopes, t.issued_at, t.expires_at, t.used_at, "
-                "f.client_id, f.subject, f.created_at, f.revoked_at, f.jkt "
+                "f.client_id, f.subject, f.created_at, f.revoked_at, f.jkt, f.resource "
                 "FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
                 "WHERE t.token_hash = $1",
                 {text(token_hash)});
@@ -59,7 +59,8 @@ StoreResult<std::optional<RefreshTokenState>> PgRefreshTokens::find_refresh_toke
                                .subject = r->text(0, 7),
                                .created_at = from_seconds(r->int64(0, 8)),
                                .revoked_at = optional_time(*r, 0, 9),
-                               .jkt = r->text(0, 10)};
+                               .jkt = r->text(0, 10),
+                               .resource = r->text(0, 11)};
   return std::optional<RefreshTokenState>(std::move(state));
 }
 

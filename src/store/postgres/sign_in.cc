@@ -18,7 +18,8 @@ BrowserSession read_session(const PgResult& r, int row) {
 
 constexpr std::string_view kCodeColumns =
     "SELECT code_hash, client_id, redirect_uri, subject, scopes, nonce, code_challenge, sid, "
-    "auth_time, expires_at, used_at, issued_jti, issued_family, dpop_jkt FROM authorization_codes";
+    "auth_time, expires_at, used_at, issued_jti, issued_family, dpop_jkt, resource "
+    "FROM authorization_codes";
 
 AuthorizationCode read_code(const PgResult& r, int row) {
   AuthorizationCode code{.code_hash = r.text(row, 0),
@@ -34,7 +35,8 @@ AuthorizationCode read_code(const PgResult& r, int row) {
                          .used_at = std::nullopt,
                          .issued_jti = r.text(row, 11),
                          .issued_family = r.text(row, 12),
-                         .dpop_jkt = r.text(row, 13)};
+                         .dpop_jkt = r.text(row, 13),
+                         .resource = r.text(row, 14)};
   if (!r.is_null(row, 10)) code.used_at = from_seconds(r.int64(row, 10));
   return code;
 }
@@ -102,12 +104,12 @@ StoreResult<void> PgCodes::add_code(const AuthorizationCode& code) {
   return done(db_.query(
       "add_code",
       "INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, subject, scopes, "
-      "nonce, code_challenge, sid, auth_time, expires_at, dpop_jkt) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+      "nonce, code_challenge, sid, auth_time, expires_at, dpop_jkt, resource) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
       {text(code.code_hash), text(code.client_id), text(code.redirect_uri), text(code.subject),
        text(join_words(code.scopes)), text(code.nonce), text(code.code_challenge), text(code.sid),
        integer(seconds_of(code.auth_time)), integer(seconds_of(code.expires_at)),
-       text(code.dpop_jkt)}));
+       text(code.dpop_jkt), text(code.resource)}));
 }
 
 StoreResult<std::optional<AuthorizationCode>> PgCodes::redeem_code(std::string_view code_hash,

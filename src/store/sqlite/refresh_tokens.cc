@@ -25,9 +25,10 @@ StoreResult<void> SqliteRefreshTokens::add_refresh_family(const RefreshFamily& f
   constexpr std::string_view kOp = "add_refresh_family";
   return db_.transact(kOp, [&](SqliteConnection& conn) -> StoreResult<void> {
     auto added = conn.run(
-        "INSERT INTO refresh_families (id, client_id, subject, created_at, jkt) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)",
-        family.id, family.client_id, family.subject, seconds_of(family.created_at), family.jkt);
+        "INSERT INTO refresh_families (id, client_id, subject, created_at, jkt, resource) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        family.id, family.client_id, family.subject, seconds_of(family.created_at), family.jkt,
+        family.resource);
     if (!added) {
       if (is_unique_violation(added.error())) return std::unexpected(StoreError::kAlreadyExists);
       return std::unexpected(unavailable(kOp, added.error()));
@@ -41,7 +42,7 @@ StoreResult<std::optional<RefreshTokenState>> SqliteRefreshTokens::find_refresh_
   auto conn = db_.read();
   auto stmt = conn->prepare(
       "SELECT t.token_hash, t.family_id, t.scopes, t.issued_at, t.expires_at, t.used_at, "
-      "f.client_id, f.subject, f.created_at, f.revoked_at, f.jkt "
+      "f.client_id, f.subject, f.created_at, f.revoked_at, f.jkt, f.resource "
       "FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
       "WHERE t.token_hash = ?1",
       token_hash);
@@ -61,7 +62,8 @@ StoreResult<std::optional<RefreshTokenState>> SqliteRefreshTokens::find_refresh_
                                .subject = stmt->column_text(7),
                                .created_at = from_unix_seconds(stmt->column_int64(8)),
                                .revoked_at = optional_time(*stmt, 9),
-                               .jkt = stmt->column_text(10)};
+                               .jkt = stmt->column_text(10),
+                               .resource = stmt->column_text(11)};
   return std::optional<RefreshTokenState>(std::move(state));
 }
 

@@ -18,7 +18,8 @@ BrowserSession read_session(const Statement& row) {
 
 constexpr std::string_view kCodeColumns =
     "SELECT code_hash, client_id, redirect_uri, subject, scopes, nonce, code_challenge, sid, "
-    "auth_time, expires_at, used_at, issued_jti, issued_family, dpop_jkt FROM authorization_codes ";
+    "auth_time, expires_at, used_at, issued_jti, issued_family, dpop_jkt, resource "
+    "FROM authorization_codes ";
 
 AuthorizationCode read_code(const Statement& row) {
   return AuthorizationCode{.code_hash = row.column_text(0),
@@ -34,7 +35,8 @@ AuthorizationCode read_code(const Statement& row) {
                            .used_at = optional_time(row, 10),
                            .issued_jti = row.column_text(11),
                            .issued_family = row.column_text(12),
-                           .dpop_jkt = row.column_text(13)};
+                           .dpop_jkt = row.column_text(13),
+                           .resource = row.column_text(14)};
 }
 
 }  // namespace
@@ -111,11 +113,11 @@ StoreResult<void> SqliteCodes::add_code(const AuthorizationCode& code) {
   auto added = db_.write(
       "add_code",
       "INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, subject, scopes, "
-      "nonce, code_challenge, sid, auth_time, expires_at, dpop_jkt) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+      "nonce, code_challenge, sid, auth_time, expires_at, dpop_jkt, resource) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
       code.code_hash, code.client_id, code.redirect_uri, code.subject, join_words(code.scopes),
       code.nonce, code.code_challenge, code.sid, seconds_of(code.auth_time),
-      seconds_of(code.expires_at), code.dpop_jkt);
+      seconds_of(code.expires_at), code.dpop_jkt, code.resource);
   if (!added) return std::unexpected(added.error());
   return {};
 }

@@ -219,6 +219,13 @@ constexpr std::string_view kMigrations[] = {
         auth_time INTEGER NOT NULL DEFAULT 0
       ) STRICT;
     )sql",
+    // 12: resource indicators (RFC 8707): the resources each client's tokens may be for, and
+    // the one an authorization code and a refresh family were granted for.
+    R"sql(
+      ALTER TABLE clients ADD COLUMN resources TEXT NOT NULL DEFAULT '';
+      ALTER TABLE authorization_codes ADD COLUMN resource TEXT NOT NULL DEFAULT '';
+      ALTER TABLE refresh_families ADD COLUMN resource TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
