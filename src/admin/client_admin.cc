@@ -229,7 +229,8 @@ std::expected<ClientAdmin::Added, std::string> ClientAdmin::add(const NewClient&
                                    .jwks = client.jwks,
                                    .jwks_uri = client.jwks_uri,
                                    .exchange_audiences = client.exchange_audiences,
-                                   .resources = client.resources};
+                                   .resources = client.resources,
+                                   .registration_token_hash = client.registration_token_hash};
   if (auto ok = clients_.add_client(record); !ok) {
     if (ok.error() == store::StoreError::kAlreadyExists) {
       return std::unexpected("client " + client.id + " already exists");

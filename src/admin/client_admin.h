@@ -60,6 +60,8 @@ struct NewClient {
   std::vector<std::string> exchange_audiences = {};
   // Resource indicators (RFC 8707): the resources its tokens may be for (absolute URIs).
   std::vector<std::string> resources = {};
+  // Registered through /register (RFC 7591): its registration access token's hash.
+  std::string registration_token_hash = {};
 };
 
 class ClientAdmin {

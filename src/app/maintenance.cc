@@ -81,6 +81,7 @@ void Maintenance::run_once(bool purge) {
         // Kept an hour past their expiry, so that a device still polling hears expired_token
         // (RFC 8628 section 3.5) rather than of an unknown code.
         work_.store.device_codes().purge_expired(now - std::chrono::hours(1)),
+        work_.store.registration_tokens().purge_expired(now),
         work_.store.sessions().purge_expired(now, settings_.session_idle)}) {
     if (n) purged += *n;
   }

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "admin/client_admin.h"
 #include "admin/user_admin.h"
 #include "app/database.h"
 #include "app/gauges.h"
@@ -15,6 +16,7 @@
 #include "fetch/http_fetch.h"
 #include "http/device.h"
 #include "http/handlers.h"
+#include "http/registration.h"
 #include "http/sign_in.h"
 #include "http/tls.h"
 #include "jose/hmac_key.h"
@@ -71,6 +73,35 @@ std::expected<oauth::FetchedJwks, std::string> fetch_client_jwks(std::string_vie
   return oauth::FetchedJwks{.body = std::move(got->body), .max_age = got->max_age};
 }
 
+// Registered clients are added and removed by the admin layer's rules (oauth/registration.h).
+class AdminRegistrar final : public oauth::ClientRegistrar {
+ public:
+  explicit AdminRegistrar(admin::ClientAdmin& admin) : admin_(admin) {}
+
+  std::expected<std::optional<std::string>, std::string> add(
+      const oauth::ClientToRegister& client) const override {
+    auto added = admin_.add({.id = client.id,
+                             .is_public = client.is_public,
+                             .secret = std::nullopt,
+                             .grants = client.grants,
+                             .scopes = client.scopes,
+                             .audience = "",
+                             .redirect_uris = client.redirect_uris,
+                             .display_name = client.name,
+                             .auth_method = client.auth_method,
+                             .registration_token_hash = client.registration_token_hash});
+    if (!added) return std::unexpected(added.error());
+    return std::move(added->generated_secret);
+  }
+
+  std::expected<void, std::string> remove(std::string_view client_id) const override {
+    return admin_.remove(client_id);
+  }
+
+ private:
+  admin::ClientAdmin& admin_;
+};
+
 }  // namespace
 
 // Every component of the protocol, over the store and keys the app opened.
@@ -103,7 +134,12 @@ struct ServerApp::Components {
                 app.settings_.sign_in),
         user_tokens(access_tokens, refresh_tokens,
                     app.key_manager_ != nullptr ? &id_tokens : nullptr),
-        devices(*app.store_, app.issuer_, app.clock_, app.random_, app.settings_.device) {
+        devices(*app.store_, app.issuer_, app.clock_, app.random_, app.settings_.device),
+        client_admin(*app.store_, hasher, app.random_, app.clock_,
+                     app.settings_.access_token_lifetime),
+        registrar(client_admin),
+        registrations(*app.store_, registrar, app.settings_.registration, app.issuer_, app.clock_,
+                      app.random_) {
     store::UserStore& user_store = app.store_->users();
     token_service.add(std::make_unique<oauth::PasswordGrant>(user_store, hasher, access_tokens,
                                                              &refresh_tokens, &throttle));
@@ -124,7 +160,8 @@ struct ServerApp::Components {
         .signing_algorithms = app.settings_.algorithm_names,
         .dpop_algorithms = dpop.algorithm_names(),
         .pushed_requests = true,
-        .device_authorization = true});
+        .device_authorization = true,
+        .registration = app.settings_.registration.mode != oauth::RegistrationMode::kOff});
     discovery = std::make_unique<oauth::Discovery>(*metadata, user_store, app.store_->clients());
   }
 
@@ -150,6 +187,9 @@ struct ServerApp::Components {
   const oauth::SignIn sign_in;
   const oauth::UserTokenIssuer user_tokens;
   const oauth::DeviceAuthorizations devices;
+  admin::ClientAdmin client_admin;
+  const AdminRegistrar registrar;
+  const oauth::Registrations registrations;
   std::unique_ptr<oauth::ServerMetadata> metadata;
   std::unique_ptr<oauth::Discovery> discovery;
 };
@@ -336,6 +376,9 @@ void ServerApp::build() {
                                          .issuer = issuer_,
                                          .credential_pool = credential_pool_,
                                          .blocking_pool = blocking_pool_});
+  http::register_registration_routes(router_, {.registrations = c.registrations,
+                                               .credential_pool = credential_pool_,
+                                               .blocking_pool = blocking_pool_});
   maintenance_ =
       std::make_unique<Maintenance>(ioc_, blocking_pool_,
                                     Maintenance::Work{.keys = key_manager_.get(),

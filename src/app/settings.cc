@@ -41,6 +41,10 @@ Settings derive_settings(const config::Config& config) {
             .token_lifetime = s.access_token_lifetime};
   s.sign_in = {.session_idle = config.session_idle, .session_lifetime = config.session_lifetime};
   s.device = {.lifetime = config.device_code_ttl, .interval = config.device_poll_interval};
+  s.registration = {.mode = config.registration == "open"    ? oauth::RegistrationMode::kOpen
+                            : config.registration == "token" ? oauth::RegistrationMode::kToken
+                                                             : oauth::RegistrationMode::kOff,
+                    .scopes = oauth::make_scope_set(config.registration_scopes)};
   s.maintenance.session_idle = config.session_idle;
   s.id_token_keys = s.keys;
   s.id_token_keys.algorithm = jose::Algorithm::kRS256;

@@ -17,6 +17,7 @@
 #include "oauth/access_token.h"
 #include "oauth/device_authorizations.h"
 #include "oauth/refresh_tokens.h"
+#include "oauth/registration.h"
 #include "oauth/sign_in.h"
 
 namespace tessera::app {
@@ -52,6 +53,7 @@ struct Settings {
   oauth::RefreshSettings refresh;
   oauth::SignInSettings sign_in;
   oauth::DeviceSettings device;
+  oauth::RegistrationPolicy registration;
   keys::KeyPolicy keys;
   // The id_tokens' own ring: RS256, rotated and published as the access tokens' keys are.
   keys::KeyPolicy id_token_keys;

@@ -39,10 +39,12 @@ int list(admin::ClientAdmin& admin) {
                            {std::string(oauth::kDefaultClientId), "public",
                             "password refresh_token", "(every scope)", "-", "(built-in)"}};
   for (const auto& c : *clients) {
-    rows.push_back({c.id,
-                    c.secret_hash || c.auth_method == "private_key_jwt" ? "confidential" : "public",
-                    short_grants(c.grants), joined(c.scopes), c.audience.empty() ? "-" : c.audience,
-                    core::format_utc(c.created_at)});
+    std::string type =
+        c.secret_hash || c.auth_method == "private_key_jwt" ? "confidential" : "public";
+    // RFC 7591: registered by itself at /register, not added here.
+    if (!c.registration_token_hash.empty()) type += ",registered";
+    rows.push_back({c.id, std::move(type), short_grants(c.grants), joined(c.scopes),
+                    c.audience.empty() ? "-" : c.audience, core::format_utc(c.created_at)});
   }
   // Each column as wide as its widest value.
   Row::size_type columns = std::tuple_size_v<Row>;

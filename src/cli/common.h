@@ -54,5 +54,6 @@ int run_serve(const config::Config& config, Args args);
 int run_client(const config::Config& config, Args args);
 int run_user(const config::Config& config, Args args);
 int run_key(const config::Config& config, Args args);
+int run_registration(const config::Config& config, Args args);
 
 }  // namespace tessera::cli

@@ -23,6 +23,7 @@ constexpr std::string_view kUsage = R"(usage: tessera [--config FILE] COMMAND
              private_key_jwt|none] [--jwks FILE | --jwks-uri URL] [--exchange-audience AUD]...
              [--resource URI]...
   client list | delete ID
+  registration token create [--expires 1d] [--max-uses N]
   key rotate [--alg EdDSA|ES256|RS256|PS256] [--purpose access|id_token] | key list | key retire KID
   version
 Configuration comes from FILE (TOML) and TESSERA_* variables; see README.md.
@@ -60,7 +61,8 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return kExitOk;
     }
-    if (command != "serve" && command != "user" && command != "key" && command != "client") {
+    if (command != "serve" && command != "user" && command != "key" && command != "client" &&
+        command != "registration") {
       return usage("unknown command '" + command + "'");
     }
 
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
     if (command == "serve") return run_serve(*config, std::move(all));
     if (command == "key") return run_key(*config, std::move(all));
     if (command == "client") return run_client(*config, std::move(all));
+    if (command == "registration") return run_registration(*config, std::move(all));
     return run_user(*config, std::move(all));
   } catch (const UsageError& e) {
     return usage(e.message);

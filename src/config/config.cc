@@ -57,6 +57,8 @@ constexpr std::string_view kKeys[] = {
     "templates_dir",
     "device_code_ttl",
     "device_poll_interval",
+    "registration",
+    "registration_scopes",
 };
 
 // Settings that hold secrets: they must not sit in a file others can read.
@@ -194,8 +196,9 @@ class Builder {
 
   std::expected<Config, std::string> build() {
     using Step = std::expected<void, std::string> (Builder::*)();
-    for (const Step step : {&Builder::where, &Builder::secrets, &Builder::signing, &Builder::limits,
-                            &Builder::network, &Builder::durations, &Builder::runtime}) {
+    for (const Step step :
+         {&Builder::where, &Builder::secrets, &Builder::signing, &Builder::limits,
+          &Builder::network, &Builder::durations, &Builder::runtime, &Builder::registration}) {
       if (auto done = (this->*step)(); !done) return std::unexpected(done.error());
     }
     return std::move(c_);
@@ -306,6 +309,35 @@ class Builder {
   }
 
   // TLS, plain HTTP beyond loopback, and the proxies whose X-Forwarded-For is believed.
+  // Dynamic client registration (RFC 7591): off, open, or with initial access tokens; and the
+  // scopes a registered client may ask for.
+  Result registration() {
+    if (const Raw* r = get("registration")) {
+      if (r->value != "off" && r->value != "token" && r->value != "open") {
+        return std::unexpected(fail(*r, "must be off, token or open"));
+      }
+      c_.registration = r->value;
+    }
+    if (const Raw* r = get("registration_scopes")) {
+      std::string_view rest = r->value;
+      c_.registration_scopes.clear();
+      while (!rest.empty()) {
+        const auto space = rest.find(' ');
+        const std::string_view word = rest.substr(0, space);
+        rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space + 1);
+        if (word.empty()) continue;
+        const bool token = std::all_of(word.begin(), word.end(), [](char ch) {
+          return ch > 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
+        });
+        if (!token) {
+          return std::unexpected(fail(*r, "'" + core::printable(word) + "' is not a scope"));
+        }
+        c_.registration_scopes.emplace_back(word);
+      }
+    }
+    return {};
+  }
+
   Result network() {
     if (c_.tls_cert.has_value() != c_.tls_key.has_value()) {
       return std::unexpected("TESSERA_TLS_CERT and TESSERA_TLS_KEY: set both or neither");

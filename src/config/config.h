@@ -69,6 +69,11 @@ struct Config {
   // DPoP proofs must carry a server nonce (RFC 9449 section 8): proofs made ahead of time by a
   // thief holding the key for a while stop working. Off: every client would need a retry.
   bool dpop_nonce = false;
+  // Dynamic client registration (RFC 7591): "off", "token" (an initial access token from
+  // `tessera registration token create` is needed) or "open".
+  std::string registration = "off";
+  // The scopes a registered client may ask for, besides openid, profile and email.
+  std::vector<std::string> registration_scopes = {};
   // Reverse proxies (IP addresses) whose X-Forwarded-For is believed for the client address
   // that brute-force counters and logs use. Empty: the peer's address is the client's.
   std::vector<std::string> trusted_proxies;

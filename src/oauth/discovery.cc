@@ -61,6 +61,7 @@ ServerMetadata::ServerMetadata(MetadataSettings settings) : settings_(std::move(
   base_["code_challenge_methods_supported"] = json::array{"S256"};
   base_["authorization_response_iss_parameter_supported"] = true;
   base_["access_token_signing_alg_values_supported"] = strings(settings_.signing_algorithms);
+  if (settings_.registration) base_["registration_endpoint"] = endpoint(issuer, "/register");
   if (settings_.device_authorization) {
     base_["device_authorization_endpoint"] = endpoint(issuer, "/device_authorization");
   }

@@ -30,6 +30,8 @@ struct MetadataSettings {
   bool pushed_requests = false;
   // RFC 8628 section 4: device_authorization_endpoint.
   bool device_authorization = false;
+  // RFC 8414 section 2: registration_endpoint, when dynamic registration is on.
+  bool registration = false;
 };
 
 class ServerMetadata {

@@ -1,6 +1,7 @@
 // A registered OAuth client as stored: plain data. What it may do is decided in oauth/.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,17 @@ struct ClientRecord {
   std::vector<std::string> exchange_audiences{};
   // Resource indicators (RFC 8707): the resources its tokens may be for ("aud").
   std::vector<std::string> resources{};
+  // Dynamic registration (RFC 7591): base64url SHA-256 of its registration access token, for
+  // the client configuration endpoint (RFC 7592); empty for a client an administrator added.
+  std::string registration_token_hash{};
+};
+
+// An initial access token (RFC 7591 section 3): what /register needs in the token mode.
+struct InitialAccessToken {
+  std::string token_hash;  // base64url SHA-256 of the token
+  core::TimePoint expires_at;
+  std::int64_t max_uses = 0;  // 0: any number within its life
+  std::int64_t uses = 0;
 };
 
 }  // namespace tessera::store

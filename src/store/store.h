@@ -297,6 +297,18 @@ class DeviceCodeStore {
   virtual StoreResult<std::size_t> purge_expired(core::TimePoint before) = 0;
 };
 
+// Initial access tokens for dynamic registration (client.h).
+class RegistrationTokenStore {
+ public:
+  virtual ~RegistrationTokenStore() = default;
+  virtual StoreResult<void> add_initial_token(const InitialAccessToken& token) = 0;
+  // In one transaction: counts a use of the token if it exists, is unexpired at `now` and has
+  // uses left; returns whether it did.
+  virtual StoreResult<bool> use_initial_token(std::string_view token_hash, core::TimePoint now) = 0;
+  // Deletes the tokens expired before `now`; returns how many.
+  virtual StoreResult<std::size_t> purge_expired(core::TimePoint now) = 0;
+};
+
 // Every interface of one database.
 class Store {
  public:
@@ -314,6 +326,7 @@ class Store {
   virtual ReplayStore& replays() = 0;
   virtual PushedRequestStore& pushed_requests() = 0;
   virtual DeviceCodeStore& device_codes() = 0;
+  virtual RegistrationTokenStore& registration_tokens() = 0;
 
   // Whether the database answers a trivial query now (for /healthz).
   virtual StoreResult<void> ping() = 0;

@@ -194,6 +194,8 @@ TEST_F(SqliteStoreTest, AVersion4RevocationLogKeepsItsEntriesAndItsSequence) {
     RawDb raw(path_);
     raw.exec(R"sql(
       DROP TABLE device_codes;
+      DROP TABLE initial_access_tokens;
+      ALTER TABLE clients DROP COLUMN registration_token_hash;
       ALTER TABLE clients DROP COLUMN resources;
       ALTER TABLE authorization_codes DROP COLUMN resource;
       ALTER TABLE refresh_families DROP COLUMN resource;

@@ -7,7 +7,8 @@ namespace {
 constexpr std::string_view kClientColumns =
     "SELECT id, secret_hash, grants, scopes, audience, created_at, redirect_uris, "
     "post_logout_redirect_uris, display_name, skip_consent, id_token_alg, require_dpop, "
-    "require_par, auth_method, jwks, jwks_uri, exchange_audiences, resources FROM clients";
+    "require_par, auth_method, jwks, jwks_uri, exchange_audiences, resources, "
+    "registration_token_hash FROM clients";
 
 ClientRecord read_client(const PgResult& r, int row) {
   ClientRecord client{.id = r.text(row, 0),
@@ -27,7 +28,8 @@ ClientRecord read_client(const PgResult& r, int row) {
                       .jwks = r.text(row, 14),
                       .jwks_uri = r.text(row, 15),
                       .exchange_audiences = split_words(r.text(row, 16)),
-                      .resources = split_words(r.text(row, 17))};
+                      .resources = split_words(r.text(row, 17)),
+                      .registration_token_hash = r.text(row, 18)};
   if (!r.is_null(row, 1)) client.secret_hash = r.text(row, 1);
   return client;
 }
@@ -56,8 +58,9 @@ StoreResult<void> PgClients::add_client(const ClientRecord& client) {
       "INSERT INTO clients (id, secret_hash, grants, scopes, audience, created_at, "
       "redirect_uris, post_logout_redirect_uris, display_name, skip_consent, "
       "id_token_alg, require_dpop, require_par, auth_method, jwks, jwks_uri, exchange_audiences, "
-      "resources) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+      "resources, registration_token_hash) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+      "$19)",
       {text(client.id), client.secret_hash ? text(*client.secret_hash) : null(),
        text(join_words(client.grants)), text(join_words(client.scopes)), text(client.audience),
        integer(db_.now_seconds()), text(join_words(client.redirect_uris)),
@@ -65,7 +68,7 @@ StoreResult<void> PgClients::add_client(const ClientRecord& client) {
        boolean(client.skip_consent), text(client.id_token_alg), boolean(client.require_dpop),
        boolean(client.require_par), text(client.auth_method), text(client.jwks),
        text(client.jwks_uri), text(join_words(client.exchange_audiences)),
-       text(join_words(client.resources))}));
+       text(join_words(client.resources)), text(client.registration_token_hash)}));
 }
 
 StoreResult<void> PgClients::delete_client(std::string_view id, core::TimePoint now,

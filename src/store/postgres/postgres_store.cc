@@ -198,6 +198,17 @@ constexpr std::string_view kMigrations[] = {
       ALTER TABLE authorization_codes ADD COLUMN resource TEXT NOT NULL DEFAULT '';
       ALTER TABLE refresh_families ADD COLUMN resource TEXT NOT NULL DEFAULT '';
     )sql",
+    // 13: dynamic client registration (RFC 7591, RFC 7592): the registration access token of
+    // each registered client, and the initial access tokens that allow registering.
+    R"sql(
+      ALTER TABLE clients ADD COLUMN registration_token_hash TEXT NOT NULL DEFAULT '';
+      CREATE TABLE initial_access_tokens (
+        token_hash TEXT PRIMARY KEY,
+        expires_at BIGINT NOT NULL,
+        max_uses BIGINT NOT NULL DEFAULT 0,
+        uses BIGINT NOT NULL DEFAULT 0
+      );
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -221,7 +232,8 @@ class PostgresStore final : public Store {
         consents_(db_),
         replays_(db_),
         pushed_(db_),
-        device_codes_(db_) {}
+        device_codes_(db_),
+        registration_tokens_(db_) {}
 
   UserStore& users() override { return users_; }
   ClientStore& clients() override { return clients_; }
@@ -235,6 +247,7 @@ class PostgresStore final : public Store {
   ReplayStore& replays() override { return replays_; }
   PushedRequestStore& pushed_requests() override { return pushed_; }
   DeviceCodeStore& device_codes() override { return device_codes_; }
+  RegistrationTokenStore& registration_tokens() override { return registration_tokens_; }
 
   StoreResult<void> ping() override { return postgres::done(db_.query("ping", "SELECT 1", {})); }
   PoolStats pool_stats() const override { return db_.pool_stats(); }
@@ -253,6 +266,7 @@ class PostgresStore final : public Store {
   postgres::PgReplays replays_;
   postgres::PgPushedRequests pushed_;
   postgres::PgDeviceCodes device_codes_;
+  postgres::PgRegistrationTokens registration_tokens_;
 };
 
 // Brings the schema to kSchemaVersion under an advisory lock, so that instances starting

@@ -174,6 +174,17 @@ class PgDeviceCodes final : public DeviceCodeStore {
   Database& db_;
 };
 
+class PgRegistrationTokens final : public RegistrationTokenStore {
+ public:
+  explicit PgRegistrationTokens(Database& db) : db_(db) {}
+  StoreResult<void> add_initial_token(const InitialAccessToken& token) override;
+  StoreResult<bool> use_initial_token(std::string_view token_hash, core::TimePoint now) override;
+  StoreResult<std::size_t> purge_expired(core::TimePoint now) override;
+
+ private:
+  Database& db_;
+};
+
 class PgConsents final : public ConsentStore {
  public:
   explicit PgConsents(Database& db) : db_(db) {}

@@ -7,7 +7,8 @@ namespace {
 constexpr std::string_view kColumns =
     "SELECT id, secret_hash, grants, scopes, audience, created_at, redirect_uris, "
     "post_logout_redirect_uris, display_name, skip_consent, id_token_alg, require_dpop, "
-    "require_par, auth_method, jwks, jwks_uri, exchange_audiences, resources FROM clients ";
+    "require_par, auth_method, jwks, jwks_uri, exchange_audiences, resources, "
+    "registration_token_hash FROM clients ";
 
 ClientRecord read_client(const Statement& row) {
   ClientRecord client{
@@ -29,6 +30,7 @@ ClientRecord read_client(const Statement& row) {
       .jwks_uri = row.column_text(15),
       .exchange_audiences = split_words(row.column_text(16)),
       .resources = split_words(row.column_text(17)),
+      .registration_token_hash = row.column_text(18),
   };
   if (!row.column_is_null(1)) client.secret_hash = row.column_text(1);
   return client;
@@ -65,14 +67,15 @@ StoreResult<void> SqliteClients::add_client(const ClientRecord& client) {
       "INSERT INTO clients (id, secret_hash, grants, scopes, audience, "
       "created_at, redirect_uris, post_logout_redirect_uris, display_name, "
       "skip_consent, id_token_alg, require_dpop, require_par, auth_method, jwks, "
-      "jwks_uri, exchange_audiences, resources) "
+      "jwks_uri, exchange_audiences, resources, registration_token_hash) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-      "?17, ?18)",
+      "?17, ?18, ?19)",
       client.id, client.secret_hash, join_words(client.grants), join_words(client.scopes),
       client.audience, db_.now_seconds(), join_words(client.redirect_uris),
       join_words(client.post_logout_redirect_uris), client.display_name, client.skip_consent,
       client.id_token_alg, client.require_dpop, client.require_par, client.auth_method, client.jwks,
-      client.jwks_uri, join_words(client.exchange_audiences), join_words(client.resources));
+      client.jwks_uri, join_words(client.exchange_audiences), join_words(client.resources),
+      client.registration_token_hash);
   if (!added) return std::unexpected(added.error());
   return {};
 }

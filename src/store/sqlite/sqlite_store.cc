@@ -226,6 +226,17 @@ constexpr std::string_view kMigrations[] = {
       ALTER TABLE authorization_codes ADD COLUMN resource TEXT NOT NULL DEFAULT '';
       ALTER TABLE refresh_families ADD COLUMN resource TEXT NOT NULL DEFAULT '';
     )sql",
+    // 13: dynamic client registration (RFC 7591, RFC 7592): the registration access token of
+    // each registered client, and the initial access tokens that allow registering.
+    R"sql(
+      ALTER TABLE clients ADD COLUMN registration_token_hash TEXT NOT NULL DEFAULT '';
+      CREATE TABLE initial_access_tokens (
+        token_hash TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL,
+        max_uses INTEGER NOT NULL DEFAULT 0,
+        uses INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+    )sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -246,7 +257,8 @@ class SqliteStore final : public Store {
         consents_(db_),
         replays_(db_),
         pushed_(db_),
-        device_codes_(db_) {}
+        device_codes_(db_),
+        registration_tokens_(db_) {}
 
   UserStore& users() override { return users_; }
   ClientStore& clients() override { return clients_; }
@@ -260,6 +272,7 @@ class SqliteStore final : public Store {
   ReplayStore& replays() override { return replays_; }
   PushedRequestStore& pushed_requests() override { return pushed_; }
   DeviceCodeStore& device_codes() override { return device_codes_; }
+  RegistrationTokenStore& registration_tokens() override { return registration_tokens_; }
 
   StoreResult<void> ping() override {
     auto conn = db_.read();
@@ -286,6 +299,7 @@ class SqliteStore final : public Store {
   sqlite::SqliteReplays replays_;
   sqlite::SqlitePushedRequests pushed_;
   sqlite::SqliteDeviceCodes device_codes_;
+  sqlite::SqliteRegistrationTokens registration_tokens_;
 };
 
 std::expected<std::int64_t, SqliteError> user_version(SqliteConnection& conn) {

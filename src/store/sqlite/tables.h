@@ -193,6 +193,17 @@ class SqliteDeviceCodes final : public DeviceCodeStore {
   Database& db_;
 };
 
+class SqliteRegistrationTokens final : public RegistrationTokenStore {
+ public:
+  explicit SqliteRegistrationTokens(Database& db) : db_(db) {}
+  StoreResult<void> add_initial_token(const InitialAccessToken& token) override;
+  StoreResult<bool> use_initial_token(std::string_view token_hash, core::TimePoint now) override;
+  StoreResult<std::size_t> purge_expired(core::TimePoint now) override;
+
+ private:
+  Database& db_;
+};
+
 class SqliteConsents final : public ConsentStore {
  public:
   explicit SqliteConsents(Database& db) : db_(db) {}
