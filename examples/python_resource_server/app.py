@@ -10,7 +10,15 @@ Environment: FINANCE_ISSUER (required: Tessera's issuer URL, exactly as its toke
 FINANCE_AUDIENCE (default finance-api: the --audience of the clients that call this service),
 FINANCE_DATA (default: the C++ example's examples/finance_api/data/finance.json),
 FINANCE_PUBLIC_URL (default: http://ADDR:PORT, the address uvicorn took the request on: the
-origin clients address this service by, which DPoP proofs' htu must name).
+origin clients address this service by, which DPoP proofs' htu must name),
+FINANCE_RESOURCE (default: FINANCE_PUBLIC_URL, else that same http://ADDR:PORT: this service's
+resource identifier, RFC 9728 and RFC 8707; trailing slashes are dropped, a query or fragment
+stops the start). uvicorn does not tell an app its port at import time (--port 0, --fd, a
+socket from systemd), so the default is taken per request from the address the connection came
+in on, never from its Host header, which any client may set. Behind a proxy, or reached by a
+name, set FINANCE_RESOURCE (or FINANCE_PUBLIC_URL) to the URL clients use. On a Unix socket
+with neither set there is no resource URL: no metadata document (404), no resource_metadata in
+challenges, only FINANCE_AUDIENCE accepted.
 
 The answers are those of build/finance-api: 401 with WWW-Authenticate: Bearer without a token,
 401 error="invalid_token" for a token that does not verify, 403 error="insufficient_scope"
@@ -27,6 +35,19 @@ uvicorn worker). Sent as a bearer token, a bound token gets 401 with
 WWW-Authenticate: DPoP error="invalid_token"; a bad, missing or replayed proof gets 401
 DPoP error="invalid_dpop_proof"; an unbound token sent as DPoP is 401 DPoP
 error="invalid_token". Bearer tokens without cnf work as before.
+
+Protected-resource metadata (RFC 9728), as build/finance-api serves it:
+GET /.well-known/oauth-protected-resource answers {"resource": FINANCE_RESOURCE,
+"authorization_servers": [FINANCE_ISSUER], "scopes_supported": ["finance:read"],
+"bearer_methods_supported": ["header"], "dpop_signing_alg_values_supported": [...]} with
+Cache-Control: max-age=300 (section 3). If the resource URL has a path
+(https://api.example.com/finance) the document's URL puts the well-known path before it
+(https://api.example.com/.well-known/oauth-protected-resource/finance, section 3.1), and this
+app answers on both /.well-known/oauth-protected-resource and that path. Every 401 challenge,
+Bearer or DPoP, ends with resource_metadata="<the document's URL>" (section 5.1); a 403 does
+not. A token whose "aud" is the resource URL is accepted as one for FINANCE_AUDIENCE is
+(RFC 8707: a client that asked Tessera for resource=<that URL> gets that aud); the comparison
+is exact, so "https://api.example.com/" is not "https://api.example.com".
 
 Unlike tessera::Verifier, PyJWT 2.6's PyJWKClient fetches the JWKS again for every unknown
 kid and forgets its keys when a fetch fails, so it does not ride out an outage of Tessera.
@@ -48,7 +69,7 @@ from functools import lru_cache
 from typing import List, Optional
 
 import jwt
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -60,9 +81,23 @@ ALGORITHMS = ["EdDSA", "ES256", "RS256", "PS256"]  # never HS256 or "none" for a
 SCOPE = "finance:read"
 DATA = os.environ.get("FINANCE_DATA") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "finance_api", "data", "finance.json")
-PUBLIC_URL = os.environ.get("FINANCE_PUBLIC_URL", "").rstrip("/")
-if PUBLIC_URL and not PUBLIC_URL.startswith(("http://", "https://")):
-    sys.exit("FINANCE_PUBLIC_URL: expected http(s)://HOST[:PORT], not %r" % PUBLIC_URL)
+
+
+def configured_url(name):
+    """An http(s) URL from the environment without trailing slashes, "" if unset; it must do
+    as a quoted-string in WWW-Authenticate (no space, quote or backslash) and have no query
+    or fragment (RFC 8707 section 2, RFC 9728 section 1.2)."""
+    url = os.environ.get(name, "").rstrip("/")
+    if url and not (re.fullmatch(r"https?://[\x21\x24-\x3e\x40-\x5b\x5d-\x7e]+", url)
+                    and urllib.parse.urlsplit(url).hostname):
+        sys.exit("%s: expected http(s)://HOST[:PORT], not %r" % (name, url))
+    return url
+
+
+PUBLIC_URL = configured_url("FINANCE_PUBLIC_URL")
+RESOURCE = configured_url("FINANCE_RESOURCE")
+METADATA_PATH = "/.well-known/oauth-protected-resource"  # RFC 9728 section 3
+METADATA_MAX_AGE = 300  # seconds clients may cache the document
 
 log = logging.getLogger("finance")
 app = FastAPI(title="finance-api")
@@ -110,8 +145,15 @@ class ApiError(Exception):
 
 @app.exception_handler(ApiError)
 def api_error(request: Request, e: ApiError):
+    headers = dict(e.headers)
+    resource = resource_url(request)
+    # RFC 9728 section 5.1: a 401 names where the client learns how to get a token here.
+    if e.status == 401 and resource and "WWW-Authenticate" in headers:
+        challenge = headers["WWW-Authenticate"]
+        headers["WWW-Authenticate"] = '%s%sresource_metadata="%s"' % (
+            challenge, ", " if " " in challenge else " ", metadata_url(resource))
     return JSONResponse({"error": e.error, "error_description": e.description},
-                        status_code=e.status, headers=e.headers)
+                        status_code=e.status, headers=headers)
 
 
 def bearer_error(status, error, description, scope=None, scheme="Bearer"):
@@ -142,9 +184,10 @@ def jwks_client():
     return jwt.PyJWKClient(metadata["jwks_uri"])
 
 
-def verified_claims(token, scheme):
-    """The claims of an access token (RFC 9068) signed by the issuer, for this audience; its
-    errors are told in `scheme`'s terms."""
+def verified_claims(token, scheme, resource):
+    """The claims of an access token (RFC 9068) signed by the issuer, for this audience or for
+    the resource URL `resource` (RFC 8707; None: none); its errors are told in `scheme`'s
+    terms."""
     try:
         keys = jwks_client()
     except (OSError, ValueError, KeyError, RuntimeError):
@@ -154,7 +197,8 @@ def verified_claims(token, scheme):
     try:
         key = keys.get_signing_key_from_jwt(token).key
         claims = jwt.decode(
-            token, key, algorithms=ALGORITHMS, audience=AUDIENCE, issuer=ISSUER, leeway=30,
+            token, key, algorithms=ALGORITHMS, issuer=ISSUER, leeway=30,
+            audience=[AUDIENCE, resource] if resource else AUDIENCE,  # any one of them
             options={"require": ["exp", "iat", "iss", "aud", "sub", "client_id", "jti"]})
     except jwt.ExpiredSignatureError:
         raise bearer_error(401, "invalid_token", "the token has expired", scheme=scheme)
@@ -186,9 +230,10 @@ def access_token(request: Request, credentials: Optional[HTTPAuthorizationCreden
         HTTPBearer(auto_error=False))):
     """The verified claims of the bearer token or of the DPoP-bound token and its proof, which
     must carry finance:read."""
+    resource = resource_url(request)
     if credentials is not None:
         scheme = "Bearer"
-        claims = verified_claims(credentials.credentials, scheme)
+        claims = verified_claims(credentials.credentials, scheme, resource)
         # RFC 9449 section 7.2: a bound token is no bearer token, and is told so in DPoP terms.
         if bound_key(claims):
             raise dpop_error("invalid_token",
@@ -199,7 +244,7 @@ def access_token(request: Request, credentials: Optional[HTTPAuthorizationCreden
         if authorization_scheme.lower() != "dpop" or not token:
             raise ApiError(401, "unauthorized", "a bearer token is required", "Bearer")
         scheme = "DPoP"
-        claims = dpop_claims(request, token)
+        claims = dpop_claims(request, token, resource)
     if SCOPE not in str(claims.get("scope", "")).split():
         raise bearer_error(403, "insufficient_scope", "the token lacks the scope this needs",
                            SCOPE, scheme)
@@ -318,7 +363,20 @@ def public_origin(request):
     return "%s://%s:%d" % (request.scope["scheme"], "[%s]" % host if ":" in host else host, port)
 
 
-def dpop_claims(request, token):
+def resource_url(request):
+    """FINANCE_RESOURCE, or the public origin (RFC 9728 section 2: this service's resource
+    identifier); None on a Unix socket without either."""
+    return RESOURCE or public_origin(request)
+
+
+def metadata_url(resource):
+    """RFC 9728 section 3.1: the well-known path goes between the host and any path of the
+    resource URL (whose trailing slashes are already gone)."""
+    parts = urllib.parse.urlsplit(resource)
+    return "%s://%s%s%s" % (parts.scheme, parts.netloc, METADATA_PATH, parts.path)
+
+
+def dpop_claims(request, token, resource):
     """RFC 9449 section 7.1: the claims of a DPoP-bound token presented with a proof, by the
     token's key, for this request."""
     origin = public_origin(request)
@@ -327,7 +385,7 @@ def dpop_claims(request, token):
     proofs = request.headers.getlist("DPoP")
     if len(proofs) != 1:
         raise dpop_error("invalid_dpop_proof", "one DPoP proof is required")
-    claims = verified_claims(token, "DPoP")
+    claims = verified_claims(token, "DPoP", resource)
     if not bound_key(claims):
         raise dpop_error("invalid_token", "the token is not DPoP-bound")
     # The path as sent (percent-encoding kept), without the query.
@@ -356,6 +414,21 @@ def dpop_claims(request, token):
 
 
 # --- Routes ----------------------------------------------------------------------------------
+
+@app.get(METADATA_PATH + "{suffix:path}", include_in_schema=False)
+def protected_resource_metadata(request: Request, suffix: str):
+    """RFC 9728 section 3: what a client needs to get a token this service takes, at the
+    well-known path and, for a resource URL with a path, at that path after it (section 3.1)."""
+    resource = resource_url(request)
+    path = urllib.parse.unquote(urllib.parse.urlsplit(resource).path) if resource else None
+    if path is None or suffix not in ("", path):
+        raise HTTPException(404)
+    document = {"resource": resource, "authorization_servers": [ISSUER],
+                "scopes_supported": [SCOPE], "bearer_methods_supported": ["header"]}
+    if public_origin(request) is not None:  # DPoP needs an origin for the proofs' htu
+        document["dpop_signing_alg_values_supported"] = list(DPOP_CHALLENGE_ALGORITHMS)
+    return JSONResponse(document, headers={"Cache-Control": "max-age=%d" % METADATA_MAX_AGE})
+
 
 @app.get("/dart/finance/business/{bizNum}", response_model=NewCompanyFinanceResponse)
 def get_company_finance_info(bizNum: str, claims: dict = Depends(access_token)):

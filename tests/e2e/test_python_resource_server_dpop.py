@@ -85,11 +85,14 @@ class PythonResourceServerDpop(unittest.TestCase):
         self.token = bound_token(self, self.tessera, self.clients.reader, self.key)
 
     def assert_refused(self, r, error, note=""):
-        """401, a DPoP challenge with this error and the proof algorithms, a JSON error."""
+        """401, a DPoP challenge with this error, the proof algorithms and the resource's
+        metadata (RFC 9728 section 5.1), a JSON error."""
         self.assertEqual(r.status_code, 401, "%s: %s" % (note, r.text))
         challenge = r.headers["WWW-Authenticate"]
         self.assertTrue(challenge.startswith('DPoP error="%s", ' % error), (note, challenge))
-        self.assertTrue(challenge.endswith(', algs="EdDSA ES256 RS256 PS256"'), challenge)
+        self.assertTrue(challenge.endswith(
+            ', algs="EdDSA ES256 RS256 PS256", resource_metadata="%s'
+            '/.well-known/oauth-protected-resource"' % self.app.base), challenge)
         self.assertEqual(r.json()["error"], error, note)
         return r.json()["error_description"]
 
@@ -268,7 +271,9 @@ class PythonResourceServerDpop(unittest.TestCase):
                                      timeout=harness.HTTP_TIMEOUT)
                     r = requests.get(server.base + PATH, headers=headers,
                                      timeout=harness.HTTP_TIMEOUT)
-                    answers.append((r.status_code, r.json(), r.headers.get("WWW-Authenticate")))
+                    # Each names its own resource metadata: its own base URL.
+                    answers.append((r.status_code, r.json(), r.headers.get(
+                        "WWW-Authenticate", "").replace(server.base, "BASE")))
                 self.assertEqual(answers[1], answers[0])
 
 
