@@ -76,7 +76,8 @@ std::expected<oauth::FetchedJwks, std::string> fetch_client_jwks(std::string_vie
 // Registered clients are added and removed by the admin layer's rules (oauth/registration.h).
 class AdminRegistrar final : public oauth::ClientRegistrar {
  public:
-  explicit AdminRegistrar(admin::ClientAdmin& admin) : admin_(admin) {}
+  AdminRegistrar(admin::ClientAdmin& admin, const password::PasswordHasher& hasher)
+      : admin_(admin), hasher_(hasher) {}
 
   std::expected<std::optional<std::string>, std::string> add(
       const oauth::ClientToRegister& client) const override {
@@ -89,6 +90,7 @@ class AdminRegistrar final : public oauth::ClientRegistrar {
                              .redirect_uris = client.redirect_uris,
                              .display_name = client.name,
                              .auth_method = client.auth_method,
+                             .resources = client.resources,
                              .registration_token_hash = client.registration_token_hash});
     if (!added) return std::unexpected(added.error());
     return std::move(added->generated_secret);
@@ -98,8 +100,15 @@ class AdminRegistrar final : public oauth::ClientRegistrar {
     return admin_.remove(client_id);
   }
 
+  bool secret_matches(const store::ClientRecord& client, std::string_view secret) const override {
+    if (!client.secret_hash) return false;
+    auto match = hasher_.verify(secret, *client.secret_hash);
+    return match && *match;
+  }
+
  private:
   admin::ClientAdmin& admin_;
+  const password::PasswordHasher& hasher_;
 };
 
 }  // namespace
@@ -137,7 +146,7 @@ struct ServerApp::Components {
         devices(*app.store_, app.issuer_, app.clock_, app.random_, app.settings_.device),
         client_admin(*app.store_, hasher, app.random_, app.clock_,
                      app.settings_.access_token_lifetime),
-        registrar(client_admin),
+        registrar(client_admin, hasher),
         registrations(*app.store_, registrar, app.settings_.registration, app.issuer_, app.clock_,
                       app.random_) {
     store::UserStore& user_store = app.store_->users();

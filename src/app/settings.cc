@@ -44,7 +44,8 @@ Settings derive_settings(const config::Config& config) {
   s.registration = {.mode = config.registration == "open"    ? oauth::RegistrationMode::kOpen
                             : config.registration == "token" ? oauth::RegistrationMode::kToken
                                                              : oauth::RegistrationMode::kOff,
-                    .scopes = oauth::make_scope_set(config.registration_scopes)};
+                    .scopes = oauth::make_scope_set(config.registration_scopes),
+                    .resources = config.registration_resources};
   s.maintenance.session_idle = config.session_idle;
   s.id_token_keys = s.keys;
   s.id_token_keys.algorithm = jose::Algorithm::kRS256;

@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <boost/url/parse.hpp>
 #include <charconv>
 #include <cstdlib>
 #include <map>
@@ -59,6 +60,7 @@ constexpr std::string_view kKeys[] = {
     "device_poll_interval",
     "registration",
     "registration_scopes",
+    "registration_resources",
 };
 
 // Settings that hold secrets: they must not sit in a file others can read.
@@ -74,6 +76,17 @@ std::string env_name(std::string_view key) {
 
 std::string fail(const Raw& raw, std::string_view what) {
   return raw.origin + ": " + std::string(what);
+}
+
+// The words of a space-separated list, empty ones skipped.
+std::vector<std::string> space_separated(std::string_view rest) {
+  std::vector<std::string> words;
+  while (!rest.empty()) {
+    const auto space = rest.find(' ');
+    if (space != 0) words.emplace_back(rest.substr(0, space));
+    rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space + 1);
+  }
+  return words;
 }
 
 std::expected<void, std::string> read_toml(const std::string& path, RawValues& out,
@@ -308,9 +321,8 @@ class Builder {
     return {};
   }
 
-  // TLS, plain HTTP beyond loopback, and the proxies whose X-Forwarded-For is believed.
-  // Dynamic client registration (RFC 7591): off, open, or with initial access tokens; and the
-  // scopes a registered client may ask for.
+  // Dynamic client registration (RFC 7591): off, open, or with initial access tokens; the
+  // scopes a registered client may ask for, and the resources (RFC 8707) it may name.
   Result registration() {
     if (const Raw* r = get("registration")) {
       if (r->value != "off" && r->value != "token" && r->value != "open") {
@@ -319,25 +331,30 @@ class Builder {
       c_.registration = r->value;
     }
     if (const Raw* r = get("registration_scopes")) {
-      std::string_view rest = r->value;
-      c_.registration_scopes.clear();
-      while (!rest.empty()) {
-        const auto space = rest.find(' ');
-        const std::string_view word = rest.substr(0, space);
-        rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space + 1);
-        if (word.empty()) continue;
+      c_.registration_scopes = space_separated(r->value);
+      for (const std::string& word : c_.registration_scopes) {
         const bool token = std::all_of(word.begin(), word.end(), [](char ch) {
           return ch > 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
         });
         if (!token) {
           return std::unexpected(fail(*r, "'" + core::printable(word) + "' is not a scope"));
         }
-        c_.registration_scopes.emplace_back(word);
+      }
+    }
+    if (const Raw* r = get("registration_resources")) {
+      c_.registration_resources = space_separated(r->value);
+      for (const std::string& uri : c_.registration_resources) {
+        // RFC 8707 section 2: an absolute URI without a fragment.
+        if (uri.size() > 2048 || !boost::urls::parse_absolute_uri(uri)) {
+          return std::unexpected(
+              fail(*r, "'" + core::printable(uri) + "' is not an absolute URI without a fragment"));
+        }
       }
     }
     return {};
   }
 
+  // TLS, plain HTTP beyond loopback, and the proxies whose X-Forwarded-For is believed.
   Result network() {
     if (c_.tls_cert.has_value() != c_.tls_key.has_value()) {
       return std::unexpected("TESSERA_TLS_CERT and TESSERA_TLS_KEY: set both or neither");

@@ -74,6 +74,8 @@ struct Config {
   std::string registration = "off";
   // The scopes a registered client may ask for, besides openid, profile and email.
   std::vector<std::string> registration_scopes = {};
+  // The resources (RFC 8707) every registered client may name: absolute URIs.
+  std::vector<std::string> registration_resources = {};
   // Reverse proxies (IP addresses) whose X-Forwarded-For is believed for the client address
   // that brute-force counters and logs use. Empty: the peer's address is the client's.
   std::vector<std::string> trusted_proxies;

@@ -1,11 +1,10 @@
 #include "http/handlers.h"
 
-#include <strings.h>
-
 #include <boost/json/object.hpp>
 
 #include "core/base64.h"
 #include "core/metrics.h"
+#include "http/authorization_header.h"
 #include "http/form.h"
 #include "http/response.h"
 #include "password/password_hasher.h"
@@ -17,10 +16,6 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
 using asio::awaitable;
-
-bool starts_with_ignore_case(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && strncasecmp(s.data(), prefix.data(), prefix.size()) == 0;
-}
 
 // RFC 6749 section 2.3.1: Basic credentials whose id and secret are each form-urlencoded.
 std::expected<oauth::ClientCredentials, oauth::OAuthError> basic_credentials(const Request& req) {
@@ -44,40 +39,6 @@ std::expected<oauth::ClientCredentials, oauth::OAuthError> basic_credentials(con
   credentials.id = std::move(*id);
   credentials.secret = std::move(*secret);
   return credentials;
-}
-
-// An access token as the Authorization header presents it: "Bearer" (RFC 6750 section 2.1)
-// or, where `dpop_too`, "DPoP" (RFC 9449 section 7.1).
-struct PresentedToken {
-  std::string_view token;
-  bool dpop = false;
-};
-
-std::expected<PresentedToken, BearerError> presented_token(const Request& req, bool dpop_too) {
-  const auto count = req.count(bhttp::field::authorization);
-  if (count == 0) return std::unexpected(BearerError::kMissing);
-  if (count > 1) return std::unexpected(BearerError::kInvalidRequest);
-  std::string_view value = req[bhttp::field::authorization];
-  PresentedToken out;
-  if (starts_with_ignore_case(value, "Bearer ")) {
-    value.remove_prefix(7);
-  } else if (dpop_too && starts_with_ignore_case(value, "DPoP ")) {
-    value.remove_prefix(5);
-    out.dpop = true;
-  } else {
-    return std::unexpected(BearerError::kMissing);
-  }
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  if (value.empty()) return std::unexpected(BearerError::kInvalidToken);
-  out.token = value;
-  return out;
-}
-
-std::expected<std::string_view, BearerError> bearer_token(const Request& req) {
-  auto presented = presented_token(req, false);
-  if (!presented) return std::unexpected(presented.error());
-  return presented->token;
 }
 
 // The DPoP header of a request (RFC 9449 section 4.1): std::nullopt when absent; an error

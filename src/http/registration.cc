@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "http/authorization_header.h"
 #include "http/response.h"
 
 namespace tessera::http {
@@ -12,16 +13,11 @@ using boost::asio::awaitable;
 
 constexpr std::string_view kRegisterPath = "/register";
 
-// The bearer token of the Authorization header (RFC 6750 section 2.1), if there is one.
+// The token of a Bearer Authorization header (RFC 6750 section 2.1), if one is presented.
 std::optional<std::string_view> bearer_of(const Request& req) {
-  std::string_view value = req[bhttp::field::authorization];
-  if (value.size() < 7 || !(value.substr(0, 7) == "Bearer " || value.substr(0, 7) == "bearer ")) {
-    return std::nullopt;
-  }
-  value.remove_prefix(7);
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  if (value.empty()) return std::nullopt;
-  return value;
+  auto token = bearer_token(req);
+  if (!token) return std::nullopt;
+  return *token;
 }
 
 Response refused(const oauth::RegistrationError& e) {
@@ -42,13 +38,6 @@ Response answered(Status status, const boost::json::object& body) {
   return res;
 }
 
-Response busy() {
-  Response res = error_response(Status::service_unavailable, "temporarily_unavailable",
-                                "the service is busy; try again shortly");
-  res.set(bhttp::field::retry_after, "1");
-  return res;
-}
-
 class RegistrationEndpoints {
  public:
   explicit RegistrationEndpoints(const RegistrationServices& services) : s_(services) {}
@@ -65,18 +54,24 @@ class RegistrationEndpoints {
       if (!answer) return refused(answer.error());
       return answered(Status::created, *answer);
     });
-    if (!result) co_return busy();
+    if (!result) co_return unavailable_response();
     co_return std::move(*result);
   }
 
-  // GET and DELETE /register/{client_id} (RFC 7592 sections 2.1 and 2.3).
+  // GET, PUT and DELETE /register/{client_id} (RFC 7592 sections 2.1 to 2.3).
   awaitable<Response> manage(const Request& req, const RequestContext&) const {
     const std::string_view path = request_path(req.target());
     const std::string client_id(path.substr(kRegisterPath.size() + 1));
     const auto bearer = bearer_of(req);
-    const bool remove = req.method() == bhttp::verb::delete_;
-    auto result = co_await s_.blocking_pool.run([&] {
-      if (remove) {
+    const bhttp::verb method = req.method();
+    if (method == bhttp::verb::put && !has_media_type(req, "application/json")) {
+      co_return error_response(Status::unsupported_media_type, "invalid_client_metadata",
+                               "Content-Type must be application/json");
+    }
+    // An update may check a client secret (a password hash): the credential pool.
+    auto& pool = method == bhttp::verb::put ? s_.credential_pool : s_.blocking_pool;
+    auto result = co_await pool.run([&] {
+      if (method == bhttp::verb::delete_) {
         auto removed = s_.registrations.remove(client_id, bearer);
         if (!removed) return refused(removed.error());
         Response res{Status::no_content, 11};
@@ -84,11 +79,13 @@ class RegistrationEndpoints {
         res.prepare_payload();
         return res;
       }
-      auto client = s_.registrations.read(client_id, bearer);
+      auto client = method == bhttp::verb::put
+                        ? s_.registrations.update(client_id, bearer, req.body())
+                        : s_.registrations.read(client_id, bearer);
       if (!client) return refused(client.error());
       return answered(Status::ok, *client);
     });
-    if (!result) co_return busy();
+    if (!result) co_return unavailable_response();
     co_return std::move(*result);
   }
 
@@ -105,6 +102,7 @@ void register_registration_routes(Router& router, const RegistrationServices& se
   router.add(bhttp::verb::post, std::string(kRegisterPath), bind(&RegistrationEndpoints::create));
   const std::string prefix = std::string(kRegisterPath) + "/";
   router.add_prefix(bhttp::verb::get, prefix, bind(&RegistrationEndpoints::manage));
+  router.add_prefix(bhttp::verb::put, prefix, bind(&RegistrationEndpoints::manage));
   router.add_prefix(bhttp::verb::delete_, prefix, bind(&RegistrationEndpoints::manage));
 }
 

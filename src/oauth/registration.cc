@@ -129,8 +129,10 @@ std::expected<ScopeSet, RegistrationError> check_scope(const std::optional<std::
   return kept;
 }
 
+// `auth_method` is the token endpoint authentication method when the metadata names none.
 std::expected<Requested, RegistrationError> read_metadata(const json::object& doc,
-                                                          const RegistrationPolicy& policy) {
+                                                          const RegistrationPolicy& policy,
+                                                          std::string_view auth_method) {
   if (doc.contains("software_statement")) {
     return std::unexpected(RegistrationError{400, "invalid_software_statement",
                                              "software statements are not accepted"});
@@ -155,7 +157,7 @@ std::expected<Requested, RegistrationError> read_metadata(const json::object& do
   std::sort(r.grants.begin(), r.grants.end());
   r.grants.erase(std::unique(r.grants.begin(), r.grants.end()), r.grants.end());
   r.redirect_uris = uris->value_or(std::vector<std::string>{});
-  r.auth_method = method->value_or("client_secret_basic");
+  r.auth_method = method->value_or(std::string(auth_method));
   r.name = name->value_or("");
   if (r.auth_method != "none" && r.auth_method != "client_secret_basic" &&
       r.auth_method != "client_secret_post") {
@@ -183,6 +185,32 @@ std::expected<Requested, RegistrationError> read_metadata(const json::object& do
   if (!scopes) return std::unexpected(scopes.error());
   r.scopes = std::move(*scopes);
   return r;
+}
+
+// RFC 7592 section 2.2: the request names the client, may repeat its secret (which must then
+// match) and must not carry what only the server sets.
+std::optional<RegistrationError> check_update_request(const json::object& doc,
+                                                      const store::ClientRecord& client,
+                                                      const ClientRegistrar& registrar) {
+  const json::value* id = doc.if_contains("client_id");
+  if (id == nullptr || !id->is_string() || id->get_string() != client.id) {
+    return RegistrationError{400, "invalid_request", "client_id must be the client's own"};
+  }
+  for (const std::string_view name : {"registration_access_token", "registration_client_uri",
+                                      "client_secret_expires_at", "client_id_issued_at"}) {
+    if (doc.contains(name)) {
+      return RegistrationError{400, "invalid_request",
+                               "the request must not include " + std::string(name)};
+    }
+  }
+  if (const json::value* secret = doc.if_contains("client_secret")) {
+    if (!secret->is_string() || !client.secret_hash ||
+        !registrar.secret_matches(client, secret->get_string())) {
+      return RegistrationError{400, "invalid_request",
+                               "client_secret does not match the client's secret"};
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -223,7 +251,7 @@ std::expected<json::object, RegistrationError> Registrations::register_client(
   if (!parsed || !parsed->is_object()) {
     return std::unexpected(bad_metadata("the body must be a JSON object"));
   }
-  auto requested = read_metadata(parsed->get_object(), policy_);
+  auto requested = read_metadata(parsed->get_object(), policy_, "client_secret_basic");
   if (!requested) return std::unexpected(requested.error());
 
   const std::string access_token = core::random_token(random_, kTokenBytes);
@@ -232,6 +260,7 @@ std::expected<json::object, RegistrationError> Registrations::register_client(
                                 .grants = requested->grants,
                                 .scopes = requested->scopes,
                                 .redirect_uris = requested->redirect_uris,
+                                .resources = policy_.resources,
                                 .name = requested->name,
                                 .auth_method = requested->auth_method,
                                 .registration_token_hash = token_hash(access_token)};
@@ -284,7 +313,38 @@ std::expected<json::object, RegistrationError> Registrations::read(
     std::string_view client_id, std::optional<std::string_view> bearer) const {
   auto client = authorized_client(client_id, bearer);
   if (!client) return std::unexpected(client.error());
-  return metadata_of(*client);
+  json::object answer = metadata_of(*client);
+  answer["registration_access_token"] = *bearer;  // RFC 7592 section 3: it stays valid
+  return answer;
+}
+
+std::expected<json::object, RegistrationError> Registrations::update(
+    std::string_view client_id, std::optional<std::string_view> bearer,
+    std::string_view body) const {
+  auto client = authorized_client(client_id, bearer);
+  if (!client) return std::unexpected(client.error());
+  auto parsed = core::parse_strict_json(body);
+  if (!parsed || !parsed->is_object()) {
+    return std::unexpected(bad_metadata("the body must be a JSON object"));
+  }
+  const json::object& doc = parsed->get_object();
+  if (auto bad = check_update_request(doc, *client, registrar_)) return std::unexpected(*bad);
+  auto requested = read_metadata(doc, policy_, client->auth_method);
+  if (!requested) return std::unexpected(requested.error());
+  if (requested->auth_method != client->auth_method) {
+    return std::unexpected(bad_metadata("token_endpoint_auth_method cannot change"));
+  }
+  client->grants = std::move(requested->grants);
+  client->scopes = std::move(requested->scopes);
+  client->redirect_uris = std::move(requested->redirect_uris);
+  client->display_name = std::move(requested->name);
+  auto updated = store_.clients().update_registered_client(*client);
+  if (!updated) return std::unexpected(unavailable_error());
+  if (!*updated) return std::unexpected(bad_token("the registration access token is not valid"));
+  core::audit("client_registration_updated", {{"client_id", client->id}});
+  json::object answer = metadata_of(*client);
+  answer["registration_access_token"] = *bearer;
+  return answer;
 }
 
 std::expected<void, RegistrationError> Registrations::remove(

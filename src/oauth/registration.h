@@ -1,5 +1,5 @@
-// Dynamic client registration (RFC 7591) and the client configuration endpoint (RFC 7592, read
-// and delete): a client Tessera has never seen registers itself at /register, within the
+// Dynamic client registration (RFC 7591) and the client configuration endpoint (RFC 7592: read,
+// update, delete): a client Tessera has never seen registers itself at /register, within the
 // policy the administrator set (docs/reference.md, Registration):
 //   - off (the default), open, or with an initial access token that `tessera registration
 //     token create` prints once (section 3, "Bearer" at /register);
@@ -10,8 +10,9 @@
 //   - software statements refused (section 2.3); private_key_jwt clients are an
 //     administrator's to add;
 //   - registrations counted per client address, so one address cannot flood the client table.
-// The answer carries a registration access token (stored only as its SHA-256) for GET and
-// DELETE /register/{client_id}.
+// The answer carries a registration access token (stored only as its SHA-256) for GET, PUT and
+// DELETE /register/{client_id}. An update replaces the grants, scopes, redirect URIs and name
+// under the same policy; the token endpoint authentication method stays what it was.
 //
 //   Registrations registrations(store, registrar, policy, issuer, clock, random);
 //   auto answer = registrations.register_client(body, bearer, remote);   // at /register
@@ -37,6 +38,8 @@ enum class RegistrationMode { kOff, kToken, kOpen };
 struct RegistrationPolicy {
   RegistrationMode mode = RegistrationMode::kOff;  // TESSERA_REGISTRATION
   ScopeSet scopes = {};  // TESSERA_REGISTRATION_SCOPES: what a registered client may ask for
+  // TESSERA_REGISTRATION_RESOURCES: the resources (RFC 8707) every registered client may name.
+  std::vector<std::string> resources = {};
 };
 
 // Registrations one client address may make: 20 an hour.
@@ -52,6 +55,7 @@ struct ClientToRegister {
   std::vector<std::string> grants;
   ScopeSet scopes;
   std::vector<std::string> redirect_uris;
+  std::vector<std::string> resources;
   std::string name;
   std::string auth_method;  // none, client_secret_basic or client_secret_post
   std::string registration_token_hash;
@@ -66,6 +70,8 @@ class ClientRegistrar {
   virtual std::expected<std::optional<std::string>, std::string> add(
       const ClientToRegister& client) const = 0;
   virtual std::expected<void, std::string> remove(std::string_view client_id) const = 0;
+  // Whether `secret` is the confidential client's secret. Blocking (a hash is checked).
+  virtual bool secret_matches(const store::ClientRecord& client, std::string_view secret) const = 0;
 };
 
 // RFC 7591 section 3.2.2 and RFC 7592 section 2: status, error code, description.
@@ -94,6 +100,13 @@ class Registrations {
   // GET /register/{client_id} with its registration access token: the client's metadata.
   std::expected<boost::json::object, RegistrationError> read(
       std::string_view client_id, std::optional<std::string_view> bearer) const;
+
+  // PUT /register/{client_id} (RFC 7592 section 2.2): `body` is the whole new metadata, with
+  // the client_id; the answer is the client's metadata as stored. Blocking (a client_secret
+  // sent is checked against the hash).
+  std::expected<boost::json::object, RegistrationError> update(
+      std::string_view client_id, std::optional<std::string_view> bearer,
+      std::string_view body) const;
 
   // DELETE /register/{client_id}: the client goes, and its token with it.
   std::expected<void, RegistrationError> remove(std::string_view client_id,

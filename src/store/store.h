@@ -100,6 +100,10 @@ class ClientStore {
                                           core::TimePoint access_tokens_expire) = 0;
   // Every scope some client may have, sorted, without duplicates.
   virtual StoreResult<std::vector<std::string>> list_client_scopes() = 0;
+  // What a registered client may change of itself (RFC 7592 section 2.2): the grants, scopes,
+  // redirect URIs and display name of `client`, for the client with its id and registration
+  // token hash. False when no such client is left (deleted meanwhile).
+  virtual StoreResult<bool> update_registered_client(const ClientRecord& client) = 0;
 };
 
 class RefreshTokenStore {

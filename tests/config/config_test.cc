@@ -593,7 +593,7 @@ TEST_F(LoadConfig, AsksTheEnvironmentOnlyForTesseraVariables) {
         return std::nullopt;
       });
   ASSERT_TRUE(config.has_value()) << config.error();
-  EXPECT_EQ(asked.size(), 30u);
+  EXPECT_EQ(asked.size(), 31u);
   for (const std::string& name : asked) EXPECT_TRUE(name.starts_with("TESSERA_")) << name;
   for (const std::string_view name : {"TESSERA_LISTEN",
                                       "TESSERA_ISSUER",

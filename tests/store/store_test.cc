@@ -729,6 +729,66 @@ TEST_P(StoreTest, DeletingAClientLogsItsFamiliesAndEveryAccessTokenIssuedToIt) {
             StoreError::kNotFound);
 }
 
+// RFC 7592 section 2.2: a registered client replaces its grants, scopes, redirect URIs and
+// name, only while its registration access token (hash) is the one stored.
+TEST_P(StoreTest, ARegisteredClientUpdatesItsMetadataOnlyWithItsTokenHash) {
+  ClientRecord client{.id = "reg-app",
+                      .secret_hash = std::nullopt,
+                      .grants = {"authorization_code"},
+                      .scopes = {"finance:read"},
+                      .audience = "",
+                      .created_at = kStart,
+                      .redirect_uris = {"https://app.example/cb"},
+                      .display_name = "App",
+                      .auth_method = "none",
+                      .resources = {"https://api.example/"},
+                      .registration_token_hash = "hash-1"};
+  ASSERT_TRUE(store_->clients().add_client(client).has_value());
+  ASSERT_TRUE(store_->clients()
+                  .add_client(ClientRecord{.id = "admin-app",
+                                           .secret_hash = std::nullopt,
+                                           .grants = {"client_credentials"},
+                                           .scopes = {},
+                                           .audience = "",
+                                           .created_at = kStart})
+                  .has_value());
+
+  ClientRecord changed = client;
+  changed.grants = {"authorization_code", "refresh_token"};
+  changed.scopes = {};
+  changed.redirect_uris = {"https://app.example/new", "http://127.0.0.1/cb"};
+  changed.display_name = "App two";
+  changed.resources = {"https://elsewhere.example/"};  // not the update's to change
+  changed.registration_token_hash = "hash-2";
+  EXPECT_FALSE(store_->clients().update_registered_client(changed).value());
+  changed.registration_token_hash = "hash-1";
+  EXPECT_TRUE(store_->clients().update_registered_client(changed).value());
+
+  const auto found = store_->clients().find_client("reg-app").value();
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->grants, changed.grants);
+  EXPECT_TRUE(found->scopes.empty());
+  EXPECT_EQ(found->redirect_uris, changed.redirect_uris);
+  EXPECT_EQ(found->display_name, "App two");
+  EXPECT_EQ(found->resources, client.resources);
+  EXPECT_EQ(found->auth_method, "none");
+  EXPECT_EQ(found->registration_token_hash, "hash-1");
+
+  // A client an administrator added has no registration token: nothing matches it.
+  ClientRecord admin_app{.id = "admin-app",
+                         .secret_hash = std::nullopt,
+                         .grants = {"authorization_code"},
+                         .scopes = {},
+                         .audience = "",
+                         .created_at = kStart,
+                         .registration_token_hash = ""};
+  EXPECT_FALSE(store_->clients().update_registered_client(admin_app).value());
+  EXPECT_EQ(store_->clients().find_client("admin-app").value()->grants,
+            std::vector<std::string>{"client_credentials"});
+  ASSERT_TRUE(store_->clients().delete_client("reg-app", kStart, kStart).has_value());
+  EXPECT_FALSE(store_->clients().update_registered_client(changed).value());
+}
+
 TEST_P(StoreTest, TheRevocationLogKeepsEveryKindInOrderAndDropsExpiredEntries) {
   ASSERT_TRUE(store_->revocations().revoke_access_token("jti-1", kStart + minutes(1)).has_value());
   ASSERT_TRUE(store_->refresh_tokens()

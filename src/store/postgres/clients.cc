@@ -101,4 +101,16 @@ StoreResult<std::vector<std::string>> PgClients::list_client_scopes() {
                             "SELECT DISTINCT scopes FROM clients WHERE scopes <> ''");
 }
 
+StoreResult<bool> PgClients::update_registered_client(const ClientRecord& client) {
+  auto r = db_.query(
+      "update_registered_client",
+      "UPDATE clients SET grants = $3, scopes = $4, redirect_uris = $5, display_name = $6 "
+      "WHERE id = $1 AND registration_token_hash = $2 AND registration_token_hash <> ''",
+      {text(client.id), text(client.registration_token_hash), text(join_words(client.grants)),
+       text(join_words(client.scopes)), text(join_words(client.redirect_uris)),
+       text(client.display_name)});
+  if (!r) return std::unexpected(r.error());
+  return r->affected() == 1;
+}
+
 }  // namespace tessera::store::postgres

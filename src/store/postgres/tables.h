@@ -37,6 +37,7 @@ class PgClients final : public ClientStore {
   StoreResult<void> delete_client(std::string_view id, core::TimePoint now,
                                   core::TimePoint access_tokens_expire) override;
   StoreResult<std::vector<std::string>> list_client_scopes() override;
+  StoreResult<bool> update_registered_client(const ClientRecord& client) override;
 
  private:
   Database& db_;

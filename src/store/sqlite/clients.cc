@@ -111,4 +111,15 @@ StoreResult<std::vector<std::string>> SqliteClients::list_client_scopes() {
                             "SELECT DISTINCT scopes FROM clients WHERE scopes != ''");
 }
 
+StoreResult<bool> SqliteClients::update_registered_client(const ClientRecord& client) {
+  auto changed = db_.write(
+      "update_registered_client",
+      "UPDATE clients SET grants = ?3, scopes = ?4, redirect_uris = ?5, display_name = ?6 "
+      "WHERE id = ?1 AND registration_token_hash = ?2 AND registration_token_hash != ''",
+      client.id, client.registration_token_hash, join_words(client.grants),
+      join_words(client.scopes), join_words(client.redirect_uris), client.display_name);
+  if (!changed) return std::unexpected(changed.error());
+  return *changed == 1;
+}
+
 }  // namespace tessera::store::sqlite
