@@ -6,6 +6,9 @@ SANITIZE_DIR ?= build-sanitize
 FUZZ_DIR ?= build-fuzz
 CLANGXX ?= clang++-16
 JOBS ?= $(shell nproc)
+# Tests side by side: the black-box modules mostly wait (on the server, browsers, clocks), so
+# twice the cores keeps the machine busy.
+TEST_JOBS ?= $(shell echo $$(( $$(nproc) * 2 )))
 CMAKE_FLAGS ?=
 # `make fuzz`: seconds per harness.
 FUZZ_SECONDS ?= 60
@@ -35,7 +38,7 @@ test:
 
 test-release: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
-	@ctest --test-dir $(BUILD_DIR) --output-on-failure --timeout 900
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure --timeout 900 -j $(TEST_JOBS)
 
 # -O0 and line tables only: the build takes a third of the time of -O1 (Beast's coroutine
 # code is slow to optimise with the sanitizers on), and reports still name file and line.
@@ -54,7 +57,7 @@ configure-fuzz: deps
 test-sanitize: configure-sanitize
 	@cmake --build $(SANITIZE_DIR) -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(SANITIZE_DIR) --output-on-failure --timeout 900
+	  ctest --test-dir $(SANITIZE_DIR) --output-on-failure --timeout 900 -j $(TEST_JOBS)
 
 # Each fuzzer for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=600), on its seed corpus plus what
 # earlier runs found (kept in $(FUZZ_DIR)/corpus); a crash is saved in $(FUZZ_DIR)/crashes and

@@ -6,6 +6,7 @@ that use them fail, never skip, without them.
         node_helpers.ensure_packages("openid-client", "playwright-core")
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -38,8 +39,15 @@ def ensure_packages(*packages):
             raise AssertionError(
                 "%s is not on PATH: these tests need Node.js 20+ with npm "
                 "(deps/debian-packages.txt lists nodejs; run `make deps`)" % tool)
-    if all(installed_version(p) == locked_version(p) for p in packages):
-        return
+    # Modules run side by side (ctest -j): one installs while the others wait, then find it done.
+    with open(os.path.join(NODE_DIR, ".install.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if all(installed_version(p) == locked_version(p) for p in packages):
+            return
+        install(packages)
+
+
+def install(packages):
     result = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
                             capture_output=True, text=True, timeout=NPM_TIMEOUT)
     if result.returncode != 0:
@@ -66,3 +74,9 @@ def png_size(path):
     if header[:8] != b"\x89PNG\r\n\x1a\n":
         raise AssertionError("%s is not a PNG" % path)
     return struct.unpack(">II", header[16:24])
+
+
+if __name__ == "__main__":
+    # Every package of package.json: ctest runs this once before the modules that use them.
+    with open(os.path.join(NODE_DIR, "package.json")) as f:
+        ensure_packages(*json.load(f)["dependencies"])
