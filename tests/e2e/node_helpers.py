@@ -9,9 +9,12 @@ that use them fail, never skip, without them.
 import fcntl
 import json
 import os
+import select
 import shutil
 import struct
 import subprocess
+import tempfile
+import time
 
 import harness
 
@@ -65,6 +68,43 @@ def ensure_chromium(*packages):
         raise AssertionError("%s is missing: deps/debian-packages.txt lists chromium; run "
                              "`make deps`" % CHROMIUM)
     ensure_packages(*packages)
+
+
+def drive_script(script, args, first_message, sign_in, timeout):
+    """The last JSON line of `node script args` (run in NODE_DIR), given first_message as its
+    first line of stdin. Each {"sign_in": URL, ...} line it writes before that is answered with
+    {"callback": sign_in(message)}. AssertionError, with the script's stderr, if it writes
+    nothing more within `timeout` seconds of the start or ends without its last line."""
+    name = os.path.basename(script)
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        proc = subprocess.Popen(["node", script] + list(args), cwd=NODE_DIR,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                                text=True)
+        try:
+            proc.stdin.write(json.dumps(first_message) + "\n")
+            proc.stdin.flush()
+            deadline = time.monotonic() + timeout
+            while True:
+                ready, _, _ = select.select([proc.stdout], [], [],
+                                            max(0, deadline - time.monotonic()))
+                line = proc.stdout.readline() if ready else ""
+                if not line:
+                    stderr.seek(0)
+                    raise AssertionError("%s: no answer (exit %s):\n%s"
+                                         % (name, proc.poll(), stderr.read()))
+                message = json.loads(line)
+                if "sign_in" not in message:
+                    return message
+                proc.stdin.write(json.dumps({"callback": sign_in(message)}) + "\n")
+                proc.stdin.flush()
+        finally:
+            proc.stdin.close()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+            proc.stdout.close()
 
 
 def png_size(path):

@@ -15,9 +15,7 @@ refused a second time. Skips only when Node.js is not installed.
 import base64
 import json
 import os
-import select
 import shutil
-import subprocess
 import tempfile
 import time
 import unittest
@@ -115,36 +113,8 @@ class ParPrivateKeyJwtDpopClients(unittest.TestCase):
         return type(self).answer
 
     def _run_script(self):
-        with tempfile.TemporaryFile(mode="w+") as stderr:
-            proc = subprocess.Popen(["node", SCRIPT, self.base, SERVICE, FAPI, REDIRECT_URI],
-                                    cwd=node_helpers.NODE_DIR, stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=stderr, text=True)
-            try:
-                proc.stdin.write(json.dumps(self.private_keys) + "\n")
-                proc.stdin.flush()
-                deadline = time.monotonic() + NODE_TIMEOUT
-                while True:
-                    ready, _, _ = select.select([proc.stdout], [], [],
-                                                max(0, deadline - time.monotonic()))
-                    line = proc.stdout.readline() if ready else ""
-                    if not line:
-                        stderr.seek(0)
-                        raise AssertionError("par_pkjwt_clients.mjs: no answer (exit %s):\n%s"
-                                             % (proc.poll(), stderr.read()))
-                    message = json.loads(line)
-                    if "sign_in" not in message:
-                        return message
-                    callback = self.sign_in(message)
-                    proc.stdin.write(json.dumps({"callback": callback}) + "\n")
-                    proc.stdin.flush()
-            finally:
-                proc.stdin.close()
-                try:
-                    proc.wait(NODE_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
-                proc.stdout.close()
+        return node_helpers.drive_script(SCRIPT, [self.base, SERVICE, FAPI, REDIRECT_URI],
+                                         self.private_keys, self.sign_in, NODE_TIMEOUT)
 
     def sign_in(self, message):
         """The user at the login page the script's authorization URL leads to; the redirect

@@ -14,10 +14,6 @@ this module does while it runs.
 
 import json
 import os
-import select
-import subprocess
-import tempfile
-import time
 import unittest
 import urllib.parse
 
@@ -127,39 +123,14 @@ class Oauth4webapiWalk(unittest.TestCase):
 
     @classmethod
     def run_script(cls, initial_access_token):
-        with tempfile.TemporaryFile(mode="w+") as stderr:
-            proc = subprocess.Popen(["node", SCRIPT, stack.api.base + "/dart/finance/business/"
-                                     + KNOWN, cls.redirect_uri],
-                                    cwd=node_helpers.NODE_DIR, stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=stderr, text=True)
-            try:
-                proc.stdin.write(json.dumps({"initial_access_token": initial_access_token})
-                                 + "\n")
-                proc.stdin.flush()
-                deadline = time.monotonic() + NODE_TIMEOUT
-                while True:
-                    ready, _, _ = select.select([proc.stdout], [], [],
-                                                max(0, deadline - time.monotonic()))
-                    line = proc.stdout.readline() if ready else ""
-                    if not line:
-                        stderr.seek(0)
-                        raise AssertionError("registration_walk.mjs: no answer (exit %s):\n%s"
-                                             % (proc.poll(), stderr.read()))
-                    message = json.loads(line)
-                    if "sign_in" not in message:
-                        return message
-                    cls.sign_ins.append(message)
-                    callback = stack.sign_in(message["sign_in"])
-                    proc.stdin.write(json.dumps({"callback": callback}) + "\n")
-                    proc.stdin.flush()
-            finally:
-                proc.stdin.close()
-                try:
-                    proc.wait(NODE_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
-                proc.stdout.close()
+        return node_helpers.drive_script(
+            SCRIPT, [stack.api.base + "/dart/finance/business/" + KNOWN, cls.redirect_uri],
+            {"initial_access_token": initial_access_token}, cls.sign_in, NODE_TIMEOUT)
+
+    @classmethod
+    def sign_in(cls, message):
+        cls.sign_ins.append(message)
+        return stack.sign_in(message["sign_in"])
 
     def steps(self):
         self.assertTrue(self.answer["ok"], "%s\nsteps: %s" % (

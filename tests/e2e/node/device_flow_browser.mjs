@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as client from 'openid-client';
 import { chromium } from 'playwright-core';
+import { claimsOf } from './stdio.mjs';
 
 const [issuerText, clientId, scope, username, shots] = process.argv.slice(2);
 if (!shots) {
@@ -25,10 +26,6 @@ mkdirSync(shots, { recursive: true });
 const PHONE = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true };
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
 const POLL_LIMIT_MS = 60_000;
-
-function payload(jwt) {
-  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
-}
 
 // The submit button of the page's <form action="device"> (not a consent decision).
 function submitButton(page) {
@@ -90,7 +87,7 @@ async function main() {
     const outcome = await polling;
     if (outcome.error) throw outcome.error;
     const tokens = outcome.tokens;
-    answer.access_claims = payload(tokens.access_token);
+    answer.access_claims = claimsOf(tokens.access_token);
     answer.id_claims = tokens.claims() ?? null;
     answer.scope = tokens.scope;
     answer.token_type = tokens.token_type;

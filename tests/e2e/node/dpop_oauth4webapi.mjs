@@ -13,6 +13,7 @@
 import { text } from 'node:stream/consumers';
 import * as oauth from 'oauth4webapi';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
+import { claimsOf, errorDetail } from './stdio.mjs';
 
 const USAGE = 'usage: node dpop_oauth4webapi.mjs ISSUER CLIENT_ID USERNAME  (secrets on stdin)';
 const args = process.argv.slice(2);
@@ -25,10 +26,6 @@ const issuer = new URL(issuerArg);
 const secrets = JSON.parse(await text(process.stdin));
 const insecure = { [oauth.allowInsecureRequests]: true };  // the test server is plain http
 const steps = {};
-
-function claimsOf(jwt) {
-  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
-}
 
 // A request, retried once if the server asks for a DPoP nonce (RFC 9449 section 8).
 async function withNonceRetry(send) {
@@ -146,8 +143,5 @@ try {
 
   console.log(JSON.stringify({ ok: true, steps }));
 } catch (err) {
-  const detail = [err?.name, err?.code, err?.message, err?.error, err?.error_description,
-                  err?.status, err?.cause ? JSON.stringify(err.cause) : '']
-    .filter((x) => x !== undefined && x !== '').join(' | ');
-  console.log(JSON.stringify({ ok: false, error: detail, steps }));
+  console.log(JSON.stringify({ ok: false, error: errorDetail(err), steps }));
 }

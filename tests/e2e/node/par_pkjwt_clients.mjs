@@ -25,10 +25,10 @@
 // and reads one line back: {"callback": THE_REDIRECT_URL_WITH_CODE}. The last line is
 // {"ok": true, "steps": {...}} or {"ok": false, "error": "...", "steps": {...}} with what was
 // seen up to the failure. Exit 2 on a bad command line.
-import { createInterface } from 'node:readline';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { calculateJwkThumbprint, exportJWK, importJWK } from 'jose';
+import { claimsOf, decode, finish, readLine, signIn } from './stdio.mjs';
 
 const USAGE = 'usage: node par_pkjwt_clients.mjs ISSUER SERVICE_CLIENT FAPI_CLIENT REDIRECT_URI'
   + '  (private JWKs on stdin)';
@@ -42,20 +42,6 @@ const issuer = new URL(issuerArg);
 const insecure = { [oauth.allowInsecureRequests]: true };  // the test server is plain http
 const SCOPE = 'openid profile';
 const steps = {};
-
-const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function readLine(what) {
-  const { value, done } = await lines.next();
-  if (done) throw new Error(`stdin ended before ${what}`);
-  return JSON.parse(value);
-}
-
-function decode(part) {
-  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-}
-function claimsOf(jwt) {
-  return decode(jwt.split('.')[1]);
-}
 
 // A request and the processing of its answer, both done again once if the server asks for a
 // DPoP nonce (RFC 9449 section 8): oauth4webapi reports use_dpop_nonce when it processes the
@@ -93,13 +79,6 @@ function recordingFetch(sent) {
 
 async function jktOf(publicKey) {
   return calculateJwkThumbprint(await exportJWK(publicKey), 'sha256');
-}
-
-// The browser, which the caller drives: the authorization URL out, the callback URL back.
-async function signIn(flow, url) {
-  console.log(JSON.stringify({ sign_in: url.href, flow }));
-  const answer = await readLine(`the ${flow} callback`);
-  return new URL(answer.callback);
 }
 
 // What a refused request looked like, for the test to judge. A 401 with a WWW-Authenticate
@@ -299,13 +278,4 @@ const main = async () => {
   await openidClientFlow(keys, steps.openid_client);
 };
 
-try {
-  await main();
-  console.log(JSON.stringify({ ok: true, steps }));
-} catch (err) {
-  const detail = [err?.name, err?.code, err?.message, err?.error, err?.error_description,
-                  err?.status, err?.cause ? JSON.stringify(err.cause) : '']
-    .filter((x) => x !== undefined && x !== '').join(' | ');
-  console.log(JSON.stringify({ ok: false, error: detail, steps }));
-}
-process.exit(0);  // stdin may still be open: the caller closes it only after this line
+await finish(main, steps);

@@ -27,8 +27,8 @@
 // {"callback": THE_REDIRECT_URL}. The last line is {"ok": true, "steps": {...}} or
 // {"ok": false, "error": "...", "steps": {...}} with what was seen up to the failure. Exit 2 on
 // a bad command line.
-import { createInterface } from 'node:readline';
 import * as oauth from 'oauth4webapi';
+import { claimsOf, finish, readLine, signIn } from './stdio.mjs';
 
 const USAGE = 'usage: node registration_walk.mjs API_URL REDIRECT_URI'
   + '  (initial access token on stdin)';
@@ -42,24 +42,6 @@ const redirectUri = args[1];
 const insecure = { [oauth.allowInsecureRequests]: true };  // the test servers are plain http
 const ELSEWHERE = 'https://elsewhere.example';
 const steps = {};
-
-const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function readLine(what) {
-  const { value, done } = await lines.next();
-  if (done) throw new Error(`stdin ended before ${what}`);
-  return JSON.parse(value);
-}
-
-function claimsOf(jwt) {
-  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
-}
-
-// The browser, which the caller drives: the authorization URL out, the callback URL back.
-async function signIn(flow, url) {
-  console.log(JSON.stringify({ sign_in: url.href, flow }));
-  const answer = await readLine(`the ${flow} callback`);
-  return new URL(answer.callback);
-}
 
 // What a refused request looked like, for the test to judge. oauth4webapi reports a
 // WWW-Authenticate challenge before it reads the body; the body is read here.
@@ -212,13 +194,4 @@ const main = async () => {
                                  call: await callApi(narrowed.access_token) };
 };
 
-try {
-  await main();
-  console.log(JSON.stringify({ ok: true, steps }));
-} catch (err) {
-  const detail = [err?.name, err?.code, err?.message, err?.error, err?.error_description,
-                  err?.status, err?.cause ? JSON.stringify(err.cause) : '']
-    .filter((x) => x !== undefined && x !== '').join(' | ');
-  console.log(JSON.stringify({ ok: false, error: detail, steps }));
-}
-process.exit(0);  // stdin may still be open: the caller closes it only after this line
+await finish(main, steps);

@@ -18,6 +18,7 @@
 //   {"ok": false, "unexpected": {"name", "code", "message"}}   for any other failure
 // Exit 2 on a bad command line or request.
 import * as client from 'openid-client';
+import { claimsOf } from './stdio.mjs';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
@@ -52,10 +53,6 @@ const auths = {
 const auth = auths[request.auth ?? 'client_secret_basic'];
 if (!auth) usage(`unknown auth ${request.auth}`);
 
-function decodedClaims(jwt) {
-  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
-}
-
 async function exchange(config, { subject_token, audience, scope }) {
   const parameters = { subject_token, subject_token_type: ACCESS_TOKEN };
   if (audience !== undefined) parameters.audience = audience;
@@ -68,7 +65,7 @@ async function exchange(config, { subject_token, audience, scope }) {
       token_type: tokens.token_type,
       scope: tokens.scope,
       access_token: tokens.access_token,
-      claims: decodedClaims(tokens.access_token),
+      claims: claimsOf(tokens.access_token),
     };
   } catch (e) {
     if (e instanceof client.ResponseBodyError) {
