@@ -157,6 +157,7 @@ struct VerifierOptions {
   std::string audience{};
   // This service's resource URL (RFC 9728 section 2, "resource"; a client names it as
   // `resource`, RFC 8707): tokens whose "aud" is it are accepted too. Empty: only `audience`.
+  // Set alone (no `audience`), "aud" must be this URL.
   std::string resource{};
   std::vector<std::string> algorithms = {"EdDSA", "ES256", "RS256", "PS256"};
   std::chrono::seconds leeway{30};

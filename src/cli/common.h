@@ -55,5 +55,7 @@ int run_client(const config::Config& config, Args args);
 int run_user(const config::Config& config, Args args);
 int run_key(const config::Config& config, Args args);
 int run_registration(const config::Config& config, Args args);
+// Reads the configuration itself: its problems are what it reports.
+int run_config(const std::optional<std::string>& config_file, Args args);
 
 }  // namespace tessera::cli

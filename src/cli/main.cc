@@ -1,4 +1,5 @@
 // tessera: the token server and its admin commands (docs/reference.md, Commands).
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -24,9 +25,10 @@ constexpr std::string_view kUsage = R"(usage: tessera [--config FILE] COMMAND
              [--resource URI]...
   client list | delete ID
   registration token create [--expires 1d] [--max-uses N]
+  config check [--env-file FILE]          report every problem of the configuration
   key rotate [--alg EdDSA|ES256|RS256|PS256] [--purpose access|id_token] | key list | key retire KID
   version
-Configuration comes from FILE (TOML) and TESSERA_* variables; see README.md.
+Configuration comes from FILE (TOML) and TESSERA_* variables; see tessera(1).
 )";
 
 int usage(std::string_view message) {
@@ -42,7 +44,7 @@ int main(int argc, char** argv) {
   try {
     Args all(args);
     const std::optional<std::string> config_file = all.option("config");
-    if (all.flag("help") || all.flag("h")) {
+    if (all.flag("help") || std::find(args.begin(), args.end(), "-h") != args.end()) {
       std::cout << kUsage;
       return kExitOk;
     }
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return kExitOk;
     }
+    if (command == "config") return run_config(config_file, std::move(all));
     if (command != "serve" && command != "user" && command != "key" && command != "client" &&
         command != "registration") {
       return usage("unknown command '" + command + "'");

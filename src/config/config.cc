@@ -476,10 +476,13 @@ Environment process_environment() {
   };
 }
 
-std::expected<Config, std::string> load_config(const std::optional<std::string>& file,
-                                               const Environment& env) {
+namespace {
+
+// The file's values, then the environment's over them.
+std::expected<RawValues, std::string> read_raw(const std::optional<std::string>& file,
+                                               const Environment& env,
+                                               std::vector<std::string>& warnings) {
   RawValues raw;
-  std::vector<std::string> warnings;
   if (file) {
     if (auto ok = read_toml(*file, raw, warnings); !ok) return std::unexpected(ok.error());
   }
@@ -487,9 +490,39 @@ std::expected<Config, std::string> load_config(const std::optional<std::string>&
     const std::string name = env_name(key);
     if (auto v = env(name)) raw[std::string(key)] = Raw{std::move(*v), name};
   }
-  auto config = Builder(raw).build();
+  return raw;
+}
+
+}  // namespace
+
+std::expected<Config, std::string> load_config(const std::optional<std::string>& file,
+                                               const Environment& env) {
+  std::vector<std::string> warnings;
+  auto raw = read_raw(file, env, warnings);
+  if (!raw) return std::unexpected(raw.error());
+  auto config = Builder(*raw).build();
   if (config) config->warnings.insert(config->warnings.begin(), warnings.begin(), warnings.end());
   return config;
+}
+
+std::vector<std::string> config_problems(const std::optional<std::string>& file,
+                                         const Environment& env) {
+  std::vector<std::string> warnings;
+  auto raw = read_raw(file, env, warnings);
+  if (!raw) return {raw.error()};
+  std::vector<std::string> problems;
+  for (;;) {
+    auto config = Builder(*raw).build();
+    if (config) return problems;
+    problems.push_back(config.error());
+    // The setting the message names is set aside, and the rest checked again; a problem
+    // that names no one setting (a pair set by halves) ends the list.
+    const auto named = std::find_if(raw->begin(), raw->end(), [&](const auto& entry) {
+      return config.error().starts_with(entry.second.origin + ": ");
+    });
+    if (named == raw->end()) return problems;
+    raw->erase(named);
+  }
 }
 
 }  // namespace tessera::config

@@ -104,4 +104,9 @@ Environment process_environment();
 std::expected<Config, std::string> load_config(const std::optional<std::string>& file,
                                                const Environment& env);
 
+// Every problem load_config would find, one line each, not only the first: `tessera config
+// check`. Empty when the configuration loads.
+std::vector<std::string> config_problems(const std::optional<std::string>& file,
+                                         const Environment& env);
+
 }  // namespace tessera::config

@@ -280,6 +280,16 @@ std::expected<void, std::string> KeyManager::check_key_encryption_key(
   return {};
 }
 
+std::expected<std::size_t, std::string> KeyManager::check_keys() {
+  std::lock_guard lock(mutex_);
+  auto records = load();
+  if (!records) return std::unexpected(records.error());
+  if (auto usable = check_key_encryption_key(*records); !usable) {
+    return std::unexpected(usable.error());
+  }
+  return records->size();
+}
+
 std::expected<void, std::string> KeyManager::start() {
   std::lock_guard lock(mutex_);
   return refresh_locked(true);

@@ -93,6 +93,9 @@ class KeyManager final : public jose::KeySource {
   // publish delay, or at once if no key can sign now.
   std::expected<KeyInfo, std::string> rotate(std::optional<jose::Algorithm> alg);
   std::expected<std::vector<KeyInfo>, std::string> list();
+  // `tessera config check`: whether the KEK opens every stored key of this purpose that may
+  // still sign. Reads only; the number of keys of this purpose.
+  std::expected<std::size_t, std::string> check_keys();
   struct Retirement {
     KeyInfo retired;
     std::optional<KeyInfo> replacement;  // made when the retired key was the one signing

@@ -194,7 +194,10 @@ std::expected<std::unique_ptr<Verifier>, std::string> Verifier::create(VerifierO
   auto impl = std::make_unique<Impl>();
   impl->policy = jose::JwtPolicy{
       .issuer = options.issuer,
-      .audience = options.audience.empty() ? std::nullopt : std::optional(options.audience),
+      // Only a resource URL: "aud" must be it (a token for any other service is refused).
+      .audience = !options.audience.empty()   ? std::optional(options.audience)
+                  : !options.resource.empty() ? std::optional(options.resource)
+                                              : std::nullopt,
       .algorithms = std::move(*algorithms),
       .typ = "at+jwt",
       .leeway = options.leeway,

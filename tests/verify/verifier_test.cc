@@ -423,5 +423,23 @@ TEST_F(VerifierTest, DestructionWhileIdleReturnsAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
+// A service configured with only its resource URL (RFC 9728) takes tokens for that URL and
+// refuses tokens for any other service: an empty audience is not "any audience" then.
+TEST_F(VerifierTest, AResourceWithoutAnAudienceAcceptsOnlyTokensForTheResource) {
+  server_.set_jwks(test::jwks({&test::key_for(Algorithm::kEdDSA)}));
+  VerifierOptions o = options();
+  o.audience.clear();
+  o.resource = "https://finance.example.com";
+  auto verifier = create(std::move(o));
+  ASSERT_TRUE(verifier->wait_for_keys(test::kPatience));
+  const jose::EvpKey& key = test::key_for(Algorithm::kEdDSA);
+  const auto now = test::unix_now();
+  EXPECT_TRUE(Succeeds(verifier->verify(test::sign(
+      key, test::access_claims(server_.base_url(), "https://finance.example.com", now)))));
+  EXPECT_TRUE(FailsWith(
+      verifier->verify(test::sign(key, test::access_claims(server_.base_url(), kAudience, now))),
+      VerifyError::kWrongAudience));
+}
+
 }  // namespace
 }  // namespace tessera

@@ -310,9 +310,48 @@ std::expected<void, std::string> migrate(PgConnection& conn) {
   return {};
 }
 
+// A session that cannot write, and the schema version it finds (0 before the first migration).
+std::expected<std::int64_t, std::string> read_only_session(PgConnection& conn) {
+  if (auto set = conn.exec_script("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"); !set) {
+    return std::unexpected(set.error().message);
+  }
+  auto exists = conn.exec("SELECT to_regclass('tessera_schema') IS NOT NULL");
+  if (!exists) return std::unexpected(exists.error().message);
+  if (exists->text(0, 0) != "t") return 0;
+  auto current = conn.exec("SELECT version FROM tessera_schema");
+  if (!current) return std::unexpected(current.error().message);
+  return current->size() == 0 ? 0 : current->int64(0, 0);
+}
+
+// A database opened read-only must already be at kSchemaVersion.
+std::expected<void, std::string> check_current(PgConnection& conn) {
+  auto version = read_only_session(conn);
+  if (!version) return std::unexpected(version.error());
+  if (*version == kSchemaVersion) return {};
+  const bool newer = *version > kSchemaVersion;
+  return std::unexpected("database schema version " + std::to_string(*version) + " is " +
+                         (newer ? "newer" : "older") + " than this tessera's (" +
+                         std::to_string(kSchemaVersion) + ")" +
+                         (newer ? "" : "; the server migrates it when it starts"));
+}
+
 }  // namespace
 
 int postgres_schema_version() { return kSchemaVersion; }
+
+std::expected<std::int64_t, std::string> stored_postgres_schema_version(std::string_view url) {
+  auto conn = PgConnection::open(std::string(url));
+  if (!conn) {
+    return std::unexpected("cannot open database " + redact_database_url(url) + ": " +
+                           conn.error().message);
+  }
+  auto version = read_only_session(**conn);
+  if (!version) {
+    return std::unexpected("cannot read database " + redact_database_url(url) + ": " +
+                           version.error());
+  }
+  return *version;
+}
 
 namespace {
 
@@ -416,7 +455,11 @@ std::expected<std::unique_ptr<Store>, std::string> open_postgres_store(
   for (std::size_t i = 0; i < options.connections; ++i) {
     auto conn = PgConnection::open(options.url);
     if (!conn) return fail(conn.error().message);
-    if (i == 0) {
+    if (options.read_only && i == 0) {
+      if (auto current = check_current(**conn); !current) return fail(current.error());
+    } else if (options.read_only) {
+      if (auto session = read_only_session(**conn); !session) return fail(session.error());
+    } else if (i == 0) {
       if (auto migrated = migrate(**conn); !migrated) return fail(migrated.error());
     }
     connections.push_back(std::move(*conn));

@@ -27,6 +27,9 @@ namespace tessera::store {
 struct PostgresOptions {
   std::string url;  // a libpq connection URI (postgresql://...) or key=value string
   std::size_t connections = 8;
+  // `tessera config check`: read-only sessions; the schema must be this build's, and is not
+  // migrated.
+  bool read_only = false;
 };
 
 // Connects (every connection at once, so a bad URL or password fails the start) and migrates.
@@ -35,6 +38,9 @@ std::expected<std::unique_ptr<Store>, std::string> open_postgres_store(
     const PostgresOptions& options, const core::Clock& clock);
 
 int postgres_schema_version();
+
+// The schema version of the database (0: never migrated), read in a read-only session.
+std::expected<std::int64_t, std::string> stored_postgres_schema_version(std::string_view url);
 
 // The connection setting with any password replaced by ***, for logs and messages.
 std::string redact_database_url(std::string_view url);

@@ -315,6 +315,19 @@ std::string newer_schema_message(std::int64_t version) {
          " is newer than this tessera supports (" + std::to_string(kSchemaVersion) + ")";
 }
 
+// A database opened read-only must already be at kSchemaVersion.
+std::expected<void, std::string> check_current(SqliteConnection& conn) {
+  auto version = user_version(conn);
+  if (!version) return std::unexpected(version.error().message);
+  if (*version > kSchemaVersion) return std::unexpected(newer_schema_message(*version));
+  if (*version < kSchemaVersion) {
+    return std::unexpected("database schema version " + std::to_string(*version) +
+                           " is older than this tessera's (" + std::to_string(kSchemaVersion) +
+                           "); the server migrates it when it starts");
+  }
+  return {};
+}
+
 // Brings the schema to kSchemaVersion. The version is checked again once the write lock is
 // held, so that when two processes open a new file at once, the second one finds the work
 // done instead of running it twice.
@@ -392,8 +405,20 @@ std::expected<void, std::string> use_wal(SqliteConnection& conn,
   }
 }
 
+// A connection that cannot write (query_only), for `tessera config check`.
+std::expected<std::unique_ptr<SqliteConnection>, std::string> open_read_only(
+    const std::string& path) {
+  auto conn = SqliteConnection::open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+  if (!conn) return std::unexpected(conn.error().message);
+  if (auto set = (*conn)->exec("PRAGMA query_only = ON"); !set) {
+    return std::unexpected(set.error().message);
+  }
+  return std::move(*conn);
+}
+
 std::expected<std::unique_ptr<SqliteConnection>, std::string> open_connection(
     const SqliteOptions& options) {
+  if (options.read_only) return open_read_only(options.path);
   // NOMUTEX: the pool gives each connection to one thread at a time, so SQLite's own
   // per-connection mutex would be pure cost.
   auto conn = SqliteConnection::open(
@@ -419,19 +444,32 @@ std::expected<std::unique_ptr<SqliteConnection>, std::string> open_connection(
 
 int sqlite_schema_version() { return kSchemaVersion; }
 
+std::expected<std::int64_t, std::string> stored_sqlite_schema_version(const std::string& path) {
+  auto conn = open_read_only(path);
+  if (!conn) return std::unexpected("cannot open database " + path + ": " + conn.error());
+  auto version = user_version(**conn);
+  if (!version)
+    return std::unexpected("cannot read database " + path + ": " + version.error().message);
+  return *version;
+}
+
 std::expected<std::unique_ptr<Store>, std::string> open_sqlite_store(const SqliteOptions& options,
                                                                      const core::Clock& clock) {
   const auto fail = [&](std::string_view problem) {
     return std::unexpected("cannot open database " + options.path + ": " + std::string(problem));
   };
   if (options.connections == 0) return fail("at least one connection is needed");
-  if (auto created = create_private_file(options.path); !created) return fail(created.error());
+  if (!options.read_only) {
+    if (auto created = create_private_file(options.path); !created) return fail(created.error());
+  }
 
   std::vector<std::unique_ptr<SqliteConnection>> connections;
   for (std::size_t i = 0; i < options.connections; ++i) {
     auto conn = open_connection(options);
     if (!conn) return fail(conn.error());
-    if (i == 0) {
+    if (i == 0 && options.read_only) {
+      if (auto current = check_current(**conn); !current) return fail(current.error());
+    } else if (i == 0) {
       if (auto migrated = migrate(**conn, options.path); !migrated) return fail(migrated.error());
     }
     connections.push_back(std::move(*conn));

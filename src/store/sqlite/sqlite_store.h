@@ -25,6 +25,9 @@ struct SqliteOptions {
   std::size_t connections = 4;
   // How long a write waits for another process's write lock before kUnavailable.
   std::chrono::milliseconds busy_timeout{5000};
+  // `tessera config check`: the file must exist and be at this build's schema version; it is
+  // neither created nor migrated, and nothing is written.
+  bool read_only = false;
 };
 
 // Opens (creating if needed, mode 0600) and migrates the database. The error is one line
@@ -34,5 +37,8 @@ std::expected<std::unique_ptr<Store>, std::string> open_sqlite_store(const Sqlit
 
 // The schema version this build migrates to.
 int sqlite_schema_version();
+
+// The schema version of the database file at `path` (0: a new file), read without writing.
+std::expected<std::int64_t, std::string> stored_sqlite_schema_version(const std::string& path);
 
 }  // namespace tessera::store
