@@ -14,7 +14,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 FUZZERS = jwt_fuzz dpop_fuzz jwks_fuzz form_fuzz http_fuzz config_fuzz template_fuzz
 
-.PHONY: deps configure build run test test-release test-sanitize configure-sanitize configure-fuzz fuzz clean
+.PHONY: deps configure build run package test test-release test-sanitize configure-sanitize configure-fuzz fuzz clean
 
 deps:
 	@./scripts/deps.sh
@@ -28,6 +28,12 @@ build: configure
 
 run: build
 	exec ./$(BUILD_DIR)/tessera serve
+
+# The Debian packages, from the Release build: $(BUILD_DIR)/packages/tessera_VERSION_amd64.deb
+# and libtessera-verify-dev_VERSION_amd64.deb (packaging/CMakeLists.txt).
+package: configure
+	@cmake --build $(BUILD_DIR) --target tessera package_files -j $(JOBS)
+	@cd $(BUILD_DIR) && cpack -G DEB -B packages >/dev/null && ls packages/*.deb
 
 # Every test twice: the Release build (unit tests per module, the black-box tests against the
 # real binary, a smoke run of the micro benchmarks), then the same tests and each fuzzer
@@ -45,14 +51,15 @@ test-release: configure
 configure-sanitize: deps
 	@cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_COMPILER=$(CLANGXX) -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O0 -gline-tables-only" \
-	  -DTESSERA_SANITIZE=ON -DTESSERA_FUZZ=ON -DTESSERA_BUILD_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	  -DTESSERA_SANITIZE=ON -DTESSERA_FUZZ=ON -DTESSERA_BUILD_BENCH=OFF -DTESSERA_PACKAGE=OFF \
+	  $(CMAKE_FLAGS) >/dev/null
 
 # The fuzzers optimised (-O1, as libFuzzer recommends), in a build of their own.
 configure-fuzz: deps
 	@cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_COMPILER=$(CLANGXX) -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
 	  -DTESSERA_SANITIZE=ON -DTESSERA_FUZZ=ON -DTESSERA_BUILD_TESTS=OFF -DTESSERA_BUILD_BENCH=OFF \
-	  $(CMAKE_FLAGS) >/dev/null
+	  -DTESSERA_PACKAGE=OFF $(CMAKE_FLAGS) >/dev/null
 
 test-sanitize: configure-sanitize
 	@cmake --build $(SANITIZE_DIR) -j $(JOBS)

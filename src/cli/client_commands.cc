@@ -8,6 +8,7 @@
 #include "app/settings.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
+#include "core/small_file.h"
 #include "oauth/client.h"
 #include "password/password_hasher.h"
 
@@ -112,7 +113,7 @@ int run_client(const config::Config& config, Args args) {
       client.secret = std::move(*secret);
     }
     if (jwks_file) {
-      auto text = read_small_file(*jwks_file, 64 * 1024);
+      auto text = core::read_small_file(*jwks_file, 64 * 1024);
       if (!text) return fail("--jwks: " + text.error());
       client.jwks = std::move(*text);
     }

@@ -1,6 +1,5 @@
 #include "cli/common.h"
 
-#include <fstream>
 #include <iostream>
 
 namespace tessera::cli {
@@ -53,20 +52,6 @@ bool Args::flag(std::string_view name) {
 
 void Args::done() const {
   if (!args_.empty()) throw UsageError{"unexpected argument '" + args_.front() + "'"};
-}
-
-std::expected<std::string, std::string> read_small_file(const std::string& path,
-                                                        std::size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::unexpected("cannot read " + path);
-  std::string text(max_bytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return std::unexpected("cannot read " + path);
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > max_bytes) {
-    return std::unexpected(path + " is larger than " + std::to_string(max_bytes) + " bytes");
-  }
-  return text;
 }
 
 int fail(std::string_view message) {

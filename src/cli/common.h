@@ -46,16 +46,13 @@ class Args {
 // Prints "tessera: <message>" on stderr and returns kExitError.
 int fail(std::string_view message);
 
-// The contents of a file of at most `max_bytes` (a client's JWKS); a one-line error otherwise.
-std::expected<std::string, std::string> read_small_file(const std::string& path,
-                                                        std::size_t max_bytes);
-
 int run_serve(const config::Config& config, Args args);
 int run_client(const config::Config& config, Args args);
 int run_user(const config::Config& config, Args args);
 int run_key(const config::Config& config, Args args);
 int run_registration(const config::Config& config, Args args);
 // Reads the configuration itself: its problems are what it reports.
-int run_config(const std::optional<std::string>& config_file, Args args);
+int run_config(const std::optional<std::string>& config_file, const config::Environment& env,
+               Args args);
 
 }  // namespace tessera::cli

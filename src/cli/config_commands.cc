@@ -1,29 +1,18 @@
-// tessera [--config FILE] config check [--env-file FILE]: every problem of the configuration,
+// tessera [--config FILE] [--env-file FILE] config check: every problem of the configuration,
 // one line each, then what it points at (app/config_check.h); exit 0 when all is well, 1 if
 // not. systemd runs it before starting and before reloading a unit (deploy/).
 #include <iostream>
 
 #include "app/config_check.h"
 #include "cli/common.h"
-#include "config/env_file.h"
 
 namespace tessera::cli {
 
-int run_config(const std::optional<std::string>& config_file, Args args) {
+int run_config(const std::optional<std::string>& config_file, const config::Environment& env,
+               Args args) {
   const std::string verb = args.positional("config command (check)");
   if (verb != "check") throw UsageError{"unknown config command '" + verb + "'"};
-  const std::optional<std::string> env_file = args.option("env-file");
   args.done();
-
-  config::Environment env = config::process_environment();
-  if (env_file) {
-    auto values = config::read_env_file(*env_file);
-    if (!values) {
-      std::cout << "error: " << values.error() << "\n";
-      return kExitError;
-    }
-    env = config::environment_with(std::move(*values), std::move(env));
-  }
   const std::vector<std::string> problems = config::config_problems(config_file, env);
   for (const std::string& problem : problems) std::cout << "error: " << problem << "\n";
   if (!problems.empty()) {

@@ -5,13 +5,14 @@
 #include <vector>
 
 #include "cli/common.h"
+#include "config/env_file.h"
 #include "core/version.h"
 
 namespace {
 
 using namespace tessera::cli;
 
-constexpr std::string_view kUsage = R"(usage: tessera [--config FILE] COMMAND
+constexpr std::string_view kUsage = R"(usage: tessera [--config FILE] [--env-file FILE] COMMAND
   serve                                   run the token server
   user add NAME [--scope "a b"] [--password-stdin | --password-hash HASH]
                [--name "Full Name"] [--email ADDRESS]
@@ -25,10 +26,11 @@ constexpr std::string_view kUsage = R"(usage: tessera [--config FILE] COMMAND
              [--resource URI]...
   client list | delete ID
   registration token create [--expires 1d] [--max-uses N]
-  config check [--env-file FILE]          report every problem of the configuration
+  config check                            report every problem of the configuration
   key rotate [--alg EdDSA|ES256|RS256|PS256] [--purpose access|id_token] | key list | key retire KID
   version
-Configuration comes from FILE (TOML) and TESSERA_* variables; see tessera(1).
+Configuration comes from FILE (TOML) and TESSERA_* variables, which the KEY=VALUE lines of
+the env file (a systemd EnvironmentFile, /etc/tessera/tessera.env) replace; see tessera(1).
 )";
 
 int usage(std::string_view message) {
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   try {
     Args all(args);
     const std::optional<std::string> config_file = all.option("config");
+    const std::optional<std::string> env_file = all.option("env-file");
     if (all.flag("help") || std::find(args.begin(), args.end(), "-h") != args.end()) {
       std::cout << kUsage;
       return kExitOk;
@@ -63,13 +66,19 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return kExitOk;
     }
-    if (command == "config") return run_config(config_file, std::move(all));
+    tessera::config::Environment env = tessera::config::process_environment();
+    if (env_file) {
+      auto values = tessera::config::read_env_file(*env_file);
+      if (!values) return fail(values.error());
+      env = tessera::config::environment_with(std::move(*values), std::move(env));
+    }
+    if (command == "config") return run_config(config_file, env, std::move(all));
     if (command != "serve" && command != "user" && command != "key" && command != "client" &&
         command != "registration") {
       return usage("unknown command '" + command + "'");
     }
 
-    auto config = tessera::config::load_config(config_file, tessera::config::process_environment());
+    auto config = tessera::config::load_config(config_file, env);
     if (!config) return fail(config.error());
     tessera::core::set_log_level(config->log);
     if (command == "serve") return run_serve(*config, std::move(all));

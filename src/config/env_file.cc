@@ -1,6 +1,6 @@
 #include "config/env_file.h"
 
-#include <fstream>
+#include "core/small_file.h"
 
 namespace tessera::config {
 namespace {
@@ -77,14 +77,9 @@ std::expected<std::map<std::string, std::string>, std::string> parse_env_file(
 
 std::expected<std::map<std::string, std::string>, std::string> read_env_file(
     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::unexpected("cannot read " + path);
-  std::string text(kMaxFileBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return std::unexpected("cannot read " + path);
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxFileBytes) return std::unexpected(path + " is larger than 1 MiB");
-  return parse_env_file(text, path);
+  auto text = core::read_small_file(path, kMaxFileBytes);
+  if (!text) return std::unexpected(text.error());
+  return parse_env_file(*text, path);
 }
 
 Environment environment_with(std::map<std::string, std::string> values, Environment fallback) {

@@ -114,6 +114,7 @@ class BehindNginx(unittest.TestCase):
             for assignment in cls.unit["Environment"]:
                 name, value = assignment.split("=", 1)
                 env[name] = value.replace("%i", str(port))
+            cls.instance_env = env
             server = harness.Server(harness.clean_environment(env), harness.make_workdir(),
                                     args=cls.unit["ExecStart"][0].split()[1:])
             cls.addClassCleanup(server.close)
@@ -158,14 +159,46 @@ class BehindNginx(unittest.TestCase):
                                  headers=headers or {}, timeout=HTTP_TIMEOUT)
 
     def test_the_unit_and_the_env_file_fit_together(self):
-        self.assertEqual(self.unit["ExecStart"], ["/usr/local/bin/tessera serve"])
+        self.assertEqual(self.unit["ExecStart"], ["/usr/bin/tessera serve"])
+        # Each start, and each reload before its SIGHUP, checks the configuration first.
+        self.assertEqual(self.unit["ExecStartPre"], ["/usr/bin/tessera config check"])
+        self.assertEqual(self.unit["ExecReload"],
+                         ["/usr/bin/tessera config check", "/bin/kill -HUP $MAINPID"])
         self.assertIn("TESSERA_LISTEN=127.0.0.1:%i", self.unit["Environment"])
         # EnvironmentFile= wins over Environment=: the shared file must not pin the port.
         self.assertNotIn("TESSERA_LISTEN", self.env_file)
         self.assertEqual(self.unit["KillSignal"], ["SIGTERM"])
-        self.assertEqual(self.unit["ExecReload"], ["/bin/kill -HUP $MAINPID"])
         self.assertIn("TESSERA_KEY_ENCRYPTION_KEY", self.env_file)
         self.assertTrue(self.env_file["TESSERA_DATABASE"].startswith("postgresql://"))
+
+    def run_unit_command(self, command, env):
+        args = command.split()
+        self.assertEqual(args[0], "/usr/bin/tessera")
+        return subprocess.run([harness.BIN] + args[1:], env=harness.clean_environment(env),
+                              capture_output=True, text=True, timeout=60)
+
+    def test_the_units_check_passes_while_the_instances_run_and_names_each_problem(self):
+        # What ExecStartPre and ExecReload run, on the live PostgreSQL database: read-only,
+        # schema current, the signing keys open with the shared key-encryption key.
+        checked = self.run_unit_command(self.unit["ExecStartPre"][0], self.instance_env)
+        self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
+        self.assertEqual(checked.stdout.splitlines()[-1], "configuration OK")
+        # The wrong key-encryption key: the reload would be refused, with the reason.
+        wrong = dict(self.instance_env,
+                     TESSERA_KEY_ENCRYPTION_KEY="another-key-encryption-key-0123456789abc")
+        refused = self.run_unit_command(self.unit["ExecReload"][0], wrong)
+        self.assertEqual(refused.returncode, 1, refused.stdout)
+        self.assertIn("wrong key-encryption key", refused.stdout)
+        # Two bad settings at once: both are named.
+        bad = dict(self.instance_env, TESSERA_ACCESS_TOKEN_TTL="2d", TESSERA_LOG="loud")
+        refused = self.run_unit_command(self.unit["ExecReload"][0], bad)
+        self.assertEqual(refused.returncode, 1, refused.stdout)
+        self.assertIn("error: TESSERA_ACCESS_TOKEN_TTL:", refused.stdout)
+        self.assertIn("error: TESSERA_LOG:", refused.stdout)
+        # The instances are untouched: both still answer.
+        for port in self.ports:
+            r = requests.get("http://127.0.0.1:%d/healthz" % port, timeout=HTTP_TIMEOUT)
+            self.assertEqual(r.status_code, 200, r.text)
 
     def test_discovery_through_nginx_names_the_public_https_issuer(self):
         r = self.session.get(self.base + "/.well-known/openid-configuration", timeout=HTTP_TIMEOUT)
