@@ -257,7 +257,7 @@ def access_token(request: Request, credentials: Optional[HTTPAuthorizationCreden
 # Ed25519 "Ed25519", as oauth4webapi sends it. Never "none" or an HMAC: the key is public.
 DPOP_ALGORITHMS = {"EdDSA": ("OKP", "Ed25519"), "Ed25519": ("OKP", "Ed25519"),
                    "ES256": ("EC", "P-256"), "RS256": ("RSA", None), "PS256": ("RSA", None)}
-DPOP_CHALLENGE_ALGORITHMS = ("EdDSA", "ES256", "RS256", "PS256")
+DPOP_CHALLENGE_ALGORITHMS = ("EdDSA", "Ed25519", "ES256", "RS256", "PS256")
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")  # RFC 7518 section 6
 REFUSED_HEADERS = ("jku", "x5u", "x5c", "crit")  # keys from elsewhere, extensions we lack
 THUMBPRINT_MEMBERS = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y"),

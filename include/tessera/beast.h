@@ -71,7 +71,7 @@ inline Response challenge_error(unsigned version, boost::beast::http::status sta
     param("error_description", description);
     if (!scope.empty()) param("scope", scope);
   }
-  if (scheme == "DPoP") param("algs", "EdDSA ES256 RS256 PS256");
+  if (scheme == "DPoP") param("algs", "EdDSA Ed25519 ES256 RS256 PS256");
   // RFC 9728 section 5.1: where a client that meets this 401 learns how to get a token.
   if (!resource_metadata.empty() && status == boost::beast::http::status::unauthorized) {
     param("resource_metadata", resource_metadata);

@@ -28,7 +28,8 @@ std::string resource_metadata_json(const ResourceMetadata& metadata) {
   // Section 2: tokens in the Authorization header only (RFC 6750 section 2.1).
   doc["bearer_methods_supported"] = json::array{"header"};
   if (metadata.dpop) {
-    doc["dpop_signing_alg_values_supported"] = json::array{"EdDSA", "ES256", "RS256", "PS256"};
+    doc["dpop_signing_alg_values_supported"] =
+        json::array{"EdDSA", "Ed25519", "ES256", "RS256", "PS256"};
   }
   return json::serialize(doc);
 }

@@ -22,7 +22,7 @@ from test_python_resource_server_dpop import bound_token, call
 
 METADATA_PATH = "/.well-known/oauth-protected-resource"
 PATH = "/dart/finance/business/" + KNOWN
-DPOP_ALGS = ["EdDSA", "ES256", "RS256", "PS256"]
+DPOP_ALGS = ["EdDSA", "Ed25519", "ES256", "RS256", "PS256"]
 
 
 def named_metadata(testcase, response):

@@ -91,7 +91,7 @@ class PythonResourceServerDpop(unittest.TestCase):
         challenge = r.headers["WWW-Authenticate"]
         self.assertTrue(challenge.startswith('DPoP error="%s", ' % error), (note, challenge))
         self.assertTrue(challenge.endswith(
-            ', algs="EdDSA ES256 RS256 PS256", resource_metadata="%s'
+            ', algs="EdDSA Ed25519 ES256 RS256 PS256", resource_metadata="%s'
             '/.well-known/oauth-protected-resource"' % self.app.base), challenge)
         self.assertEqual(r.json()["error"], error, note)
         return r.json()["error_description"]
@@ -230,7 +230,7 @@ class PythonResourceServerDpop(unittest.TestCase):
         self.assertEqual(r.headers["WWW-Authenticate"],
                          'DPoP error="insufficient_scope", error_description="the token lacks '
                          'the scope this needs", scope="finance:read", '
-                         'algs="EdDSA ES256 RS256 PS256"')
+                         'algs="EdDSA Ed25519 ES256 RS256 PS256"')
 
     def test_the_python_client_library_calls_it_with_dpop(self):
         client = tessera_client.TesseraClient(
