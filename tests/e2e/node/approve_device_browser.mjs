@@ -9,37 +9,17 @@
 // Prints one JSON object: {"ok": true, "prefilled": …, "consent_code": …, "consent_text": …,
 // "heading": …, "connected_text": …, "shots": [...]} or {"ok": false, "error": "…",
 // "shots": [...]}.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { PHONE, camera, commandLine, launch, report, submitButton } from './browser.mjs';
 
-const [link, username, shots] = process.argv.slice(2);
-if (!shots) {
-  console.error('usage: node approve_device_browser.mjs VERIFICATION_URI_COMPLETE USERNAME '
-                + 'SHOTS  < password');
-  process.exit(2);
-}
+const [link, username, shots] = commandLine(
+  3, 'node approve_device_browser.mjs VERIFICATION_URI_COMPLETE USERNAME SHOTS  < password');
+// Only the last line break is taken off: the password is otherwise as given.
 const password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
-mkdirSync(shots, { recursive: true });
-
-// As in device_flow_browser.mjs: a phone 375 CSS px wide at 2x.
-const PHONE = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true };
-
-// The submit button of the page's <form action="device"> (not a consent decision).
-function submitButton(page) {
-  return page.locator('form[action="device"] button:not([name=decision]), '
-                      + 'form[action="device"] input[type=submit]').first();
-}
-
-const taken = [];
+const shoot = camera(shots);
 
 async function main() {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-                                          args: ['--no-sandbox'] });
-  const shoot = async (page, name) => {
-    await page.screenshot({ path: join(shots, name), fullPage: true });
-    taken.push(name);
-  };
+  const browser = await launch();
   const answer = {};
   try {
     const phone = await browser.newContext(PHONE);
@@ -63,17 +43,10 @@ async function main() {
     answer.heading = (await page.locator('h1').first().innerText()).trim();
     answer.connected_text = await page.locator('body').innerText();
     await shoot(page, 'cli-device-connected-phone.png');
-    return { ok: true, ...answer, shots: taken };
+    return { ok: true, ...answer, shots: shoot.taken };
   } finally {
     await browser.close();
   }
 }
 
-main().then(
-  (answer) => console.log(JSON.stringify(answer)),
-  (error) => {
-    console.log(JSON.stringify({ ok: false, error: `${error.name}: ${error.message}`,
-                                 shots: taken }));
-    process.exitCode = 1;
-  },
-);
+report(main, { shots: shoot.taken });

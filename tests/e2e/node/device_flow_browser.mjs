@@ -9,29 +9,17 @@
 // Prints one JSON object: {"ok": true, "user_code": …, "prefilled": …, "consent_text": …,
 // "connected_text": …, "access_claims": …, "id_claims": …, "scope": …,
 // "refresh_token": bool, "userinfo": …, "shots": [...]} or {"ok": false, "error": "…"}.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as client from 'openid-client';
-import { chromium } from 'playwright-core';
+import {
+  DESKTOP, PHONE, camera, commandLine, launch, readPassword, report, submitButton,
+} from './browser.mjs';
 import { claimsOf } from './stdio.mjs';
 
-const [issuerText, clientId, scope, username, shots] = process.argv.slice(2);
-if (!shots) {
-  console.error('usage: node device_flow_browser.mjs ISSUER CLIENT_ID SCOPE USERNAME SHOTS');
-  process.exit(2);
-}
-const password = readFileSync(0, 'utf8').trim();
-mkdirSync(shots, { recursive: true });
-
-const PHONE = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true };
-const DESKTOP = { viewport: { width: 1280, height: 800 } };
+const [issuerText, clientId, scope, username, shots] = commandLine(
+  5, 'node device_flow_browser.mjs ISSUER CLIENT_ID SCOPE USERNAME SHOTS');
+const password = readPassword();
+const shoot = camera(shots);
 const POLL_LIMIT_MS = 60_000;
-
-// The submit button of the page's <form action="device"> (not a consent decision).
-function submitButton(page) {
-  return page.locator('form[action="device"] button:not([name=decision]), '
-                      + 'form[action="device"] input[type=submit]').first();
-}
 
 async function main() {
   const config = await client.discovery(new URL(issuerText), clientId, undefined, client.None(),
@@ -44,13 +32,7 @@ async function main() {
     signal: AbortSignal.any([stop.signal, AbortSignal.timeout(POLL_LIMIT_MS)]),
   }).then((tokens) => ({ tokens }), (error) => ({ error }));
 
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-                                          args: ['--no-sandbox'] });
-  const taken = [];
-  const shoot = async (page, name) => {
-    await page.screenshot({ path: join(shots, name), fullPage: true });
-    taken.push(name);
-  };
+  const browser = await launch();
   const answer = { user_code: device.user_code };
   try {
     // On a desktop first: the empty form, and a mistyped code refused with an alert.
@@ -94,18 +76,11 @@ async function main() {
     answer.refresh_token = typeof tokens.refresh_token === 'string';
     answer.userinfo = await client.fetchUserInfo(config, tokens.access_token,
                                                  answer.id_claims?.sub ?? client.skipSubjectCheck);
-    return { ok: true, ...answer, shots: taken };
+    return { ok: true, ...answer, shots: shoot.taken };
   } finally {
     stop.abort();
     await browser.close();
   }
 }
 
-main().then(
-  (answer) => console.log(JSON.stringify(answer)),
-  (error) => {
-    const detail = error.error ? ` (${error.error}: ${error.error_description ?? ''})` : '';
-    console.log(JSON.stringify({ ok: false, error: `${error.name}: ${error.message}${detail}` }));
-    process.exitCode = 1;
-  },
-);
+report(main);

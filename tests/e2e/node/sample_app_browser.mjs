@@ -8,26 +8,15 @@
 //
 // Prints one JSON object: {"ok": true, "greeting": …, "finance": …, "after_logout": …,
 // "shots": [...]} or {"ok": false, "error": "…"}.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { camera, commandLine, launch, readPassword, report } from './browser.mjs';
 
-const [appUrl, username, shots] = process.argv.slice(2);
-if (!shots) {
-  console.error('usage: node sample_app_browser.mjs APP_URL USERNAME SHOTS  < password');
-  process.exit(2);
-}
-const password = readFileSync(0, 'utf8').trim();
-mkdirSync(shots, { recursive: true });
+const [appUrl, username, shots] = commandLine(
+  3, 'node sample_app_browser.mjs APP_URL USERNAME SHOTS  < password');
+const password = readPassword();
+const shot = camera(shots);
 
 async function main() {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-                                          args: ['--no-sandbox'] });
-  const taken = [];
-  const shot = async (page, name) => {
-    await page.screenshot({ path: join(shots, name), fullPage: true });
-    taken.push(name);
-  };
+  const browser = await launch();
   try {
     const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
     const page = await context.newPage();
@@ -59,16 +48,11 @@ async function main() {
     await page.waitForURL(`${appUrl}/**`);
     await shot(page, 'app-after-logout.png');
     const afterLogout = await page.textContent('body');
-    return { ok: true, greeting, finance, refreshed, after_logout: afterLogout, shots: taken };
+    return { ok: true, greeting, finance, refreshed, after_logout: afterLogout,
+             shots: shot.taken };
   } finally {
     await browser.close();
   }
 }
 
-main().then(
-  (answer) => console.log(JSON.stringify(answer)),
-  (error) => {
-    console.log(JSON.stringify({ ok: false, error: `${error.name}: ${error.message}` }));
-    process.exitCode = 1;
-  },
-);
+report(main);

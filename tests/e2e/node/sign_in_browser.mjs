@@ -8,21 +8,13 @@
 // The redirect URI is never served: the browser's request to it is read here, as the
 // application's callback would read it. Prints one JSON object: {"ok": true,
 // "claims": …, "userinfo": …, "shots": [...]} or {"ok": false, "error": "…"}.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as client from 'openid-client';
-import { chromium } from 'playwright-core';
+import { DESKTOP, PHONE, camera, commandLine, launch, readPassword, report } from './browser.mjs';
 
-const [issuerText, clientId, redirectUri, username, shots] = process.argv.slice(2);
-if (!shots) {
-  console.error('usage: node sign_in_browser.mjs ISSUER CLIENT_ID REDIRECT_URI USERNAME SHOTS');
-  process.exit(2);
-}
-const password = readFileSync(0, 'utf8').trim();
-mkdirSync(shots, { recursive: true });
-
-const PHONE = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true };
-const DESKTOP = { viewport: { width: 1280, height: 800 } };
+const [issuerText, clientId, redirectUri, username, shots] = commandLine(
+  5, 'node sign_in_browser.mjs ISSUER CLIENT_ID REDIRECT_URI USERNAME SHOTS');
+const password = readPassword();
+const shoot = camera(shots);
 
 async function main() {
   const config = await client.discovery(new URL(issuerText), clientId, undefined, client.None(),
@@ -39,33 +31,27 @@ async function main() {
     nonce,
   });
 
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-                                          args: ['--no-sandbox'] });
-  const taken = [];
+  const browser = await launch();
   try {
     // The phone first: the login page as a phone shows it, then the whole flow on a desktop.
     const phone = await browser.newContext(PHONE);
     const small = await phone.newPage();
     await small.goto(url.href);
-    await small.screenshot({ path: join(shots, 'login-phone.png'), fullPage: true });
-    taken.push('login-phone.png');
+    await shoot(small, 'login-phone.png');
     await phone.close();
 
     const context = await browser.newContext(DESKTOP);
     const page = await context.newPage();
     await page.goto(url.href);
-    await page.screenshot({ path: join(shots, 'login.png'), fullPage: true });
-    taken.push('login.png');
+    await shoot(page, 'login.png');
     await page.fill('input[name=password]', 'not-the-password');
     await page.fill('input[name=username]', username);
     await page.click('button[type=submit]');
-    await page.screenshot({ path: join(shots, 'login-failed.png'), fullPage: true });
-    taken.push('login-failed.png');
+    await shoot(page, 'login-failed.png');
     await page.getByLabel('Password').fill(password);
     await page.click('button[type=submit]');
     await page.waitForSelector('button[value=allow]');
-    await page.screenshot({ path: join(shots, 'consent.png'), fullPage: true });
-    taken.push('consent.png');
+    await shoot(page, 'consent.png');
     // The redirect's target is seen as a request (a route would not catch a redirect).
     const reached = page.waitForRequest((request) => request.url().startsWith(redirectUri));
     await page.click('button[value=allow]');
@@ -81,24 +67,15 @@ async function main() {
     // A new tab of the same browser (its cookies): the first is left at the unserved callback.
     const tab = await context.newPage();
     await tab.goto(new URL('/authorize?client_id=nobody', issuerText).href);
-    await tab.screenshot({ path: join(shots, 'error.png'), fullPage: true });
-    taken.push('error.png');
+    await shoot(tab, 'error.png');
     await tab.goto(new URL('/logout', issuerText).href);
-    await tab.screenshot({ path: join(shots, 'logout.png'), fullPage: true });
-    taken.push('logout.png');
+    await shoot(tab, 'logout.png');
     await tab.click('button[value=yes]');
-    await tab.screenshot({ path: join(shots, 'signed-out.png'), fullPage: true });
-    taken.push('signed-out.png');
-    return { ok: true, claims, userinfo, shots: taken };
+    await shoot(tab, 'signed-out.png');
+    return { ok: true, claims, userinfo, shots: shoot.taken };
   } finally {
     await browser.close();
   }
 }
 
-main().then(
-  (answer) => console.log(JSON.stringify(answer)),
-  (error) => {
-    console.log(JSON.stringify({ ok: false, error: `${error.name}: ${error.message}` }));
-    process.exitCode = 1;
-  },
-);
+report(main);
