@@ -25,6 +25,10 @@ ReplayBatcher::~ReplayBatcher() {
 
 asio::awaitable<std::optional<bool>> ReplayBatcher::use_once(std::string key,
                                                              core::TimePoint until) {
+  if (replays_.answers_without_waiting()) {
+    auto fresh = replays_.use_once(key, until);
+    co_return fresh ? std::optional<bool>(*fresh) : std::nullopt;
+  }
   auto initiate = [this, &key, until](auto handler) {
     auto caller = asio::prefer(asio::get_associated_executor(handler),
                                asio::execution::outstanding_work.tracked);

@@ -1,7 +1,8 @@
 // The replay cache's writes for requests served on the I/O threads (DPoP proofs at the
 // resources, RFC 9449 section 11.1): a coroutine hands its key over and awaits the answer
 // without holding a thread, and one thread writes whatever keys have arrived in one store
-// transaction, so that under load one commit serves many requests.
+// transaction, so that under load one commit serves many requests. A store that answers from
+// memory (ReplayStore::answers_without_waiting: SQLite's replay file) is asked at once instead.
 //
 //   ReplayBatcher batcher(store.replays());
 //   std::optional<bool> fresh = co_await batcher.use_once(key, until);

@@ -261,6 +261,9 @@ class ReplayStore {
   }
   // Forgets the keys expired at `now`; returns how many.
   virtual StoreResult<std::size_t> purge_expired(core::TimePoint now) = 0;
+  // Whether use_once answers from memory, without I/O or waiting on a lock held across I/O,
+  // so that an I/O thread may call it itself.
+  virtual bool answers_without_waiting() const { return false; }
 };
 
 // Authorization requests pushed to /par (RFC 9126).

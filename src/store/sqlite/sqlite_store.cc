@@ -244,7 +244,8 @@ constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 // Every table over one Database.
 class SqliteStore final : public Store {
  public:
-  SqliteStore(std::vector<std::unique_ptr<SqliteConnection>> connections, const core::Clock& clock)
+  SqliteStore(std::vector<std::unique_ptr<SqliteConnection>> connections,
+              std::unique_ptr<sqlite::ReplayFile> replay_file, const core::Clock& clock)
       : db_(std::move(connections), clock),
         users_(db_),
         clients_(db_),
@@ -255,7 +256,7 @@ class SqliteStore final : public Store {
         sessions_(db_),
         codes_(db_),
         consents_(db_),
-        replays_(db_),
+        replays_(db_, std::move(replay_file)),
         pushed_(db_),
         device_codes_(db_),
         registration_tokens_(db_) {}
@@ -444,6 +445,10 @@ std::expected<std::unique_ptr<SqliteConnection>, std::string> open_connection(
 
 int sqlite_schema_version() { return kSchemaVersion; }
 
+std::string replay_file_path(const std::string& database_path) {
+  return database_path + "-replays";
+}
+
 std::expected<std::int64_t, std::string> stored_sqlite_schema_version(const std::string& path) {
   auto conn = open_read_only(path);
   if (!conn) return std::unexpected("cannot open database " + path + ": " + conn.error());
@@ -474,7 +479,13 @@ std::expected<std::unique_ptr<Store>, std::string> open_sqlite_store(const Sqlit
     }
     connections.push_back(std::move(*conn));
   }
-  return std::make_unique<SqliteStore>(std::move(connections), clock);
+  std::unique_ptr<sqlite::ReplayFile> replay_file;
+  if (!options.read_only) {
+    auto opened = sqlite::ReplayFile::open(replay_file_path(options.path));
+    if (!opened) return fail(opened.error());
+    replay_file = std::move(*opened);
+  }
+  return std::make_unique<SqliteStore>(std::move(connections), std::move(replay_file), clock);
 }
 
 }  // namespace tessera::store

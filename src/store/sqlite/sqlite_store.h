@@ -5,7 +5,8 @@
 // WAL journal, synchronous=FULL (an acknowledged write survives kill -9 and power loss),
 // foreign keys on, a busy timeout so that the admin CLI and a running server share the file,
 // prepared statements reused per connection, and a small pool of connections so that readers
-// run in parallel. Schema migrations are versioned (PRAGMA user_version) and applied at open
+// run in parallel. The keys used once (DPoP proofs, client assertions) are kept in a memory-mapped
+// file beside the database, `<path>-replays`, shared by every process that opens it. Schema migrations are versioned (PRAGMA user_version) and applied at open
 // inside one write transaction, so two processes opening a new file at once do not race.
 #pragma once
 
@@ -34,6 +35,9 @@ struct SqliteOptions {
 // naming the file and what is wrong, for the start-up error message.
 std::expected<std::unique_ptr<Store>, std::string> open_sqlite_store(const SqliteOptions& options,
                                                                      const core::Clock& clock);
+
+// The file beside the database where the keys used once are kept (sqlite/replay_file.h).
+std::string replay_file_path(const std::string& database_path);
 
 // The schema version this build migrates to.
 int sqlite_schema_version();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/sqlite/database.h"
+#include "store/sqlite/replay_file.h"
 #include "store/store.h"
 
 namespace tessera::store::sqlite {
@@ -141,28 +142,21 @@ class SqliteCodes final : public AuthorizationCodeStore {
   Database& db_;
 };
 
-// Keys used once are written in batches (group commit): a caller whose key arrives while
-// another's transaction is running waits, and the next transaction takes every key that came
-// meanwhile, so one commit, its locks and its WAL write serve many requests.
+// Keys used once live in the ReplayFile beside the database (replay_file.h), which every
+// process that opens the database shares: remembering one is a few atomic operations on
+// memory, not a write transaction. The used_once table of earlier versions is only emptied.
 class SqliteReplays final : public ReplayStore {
  public:
-  explicit SqliteReplays(Database& db) : db_(db) {}
+  // `file` is null when the store is read-only: every use is then kUnavailable.
+  SqliteReplays(Database& db, std::unique_ptr<ReplayFile> file)
+      : db_(db), file_(std::move(file)) {}
   StoreResult<bool> use_once(std::string_view key, core::TimePoint expires_at) override;
-  // One transaction for all the keys.
-  StoreResult<std::vector<bool>> use_once_many(std::span<const KeyToUse> keys) override;
   StoreResult<std::size_t> purge_expired(core::TimePoint now) override;
+  bool answers_without_waiting() const override { return file_ != nullptr; }
 
  private:
-  struct Waiting {
-    KeyToUse key;
-    std::optional<StoreResult<bool>> result;
-  };
-
   Database& db_;
-  std::mutex mutex_;
-  std::condition_variable committed_;
-  std::vector<Waiting*> queue_;
-  bool committing_ = false;
+  std::unique_ptr<ReplayFile> file_;
 };
 
 class SqlitePushedRequests final : public PushedRequestStore {
