@@ -8,7 +8,10 @@ thumbprints are computed here too, so that the server's `cnf.jkt` is checked aga
 independent computation.
 """
 
+import concurrent.futures
 import json
+import os
+import stat
 import time
 import unittest
 import uuid
@@ -462,6 +465,80 @@ class IntrospectionAndDiscovery(DpopCase):
                 self.assertIn("EdDSA", algs)
                 for bad in algs:
                     self.assertFalse(bad.lower() == "none" or bad.upper().startswith("HS"), algs)
+
+
+# --- One SQLite database, several processes ----------------------------------------------------
+
+class ReplayAcrossProcesses(unittest.TestCase):
+    """Two servers on one SQLite file (one issuer, as behind a proxy) share the proofs they
+    have seen through the replay file beside the database: a proof used at one is refused at
+    the other, and still after a restart."""
+
+    ISSUER = "http://tessera.replay.test"
+
+    @classmethod
+    def setUpClass(cls):
+        env = {"TESSERA_ISSUER": cls.ISSUER}
+        cls.first = harness.Server.start(env=env)
+        cls.addClassCleanup(cls.first.close)
+        cls.second = harness.Server.start(env=env, workdir=cls.first.workdir)
+        cls.addClassCleanup(lambda: cls.second.close())  # the one running then (restarts)
+        add_user(cls.first, USER, PASSWORD)
+        cls.svc = add_client(cls.first, "svc")
+        cls.app = add_client(cls.first, "app", public=True)
+        cls.key = fresh("EdDSA")
+
+    def token(self, server, proof):
+        return requests.post(server.base + "/token", data={"grant_type": "client_credentials"},
+                             headers={"Authorization": basic_authorization(self.svc.id,
+                                                                           self.svc.secret),
+                                      "DPoP": proof}, timeout=HTTP_TIMEOUT)
+
+    def test_the_replay_file_is_private_and_beside_the_database(self):
+        path = os.path.join(self.first.workdir, "t.db-replays")
+        self.assertTrue(os.path.isfile(path), os.listdir(self.first.workdir))
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+
+    def test_a_token_endpoint_proof_used_at_one_is_refused_at_the_other(self):
+        proof = self.key.proof("POST", self.ISSUER + "/token")
+        self.assertEqual(self.token(self.first, proof).status_code, 200)
+        again = self.token(self.second, proof)
+        self.assertEqual(again.status_code, 400, again.text)
+        self.assertEqual(again.json().get("error"), "invalid_dpop_proof", again.text)
+        self.assertIn("used before", again.json().get("error_description", ""))
+        # A new proof is taken at either.
+        self.assertEqual(self.token(self.second, self.key.proof("POST", self.ISSUER + "/token"))
+                         .status_code, 200)
+
+    def test_a_resource_proof_used_at_one_is_refused_at_the_other_and_after_a_restart(self):
+        body = self.token(self.first, self.key.proof("POST", self.ISSUER + "/token")).json()
+        token = body["access_token"]
+        url = self.ISSUER + "/users/me"
+        proof = self.key.proof("GET", url, access_token=token)
+
+        def me(server):
+            return requests.get(server.base + "/users/me", timeout=HTTP_TIMEOUT,
+                                headers={"Authorization": "DPoP " + token, "DPoP": proof})
+
+        self.assertEqual(me(self.second).status_code, 200)
+        refused = me(self.first)
+        self.assertEqual(refused.status_code, 401, refused.text)
+        self.assertIn('error="invalid_dpop_proof"', refused.headers.get("WWW-Authenticate", ""))
+        type(self).second.close()
+        type(self).second = harness.Server.start(env={"TESSERA_ISSUER": self.ISSUER},
+                                                 workdir=self.first.workdir)
+        self.assertEqual(me(self.second).status_code, 401)
+
+    def test_many_proofs_at_both_at_once_each_taken_once(self):
+        proofs = [self.key.proof("POST", self.ISSUER + "/token") for _ in range(40)]
+        servers = (self.first, self.second)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            # Each proof is sent to both servers at the same moment.
+            answers = list(pool.map(lambda job: self.token(servers[job[1]], job[0]).status_code,
+                                    [(p, i) for p in proofs for i in (0, 1)]))
+        for n, proof in enumerate(proofs):
+            pair = sorted(answers[2 * n:2 * n + 2])
+            self.assertEqual(pair, [200, 400], "proof %d: %s" % (n, pair))
 
 
 if __name__ == "__main__":

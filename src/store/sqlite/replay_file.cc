@@ -10,9 +10,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace tessera::store::sqlite {
@@ -32,7 +34,8 @@ std::size_t table_bytes(std::size_t buckets) {
 
 bool is_live(std::uint64_t slot, std::int64_t now) {
   if (slot == 0) return false;
-  const std::uint64_t ahead = ((slot & kExpiryMask) - static_cast<std::uint64_t>(now)) & kExpiryMask;
+  const std::uint64_t ahead =
+      ((slot & kExpiryMask) - static_cast<std::uint64_t>(now)) & kExpiryMask;
   return ahead < static_cast<std::uint64_t>(ReplayFile::kMaxAhead);
 }
 
@@ -138,7 +141,7 @@ std::array<std::uint8_t, 32> ReplayFile::digest(std::string_view key) const {
   // Fetched once: OpenSSL 3 looks an algorithm up under a lock each time it is named.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                                &EVP_MD_CTX_free);
+                                                                                 &EVP_MD_CTX_free);
   const auto* header = static_cast<const Header*>(map_);
   std::array<std::uint8_t, 32> out{};
   unsigned int n = 0;
@@ -156,6 +159,20 @@ std::span<std::uint64_t> ReplayFile::bucket(std::size_t index) const {
   return {slots + index * kSlotsPerBucket, kSlotsPerBucket};
 }
 
+namespace {
+
+// A slot: the pending bit, 47 bits of the key's hash, 16 bits of its expiry.
+constexpr std::uint64_t kPending = 1ULL << 63;
+constexpr std::uint64_t kFingerprintMask = (1ULL << 47) - 1;
+
+std::uint64_t fingerprint_of(std::uint64_t slot) { return (slot >> 16) & kFingerprintMask; }
+
+// How long a use waits for a racing use of the same key (one that took a later slot) to
+// settle before refusing: only a process stopped between two instructions takes long.
+constexpr auto kRaceWait = std::chrono::milliseconds(50);
+
+}  // namespace
+
 ReplayFile::Use ReplayFile::use_once(std::string_view key, std::int64_t expires_at,
                                      std::int64_t now) {
   expires_at = std::max(expires_at, now);
@@ -164,14 +181,20 @@ ReplayFile::Use ReplayFile::use_once(std::string_view key, std::int64_t expires_
   std::uint64_t index = 0;
   std::uint64_t fingerprint = 0;
   std::memcpy(&index, h.data(), sizeof index);
-  for (int i = 0; i < 6; ++i) fingerprint = (fingerprint << 8) | h[8 + i];
-  fingerprint = std::max<std::uint64_t>(fingerprint, 1);
-  const std::uint64_t mine = (fingerprint << 16) | (static_cast<std::uint64_t>(expires_at) & kExpiryMask);
-  const auto same_key = [&](std::uint64_t slot) { return is_live(slot, now) && (slot >> 16) == fingerprint; };
+  std::memcpy(&fingerprint, h.data() + 8, sizeof fingerprint);
+  fingerprint = std::max<std::uint64_t>(fingerprint & kFingerprintMask, 1);  // 0 is empty
+  const std::uint64_t committed =
+      (fingerprint << 16) | (static_cast<std::uint64_t>(expires_at) & kExpiryMask);
+  const std::uint64_t pending = committed | kPending;
   const std::span<std::uint64_t> slots = bucket(index & (buckets_ - 1));
+  const auto same_key = [&](std::uint64_t slot) {
+    return is_live(slot, now) && fingerprint_of(slot) == fingerprint;
+  };
 
-  // A few tries: each lost race for a free slot means another key took it.
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  // Take a free slot, marked pending. Any live slot of the key, pending or not, is a use
+  // before this one (or racing with it, which then settles who won).
+  std::size_t mine = kSlotsPerBucket;
+  for (int attempt = 0; attempt < 8 && mine == kSlotsPerBucket; ++attempt) {
     std::size_t free = kSlotsPerBucket;
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < slots.size(); ++i) {
@@ -183,15 +206,35 @@ ReplayFile::Use ReplayFile::use_once(std::string_view key, std::int64_t expires_
       }
     }
     if (free == kSlotsPerBucket) return Use::kFull;
-    if (!Slot(slots[free]).compare_exchange_strong(seen, mine)) continue;
-    // Another use of the same key may have taken another slot meanwhile: if either sees the
-    // other, it is a replay (both may refuse; never both accept).
-    for (std::size_t i = 0; i < slots.size(); ++i) {
-      if (i != free && same_key(Slot(slots[i]).load())) return Use::kUsed;
-    }
-    return Use::kFresh;
+    if (Slot(slots[free]).compare_exchange_strong(seen, pending)) mine = free;
   }
-  return Use::kFull;
+  if (mine == kSlotsPerBucket) return Use::kFull;  // lost every race for a slot
+
+  // Racing uses of the key took slots at the same moment; each looks again after taking its
+  // own, so at least one sees the other (every access is sequentially consistent). A use that
+  // sees one committed, or pending in an earlier slot, lost; one that sees a pending use in a
+  // later slot waits for it to settle; one that sees none commits.
+  const auto lose = [&] {
+    std::uint64_t expected = pending;
+    Slot(slots[mine]).compare_exchange_strong(expected, 0);
+    return Use::kUsed;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + kRaceWait;
+  for (;;) {
+    bool wait = false;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      const std::uint64_t slot = Slot(slots[i]).load();
+      if (i == mine || !same_key(slot)) continue;
+      if ((slot & kPending) == 0 || i < mine) return lose();
+      wait = true;
+    }
+    if (!wait) break;
+    if (std::chrono::steady_clock::now() >= deadline) return lose();
+    std::this_thread::yield();
+  }
+  std::uint64_t expected = pending;
+  Slot(slots[mine]).compare_exchange_strong(expected, committed);
+  return Use::kFresh;
 }
 
 std::size_t ReplayFile::purge_expired(std::int64_t now) {

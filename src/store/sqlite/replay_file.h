@@ -11,14 +11,14 @@
 //     case ReplayFile::Use::kFull: ...    // no room: refuse the request (unavailable)
 //   }
 //
-// The file is a hash table of 64-bit slots in buckets of 32: a slot holds 48 bits of a keyed
-// SHA-256 of the key (the per-file secret keeps anyone from aiming keys at one bucket) and the
-// low 16 bits of its expiry in Unix seconds. A key is remembered for at most kMaxAhead seconds,
-// so those 16 bits tell a live slot from an expired one, which the next key of the bucket or
-// purge_expired() reuses. Two processes remembering the same key at once both look at the
-// bucket again after taking their slot: at least one of them sees the other (every access is
-// sequentially consistent), so at most one is told kFresh. A false kUsed would need 48 bits of
-// two keys' hashes to agree: about once in 10^13 uses.
+// The file is a hash table of 64-bit slots in buckets of 32: a slot holds 47 bits of a keyed
+// SHA-256 of the key (the per-file secret keeps anyone from aiming keys at one bucket), a
+// pending bit, and the low 16 bits of its expiry in Unix seconds. A key is remembered for at
+// most kMaxAhead seconds, so those 16 bits tell a live slot from an expired one, which the next
+// key of the bucket or purge_expired() reuses. Racing uses of one key each take a slot marked
+// pending and then look at the bucket again; the rules in use_once() let exactly one of them
+// win (all lose only if one racer stops for 50 ms between taking its slot and settling). A
+// false kUsed would need 47 bits of two keys' hashes to agree: about once in 10^12 uses.
 #pragma once
 
 #include <array>

@@ -6,8 +6,9 @@
 // foreign keys on, a busy timeout so that the admin CLI and a running server share the file,
 // prepared statements reused per connection, and a small pool of connections so that readers
 // run in parallel. The keys used once (DPoP proofs, client assertions) are kept in a memory-mapped
-// file beside the database, `<path>-replays`, shared by every process that opens it. Schema migrations are versioned (PRAGMA user_version) and applied at open
-// inside one write transaction, so two processes opening a new file at once do not race.
+// file beside the database, `<path>-replays`, shared by every process that opens it. Schema
+// migrations are versioned (PRAGMA user_version) and applied at open inside one write transaction,
+// so two processes opening a new file at once do not race.
 #pragma once
 
 #include <chrono>

@@ -148,8 +148,7 @@ class SqliteCodes final : public AuthorizationCodeStore {
 class SqliteReplays final : public ReplayStore {
  public:
   // `file` is null when the store is read-only: every use is then kUnavailable.
-  SqliteReplays(Database& db, std::unique_ptr<ReplayFile> file)
-      : db_(db), file_(std::move(file)) {}
+  SqliteReplays(Database& db, std::unique_ptr<ReplayFile> file) : db_(db), file_(std::move(file)) {}
   StoreResult<bool> use_once(std::string_view key, core::TimePoint expires_at) override;
   StoreResult<std::size_t> purge_expired(core::TimePoint now) override;
   bool answers_without_waiting() const override { return file_ != nullptr; }
