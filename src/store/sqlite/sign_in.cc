@@ -109,17 +109,21 @@ StoreResult<std::size_t> SqliteSessions::purge_expired(core::TimePoint now,
   return static_cast<std::size_t>(*deleted);
 }
 
+// Not fsynced (the WAL is, by the next synced commit: the redemption): a code lives a minute,
+// and a power failure that loses one before it is redeemed costs its user one more sign-in.
 StoreResult<void> SqliteCodes::add_code(const AuthorizationCode& code) {
-  auto added = db_.write(
-      "add_code",
-      "INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, subject, scopes, "
-      "nonce, code_challenge, sid, auth_time, expires_at, dpop_jkt, resource) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-      code.code_hash, code.client_id, code.redirect_uri, code.subject, join_words(code.scopes),
-      code.nonce, code.code_challenge, code.sid, seconds_of(code.auth_time),
-      seconds_of(code.expires_at), code.dpop_jkt, code.resource);
-  if (!added) return std::unexpected(added.error());
-  return {};
+  constexpr std::string_view kOp = "add_code";
+  return db_.transact_unsynced(kOp, [&](SqliteConnection& conn) -> StoreResult<void> {
+    auto added = conn.run(
+        "INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, subject, scopes, "
+        "nonce, code_challenge, sid, auth_time, expires_at, dpop_jkt, resource) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        code.code_hash, code.client_id, code.redirect_uri, code.subject, join_words(code.scopes),
+        code.nonce, code.code_challenge, code.sid, seconds_of(code.auth_time),
+        seconds_of(code.expires_at), code.dpop_jkt, code.resource);
+    if (!added) return std::unexpected(unavailable(kOp, added.error()));
+    return {};
+  });
 }
 
 StoreResult<std::optional<AuthorizationCode>> SqliteCodes::redeem_code(std::string_view code_hash,
@@ -142,12 +146,19 @@ StoreResult<std::optional<AuthorizationCode>> SqliteCodes::redeem_code(std::stri
   });
 }
 
+// Not fsynced either: the redemption that makes the code single-use was, and the family it
+// names was; this note only lets a reuse of the code revoke what it gave.
 StoreResult<void> SqliteCodes::set_code_issued(std::string_view code_hash, std::string_view jti,
                                                std::string_view family_id) {
-  return db_.write_one(
-      "set_code_issued",
-      "UPDATE authorization_codes SET issued_jti = ?2, issued_family = ?3 WHERE code_hash = ?1",
-      code_hash, jti, family_id);
+  constexpr std::string_view kOp = "set_code_issued";
+  return db_.transact_unsynced(kOp, [&](SqliteConnection& conn) -> StoreResult<void> {
+    auto changed = conn.run(
+        "UPDATE authorization_codes SET issued_jti = ?2, issued_family = ?3 WHERE code_hash = ?1",
+        code_hash, jti, family_id);
+    if (!changed) return std::unexpected(unavailable(kOp, changed.error()));
+    if (*changed == 0) return std::unexpected(StoreError::kNotFound);
+    return {};
+  });
 }
 
 StoreResult<std::size_t> SqliteCodes::purge_expired(core::TimePoint now) {
