@@ -209,7 +209,9 @@ class AuthorizationCodeStore {
   // requests racing with one code, exactly one finds it unused. std::nullopt: no such code.
   virtual StoreResult<std::optional<AuthorizationCode>> redeem_code(std::string_view code_hash,
                                                                     core::TimePoint now) = 0;
-  // Records what the code's first use issued, for a second use to revoke.
+  // Records what the code's first use issued, for a second use to revoke. The redemption is
+  // durable (survives a power failure) once this returns or once the refresh family
+  // `family_id` was added: a backend may leave redeem_code's commit to be made durable by them.
   virtual StoreResult<void> set_code_issued(std::string_view code_hash, std::string_view jti,
                                             std::string_view family_id) = 0;
   // Deletes codes that expired before `now`; returns how many.

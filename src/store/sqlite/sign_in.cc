@@ -130,7 +130,9 @@ StoreResult<std::optional<AuthorizationCode>> SqliteCodes::redeem_code(std::stri
                                                                        core::TimePoint now) {
   constexpr std::string_view kOp = "redeem_code";
   using Result = StoreResult<std::optional<AuthorizationCode>>;
-  return db_.transact(kOp, [&](SqliteConnection& conn) -> Result {
+  // Not fsynced here: the fsynced commit of the refresh family the code gives, or else
+  // set_code_issued's, writes the WAL to disk with this commit in it before any token leaves.
+  return db_.transact_unsynced(kOp, [&](SqliteConnection& conn) -> Result {
     auto stmt = conn.prepare(std::string(kCodeColumns) + "WHERE code_hash = ?1", code_hash);
     if (!stmt) return std::unexpected(unavailable(kOp, stmt.error()));
     auto row = stmt->step();
@@ -146,19 +148,20 @@ StoreResult<std::optional<AuthorizationCode>> SqliteCodes::redeem_code(std::stri
   });
 }
 
-// Not fsynced either: the redemption that makes the code single-use was, and the family it
-// names was; this note only lets a reuse of the code revoke what it gave.
+// Fsynced only when no refresh family was written after the redemption: that family's fsynced
+// commit made the redemption durable, and this note only lets a reuse of the code revoke.
 StoreResult<void> SqliteCodes::set_code_issued(std::string_view code_hash, std::string_view jti,
                                                std::string_view family_id) {
   constexpr std::string_view kOp = "set_code_issued";
-  return db_.transact_unsynced(kOp, [&](SqliteConnection& conn) -> StoreResult<void> {
+  const auto note = [&](SqliteConnection& conn) -> StoreResult<void> {
     auto changed = conn.run(
         "UPDATE authorization_codes SET issued_jti = ?2, issued_family = ?3 WHERE code_hash = ?1",
         code_hash, jti, family_id);
     if (!changed) return std::unexpected(unavailable(kOp, changed.error()));
     if (*changed == 0) return std::unexpected(StoreError::kNotFound);
     return {};
-  });
+  };
+  return family_id.empty() ? db_.transact(kOp, note) : db_.transact_unsynced(kOp, note);
 }
 
 StoreResult<std::size_t> SqliteCodes::purge_expired(core::TimePoint now) {
