@@ -163,8 +163,16 @@ std::string normalized_htu(std::string_view url) {
 std::expected<void, std::string> check_dpop_fit(const DpopProof& proof,
                                                 const DpopContext& context) {
   if (proof.htm != context.method) return Reason("the proof's htm is not this method");
-  const std::string expected = normalized_htu(context.url);
-  if (expected.empty() || normalized_htu(proof.htu) != expected) {
+  // The request's URL is the same at each request to an endpoint, and a client usually writes
+  // htu as that very text: then neither is parsed again.
+  thread_local std::string last_url;
+  thread_local std::string last_normalized;
+  if (context.url != last_url) {
+    last_normalized = normalized_htu(context.url);
+    last_url = context.url;
+  }
+  const std::string& expected = last_normalized;
+  if (expected.empty() || (proof.htu != context.url && normalized_htu(proof.htu) != expected)) {
     return Reason("the proof's htu is not this URL");
   }
   if (proof.iat > context.now + context.leeway.count()) {

@@ -110,5 +110,29 @@ TEST(DpopProofTest, WhatProvesNoPossessionIsRefused) {
   EXPECT_FALSE(read_dpop_proof(std::string(5000, 'a'), kAllowed).has_value());
 }
 
+// check_dpop_fit's htu: compared after normalisation, whichever URL came before on the thread.
+TEST(DpopFit, HtuIsComparedAfterNormalisation) {
+  const auto fits = [](std::string_view htu, std::string_view url) {
+    DpopProof proof;
+    proof.htm = "POST";
+    proof.htu = std::string(htu);
+    proof.iat = 1000;
+    return check_dpop_fit(proof, {.method = "POST", .url = url, .access_token = {}, .now = 1000})
+        .has_value();
+  };
+  const std::string url = "https://auth.example.test/token";
+  for (int round = 0; round < 2; ++round) {  // the second time with the URL seen before
+    EXPECT_TRUE(fits(url, url));
+    EXPECT_TRUE(fits("HTTPS://Auth.Example.Test:443/token", url));
+    EXPECT_TRUE(fits("https://auth.example.test/token?x=1", url));
+    EXPECT_FALSE(fits("https://auth.example.test/other", url));
+    EXPECT_FALSE(fits("https://auth.example.test:8443/token", url));
+    EXPECT_TRUE(fits("http://127.0.0.1:8080/token", "http://127.0.0.1:8080/token?q"));
+    // Not an http URL: refused even when both are the same text.
+    EXPECT_FALSE(fits("ftp://auth.example.test/token", "ftp://auth.example.test/token"));
+    EXPECT_FALSE(fits("", ""));
+  }
+}
+
 }  // namespace
 }  // namespace tessera::jose
