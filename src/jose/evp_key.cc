@@ -556,7 +556,7 @@ std::expected<std::string, std::string> jwk_thumbprint(const json::object& jwk) 
   const std::string canonical = json::serialize(required);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  if (EVP_Digest(canonical.data(), canonical.size(), md, &n, EVP_sha256(), nullptr) != 1) {
+  if (EVP_Digest(canonical.data(), canonical.size(), md, &n, sha256_md(), nullptr) != 1) {
     return std::unexpected("OpenSSL could not hash the key");
   }
   return core::base64url_encode(std::string_view(reinterpret_cast<char*>(md), n));
