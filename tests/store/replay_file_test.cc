@@ -197,13 +197,5 @@ TEST_F(ReplayFileTest, ASymlinkInItsPlaceIsNotFollowed) {
   EXPECT_FALSE(std::filesystem::exists(target));
 }
 
-TEST(ReplayFileInMemory, KeepsKeysForThisProcess) {
-  auto file = ReplayFile::in_memory(4);
-  EXPECT_EQ(file->use_once("a", kNow + 60, kNow), Use::kFresh);
-  EXPECT_EQ(file->use_once("a", kNow + 60, kNow), Use::kUsed);
-  EXPECT_EQ(file->purge_expired(kNow + 61), 1u);
-  EXPECT_EQ(file->use_once("a", kNow + 60, kNow), Use::kFresh);
-}
-
 }  // namespace
 }  // namespace tessera::store::sqlite

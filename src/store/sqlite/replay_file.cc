@@ -123,15 +123,6 @@ std::expected<std::unique_ptr<ReplayFile>, std::string> ReplayFile::open(const s
   return fail("it keeps disappearing");
 }
 
-std::unique_ptr<ReplayFile> ReplayFile::in_memory(std::size_t buckets) {
-  const std::size_t bytes = table_bytes(buckets);
-  void* map = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (map == MAP_FAILED) std::abort();
-  const Header header = new_header(buckets);
-  std::memcpy(map, &header, sizeof header);
-  return std::unique_ptr<ReplayFile>(new ReplayFile(map, bytes, buckets));
-}
-
 ReplayFile::ReplayFile(void* map, std::size_t map_bytes, std::size_t buckets)
     : map_(map), map_bytes_(map_bytes), buckets_(buckets) {}
 

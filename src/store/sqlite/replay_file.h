@@ -48,8 +48,6 @@ class ReplayFile {
   // and an existing file must have been made with the same number. The error names the file.
   static std::expected<std::unique_ptr<ReplayFile>, std::string> open(
       const std::string& path, std::size_t buckets = kDefaultBuckets);
-  // A table in this process's memory only (an in-memory database has no file to sit beside).
-  static std::unique_ptr<ReplayFile> in_memory(std::size_t buckets = kDefaultBuckets);
 
   ~ReplayFile();
   ReplayFile(const ReplayFile&) = delete;
