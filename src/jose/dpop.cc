@@ -46,45 +46,50 @@ bool is_dpop_type(const json::value* typ) {
   return lowered == "dpop+jwt" || lowered == "application/dpop+jwt";
 }
 
-std::expected<std::shared_ptr<EvpKey>, std::string> import_key(const json::object& jwk,
-                                                               Algorithm alg) {
-  auto key = EvpKey::from_jwk(jwk, alg);
-  if (!key) return Reason("the proof's jwk is not usable: " + key.error());
-  if ((*key)->algorithm() != alg) return Reason("the proof's jwk is not a key for its alg");
-  return std::move(*key);
-}
+// A proof's key, imported, with the thumbprint of its jwk.
+struct ProofKey {
+  std::shared_ptr<EvpKey> key;
+  std::string jkt;
+};
 
-// The public key of a proof's jwk. A client signs every proof with the same key, and
-// importing it (an EC point's validation above all) costs more than checking a signature:
-// each thread keeps the keys it imported lately, by thumbprint and algorithm.
-std::expected<std::shared_ptr<EvpKey>, std::string> imported_key(const json::object& jwk,
-                                                                 Algorithm alg) {
+// The key of a proof's jwk. A client signs every proof with the same key, and importing it
+// costs a tenth of a signature check for Ed25519 (OpenSSL looks the key type and the signature
+// up again each time) and more than a check for a P-256 point (its validation): each thread
+// keeps the keys it imported lately. An entry is found by the whole jwk, so that whatever
+// member import would refuse is refused the same way.
+std::expected<ProofKey, std::string> imported_key(const json::object& jwk, Algorithm alg) {
   struct Cached {
-    std::string jkt;
+    json::object jwk;
     Algorithm alg;
-    std::shared_ptr<EvpKey> key;
+    ProofKey key;
   };
   constexpr std::size_t kCapacity = 64;
   thread_local std::vector<Cached> cache;
-  // An Ed25519 key is 32 bytes to copy: importing it again is cheaper than keeping it (a
-  // kept one measured slower to verify with, bench/RESULTS.md).
-  if (alg == Algorithm::kEdDSA) return import_key(jwk, alg);
-  auto jkt = jwk_thumbprint(jwk);
-  if (!jkt) return Reason("the proof's jwk is not usable: " + jkt.error());
+  // "x" tells most keys apart: the whole objects are compared only when it matches.
+  const json::value* x = jwk.if_contains("x");
+  const auto same_x = [x](const json::object& other) {
+    const json::value* y = other.if_contains("x");
+    return x == nullptr ? y == nullptr : y != nullptr && *x == *y;
+  };
   for (const Cached& c : cache) {
-    if (c.alg == alg && c.jkt == *jkt) return c.key;
+    if (c.alg == alg && same_x(c.jwk) && c.jwk == jwk) return c.key;
   }
-  auto key = import_key(jwk, alg);
-  if (!key) return key;
+  auto key = EvpKey::from_jwk(jwk, alg);
+  if (!key) return Reason("the proof's jwk is not usable: " + key.error());
+  if ((*key)->algorithm() != alg) return Reason("the proof's jwk is not a key for its alg");
+  auto jkt = jwk_thumbprint(jwk);
+  if (!jkt) return Reason("the proof's jwk has no thumbprint: " + jkt.error());
+  ProofKey imported{std::move(*key), std::move(*jkt)};
   if (cache.size() == kCapacity) cache.erase(cache.begin());
-  cache.push_back({std::move(*jkt), alg, *key});
-  return key;
+  // Its own copy, in the default memory resource: the parsed header's goes with the request.
+  cache.push_back({json::object(jwk, json::storage_ptr()), alg, imported});
+  return imported;
 }
 
 // The header's algorithm and key, after every rule of section 4.3 items 4 to 7.
-std::expected<std::shared_ptr<EvpKey>, std::string> header_key(const json::object& header,
-                                                               std::span<const Algorithm> allowed,
-                                                               Algorithm& alg) {
+std::expected<ProofKey, std::string> header_key(const json::object& header,
+                                                std::span<const Algorithm> allowed,
+                                                Algorithm& alg) {
   if (!is_dpop_type(header.if_contains("typ"))) return Reason("the proof's typ is not dpop+jwt");
   for (const std::string_view name : kRefusedHeaders) {
     if (header.contains(name)) return Reason("the proof's header has " + std::string(name));
@@ -202,15 +207,14 @@ std::expected<DpopProof, std::string> read_dpop_proof(std::string_view proof,
   auto key = header_key(*header, allowed, out.alg);
   if (!key) return Reason(key.error());
   auto signature = core::base64url_decode(proof.substr(second + 1));
-  if (!signature || signature->empty() || !(*key)->verify(proof.substr(0, second), *signature)) {
+  if (!signature || signature->empty() ||
+      !key->key->verify(proof.substr(0, second), *signature)) {
     return Reason("the proof's signature does not verify with its jwk");
   }
   auto claims = decode_object(proof.substr(first + 1, second - first - 1), "payload");
   if (!claims) return Reason(claims.error());
   if (auto read = read_claims(*claims, out); !read) return Reason(read.error());
-  auto jkt = jwk_thumbprint(header->at("jwk").as_object());
-  if (!jkt) return Reason("the proof's jwk has no thumbprint: " + jkt.error());
-  out.jkt = std::move(*jkt);
+  out.jkt = std::move(key->jkt);
   return out;
 }
 

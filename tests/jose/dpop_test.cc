@@ -110,6 +110,31 @@ TEST(DpopProofTest, WhatProvesNoPossessionIsRefused) {
   EXPECT_FALSE(read_dpop_proof(std::string(5000, 'a'), kAllowed).has_value());
 }
 
+// Each thread keeps the keys of the proofs it read lately: a key read before gives the same
+// answer again, and the same key with a member that import refuses is refused all the same.
+TEST(DpopProofTest, AKeyReadBeforeIsJudgedAsAtFirst) {
+  for (const Algorithm alg : {Algorithm::kEdDSA, Algorithm::kES256}) {
+    const auto key = generated(alg);
+    const auto other = generated(alg);
+    for (int round = 0; round < 2; ++round) {
+      auto read = read_dpop_proof(proof(*key, header_for(*key), kClaims), kAllowed);
+      ASSERT_TRUE(read.has_value()) << name(alg) << ": " << read.error();
+      EXPECT_EQ(read->jkt, jwk_thumbprint(key->public_jwk()).value());
+      EXPECT_FALSE(read_dpop_proof(proof(*other, header_for(*key), kClaims), kAllowed))
+          << name(alg) << ": signed by another key than the jwk read before";
+    }
+    json::object header = header_for(*key);
+    header["jwk"].as_object()["use"] = "enc";
+    auto read = read_dpop_proof(proof(*key, header, kClaims), kAllowed);
+    ASSERT_FALSE(read.has_value()) << name(alg) << ": a jwk for encryption";
+    EXPECT_NE(read.error().find("not for signatures"), std::string::npos) << read.error();
+    header = header_for(*key);
+    header["jwk"].as_object()["crv"] = alg == Algorithm::kEdDSA ? "Ed448" : "P-384";
+    EXPECT_FALSE(read_dpop_proof(proof(*key, header, kClaims), kAllowed))
+        << name(alg) << ": the same x on another curve";
+  }
+}
+
 // check_dpop_fit's htu: compared after normalisation, whichever URL came before on the thread.
 TEST(DpopFit, HtuIsComparedAfterNormalisation) {
   const auto fits = [](std::string_view htu, std::string_view url) {
