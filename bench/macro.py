@@ -213,16 +213,12 @@ def ratio(a, b):
     return "%.2fx" % (a / b) if b else "-"
 
 
-def openssl_verify_speed(cores=1):
+def openssl_verify_speed():
     """Verifies per second on one core of Ed25519 and P-256, from `openssl speed -seconds 1
-    ed25519 ecdsap256`: what one signature check of a DPoP proof costs at least. With `cores`
-    above one, `-multi cores` and the total divided by them: a core's rate while every core
-    verifies, as the server's cores work under wrk (on this machine's virtual cores a check
-    takes about a third longer then)."""
-    multi = ["-multi", str(cores)] if cores > 1 else []
-    out = subprocess.run(["openssl", "speed", "-seconds", "1"] + multi + ["ed25519", "ecdsap256"],
+    ed25519 ecdsap256`: what one signature check of a DPoP proof costs at least."""
+    out = subprocess.run(["openssl", "speed", "-seconds", "1", "ed25519", "ecdsap256"],
                          capture_output=True, text=True, timeout=120).stdout
-    return {alg: float(re.search(OPENSSL_PATTERNS[alg], out, re.M).group(2)) / cores
+    return {alg: float(re.search(OPENSSL_PATTERNS[alg], out, re.M).group(2))
             for alg in DPOP_ALGS}
 
 
@@ -866,10 +862,9 @@ class Bench:
     def dpop_beside_bearer(self, what, server, bearer, specs):
         """Each round: the bearer run, then for each key the DPoP run (its first round after a
         one-second run that tells how many proofs a run takes), then `openssl speed -seconds 1
-        ed25519 ecdsap256` alone and with `-multi` on every core. One row per key: DPoP's req/s
-        and server CPU per request beside bearer's, and what the proof adds per request in
-        signature checks. The goal is judged by a check's cost with every core busy, since the
-        server's CPU is measured with every core busy (wrk on one, the server on all)."""
+        ed25519 ecdsap256`. One row per key: DPoP's req/s and server CPU per request beside
+        bearer's, and what the proof adds per request in signature checks, each round against
+        the checks measured right after it (this machine's speed drifts from minute to minute)."""
         if self.duration > DPOP_MAX_SECONDS:
             raise RuntimeError("the DPoP rows need --duration <= %d: the server takes a proof "
                                "for a minute after it is signed" % DPOP_MAX_SECONDS)
@@ -886,41 +881,32 @@ class Bench:
                                        r["bearer"]["rps"], name)
                 expected[alg] = max(expected[alg], r[alg]["rps"])
             r["verify"] = openssl_verify_speed()
-            r["verify_busy"] = openssl_verify_speed(CORES)
             rounds.append(r)
         median = statistics.median
         bearer_rps = median(r["bearer"]["rps"] for r in rounds)
         bearer_cpu = median(r["bearer"]["cpu_us"] for r in rounds)
         bearer_kernel = median(r["bearer"]["kernel_us"] for r in rounds)
         verify = {alg: median(r["verify"][alg] for r in rounds) for alg in DPOP_ALGS}
-        busy = {alg: median(r["verify_busy"][alg] for r in rounds) for alg in DPOP_ALGS}
         for alg in specs:
             ours = sorted((r[alg] for r in rounds), key=lambda x: x["rps"])[len(rounds) // 2]
             to_bearer = median(r[alg]["rps"] / r["bearer"]["rps"] for r in rounds)
             extra_cpu = median(r[alg]["cpu_us"] - r["bearer"]["cpu_us"] for r in rounds)
             extra_wall = median(1e6 / r[alg]["rps"] - 1e6 / r["bearer"]["rps"] for r in rounds)
-            # What the proof adds in signature checks, each round against the checks measured
-            # right after it: one core alone, and each core while all of them verify (the
-            # server's CPU is measured with every core busy).
             checks = median((r[alg]["cpu_us"] - r["bearer"]["cpu_us"]) * r["verify"][alg] / 1e6
                             for r in rounds)
-            checks_busy = median((r[alg]["cpu_us"] - r["bearer"]["cpu_us"])
-                                 * r["verify_busy"][alg] / 1e6 for r in rounds)
             self.row("%s, DPoP-bound (%s proof, a fresh one each request)" % (what, alg),
                      "%.0f req/s (p99 %.2f ms), server %.1f µs CPU/request (%.1f in the "
                      "kernel); %d proofs, all taken"
                      % (ours["rps"], ours["p99_ms"], ours["cpu_us"], ours["kernel_us"],
                         sum(r[alg]["proofs"] for r in rounds)),
                      "bearer %.0f req/s, %.1f µs CPU/request (%.1f in the kernel) (%.2fx; DPoP "
-                     "adds %+.1f µs CPU, %+.1f µs by 1/rps, %s); that is %.2f %s checks with "
-                     "every core busy (%.1f µs each: openssl speed -multi %d after each round), "
-                     "%.2f by one idle core's (%.1f µs: -seconds 1 alone; Ed25519 %.0f, P-256 "
-                     "%.0f verifies/s)"
+                     "adds %+.1f µs CPU, %+.1f µs by 1/rps, %s): %.2f %s checks (one %.1f µs: "
+                     "openssl speed -seconds 1 after each round, Ed25519 %.0f, P-256 %.0f "
+                     "verifies/s)"
                      % (bearer_rps, bearer_cpu, bearer_kernel, to_bearer, extra_cpu, extra_wall,
-                        self.round_note(), checks_busy, alg, 1e6 / busy[alg], CORES, checks,
-                        1e6 / verify[alg], verify["EdDSA"], verify["ES256"]),
-                     "proof <= one extra signature check (server CPU/request, checks with every "
-                     "core busy)", checks_busy <= 1.0)
+                        self.round_note(), checks, alg, 1e6 / verify[alg], verify["EdDSA"],
+                        verify["ES256"]),
+                     "proof <= one extra signature check (CPU/request)", checks <= 1.0)
 
 
 def b64(text):
