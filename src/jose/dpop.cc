@@ -207,8 +207,7 @@ std::expected<DpopProof, std::string> read_dpop_proof(std::string_view proof,
   auto key = header_key(*header, allowed, out.alg);
   if (!key) return Reason(key.error());
   auto signature = core::base64url_decode(proof.substr(second + 1));
-  if (!signature || signature->empty() ||
-      !key->key->verify(proof.substr(0, second), *signature)) {
+  if (!signature || signature->empty() || !key->key->verify(proof.substr(0, second), *signature)) {
     return Reason("the proof's signature does not verify with its jwk");
   }
   auto claims = decode_object(proof.substr(first + 1, second - first - 1), "payload");
